@@ -1,0 +1,116 @@
+/**
+ * Functional composition of layouts, and tilers (layouts applied mode by mode).
+ */
+import { LayoutError } from './errors.js';
+import { type IntTuple, isInt } from './int-tuple.js';
+import { Layout, flattenLayout, makeLayout } from './layout.js';
+import { coalesce } from './coalesce.js';
+
+/**
+ * A tiler is a layout, an integer n (standing for n:1), or a tuple of tilers applied to the modes of
+ * a layout one by one (CuTe's Tile<...>); modes past the tuple's length are left alone.
+ */
+export type Tiler = Layout | number | readonly Tiler[];
+
+export function isTilerTuple(t: Tiler): t is readonly Tiler[] {
+  return Array.isArray(t);
+}
+
+/** The layout a non-tuple tiler stands for. */
+export function tilerLayout(t: Layout | number): Layout {
+  return typeof t === 'number' ? new Layout(t, 1) : t;
+}
+
+/**
+ * Applies `op` to mode i of `a` and element i of the tuple tiler `t`, keeping the modes of `a` that
+ * the tiler does not reach. The shared skeleton of by-mode composition, divides and products.
+ */
+export function byMode(a: Layout, t: readonly Tiler[], op: (mode: Layout, tile: Tiler) => Layout): Layout {
+  if (t.length > a.rank) {
+    throw new LayoutError('rank-mismatch', `a tiler of rank ${t.length} applied to ${a} of rank ${a.rank}`);
+  }
+  return makeLayout(...a.modes().map((m, i) => (i < t.length ? op(m, t[i]!) : m)));
+}
+
+/**
+ * composition(A, B): the layout R = A ∘ B with R(i) = A(B(i)) for every i < size(B), and with the
+ * shape of B (each leaf mode of B possibly refined into sub-modes). A tuple tiler composes mode by mode.
+ *
+ * A's last mode is treated as unbounded, as in CuTe. Each leaf s:d of B needs the divisibility
+ * conditions: d must divide, or be divided by, each extent of A it steps over ('stride-divisibility'),
+ * and s must be divisible by the part of it each mode of A provides ('shape-divisibility'). The leaves
+ * are then composed one by one, which is right only if their offsets add without carrying from one
+ * mode of A into the next ('mode-overlap'). When a condition fails no layout represents A ∘ B, and a
+ * LayoutError says which.
+ */
+export function composition(a: Layout, b: Tiler): Layout {
+  if (isTilerTuple(b)) return byMode(a, b, composition);
+  const bl = tilerLayout(b);
+  const modesOfA = flattenLayout(coalesce(a)).modes();
+  const extents = modesOfA.map((m) => m.shape as number);
+  const used = extents.map(() => 0); // largest digit of each mode of A that the leaves of B reach, summed
+  const leaves = flattenLayout(bl)
+    .modes()
+    .map((leaf) => {
+      const r = composeLeaf(modesOfA, leaf.shape as number, leaf.stride as number, `${a} ∘ ${bl}`);
+      r.maxDigit.forEach((m, k) => (used[k]! += m));
+      return r;
+    });
+  used.slice(0, -1).forEach((u, k) => {
+    if (u >= extents[k]!) {
+      throw new LayoutError('mode-overlap', `the modes of ${bl} add up past extent ${extents[k]} of mode ${k} of ${a}`);
+    }
+  });
+  // Each leaf of B becomes its refinement (a single mode, or a tuple of sub-modes), nested as in B.
+  let next = 0;
+  const rebuild = (profile: IntTuple, pick: (r: ComposedLeaf) => IntTuple): IntTuple =>
+    isInt(profile) ? pick(leaves[next++]!) : profile.map((p) => rebuild(p, pick));
+  const shape = rebuild(bl.shape, (r) => r.shape);
+  next = 0;
+  return new Layout(shape, rebuild(bl.shape, (r) => r.stride));
+}
+
+interface ComposedLeaf {
+  shape: IntTuple;
+  stride: IntTuple;
+  /** For each mode k of A, the largest digit of that mode among the offsets of the leaf. */
+  maxDigit: number[];
+}
+
+/** A ∘ (s:d) for one leaf mode of B, walking the coalesced modes of A. */
+function composeLeaf(modesOfA: Layout[], s: number, d: number, what: string): ComposedLeaf {
+  const maxDigit = modesOfA.map(() => 0);
+  if (d === 0) return { shape: s, stride: 0, maxDigit };
+  const shapes: number[] = [];
+  const strides: number[] = [];
+  let restShape = s;
+  let restStride = d;
+  for (const [k, m] of modesOfA.slice(0, -1).entries()) {
+    const [ms, md] = [m.shape as number, m.stride as number];
+    if (restStride % ms === 0) {
+      // The leaf's stride steps over this mode of A entirely.
+      restStride /= ms;
+      continue;
+    }
+    if (ms % restStride !== 0) {
+      throw new LayoutError('stride-divisibility', `in ${what}, stride ${restStride} of ${s}:${d} and extent ${ms} do not divide one another`);
+    }
+    const take = Math.min(ms / restStride, restShape);
+    if (take < restShape && restShape % take !== 0) {
+      throw new LayoutError('shape-divisibility', `in ${what}, extent ${restShape} of ${s}:${d} is not divisible by the ${take} that mode ${ms}:${md} provides`);
+    }
+    if (take > 1) {
+      shapes.push(take);
+      strides.push(md * restStride);
+      maxDigit[k] = (take - 1) * restStride;
+    }
+    restShape /= take;
+    restStride = 1;
+    if (restShape === 1) break;
+  }
+  if (restShape > 1 || shapes.length === 0) {
+    shapes.push(restShape);
+    strides.push((modesOfA[modesOfA.length - 1]!.stride as number) * restStride);
+  }
+  return shapes.length === 1 ? { shape: shapes[0]!, stride: strides[0]!, maxDigit } : { shape: shapes, stride: strides, maxDigit };
+}

@@ -1,0 +1,110 @@
+/**
+ * Reading CuTe notation: integer tuples `(2,(3,4))`, layouts `(2,(2,2)):(4,(2,1))` (the stride may be
+ * left out for the compact colexicographic one) and swizzled layouts `Sw<3,3,3> o 0 o (8,8):(8,1)`
+ * (the offset may be left out). Whitespace is allowed between tokens. Errors name the column.
+ */
+import { LayoutError } from './errors.js';
+import type { IntTuple } from './int-tuple.js';
+import { Layout } from './layout.js';
+import { ComposedLayout, Swizzle } from './swizzle.js';
+
+/** A cursor over the text; every method skips leading whitespace. */
+class Reader {
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  private skipSpace(): void {
+    while (this.pos < this.text.length && /\s/.test(this.text[this.pos]!)) this.pos++;
+  }
+
+  fail(expected: string): never {
+    this.skipSpace();
+    const found = this.pos < this.text.length ? `'${this.text[this.pos]}'` : 'end of text';
+    throw new LayoutError('parse', `expected ${expected} at column ${this.pos + 1} of "${this.text}", found ${found}`);
+  }
+
+  peek(token: string): boolean {
+    this.skipSpace();
+    return this.text.startsWith(token, this.pos);
+  }
+
+  accept(token: string): boolean {
+    if (!this.peek(token)) return false;
+    this.pos += token.length;
+    return true;
+  }
+
+  expect(token: string): void {
+    if (!this.accept(token)) this.fail(`'${token}'`);
+  }
+
+  integer(): number {
+    this.skipSpace();
+    const m = /^-?\d+/.exec(this.text.slice(this.pos));
+    if (!m) this.fail('an integer');
+    this.pos += m[0].length;
+    return Number(m[0]);
+  }
+
+  intTuple(): IntTuple {
+    if (!this.accept('(')) return this.integer();
+    const items = [this.intTuple()];
+    while (this.accept(',')) items.push(this.intTuple());
+    this.expect(')');
+    return items;
+  }
+
+  layout(): Layout {
+    const shape = this.intTuple();
+    return this.accept(':') ? new Layout(shape, this.intTuple()) : new Layout(shape);
+  }
+
+  end(): void {
+    this.skipSpace();
+    if (this.pos < this.text.length) this.fail('end of text');
+  }
+}
+
+/** Parses an integer tuple such as `(2,(3,4))`. */
+export function parseIntTuple(text: string): IntTuple {
+  const r = new Reader(text);
+  const t = r.intTuple();
+  r.end();
+  return t;
+}
+
+/** Parses `shape:stride` (or a bare shape, with compact strides); the inverse of String(layout). */
+export function parseLayout(text: string): Layout {
+  const r = new Reader(text);
+  if (r.peek('Sw<')) r.fail('a layout (a swizzled layout needs parseComposedLayout)');
+  const l = r.layout();
+  r.end();
+  return l;
+}
+
+/** Parses `Sw<B,M,S> o [offset o] layout`; the inverse of String(composedLayout). */
+export function parseComposedLayout(text: string): ComposedLayout {
+  const r = new Reader(text);
+  r.expect('Sw<');
+  const bits = r.integer();
+  r.expect(',');
+  const base = r.integer();
+  r.expect(',');
+  const shift = r.integer();
+  r.expect('>');
+  r.expect('o');
+  let offset = 0;
+  if (!r.peek('(')) {
+    // Either `offset o layout` or a layout whose shape is a bare integer (`Sw<..> o 8:1`).
+    const n = r.integer();
+    if (r.accept('o')) offset = n;
+    else {
+      const l = r.accept(':') ? new Layout(n, r.intTuple()) : new Layout(n);
+      r.end();
+      return new ComposedLayout(new Swizzle(bits, base, shift), l);
+    }
+  }
+  const l = r.layout();
+  r.end();
+  return new ComposedLayout(new Swizzle(bits, base, shift), l, offset);
+}
