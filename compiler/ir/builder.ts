@@ -1,0 +1,155 @@
+/**
+ * Building kernels op by op, as the DSL tracer and the text parser do. Every op is typed by its rule
+ * when it is added, and every operand must be visible where it is used (defined earlier in the current
+ * region or in a region around it), so a finished kernel is well-formed by construction.
+ */
+import { IrError } from './errors.js';
+import { forResultTypes, ifResultTypes } from './control-flow.js';
+import { type Attrs, Block, type GridExpr, type Kernel, type Op, Value } from './ir.js';
+import type { Opcode } from './opcodes.js';
+import { inferResultTypes } from './type-rules.js';
+import { type TileType, type Type, formatLayoutAttr, formatType, sameShape, scalarType, tileType } from './types.js';
+import { RegisterLayout } from '../layout/index.js';
+import { dtype } from './dtype.js';
+
+export class KernelBuilder {
+  private nextId = 0;
+  private readonly args: Value[] = [];
+  private readonly body = new Block();
+  /** The regions being built, outermost first; values defined in them are the visible ones. */
+  private readonly open: Block[] = [this.body];
+  private readonly definedIn = new Map<Value, Block>();
+
+  constructor(
+    readonly name: string,
+    private readonly params: Readonly<Record<string, number>> = {},
+    private grid: readonly GridExpr[] = [],
+  ) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new IrError('structure', `kernel name "${name}" must be an identifier`);
+  }
+
+  setGrid(grid: readonly GridExpr[]): void {
+    this.grid = grid;
+  }
+
+  /** Adds a kernel argument (a tensor, or a scalar passed at launch). */
+  arg(name: string, type: Type): Value {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new IrError('structure', `argument name "${name}" must be an identifier`);
+    if (this.args.some((a) => a.name === name)) throw new IrError('structure', `argument ${name} is declared twice`);
+    const v = this.define(type, this.body, name);
+    this.args.push(v);
+    return v;
+  }
+
+  /**
+   * Appends a typed op to the current region and returns its results. The type rules give types
+   * without layouts; `layouts[i]`, where given, is attached to result i's type (the text parser and
+   * layout passes use this). A layout must fit its tile: a register layout has the tile's shape, a
+   * CuTe layout (swizzled or not) as many elements as the tile.
+   */
+  emit(opcode: Opcode, operands: readonly Value[], attrs: Attrs = {}, name?: string, layouts?: readonly (TileLayout | undefined)[]): Value[] {
+    if (opcode === 'for' || opcode === 'if' || opcode === 'yield') {
+      throw new IrError('structure', `${opcode} is built with forLoop / ifElse`);
+    }
+    this.checkVisible(opcode, operands);
+    const types = inferResultTypes(opcode, operands.map((v) => v.type), attrs);
+    return this.append(opcode, operands, attrs, layouts === undefined ? types : withLayouts(opcode, types, layouts), [], name);
+  }
+
+  /** Shorthand for ops with exactly one result. */
+  emit1(opcode: Opcode, operands: readonly Value[], attrs: Attrs = {}, name?: string): Value {
+    const [r] = this.emit(opcode, operands, attrs, name);
+    if (r === undefined) throw new IrError('structure', `${opcode} has no result`);
+    return r;
+  }
+
+  /**
+   * for i in [lower, upper) step `step`, carrying `inits`: `body(i, carried)` builds the region and
+   * returns the next carried values. Returns the final carried values.
+   */
+  forLoop(lower: Value, upper: Value, step: Value, inits: readonly Value[], body: (i: Value, carried: Value[]) => readonly Value[]): Value[] {
+    this.checkVisible('for', [lower, upper, step, ...inits]);
+    const region = new Block([scalarType(dtype('i32')), ...inits.map((v) => v.type)].map((t) => this.newValue(t)));
+    region.args.forEach((a) => this.definedIn.set(a, region));
+    const [iv, ...carried] = region.args as [Value, ...Value[]];
+    this.inRegion(region, () => this.yield(body(iv, carried)));
+    const types = forResultTypes([lower, upper, step, ...inits].map((v) => v.type), region);
+    return this.append('for', [lower, upper, step, ...inits], {}, types, [region]);
+  }
+
+  /** if cond then `then()` else `otherwise()`, each returning the values the if yields. */
+  ifElse(cond: Value, then: () => readonly Value[], otherwise: () => readonly Value[]): Value[] {
+    this.checkVisible('if', [cond]);
+    const regions = [new Block(), new Block()] as const;
+    this.inRegion(regions[0], () => this.yield(then()));
+    this.inRegion(regions[1], () => this.yield(otherwise()));
+    return this.append('if', [cond], {}, ifResultTypes([cond.type], regions), [...regions]);
+  }
+
+  /** The finished kernel. */
+  finish(): Kernel {
+    if (this.open.length !== 1) throw new IrError('structure', 'a region is still open');
+    return { name: this.name, args: [...this.args], params: { ...this.params }, grid: [...this.grid], body: this.body };
+  }
+
+  private yield(values: readonly Value[]): void {
+    this.checkVisible('yield', values);
+    this.append('yield', values, {}, [], []);
+  }
+
+  private inRegion(region: Block, build: () => void): void {
+    this.open.push(region);
+    try {
+      build();
+    } finally {
+      this.open.pop();
+    }
+  }
+
+  private append(opcode: Opcode, operands: readonly Value[], attrs: Attrs, types: readonly Type[], regions: Block[], name?: string): Value[] {
+    const block = this.open[this.open.length - 1]!;
+    const results = types.map((t) => this.define(t, block, name));
+    const op: Op = { opcode, operands: [...operands], results, attrs: { ...attrs }, regions };
+    block.ops.push(op);
+    return results;
+  }
+
+  private newValue(type: Type, name?: string): Value {
+    return new Value(this.nextId++, type, name);
+  }
+
+  private define(type: Type, block: Block, name?: string): Value {
+    const v = this.newValue(type, name);
+    this.definedIn.set(v, block);
+    return v;
+  }
+
+  private checkVisible(opcode: string, operands: readonly Value[]): void {
+    for (const v of operands) {
+      const home = this.definedIn.get(v);
+      if (home === undefined) throw new IrError('structure', `${opcode}: operand ${describe(v)} does not belong to kernel ${this.name}`);
+      if (!this.open.includes(home)) {
+        throw new IrError('structure', `${opcode}: operand ${describe(v)} is used outside the loop or branch that defines it`);
+      }
+    }
+  }
+}
+
+type TileLayout = NonNullable<TileType['layout']>;
+
+/** `types` with `layouts[i]` attached to type i, each checked to fit its tile. */
+function withLayouts(opcode: Opcode, types: readonly Type[], layouts: readonly (TileLayout | undefined)[]): Type[] {
+  if (layouts.length > types.length) throw new IrError('layout', `${opcode} has ${types.length} result(s), got ${layouts.length} layouts`);
+  return types.map((t, i) => {
+    const layout = layouts[i];
+    if (layout === undefined) return t;
+    if (t.kind !== 'tile') throw new IrError('layout', `${opcode}: result ${formatType(t)} cannot carry a layout`);
+    const fits = layout instanceof RegisterLayout ? sameShape(layout.shape, t.shape) : layout.size === t.shape.reduce((a, b) => a * b, 1);
+    if (!fits) throw new IrError('layout', `${opcode}: layout ${formatLayoutAttr(layout)} does not fit ${formatType(t)}`);
+    return tileType(t.dtype, t.shape, t.space, layout);
+  });
+}
+
+function describe(v: Value): string {
+  return `${v.name ?? `%${v.id}`} : ${formatType(v.type)}`;
+}
