@@ -4,7 +4,7 @@
  */
 export { kernel, KernelDef, type KernelOptions, type ArgsOf, type Params, cdiv, gridAdd, gridMul } from './kernel.js';
 export { tensor, input, output, scalar, TensorArg, type ArgSpec, type TensorSpec, type ScalarSpec } from './tensor.js';
-export { Tile, type TileLike, type ReduceOptions } from './tile.js';
+export { Tile, type TileLike, type TileLayout, type ReduceOptions } from './tile.js';
 export {
   programId,
   numPrograms,
@@ -17,6 +17,7 @@ export {
   type StoreOptions,
   sharedTile,
   SharedTile,
+  type SharedTileOptions,
   barrier,
   where,
   cast,

@@ -4,6 +4,7 @@
 import { type Dtype, bool, i32 } from '../compiler/ir/dtype.js';
 import { IrError } from '../compiler/ir/errors.js';
 import type { Value } from '../compiler/ir/ir.js';
+import type { ComposedLayout, Layout, RegisterLayout } from '../compiler/layout/index.js';
 import type { UnaryOp } from '../compiler/ir/opcodes.js';
 import type { TensorArg } from './tensor.js';
 import { Tile, type TileLike, binaryOp, broadcastShapes, constant, emit, unaryOp, unify } from './tile.js';
@@ -39,6 +40,8 @@ export interface LoadOptions {
   readonly mask?: Tile;
   /** The value of masked-off lanes (default 0). */
   readonly other?: TileLike;
+  /** How the loaded tile is spread over threads and registers (by default, layout inference decides). */
+  readonly layout?: RegisterLayout;
 }
 
 /**
@@ -49,12 +52,12 @@ export function load(t: TensorArg, indices: readonly TileLike[], options: LoadOp
   const ix = indexTiles('load', t, indices, options.mask);
   if (options.mask === undefined) {
     if (options.other !== undefined) throw new IrError('type', 'load: `other` needs a `mask`');
-    return emit('load', [t.value, ...ix.map((x) => x.value)]);
+    return emit('load', [t.value, ...ix.map((x) => x.value)], {}, options.layout);
   }
   const shape = ix[0]!.shape;
   const mask = options.mask.broadcastTo(shape);
   const other = options.other instanceof Tile ? options.other.broadcastTo(shape) : full(shape, options.other ?? 0, t.dtype);
-  return emit('load', [t.value, ...ix.map((x) => x.value), mask.value, other.value]);
+  return emit('load', [t.value, ...ix.map((x) => x.value), mask.value, other.value], {}, options.layout);
 }
 
 export interface StoreOptions {
@@ -93,8 +96,13 @@ export class SharedTile {
   }
 }
 
-export function sharedTile(shape: readonly number[], d: Dtype): SharedTile {
-  return new SharedTile(builder().emit1('alloc_shared', [], { dtype: d.name, shape: [...shape] }));
+export interface SharedTileOptions {
+  /** Where each element lives in shared memory: a CuTe layout, possibly swizzled against bank conflicts. */
+  readonly layout?: Layout | ComposedLayout;
+}
+
+export function sharedTile(shape: readonly number[], d: Dtype, options: SharedTileOptions = {}): SharedTile {
+  return new SharedTile(emit('alloc_shared', [], { dtype: d.name, shape: [...shape] }, options.layout).value);
 }
 
 /** All threads of the block wait until every one reaches this point. */

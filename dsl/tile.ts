@@ -6,9 +6,12 @@
  */
 import type { Dtype } from '../compiler/ir/dtype.js';
 import { IrError } from '../compiler/ir/errors.js';
-import type { Value } from '../compiler/ir/ir.js';
-import type { BinaryOp, CompareOp, ReduceKind, UnaryOp } from '../compiler/ir/opcodes.js';
+import type { Attrs, Value } from '../compiler/ir/ir.js';
+import type { BinaryOp, CompareOp, Opcode, ReduceKind, UnaryOp } from '../compiler/ir/opcodes.js';
 import type { TileType } from '../compiler/ir/types.js';
+
+/** A layout a tile may carry: a register layout, or a (swizzled) memory layout for shared tiles. */
+export type TileLayout = NonNullable<TileType['layout']>;
 import { builder } from './trace.js';
 
 /** A tile, or a number standing for a constant of the other operand's dtype. */
@@ -115,9 +118,11 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Appends one op with one result and wraps the result. */
-export function emit(opcode: Parameters<ReturnType<typeof builder>['emit1']>[0], operands: readonly Value[], attrs: Record<string, number | string | boolean | number[]> = {}): Tile {
-  return new Tile(builder().emit1(opcode, operands, attrs));
+/** Appends one op with one result (carrying `layout`, when given) and wraps the result. */
+export function emit(opcode: Opcode, operands: readonly Value[], attrs: Attrs = {}, layout?: TileLayout): Tile {
+  const [r] = builder().emit(opcode, operands, attrs, undefined, layout === undefined ? undefined : [layout]);
+  if (r === undefined) throw new IrError('structure', `${opcode} has no result`);
+  return new Tile(r);
 }
 
 /** A scalar constant of dtype d. */

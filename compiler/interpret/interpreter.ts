@@ -8,6 +8,7 @@
  * and touches no memory; an unmasked access outside a tensor is an InterpretError, as is a `for`
  * whose step is not positive.
  */
+import { bindArguments } from '../ir/arguments.js';
 import type { Dtype } from '../ir/dtype.js';
 import { convert, convertNumber } from '../ir/dtype-convert.js';
 import { type Kernel, type Op, type Value, type Block, evalGridExpr } from '../ir/ir.js';
@@ -46,6 +47,12 @@ type RuntimeValue = Tile | HostTensor | { readonly shared: Float64Array; readonl
  */
 export function interpret(kernel: Kernel, args: Readonly<Record<string, HostTensor | number>>, options: InterpretOptions = {}): void {
   const symbols = bindArguments(kernel, args);
+  for (const a of kernel.args) {
+    const v = args[a.name!];
+    if (typeof v !== 'number' && v !== undefined && v.data.length !== sizeOf(v.shape)) {
+      throw new InterpretError(`argument ${a.name}: ${v.data.length} values for shape [${v.shape}]`);
+    }
+  }
   const grid = options.grid ?? kernel.grid.map((g) => evalGridExpr(g, symbols));
   if (grid.length === 0) throw new InterpretError(`kernel ${kernel.name} defines no grid: pass options.grid`);
   if (grid.length > 3 || grid.some((g) => !Number.isInteger(g) || g < 0)) throw new InterpretError(`grid [${grid}] must be 1 to 3 non-negative integers`);
@@ -60,36 +67,6 @@ export function interpret(kernel: Kernel, args: Readonly<Record<string, HostTens
     });
     runBlock(kernel.body, env, { pid, grid });
   }
-}
-
-function bindArguments(kernel: Kernel, args: Readonly<Record<string, HostTensor | number>>): Record<string, number> {
-  const symbols: Record<string, number> = {};
-  const origin: Record<string, string> = {};
-  for (const a of kernel.args) {
-    const v = args[a.name!];
-    if (v === undefined) throw new InterpretError(`kernel ${kernel.name}: argument ${a.name} is missing`);
-    if (a.type.kind === 'tile') {
-      if (typeof v !== 'number') throw new InterpretError(`argument ${a.name}: expected a number`);
-      continue;
-    }
-    if (typeof v === 'number') throw new InterpretError(`argument ${a.name}: expected a tensor`);
-    const t = a.type;
-    if (v.dtype !== t.dtype) throw new InterpretError(`argument ${a.name}: expected ${t.dtype.name} data, got ${v.dtype.name}`);
-    if (v.shape.length !== t.shape.length) throw new InterpretError(`argument ${a.name}: expected rank ${t.shape.length}, got shape [${v.shape}]`);
-    if (v.data.length !== sizeOf(v.shape)) throw new InterpretError(`argument ${a.name}: ${v.data.length} values for shape [${v.shape}]`);
-    t.shape.forEach((dim, i) => {
-      const got = v.shape[i]!;
-      if (typeof dim === 'number') {
-        if (dim !== got) throw new InterpretError(`argument ${a.name}: extent ${i} must be ${dim}, got ${got}`);
-      } else if (symbols[dim] === undefined) {
-        symbols[dim] = got;
-        origin[dim] = a.name!;
-      } else if (symbols[dim] !== got) {
-        throw new InterpretError(`argument ${a.name}: extent ${i} is ${got} but ${dim} = ${symbols[dim]} from ${origin[dim]}`);
-      }
-    });
-  }
-  return symbols;
 }
 
 interface BlockContext {

@@ -9,7 +9,7 @@ import { type Attrs, Block, type GridExpr, type Kernel, type Op, Value } from '.
 import type { Opcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
 import { type TileType, type Type, formatLayoutAttr, formatType, sameShape, scalarType, tileType } from './types.js';
-import { RegisterLayout } from '../layout/index.js';
+import { ComposedLayout, Layout, RegisterLayout } from '../layout/index.js';
 import { dtype } from './dtype.js';
 
 export class KernelBuilder {
@@ -25,17 +25,40 @@ export class KernelBuilder {
     private readonly params: Readonly<Record<string, number>> = {},
     private grid: readonly GridExpr[] = [],
   ) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new IrError('structure', `kernel name "${name}" must be an identifier`);
+    checkIdentifier('kernel name', name);
+    for (const [k, v] of Object.entries(params)) {
+      checkIdentifier('parameter name', k);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new IrError('structure', `parameter ${k} must be a finite number, got ${v}`);
+    }
+    this.setGrid(grid);
   }
 
+  /** The grid: extents made of non-negative integers, symbol names and grid operators. */
   setGrid(grid: readonly GridExpr[]): void {
+    const check = (e: GridExpr): void => {
+      if (typeof e === 'number') {
+        if (!Number.isSafeInteger(e) || e < 0) throw new IrError('structure', `grid extent ${e} must be a non-negative integer`);
+      } else if (typeof e === 'string') checkIdentifier('grid symbol', e);
+      else e.args.forEach(check);
+    };
+    if (grid.length > 3) throw new IrError('structure', `a grid has at most 3 axes, got ${grid.length}`);
+    grid.forEach(check);
     this.grid = grid;
   }
 
   /** Adds a kernel argument (a tensor, or a scalar passed at launch). */
   arg(name: string, type: Type): Value {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new IrError('structure', `argument name "${name}" must be an identifier`);
+    checkIdentifier('argument name', name);
     if (this.args.some((a) => a.name === name)) throw new IrError('structure', `argument ${name} is declared twice`);
+    if (type.kind === 'tile' && (type.space !== 'register' || type.shape.length > 0)) {
+      throw new IrError('type', `argument ${name}: kernel arguments are global tensors or scalars, got ${formatType(type)}`);
+    }
+    if (type.kind === 'tensor') {
+      for (const d of type.shape) {
+        if (typeof d === 'string') checkIdentifier(`extent of argument ${name}`, d);
+        else if (!Number.isSafeInteger(d) || d < 1) throw new IrError('type', `argument ${name}: extent ${d} must be a positive integer or a symbol`);
+      }
+    }
     const v = this.define(type, this.body, name);
     this.args.push(v);
     return v;
@@ -52,6 +75,7 @@ export class KernelBuilder {
       throw new IrError('structure', `${opcode} is built with forLoop / ifElse`);
     }
     this.checkVisible(opcode, operands);
+    for (const key of Object.keys(attrs)) checkIdentifier(`${opcode}: attribute name`, key);
     const types = inferResultTypes(opcode, operands.map((v) => v.type), attrs);
     return this.append(opcode, operands, attrs, layouts === undefined ? types : withLayouts(opcode, types, layouts), [], name);
   }
@@ -144,10 +168,22 @@ function withLayouts(opcode: Opcode, types: readonly Type[], layouts: readonly (
     const layout = layouts[i];
     if (layout === undefined) return t;
     if (t.kind !== 'tile') throw new IrError('layout', `${opcode}: result ${formatType(t)} cannot carry a layout`);
-    const fits = layout instanceof RegisterLayout ? sameShape(layout.shape, t.shape) : layout.size === t.shape.reduce((a, b) => a * b, 1);
+    // A register layout must have the tile's shape; a memory layout one mode per dim, of the dim's extent.
+    const memory = layout instanceof RegisterLayout ? undefined : layout instanceof ComposedLayout ? layout.layout : layout;
+    const fits =
+      memory === undefined
+        ? sameShape((layout as RegisterLayout).shape, t.shape)
+        : t.shape.length === 0
+          ? memory.size === 1
+          : memory.rank === t.shape.length && memory.modes().every((m, d) => m.size === t.shape[d]);
     if (!fits) throw new IrError('layout', `${opcode}: layout ${formatLayoutAttr(layout)} does not fit ${formatType(t)}`);
     return tileType(t.dtype, t.shape, t.space, layout);
   });
+}
+
+/** Names that reach the text form (and, through it, generated code) must be plain identifiers. */
+function checkIdentifier(what: string, name: string): void {
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new IrError('structure', `${what} "${name}" must be an identifier`);
 }
 
 function describe(v: Value): string {

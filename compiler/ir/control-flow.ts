@@ -8,8 +8,8 @@ import { IrError } from './errors.js';
 import type { Block, Value } from './ir.js';
 import { type Type, formatType, isScalar, typeEquals } from './types.js';
 
-function fail(op: string, message: string): never {
-  throw new IrError('structure', `${op}: ${message}`);
+function fail(op: string, message: string, code: 'structure' | 'type' = 'structure'): never {
+  throw new IrError(code, `${op}: ${message}`);
 }
 
 /** The values a region yields; its last op must be `yield`. */
@@ -21,7 +21,7 @@ export function yieldedValues(op: string, region: Block): readonly Value[] {
 
 function sameTypes(op: string, what: string, got: readonly Type[], expected: readonly Type[]): void {
   if (got.length !== expected.length || got.some((t, i) => !typeEquals(t, expected[i]!))) {
-    fail(op, `${what} (${got.map(formatType).join(', ')}) must match (${expected.map(formatType).join(', ')})`);
+    fail(op, `${what} (${got.map(formatType).join(', ')}) must match (${expected.map(formatType).join(', ')})`, 'type');
   }
 }
 
@@ -29,7 +29,7 @@ function sameTypes(op: string, what: string, got: readonly Type[], expected: rea
 export function forResultTypes(operands: readonly Type[], region: Block): Type[] {
   if (operands.length < 3) fail('for', 'takes lower, upper and step bounds, then the initial carried values');
   operands.slice(0, 3).forEach((t, i) => {
-    if (!isScalar(t) || t.dtype.name !== 'i32') fail('for', `bound ${i} must be an i32 scalar, got ${formatType(t)}`);
+    if (!isScalar(t) || t.dtype.name !== 'i32') fail('for', `bound ${i} must be an i32 scalar, got ${formatType(t)}`, 'type');
   });
   const carried = operands.slice(3);
   const [iv, ...args] = region.args.map((a) => a.type);
@@ -42,7 +42,7 @@ export function forResultTypes(operands: readonly Type[], region: Block): Type[]
 /** Checks an `if`'s condition and both regions; returns the result types. */
 export function ifResultTypes(operands: readonly Type[], regions: readonly Block[]): Type[] {
   const cond = operands[0];
-  if (operands.length !== 1 || cond === undefined || !isScalar(cond) || cond.dtype.name !== 'bool') fail('if', 'takes one bool scalar condition');
+  if (operands.length !== 1 || cond === undefined || !isScalar(cond) || cond.dtype.name !== 'bool') fail('if', 'takes one bool scalar condition', 'type');
   if (regions.length !== 2) fail('if', 'has a then and an else region');
   const [then, otherwise] = regions as [Block, Block];
   if (then.args.length > 0 || otherwise.args.length > 0) fail('if', 'its regions take no arguments');

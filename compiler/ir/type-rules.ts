@@ -165,7 +165,7 @@ export function inferResultTypes(opcode: Opcode, types: readonly Type[], attrs: 
       count(1);
       const t = reg(0);
       const perm = attrs['perm'];
-      if (!Array.isArray(perm) || perm.length !== t.shape.length || [...perm].sort().some((p, i) => p !== i)) {
+      if (!Array.isArray(perm) || perm.length !== t.shape.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
         fail(`perm must be a permutation of 0..${t.shape.length - 1}`);
       }
       return [tileType(t.dtype, (perm as number[]).map((p) => t.shape[p]!))];
@@ -184,6 +184,15 @@ export function inferResultTypes(opcode: Opcode, types: readonly Type[], attrs: 
   return fail('is not an op with a type rule');
 }
 
+function isRegister(t: Type): t is TileType {
+  return t.kind === 'tile' && t.space === 'register';
+}
+
+/** Loads from outputs and stores into inputs are access errors, not type errors. */
+function failAccess(opcode: string, types: readonly Type[], message: string): never {
+  throw new IrError('access', `${opcode}(${types.map(formatType).join(', ')}): ${message}`);
+}
+
 function tensorOperand(t: Type, fail: (e: string) => never): TensorType {
   return t.kind === 'tensor' ? t : fail(`operand 0 must be a global tensor, got ${formatType(t)}`);
 }
@@ -200,14 +209,14 @@ function checkConstant(d: Dtype, value: unknown, fail: (e: string) => never): vo
 /** load(tensor, i_0..i_{r-1}, [mask, other]): every index, the mask and the fill have the result's shape. */
 function loadType(types: readonly Type[], fail: (e: string) => never): TileType {
   const t = tensorOperand(types[0] ?? fail('operand 0 is missing'), fail);
-  if (t.access === 'out') fail('cannot load from an output tensor (declare it inout)');
+  if (t.access === 'out') failAccess('load', types, 'cannot load from an output tensor (declare it inout)');
   const r = t.shape.length;
   if (types.length !== 1 + r && types.length !== 3 + r) fail(`takes the tensor, ${r} indices and optionally a mask and a fill value`);
   const shape = indexShape(types.slice(1, 1 + r), fail);
   if (types.length === 3 + r) {
     const [mask, other] = [types[1 + r]!, types[2 + r]!];
-    if (mask.kind !== 'tile' || mask.dtype.name !== 'bool' || !sameShape(mask.shape, shape)) fail(`the mask must be tile<bool>[${shape}]`);
-    if (other.kind !== 'tile' || other.dtype !== t.dtype || !sameShape(other.shape, shape)) fail(`the fill value must be tile<${t.dtype.name}>[${shape}]`);
+    if (!isRegister(mask) || mask.dtype.name !== 'bool' || !sameShape(mask.shape, shape)) fail(`the mask must be tile<bool>[${shape}]`);
+    if (!isRegister(other) || other.dtype !== t.dtype || !sameShape(other.shape, shape)) fail(`the fill value must be tile<${t.dtype.name}>[${shape}]`);
   }
   return tileType(t.dtype, shape);
 }
@@ -215,7 +224,7 @@ function loadType(types: readonly Type[], fail: (e: string) => never): TileType 
 /** store(tensor, i_0..i_{r-1}, value, [mask]). */
 function storeCheck(types: readonly Type[], fail: (e: string) => never): void {
   const t = tensorOperand(types[0] ?? fail('operand 0 is missing'), fail);
-  if (t.access === 'in') fail('cannot store into an input tensor (declare it out or inout)');
+  if (t.access === 'in') failAccess('store', types, 'cannot store into an input tensor (declare it out or inout)');
   const r = t.shape.length;
   if (types.length !== 2 + r && types.length !== 3 + r) fail(`takes the tensor, ${r} indices, the value and optionally a mask`);
   const shape = indexShape(types.slice(1, 1 + r), fail);
@@ -224,7 +233,7 @@ function storeCheck(types: readonly Type[], fail: (e: string) => never): void {
     fail(`the value must be tile<${t.dtype.name}>[${shape}]`);
   }
   const mask = types[2 + r];
-  if (mask !== undefined && (mask.kind !== 'tile' || mask.dtype.name !== 'bool' || !sameShape(mask.shape, shape))) {
+  if (mask !== undefined && (!isRegister(mask) || mask.dtype.name !== 'bool' || !sameShape(mask.shape, shape))) {
     fail(`the mask must be tile<bool>[${shape}]`);
   }
 }

@@ -1,4 +1,4 @@
-import { InterpretError, hostTensor, interpret } from '../../../compiler/interpret/index.js';
+import { hostTensor, interpret } from '../../../compiler/interpret/index.js';
 import {
   arange,
   barrier,
@@ -60,7 +60,8 @@ describe('load and store', () => {
     const k = copy.build();
     expect(() => interpret(k, { x: hostTensor(f32, [4]) })).toThrow(/argument y is missing/);
     expect(() => interpret(k, { x: hostTensor(f32, [4]), y: hostTensor(f32, [5]) })).toThrow(/N = 4 from x/);
-    expect(() => interpret(k, { x: hostTensor(i32, [4]), y: hostTensor(f32, [4]) })).toThrow(InterpretError);
+    expect(() => interpret(k, { x: hostTensor(i32, [4]), y: hostTensor(f32, [4]) })).toThrow('kernel masked_copy: argument x must hold f32, got i32');
+    expect(() => interpret(k, { x: hostTensor(f32, [4]), y: hostTensor(f32, [4]), z: 1 })).toThrow(/has no argument z/);
   });
 });
 

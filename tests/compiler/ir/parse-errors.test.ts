@@ -110,7 +110,7 @@ const CASES: readonly Case[] = [
     at: [7, 'yield'],
     says: 'yields (bool), which must match what the then region yields (i32)',
   },
-  { name: 'an if on an i32', text: kernel(`${PID}\n  if(%0) {\n    yield()\n  } else {\n    yield()\n  }`), at: [3, 'if'], says: 'if: takes one bool scalar condition', code: 'structure' },
+  { name: 'an if on an i32', text: kernel(`${PID}\n  if(%0) {\n    yield()\n  } else {\n    yield()\n  }`), at: [3, 'if'], says: 'if: takes one bool scalar condition', code: 'type' },
   { name: 'a region on a plain op', text: kernel(`${PID}\n  %1 = add(%0, %0) {\n    yield()\n  } : i32`), at: [3, '{'], says: 'add takes no regions' },
   { name: 'attributes on a for', text: kernel(`${PID}\n  for(%0, %0, %0) {unroll = 4} {\n  ^(%1: i32):\n    yield()\n  }`), at: [3, 'unroll'], says: 'for takes no attributes' },
 

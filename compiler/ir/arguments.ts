@@ -1,0 +1,54 @@
+/**
+ * Checking launch arguments against a kernel's signature and binding its symbolic extents. Every
+ * device (the interpreter, the CPU, later CUDA and WebGPU) launches through this one check, so a
+ * wrong argument reads the same everywhere.
+ */
+import type { Dtype } from './dtype.js';
+import { IrError } from './errors.js';
+import type { Kernel } from './ir.js';
+
+/** What a device knows of a tensor argument at launch. */
+export interface ArgumentShape {
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+}
+
+/**
+ * Checks that every argument is present with the declared dtype and rank, constant extents match,
+ * and each symbol has one value across all tensors; returns the symbols' values. Scalar arguments
+ * are numbers.
+ */
+export function bindArguments(kernel: Kernel, args: Readonly<Record<string, ArgumentShape | number | undefined>>): Record<string, number> {
+  const fail = (message: string): never => {
+    throw new IrError('type', `kernel ${kernel.name}: ${message}`);
+  };
+  const known = new Set(kernel.args.map((a) => a.name));
+  for (const name of Object.keys(args)) if (!known.has(name)) fail(`it has no argument ${name} (arguments: ${[...known].join(', ')})`);
+  const symbols: Record<string, number> = {};
+  const origin: Record<string, string> = {};
+  for (const a of kernel.args) {
+    const v = args[a.name!];
+    if (v === undefined) fail(`argument ${a.name} is missing`);
+    if (a.type.kind === 'tile') {
+      if (typeof v !== 'number') fail(`argument ${a.name} is a ${a.type.dtype.name} scalar: pass a number`);
+      continue;
+    }
+    if (typeof v === 'number' || v === undefined) return fail(`argument ${a.name} is a tensor: pass a tensor`);
+    const t = a.type;
+    if (v.dtype !== t.dtype) fail(`argument ${a.name} must hold ${t.dtype.name}, got ${v.dtype.name}`);
+    if (v.shape.length !== t.shape.length) fail(`argument ${a.name} must have rank ${t.shape.length}, got shape [${v.shape}]`);
+    t.shape.forEach((dim, i) => {
+      const got = v.shape[i]!;
+      if (typeof dim === 'number') {
+        if (dim !== got) fail(`argument ${a.name}: extent ${i} must be ${dim}, got ${got}`);
+      } else if (symbols[dim] === undefined) {
+        if (!Number.isSafeInteger(got) || got < 0 || got > 2 ** 31 - 1) fail(`argument ${a.name}: extent ${i} = ${got} does not fit in i32`);
+        symbols[dim] = got;
+        origin[dim] = a.name!;
+      } else if (symbols[dim] !== got) {
+        fail(`argument ${a.name}: extent ${i} is ${got} but ${dim} = ${symbols[dim]} from ${origin[dim]}`);
+      }
+    });
+  }
+  return symbols;
+}
