@@ -1,0 +1,155 @@
+/**
+ * Loading a compiled CPU kernel (a shared object) with koffi and calling the one entry point every
+ * generated kernel exports:
+ *
+ *   void tskc_kernel(void *const *args, const int64_t *symbols, const int64_t *grid, int64_t *status);
+ *
+ * - args[i]: the storage of tensor argument i (runtime/tensor.ts), or for a scalar argument a pointer to
+ *   a double holding its value. Typed arrays are passed zero-copy: the kernel writes them in place.
+ * - symbols: the values of the kernel's symbolic extents, in the order the generator fixed.
+ * - grid: 3 extents (fewer are padded with 1).
+ * - *status: zeroed before the call; the kernel leaves it 0 on success, else sets an error code
+ *   (statusMessage): 1 + the index of a tensor argument an unmasked access went outside of, or -1 for
+ *   a loop whose step is not positive.
+ *
+ * The call is synchronous and runs on this thread (the kernel's OpenMP threads do the parallel work).
+ */
+import * as fs from 'node:fs';
+import koffi, { type LibraryHandle } from 'koffi';
+
+export type ArgumentArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+export class LoaderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoaderError';
+  }
+}
+
+export interface KernelLibrary {
+  readonly path: string;
+  /** Runs the kernel once; returns its status (0 = success, see statusMessage). */
+  call(args: readonly (ArgumentArray | number)[], symbols: BigInt64Array | readonly number[], grid: readonly number[]): number;
+  /** Unloads the library; further calls throw LoaderError. Closing twice is harmless. */
+  close(): void;
+}
+
+export const ENTRY_POINT = 'tskc_kernel';
+
+/** Loads the shared object at `path` and binds tskc_kernel. Throws LoaderError naming the path. */
+export function loadKernelLibrary(path: string): KernelLibrary {
+  let lib: LibraryHandle;
+  try {
+    lib = koffi.load(path);
+  } catch (e) {
+    throw new LoaderError(`cannot load kernel library ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  pinOpenMPRuntimes();
+  let fn: (...args: unknown[]) => unknown;
+  try {
+    fn = lib.func(ENTRY_POINT, 'void', ['void **', 'int64_t *', 'int64_t *', 'int64_t *']);
+  } catch (e) {
+    lib.unload();
+    throw new LoaderError(`${path} does not export ${ENTRY_POINT}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return new LoadedKernel(path, lib, fn);
+}
+
+class LoadedKernel implements KernelLibrary {
+  // The library handle is held as long as this object lives: the bound function points into it.
+  private lib: LibraryHandle | undefined;
+  private readonly fn: (...args: unknown[]) => unknown;
+  private readonly status = new BigInt64Array(1);
+  private readonly grid = new BigInt64Array(3);
+
+  constructor(
+    readonly path: string,
+    lib: LibraryHandle,
+    fn: (...args: unknown[]) => unknown,
+  ) {
+    this.lib = lib;
+    this.fn = fn;
+  }
+
+  call(args: readonly (ArgumentArray | number)[], symbols: BigInt64Array | readonly number[], grid: readonly number[]): number {
+    if (this.lib === undefined) throw new LoaderError(`${this.path}: the kernel library is closed`);
+    const pointers = args.map((a, i) => {
+      if (typeof a === 'number') return Float64Array.of(a);
+      if (!ArrayBuffer.isView(a) || a instanceof DataView) throw new LoaderError(`argument ${i} is neither a typed array nor a number`);
+      return a;
+    });
+    const syms = symbols instanceof BigInt64Array ? symbols : BigInt64Array.from(symbols, (s, i) => toInt64(s, `symbol ${i}`));
+    if (grid.length < 1 || grid.length > 3) throw new LoaderError(`grid [${grid.join(', ')}] must have 1 to 3 extents`);
+    for (let k = 0; k < 3; k++) {
+      const g = grid[k] ?? 1;
+      if (!Number.isSafeInteger(g) || g < 0) throw new LoaderError(`grid [${grid.join(', ')}] must be non-negative integers`);
+      this.grid[k] = BigInt(g);
+    }
+    this.status[0] = 0n;
+    this.fn(pointers, syms, this.grid, this.status);
+    return Number(this.status[0]);
+  }
+
+  close(): void {
+    const lib = this.lib;
+    this.lib = undefined;
+    lib?.unload();
+  }
+}
+
+function toInt64(x: number, what: string): bigint {
+  if (!Number.isSafeInteger(x)) throw new LoaderError(`${what} is ${x}, not an integer`);
+  return BigInt(x);
+}
+
+/**
+ * A readable message for a kernel status code; `argNames` (the kernel's arguments in order) makes it
+ * name the tensor.
+ */
+export function statusMessage(status: number, argNames: readonly string[] = []): string {
+  if (status === 0) return 'ok';
+  if (status === -1) return 'a loop has a non-positive step';
+  if (status > 0) {
+    const name = argNames[status - 1];
+    return `an unmasked access went outside tensor argument ${status - 1}${name === undefined ? '' : ` (${name})`}`;
+  }
+  return `unknown kernel status ${status}`;
+}
+
+/**
+ * Keeps the OpenMP runtime loaded for the rest of the process. A kernel built with -fopenmp pulls in
+ * libgomp (or libomp); its worker threads stay parked inside that library after the kernel returns, so
+ * if unloading the last kernel also unloaded the runtime, those threads would run unmapped code and
+ * the process would crash (measured: a segfault with gcc 12's libgomp). Loading the runtime once more
+ * by its own path, and never unloading that handle, prevents it. Linux only (/proc/self/maps); best
+ * effort elsewhere.
+ */
+const pinned = new Map<string, LibraryHandle>();
+
+function pinOpenMPRuntimes(): void {
+  let maps: string;
+  try {
+    maps = fs.readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return;
+  }
+  for (const m of maps.matchAll(/\s(\/\S*\/lib(?:gomp|omp|iomp5)\.so[^\s/]*)$/gm)) {
+    const file = m[1]!;
+    if (pinned.has(file)) continue;
+    try {
+      pinned.set(file, koffi.load(file));
+    } catch {
+      // the library is mapped, so this cannot normally fail; if it does, unloading stays risky only
+    }
+  }
+}

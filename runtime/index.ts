@@ -1,0 +1,6 @@
+/** Devices, tensors and the compiled-kernel cache. */
+export { type Device, type DeviceKind, type CompiledKernel, type LaunchOptions, type DeviceOptions, DeviceError, device } from './device.js';
+export { Tensor, TensorError } from './tensor.js';
+export { ArtifactCache, CacheError, defaultCacheDir } from './cache.js';
+export { ToolchainError } from './cpu/toolchain.js';
+export { CpuLaunchError, type CpuKernel, compileCpu } from './cpu/cpu-kernel.js';

@@ -1,0 +1,246 @@
+/**
+ * Tensors on the host in their storage format: the bytes every target's kernels read and write, so a
+ * tensor's storage is passed to a kernel as is (zero-copy on the CPU, one upload on a GPU).
+ *
+ *   f32          Float32Array
+ *   f16, bf16    Uint16Array of bit patterns
+ *   i32 / u32    Int32Array / Uint32Array
+ *   i8 / u8      Int8Array / Uint8Array
+ *   other 8-bit  Uint8Array of bit patterns (f8e4m3, f8e5m2, ...)
+ *   < 8 bits     Uint32Array of packed words, element i at bit i*w (pack.ts); bool is 1 bit
+ *
+ * Values going in are cast to the dtype by the rules of dtype-convert.ts (round to nearest even,
+ * saturating float -> int, NaN -> 0 for integers), exactly as the interpreter casts them, so
+ * `Tensor.fromValues(d, s, v).toValues()` equals `hostTensor(d, s, v).data`.
+ */
+import type { HostTensor } from '../compiler/interpret/interpreter.js';
+import { type Dtype, dtype as dtypeNamed } from '../compiler/ir/dtype.js';
+import { convertNumber } from '../compiler/ir/dtype-convert.js';
+import { fromBits, pack, packedWords, toBits, unpack } from '../compiler/ir/pack.js';
+
+export type StorageArray = Float32Array | Uint16Array | Int32Array | Uint32Array | Int8Array | Uint8Array;
+
+/** How a dtype lies in memory; see the table at the top of this file. */
+export type StorageKind = 'f32' | 'i32' | 'u32' | 'i8' | 'u8' | 'bits16' | 'bits8' | 'packed';
+
+export class TensorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TensorError';
+  }
+}
+
+/** The storage kind of a dtype. */
+export function storageKind(d: Dtype): StorageKind {
+  switch (d.name) {
+    case 'f32':
+    case 'i32':
+    case 'u32':
+    case 'i8':
+    case 'u8':
+      return d.name;
+  }
+  if (d.bits === 16) return 'bits16'; // f16, bf16
+  if (d.bits === 8) return 'bits8'; // the 8-bit floats
+  if (d.bits < 8) return 'packed';
+  throw new TensorError(`dtype ${d.name} has no storage format`);
+}
+
+/** How many storage elements (words for packed dtypes) hold `count` elements of d. */
+export function storageLength(d: Dtype, count: number): number {
+  return storageKind(d) === 'packed' ? packedWords(d, count) : count;
+}
+
+/** A zeroed storage array for `count` elements of d. */
+export function allocateStorage(d: Dtype, count: number): StorageArray {
+  const n = storageLength(d, count);
+  switch (storageKind(d)) {
+    case 'f32':
+      return new Float32Array(n);
+    case 'i32':
+      return new Int32Array(n);
+    case 'u32':
+    case 'packed':
+      return new Uint32Array(n);
+    case 'i8':
+      return new Int8Array(n);
+    case 'u8':
+    case 'bits8':
+      return new Uint8Array(n);
+    case 'bits16':
+      return new Uint16Array(n);
+  }
+}
+
+export class Tensor {
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** The number of elements: the product of the shape. */
+  readonly size: number;
+  readonly storage: StorageArray;
+
+  private constructor(dtype: Dtype, shape: readonly number[], size: number, storage: StorageArray) {
+    this.dtype = dtype;
+    this.shape = shape;
+    this.size = size;
+    this.storage = storage;
+  }
+
+  /** A tensor of zeros (all-zero bits: +0 for floats, false for bool). */
+  static empty(dtype: Dtype | string, shape: readonly number[]): Tensor {
+    const d = resolve(dtype);
+    const size = sizeOfShape(shape);
+    return new Tensor(d, Object.freeze([...shape]), size, allocateStorage(d, size));
+  }
+
+  /** A tensor holding `values` (row-major) cast to the dtype. */
+  static fromValues(dtype: Dtype | string, shape: readonly number[], values: ArrayLike<number>): Tensor {
+    return Tensor.empty(dtype, shape).setValues(values);
+  }
+
+  /**
+   * Wraps an existing storage array without copying (e.g. one a kernel wrote). Throws TensorError when
+   * its type or length is not the storage format of `dtype` and `shape`.
+   */
+  static fromStorage(dtype: Dtype | string, shape: readonly number[], storage: StorageArray): Tensor {
+    const d = resolve(dtype);
+    const size = sizeOfShape(shape);
+    const expected = allocateStorage(d, 0).constructor;
+    if (storage.constructor !== expected) {
+      throw new TensorError(`${d.name} storage must be a ${expected.name}, got a ${storage.constructor.name}`);
+    }
+    const n = storageLength(d, size);
+    if (storage.length !== n) {
+      throw new TensorError(`${d.name}[${shape.join(', ')}] needs ${n} storage elements, got ${storage.length}`);
+    }
+    return new Tensor(d, Object.freeze([...shape]), size, storage);
+  }
+
+  /** The interpreter's host tensor as a storage-format tensor. */
+  static fromHostTensor(h: HostTensor): Tensor {
+    return Tensor.fromValues(h.dtype, h.shape, h.data);
+  }
+
+  get byteLength(): number {
+    return this.storage.byteLength;
+  }
+
+  /** Overwrites every element with `values` (row-major, length = size), cast to the dtype. */
+  setValues(values: ArrayLike<number>): this {
+    if (values.length !== this.size) {
+      throw new TensorError(`${values.length} values for ${this.dtype.name}[${this.shape.join(', ')}] (${this.size} elements)`);
+    }
+    encode(this.dtype, this.storage, values);
+    return this;
+  }
+
+  /** Sets every element to `value` cast to the dtype; the padding bits of packed storage stay zero. */
+  fill(value: number): this {
+    const d = this.dtype;
+    const s = this.storage;
+    if (storageKind(d) !== 'packed') {
+      // One element encoded through the general path, then copied: the same bits as setValues gives.
+      const one = allocateStorage(d, 1);
+      encode(d, one, [value]);
+      s.fill(one[0]!);
+      return this;
+    }
+    // 32 elements of w bits are exactly w words, so the words repeat with period w.
+    const w = d.bits;
+    const period = pack(d, new Array<number>(32).fill(value));
+    for (let k = 0; k < s.length; k++) s[k] = period[k % w]!;
+    const usedBits = this.size * w;
+    if (usedBits % 32 !== 0) s[s.length - 1]! &= 2 ** (usedBits % 32) - 1;
+    return this;
+  }
+
+  /** The values, decoded, row-major. */
+  toValues(): Float64Array {
+    return decode(this.dtype, this.storage, this.size);
+  }
+
+  /** A copy as the interpreter's host tensor. */
+  toHostTensor(): HostTensor {
+    return { dtype: this.dtype, shape: [...this.shape], data: this.toValues() };
+  }
+}
+
+function resolve(d: Dtype | string): Dtype {
+  return typeof d === 'string' ? dtypeNamed(d) : d;
+}
+
+function sizeOfShape(shape: readonly number[]): number {
+  let n = 1;
+  for (const e of shape) {
+    if (!Number.isSafeInteger(e) || e < 0) throw new TensorError(`bad shape [${shape.join(', ')}]: extents must be non-negative integers`);
+    n *= e;
+  }
+  if (!Number.isSafeInteger(n)) throw new TensorError(`shape [${shape.join(', ')}] has too many elements`);
+  return n;
+}
+
+const CANONICAL_F32_NAN = 0x7fc00000;
+
+function encode(d: Dtype, s: StorageArray, values: ArrayLike<number>): void {
+  const n = values.length;
+  switch (storageKind(d)) {
+    case 'f32': {
+      // A Float32Array store rounds to nearest even, as convertNumber does; NaNs get the one pattern
+      // float-format.ts gives (a stored NaN could otherwise keep payload bits from a float64).
+      let bits: Uint32Array | undefined;
+      for (let i = 0; i < n; i++) {
+        const v = values[i]!;
+        s[i] = v;
+        if (v !== v) (bits ??= new Uint32Array(s.buffer, s.byteOffset, s.length))[i] = CANONICAL_F32_NAN;
+      }
+      return;
+    }
+    case 'i32':
+    case 'u32':
+    case 'i8':
+    case 'u8':
+      // Not a plain store: typed arrays wrap modulo 2^bits, the casts saturate.
+      for (let i = 0; i < n; i++) s[i] = convertNumber(d, values[i]!);
+      return;
+    case 'bits16':
+    case 'bits8':
+      for (let i = 0; i < n; i++) s[i] = toBits(d, values[i]!);
+      return;
+    case 'packed':
+      s.set(pack(d, values));
+      return;
+  }
+}
+
+function decode(d: Dtype, s: StorageArray, count: number): Float64Array {
+  switch (storageKind(d)) {
+    case 'f32':
+    case 'i32':
+    case 'u32':
+    case 'i8':
+    case 'u8':
+      return Float64Array.from(s);
+    case 'bits16':
+    case 'bits8': {
+      const table = decodeTable(d);
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = table[s[i]!]!;
+      return out;
+    }
+    case 'packed':
+      return unpack(d, s as Uint32Array, count);
+  }
+}
+
+/** The value of every bit pattern of an 8- or 16-bit dtype, built once per dtype. */
+const decodeTables = new Map<Dtype, Float64Array>();
+
+function decodeTable(d: Dtype): Float64Array {
+  let t = decodeTables.get(d);
+  if (t === undefined) {
+    t = new Float64Array(2 ** d.bits);
+    for (let p = 0; p < t.length; p++) t[p] = fromBits(d, p);
+    decodeTables.set(d, t);
+  }
+  return t;
+}
