@@ -1,8 +1,9 @@
 /**
  * coalesce and filter: simplifications that keep the layout's function.
  */
-import { type IntTuple, isInt } from './int-tuple.js';
-import { Layout, flattenLayout, makeLayout } from './layout.js';
+import { LayoutError } from './errors.js';
+import { type IntTuple, checkIntTuple, isInt } from './int-tuple.js';
+import { Layout, checkLayout, flattenLayout, makeLayout } from './layout.js';
 
 /**
  * coalesce(L): the flattest layout with the same function on [0, size(L)).
@@ -11,17 +12,37 @@ import { Layout, flattenLayout, makeLayout } from './layout.js';
  *
  * coalesce(L, profile): coalesces each mode of L separately where `profile` has a tuple, so the
  * result keeps the top-level shape of `profile` (an integer in the profile coalesces that whole mode).
+ * A profile tuple may be shorter than the layout (the modes past it are kept), not longer ('rank-mismatch').
  */
 export function coalesce(l: Layout, profile?: IntTuple): Layout {
-  if (profile !== undefined && !isInt(profile)) {
-    const modes = l.modes();
-    return makeLayout(...modes.map((m, i) => (i < profile.length ? coalesce(m, profile[i]!) : m)));
+  checkLayout(l, 'coalesce');
+  if (profile !== undefined) checkIntTuple(profile, 'a coalesce profile', 0);
+  if (profile === undefined || isInt(profile)) return coalesceLeaves(l, false);
+  if (profile.length > l.rank) {
+    throw new LayoutError('rank-mismatch', `a coalesce profile of rank ${profile.length} for ${l} of rank ${l.rank}`);
   }
+  return makeLayout(...l.modes().map((m, i) => (i < profile.length ? coalesce(m, profile[i]!) : m)));
+}
+
+/**
+ * coalesceUnbounded(L): coalesce for a layout read with its last mode unbounded (as composition
+ * reads A): the same function as L on every integer >= 0, not only on [0, size(L)). It differs from
+ * coalesce only at the last leaf, which is never dropped, even with size 1 (its stride is the step
+ * past the domain), and is merged into the mode before it only when its stride continues that mode.
+ * Post: coalesceUnbounded(L).at(i) == L.at(i) for every i >= 0; depth <= 1.
+ */
+export function coalesceUnbounded(l: Layout): Layout {
+  checkLayout(l, 'coalesceUnbounded');
+  return coalesceLeaves(l, true);
+}
+
+function coalesceLeaves(l: Layout, keepLast: boolean): Layout {
   const shapes: number[] = [];
   const strides: number[] = [];
-  for (const m of flattenLayout(l).modes()) {
+  const leaves = flattenLayout(l).modes();
+  leaves.forEach((m, i) => {
     const [n, stride] = [m.shape as number, m.stride as number];
-    if (n === 1) continue;
+    if (n === 1 && !(keepLast && i === leaves.length - 1)) return;
     const last = shapes.length - 1;
     if (last >= 0 && strides[last]! * shapes[last]! === stride) {
       shapes[last]! *= n;
@@ -29,7 +50,7 @@ export function coalesce(l: Layout, profile?: IntTuple): Layout {
       shapes.push(n);
       strides.push(stride);
     }
-  }
+  });
   if (shapes.length === 0) return new Layout(1, 0);
   if (shapes.length === 1) return new Layout(shapes[0]!, strides[0]!);
   return new Layout(shapes, strides);

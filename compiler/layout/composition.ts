@@ -3,40 +3,18 @@
  */
 import { LayoutError } from './errors.js';
 import { type IntTuple, isInt } from './int-tuple.js';
-import { Layout, flattenLayout, makeLayout } from './layout.js';
-import { coalesce } from './coalesce.js';
-
-/**
- * A tiler is a layout, an integer n (standing for n:1), or a tuple of tilers applied to the modes of
- * a layout one by one (CuTe's Tile<...>); modes past the tuple's length are left alone.
- */
-export type Tiler = Layout | number | readonly Tiler[];
-
-export function isTilerTuple(t: Tiler): t is readonly Tiler[] {
-  return Array.isArray(t);
-}
-
-/** The layout a non-tuple tiler stands for. */
-export function tilerLayout(t: Layout | number): Layout {
-  return typeof t === 'number' ? new Layout(t, 1) : t;
-}
-
-/**
- * Applies `op` to mode i of `a` and element i of the tuple tiler `t`, keeping the modes of `a` that
- * the tiler does not reach. The shared skeleton of by-mode composition, divides and products.
- */
-export function byMode(a: Layout, t: readonly Tiler[], op: (mode: Layout, tile: Tiler) => Layout): Layout {
-  if (t.length > a.rank) {
-    throw new LayoutError('rank-mismatch', `a tiler of rank ${t.length} applied to ${a} of rank ${a.rank}`);
-  }
-  return makeLayout(...a.modes().map((m, i) => (i < t.length ? op(m, t[i]!) : m)));
-}
+import { Layout, checkLayout, flattenLayout } from './layout.js';
+import { coalesceUnbounded } from './coalesce.js';
+import { type Tiler, byMode, checkTiler, isTilerTuple, tilerLayout } from './tiler.js';
 
 /**
  * composition(A, B): the layout R = A ∘ B with R(i) = A(B(i)) for every i < size(B), and with the
  * shape of B (each leaf mode of B possibly refined into sub-modes). A tuple tiler composes mode by mode.
  *
- * A's last mode is treated as unbounded, as in CuTe. Each leaf s:d of B needs the divisibility
+ * A's last mode is treated as unbounded, as in CuTe: R(i) == A(B(i)) holds also where B(i) >= size(A),
+ * with A evaluated past its size along its last leaf (so A is simplified with coalesceUnbounded, which
+ * keeps that leaf's stride even when its size is 1). A leaf of B of size 1 or stride 0 composes to
+ * s:0 with no condition. Each other leaf s:d of B needs the divisibility
  * conditions: d must divide, or be divided by, each extent of A it steps over ('stride-divisibility'),
  * and s must be divisible by the part of it each mode of A provides ('shape-divisibility'). The leaves
  * are then composed one by one, which is right only if their offsets add without carrying from one
@@ -44,9 +22,11 @@ export function byMode(a: Layout, t: readonly Tiler[], op: (mode: Layout, tile: 
  * LayoutError says which.
  */
 export function composition(a: Layout, b: Tiler): Layout {
+  checkLayout(a, 'composition');
+  checkTiler(b, 'composition');
   if (isTilerTuple(b)) return byMode(a, b, composition);
   const bl = tilerLayout(b);
-  const modesOfA = flattenLayout(coalesce(a)).modes();
+  const modesOfA = flattenLayout(coalesceUnbounded(a)).modes();
   const extents = modesOfA.map((m) => m.shape as number);
   const used = extents.map(() => 0); // largest digit of each mode of A that the leaves of B reach, summed
   const leaves = flattenLayout(bl)
@@ -80,7 +60,7 @@ interface ComposedLeaf {
 /** A ∘ (s:d) for one leaf mode of B, walking the coalesced modes of A. */
 function composeLeaf(modesOfA: Layout[], s: number, d: number, what: string): ComposedLeaf {
   const maxDigit = modesOfA.map(() => 0);
-  if (d === 0) return { shape: s, stride: 0, maxDigit };
+  if (d === 0 || s === 1) return { shape: s, stride: 0, maxDigit }; // offset 0 only: A(0) = 0
   const shapes: number[] = [];
   const strides: number[] = [];
   let restShape = s;

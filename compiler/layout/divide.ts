@@ -6,55 +6,54 @@
  *   zippedDivide  : ((TileM,TileN), (RestM,RestN,L,...))
  *   tiledDivide   : ((TileM,TileN), RestM, RestN, L, ...)
  *   flatDivide    : (TileM, TileN, RestM, RestN, L, ...)
+ * A tiler element may itself be a tuple (a nested tiler, <<TileM0,TileM1>, TileN>): it divides that
+ * mode of A by mode, and its tiles join the tile part and its rests (with the sub-modes it does not
+ * reach) the rest part, as in CuTe.
+ *
  * A tiler that is a single layout divides A as a whole (A seen as 1-D) into (Tile, Rest); then
- * zippedDivide is logicalDivide, and tiledDivide and flatDivide give (Tile, modes of Rest...).
+ * zippedDivide is logicalDivide, tiledDivide gives (Tile, modes of Rest...), and flatDivide, like
+ * CuTe's flat_divide, (modes of Tile..., modes of Rest...).
  */
-import { type Tiler, byMode, composition, isTilerTuple, tilerLayout } from './composition.js';
 import { complement } from './complement.js';
-import { Layout, makeLayout } from './layout.js';
+import { composition } from './composition.js';
+import { Layout, checkLayout, makeLayout } from './layout.js';
+import { type Tiler, byMode, checkTiler, isTilerTuple, tilerLayout, unzip } from './tiler.js';
 
 /**
  * logicalDivide(A, B) = A ∘ (B, complement(B, size(A))): mode 0 is A restricted to the tile B,
- * mode 1 walks the tiles. Post: mode 0 of the result equals composition(A, B), and the result is
- * A with its domain permuted (same image, size(A) rounded up to whole tiles).
+ * mode 1 walks the tiles, as many as it takes to cover size(A) (rounded up to whole tiles).
+ * Post: mode 0 of the result equals composition(A, B). When B and its repetitions tile [0, size(A))
+ * exactly, the result is A with its domain permuted (the same offsets); otherwise its last tiles run
+ * past size(A), along A's unbounded last mode, and it reaches offsets A does not.
  */
 export function logicalDivide(a: Layout, b: Tiler): Layout {
+  checkLayout(a, 'logicalDivide');
+  checkTiler(b, 'logicalDivide');
   if (isTilerTuple(b)) return byMode(a, b, logicalDivide);
   const tile = tilerLayout(b);
   return composition(a, makeLayout(tile, complement(tile, a.size)));
 }
 
-/** Splits logicalDivide(A, <tiler>) into its tile modes and rest modes (the modes past the tiler are rest). */
-function tilesAndRests(a: Layout, b: readonly Tiler[]): { tiles: Layout[]; rests: Layout[] } {
-  const divided = logicalDivide(a, b).modes();
-  const tiles = divided.slice(0, b.length).map((m) => m.mode(0));
-  const rests = [...divided.slice(0, b.length).map((m) => m.mode(1)), ...divided.slice(b.length)];
-  return { tiles, rests };
-}
-
-/** ((TileM,TileN), (RestM,RestN,L,...)). Post: mode 0 equals composition(A, B). */
+/** ((TileM,TileN), (RestM,RestN,L,...)). Post: mode 0 equals composition(A, B), nested tilers included. */
 export function zippedDivide(a: Layout, b: Tiler): Layout {
-  if (!isTilerTuple(b)) return logicalDivide(a, b);
-  const { tiles, rests } = tilesAndRests(a, b);
-  return makeLayout(makeLayout(...tiles), makeLayout(...rests));
-}
-
-/** (Tile, modes of Rest...) for a tiler that is a single layout. */
-function tileThenRestModes(a: Layout, b: Layout | number): Layout {
   const divided = logicalDivide(a, b);
-  return makeLayout(divided.mode(0), ...divided.mode(1).modes());
+  if (!isTilerTuple(b)) return divided;
+  const { first, second } = unzip(divided, b);
+  return makeLayout(makeLayout(...first), makeLayout(...second));
 }
 
-/** ((TileM,TileN), RestM, RestN, L, ...). */
+/** ((TileM,TileN), RestM, RestN, L, ...); a single-layout tiler gives (Tile, modes of Rest...). */
 export function tiledDivide(a: Layout, b: Tiler): Layout {
-  if (!isTilerTuple(b)) return tileThenRestModes(a, b);
-  const { tiles, rests } = tilesAndRests(a, b);
-  return makeLayout(makeLayout(...tiles), ...rests);
+  const divided = logicalDivide(a, b);
+  if (!isTilerTuple(b)) return makeLayout(divided.mode(0), ...divided.mode(1).modes());
+  const { first, second } = unzip(divided, b);
+  return makeLayout(makeLayout(...first), ...second);
 }
 
-/** (TileM, TileN, RestM, RestN, L, ...). */
+/** (TileM, TileN, RestM, RestN, L, ...); a single-layout tiler gives (modes of Tile..., modes of Rest...). */
 export function flatDivide(a: Layout, b: Tiler): Layout {
-  if (!isTilerTuple(b)) return tileThenRestModes(a, b);
-  const { tiles, rests } = tilesAndRests(a, b);
-  return makeLayout(...tiles, ...rests);
+  const divided = logicalDivide(a, b);
+  if (!isTilerTuple(b)) return makeLayout(...divided.mode(0).modes(), ...divided.mode(1).modes());
+  const { first, second } = unzip(divided, b);
+  return makeLayout(...first, ...second);
 }

@@ -10,8 +10,12 @@ export type LayoutCondition =
   | 'shape-divisibility' //  composition: a shape of B does not divide into the modes of A it spans
   | 'mode-overlap' //        composition: modes of B whose offsets carry from one mode of A into the next
   | 'not-injective' //       complement / left inverse of a layout that maps two coordinates to one offset
-  | 'not-complementable' //  complement: strides that no layout can complete (e.g. (2,2):(1,3))
-  | 'out-of-range' //        an index or coordinate outside the layout's domain
+  | 'not-complementable' //  complement / left inverse: strides that no layout can complete (e.g. (2,2):(1,3))
+  | 'out-of-range' //        a negative or non-integer index, a component of a tuple coordinate outside its mode,
+  //                         or a mode, thread or register that does not exist (a single integer index may run
+  //                         past the size along the last mode, as in CuTe)
+  | 'too-large' //           a size, cosize, offset or count past Number.MAX_SAFE_INTEGER, where numbers lose precision
+  | 'invalid-argument' //    an argument of the wrong kind: not a layout, tiler, register layout or text where one is needed
   | 'invalid-swizzle' //     Swizzle(B, M, S) with negative fields or overlapping bit ranges
   | 'not-divisible' //       register layouts: the divisor is not a factor of the dividend
   | 'invalid-register-layout' // register layouts: modes that do not tile the shape, or are used twice

@@ -28,7 +28,8 @@ export {
 export { Layout, makeLayout, flattenLayout, functionallyEqual } from './layout.js';
 export { parseIntTuple, parseLayout, parseComposedLayout } from './parse.js';
 export { coalesce, filter } from './coalesce.js';
-export { type Tiler, composition } from './composition.js';
+export { type Tiler } from './tiler.js';
+export { composition } from './composition.js';
 export { complement } from './complement.js';
 export { logicalDivide, zippedDivide, tiledDivide, flatDivide } from './divide.js';
 export { logicalProduct, zippedProduct, tiledProduct, blockedProduct, rakedProduct } from './product.js';

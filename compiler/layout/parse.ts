@@ -2,16 +2,22 @@
  * Reading CuTe notation: integer tuples `(2,(3,4))`, layouts `(2,(2,2)):(4,(2,1))` (the stride may be
  * left out for the compact colexicographic one) and swizzled layouts `Sw<3,3,3> o 0 o (8,8):(8,1)`
  * (the offset may be left out). Whitespace is allowed between tokens. Errors name the column.
+ * Tuples nest at most MAX_DEPTH (64) deep, integers are safe integers; the rest is a 'parse' error.
  */
 import { LayoutError } from './errors.js';
-import type { IntTuple } from './int-tuple.js';
+import { type IntTuple, MAX_DEPTH, describeValue } from './int-tuple.js';
 import { Layout } from './layout.js';
 import { ComposedLayout, Swizzle } from './swizzle.js';
 
 /** A cursor over the text; every method skips leading whitespace. */
 class Reader {
   private pos = 0;
-  constructor(private readonly text: string) {}
+  private readonly text: string;
+
+  constructor(text: unknown) {
+    if (typeof text !== 'string') throw new LayoutError('parse', `expected text, got ${describeValue(text)}`);
+    this.text = text;
+  }
 
   private skipSpace(): void {
     while (this.pos < this.text.length && /\s/.test(this.text[this.pos]!)) this.pos++;
@@ -20,7 +26,8 @@ class Reader {
   fail(expected: string): never {
     this.skipSpace();
     const found = this.pos < this.text.length ? `'${this.text[this.pos]}'` : 'end of text';
-    throw new LayoutError('parse', `expected ${expected} at column ${this.pos + 1} of "${this.text}", found ${found}`);
+    const text = this.text.length > 80 ? `${this.text.slice(0, 80)}...` : this.text;
+    throw new LayoutError('parse', `expected ${expected} at column ${this.pos + 1} of "${text}", found ${found}`);
   }
 
   peek(token: string): boolean {
@@ -40,16 +47,23 @@ class Reader {
 
   integer(): number {
     this.skipSpace();
-    const m = /^-?\d+/.exec(this.text.slice(this.pos));
+    const integer = /-?\d+/y;
+    integer.lastIndex = this.pos;
+    const m = integer.exec(this.text);
     if (!m) this.fail('an integer');
+    const n = Number(m[0]);
+    if (!Number.isSafeInteger(n)) this.fail('an integer of at most 2^53 - 1');
     this.pos += m[0].length;
-    return Number(m[0]);
+    return n;
   }
 
-  intTuple(): IntTuple {
-    if (!this.accept('(')) return this.integer();
-    const items = [this.intTuple()];
-    while (this.accept(',')) items.push(this.intTuple());
+  /** An integer or a tuple, inside `level` enclosing tuples. */
+  intTuple(level = 0): IntTuple {
+    if (!this.peek('(')) return this.integer();
+    if (level >= MAX_DEPTH) this.fail(`at most ${MAX_DEPTH} nested tuples`);
+    this.expect('(');
+    const items = [this.intTuple(level + 1)];
+    while (this.accept(',')) items.push(this.intTuple(level + 1));
     this.expect(')');
     return items;
   }

@@ -3,8 +3,8 @@
  * layouts: a swizzle applied after an offset and a layout.
  */
 import { LayoutError } from './errors.js';
-import type { IntTuple } from './int-tuple.js';
-import type { Layout } from './layout.js';
+import { type IntTuple, describeValue } from './int-tuple.js';
+import { type Layout, checkLayout } from './layout.js';
 
 /**
  * Swizzle(B, M, S): XORs the B bits starting at bit M + S into the B bits starting at bit M; with
@@ -70,6 +70,8 @@ export class ComposedLayout {
   readonly layout: Layout;
 
   constructor(swizzle: Swizzle, layout: Layout, offset = 0) {
+    if (!(swizzle instanceof Swizzle)) throw new LayoutError('invalid-argument', `a composed layout needs a Swizzle, got ${describeValue(swizzle)}`);
+    checkLayout(layout, 'a composed layout');
     if (!Number.isSafeInteger(offset) || offset < 0) throw new LayoutError('out-of-range', `offset ${offset} must be a non-negative integer`);
     this.swizzle = swizzle;
     this.offset = offset;

@@ -7,9 +7,11 @@
  * Post: shape(A*B) = shape(A) .* shape(B); compose is associative.
  */
 import { LayoutError } from '../errors.js';
-import { type RegisterLayout, registerLayout } from './register-layout.js';
+import { type RegisterLayout, checkRegisterLayout, registerLayout } from './register-layout.js';
 
 export function compose(a: RegisterLayout, b: RegisterLayout): RegisterLayout {
+  checkRegisterLayout(a, 'compose');
+  checkRegisterLayout(b, 'compose');
   if (a.rank !== b.rank) {
     throw new LayoutError('rank-mismatch', `compose of rank-${a.rank} ${a} with rank-${b.rank} ${b}`);
   }

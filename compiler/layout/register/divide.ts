@@ -7,11 +7,12 @@
  * B's modes must be the least (divide) or most (leftDivide) significant part of A: in every dimension,
  * in the thread digits and in the register digits. Modes may be split to line the two up (A's mode 4
  * against B's mode 2), but nothing else moves; when no C exists the result is a 'not-divisible' error.
- * Every answer is checked by composing it back.
+ * Both work on canonical forms (so layouts built with the RegisterLayout constructor divide too), and
+ * every answer is checked by composing it back.
  */
 import { LayoutError } from '../errors.js';
 import { compose } from './compose.js';
-import { type RegisterLayout, registerLayout } from './register-layout.js';
+import { type RegisterLayout, checkRegisterLayout, registerLayout } from './register-layout.js';
 
 /** A mode as an object, so that splitting one keeps every reference to it in step. */
 interface Mode {
@@ -113,7 +114,11 @@ function strip<T extends Entry>(list: T[], factor: readonly T[], side: Side, mod
   return true;
 }
 
-function factorOut(a: RegisterLayout, b: RegisterLayout, side: Side): RegisterLayout {
+function factorOut(given: RegisterLayout, by: RegisterLayout, side: Side): RegisterLayout {
+  const what = side === 'inner' ? 'divide' : 'leftDivide';
+  checkRegisterLayout(given, what);
+  checkRegisterLayout(by, what);
+  const [a, b] = [given.canonical(), by.canonical()];
   const fail = (why: string): never => {
     const expr = side === 'inner' ? `${a} / ${b}` : `${b} \\ ${a}`;
     throw new LayoutError('not-divisible', `${expr}: ${why}`);

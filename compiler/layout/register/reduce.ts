@@ -6,7 +6,7 @@
  * reduce(spatial(3,4), [0]) holds element 0 on threads 0, 4 and 8.
  */
 import { LayoutError } from '../errors.js';
-import { type RegisterLayout, registerLayout } from './register-layout.js';
+import { type RegisterLayout, checkRegisterLayout, registerLayout } from './register-layout.js';
 
 export interface ReduceOptions {
   /** Keep the reduced dimensions with extent 1 (default: remove them, as a reduction op does). */
@@ -14,6 +14,8 @@ export interface ReduceOptions {
 }
 
 export function reduce(layout: RegisterLayout, dims: readonly number[], options: ReduceOptions = {}): RegisterLayout {
+  checkRegisterLayout(layout, 'reduce');
+  if (!Array.isArray(dims)) throw new LayoutError('invalid-argument', 'reduce needs an array of dimensions');
   for (const d of dims) {
     if (!Number.isInteger(d) || d < 0 || d >= layout.rank) {
       throw new LayoutError('out-of-range', `cannot reduce dimension ${d} of rank-${layout.rank} ${layout}`);
@@ -22,7 +24,7 @@ export function reduce(layout: RegisterLayout, dims: readonly number[], options:
   const reduced = new Set(dims.flatMap((d) => layout.dimModes[d]!));
   const kept = layout.modeShape.map((_, m) => m).filter((m) => !reduced.has(m));
   const renumber = new Map(kept.map((m, i) => [m, i]));
-  const shape = layout.shape.flatMap((s, d) => (!dims.includes(d) ? [s] : options.keepDims ? [1] : []));
+  const shape = layout.shape.flatMap((s, d) => (!dims.includes(d) ? [s] : options?.keepDims ? [1] : []));
   return registerLayout(
     shape,
     kept.map((m) => layout.modeShape[m]!),

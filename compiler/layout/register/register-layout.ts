@@ -8,10 +8,13 @@
  * replicas, a thread digit that no element depends on (r threads hold the same elements). The thread
  * index is the mixed radix of `spatialModes`, the local index that of `localModes`.
  *
- * Layouts are kept canonical (size-1 modes dropped, neighbours merged), so two layouts with the same
- * mapping compare equal with `equals`.
+ * registerLayout(...) and every operation return canonical forms (size-1 modes dropped, neighbours
+ * merged), and `equals` compares canonical forms, so two layouts with the same mapping compare equal
+ * however they were built (the constructor only validates). Layouts whose element, thread or register
+ * count is past Number.MAX_SAFE_INTEGER are refused ('too-large').
  */
 import { LayoutError } from '../errors.js';
+import { describeValue } from '../int-tuple.js';
 import { compose } from './compose.js';
 import { columnLocal, columnSpatial, local, spatial } from './primitives.js';
 
@@ -45,12 +48,23 @@ export class RegisterLayout {
   readonly localModes: readonly number[];
   /** The modes of each dimension, most significant first. */
   readonly dimModes: readonly (readonly number[])[];
+  /** The canonical form, once computed (see canonical()). */
+  private canonicalForm: RegisterLayout | undefined = undefined;
 
   /** Use `registerLayout(...)`, which also canonicalizes; this only validates. */
   constructor(shape: readonly number[], modeShape: readonly number[], spatialModes: readonly number[], localModes: readonly number[]) {
+    const lists = { shape, modeShape, spatialModes, localModes };
+    for (const [name, list] of Object.entries(lists)) {
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'number')) {
+        throw new LayoutError('invalid-register-layout', `${name} must be an array of integers, got ${describeValue(list)}`);
+      }
+    }
     const bad = (why: string): never => {
       throw new LayoutError('invalid-register-layout', `${why} (shape [${shape}], modes [${modeShape}], spatial [${spatialModes}], local [${localModes}])`);
     };
+    if ([...shape, ...modeShape].some((s) => Number.isInteger(s) && s > Number.MAX_SAFE_INTEGER)) {
+      throw new LayoutError('too-large', `shape [${shape}] or modes [${modeShape}] hold an extent past 2^53 - 1`);
+    }
     if (!shape.every((s) => Number.isSafeInteger(s) && s >= 1)) bad('shape extents must be positive integers');
     if (!modeShape.every((s) => Number.isSafeInteger(s) && s >= 1)) bad('mode sizes must be positive integers');
     // Group the modes into dimensions: each dimension takes modes until their product is its extent.
@@ -72,6 +86,11 @@ export class RegisterLayout {
     if (!used.every((m) => Number.isInteger(m) && m >= 0 && m < modeShape.length)) bad('a mode index is out of range');
     if (new Set(used).size !== used.length || used.length !== modeShape.length) bad('every mode must be used exactly once');
     if (!spatialModes.every((m) => Number.isSafeInteger(m))) bad('replication entries must be integers');
+    // Rounding is monotonic, so a count past MAX_SAFE_INTEGER is seen as one even when inexact.
+    const counts = [prod(shape), prod(spatialModes.map((m) => (m >= 0 ? modeShape[m]! : -m))), prod(localModes.map((m) => modeShape[m]!))];
+    if (counts.some((n) => n > Number.MAX_SAFE_INTEGER)) {
+      throw new LayoutError('too-large', `shape [${shape}] has an element, thread or register count past 2^53 - 1`);
+    }
     this.shape = [...shape];
     this.modeShape = [...modeShape];
     this.spatialModes = [...spatialModes];
@@ -109,7 +128,7 @@ export class RegisterLayout {
 
   /** Mode digits of a logical coordinate. */
   private modeDigits(coord: readonly number[]): number[] {
-    if (coord.length !== this.rank || coord.some((c, d) => !Number.isInteger(c) || c < 0 || c >= this.shape[d]!)) {
+    if (!Array.isArray(coord) || coord.length !== this.rank || coord.some((c, d) => !Number.isInteger(c) || c < 0 || c >= this.shape[d]!)) {
       throw new LayoutError('out-of-range', `coordinate [${coord}] is outside shape [${this.shape}]`);
     }
     const out = new Array<number>(this.modeShape.length);
@@ -147,14 +166,27 @@ export class RegisterLayout {
     return this.dimModes.map((modes) => fromDigits(modes.map((m) => md[m]!), modes.map((m) => this.modeShape[m]!)));
   }
 
-  /** Canonical forms are unique, so structural equality is equality of mappings. */
+  /**
+   * The canonical form of this layout: the same mapping, size-1 modes and 1-replicas dropped and
+   * neighbours merged (see registerLayout). Itself when already canonical; computed once.
+   */
+  canonical(): RegisterLayout {
+    if (this.canonicalForm === undefined) {
+      let l: RegisterLayout = this;
+      for (let next = canonicalStep(l); next !== l; next = canonicalStep(l)) l = next;
+      l.canonicalForm = l;
+      this.canonicalForm = l;
+    }
+    return this.canonicalForm;
+  }
+
+  /** Equality of mappings: canonical forms are unique, so their structural equality decides it. */
   equals(other: RegisterLayout): boolean {
-    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    checkRegisterLayout(other, 'equals');
+    const [a, b] = [this.canonical(), other.canonical()];
+    const same = (x: readonly number[], y: readonly number[]) => x.length === y.length && x.every((v, i) => v === y[i]);
     return (
-      same(this.shape, other.shape) &&
-      same(this.modeShape, other.modeShape) &&
-      same(this.spatialModes, other.spatialModes) &&
-      same(this.localModes, other.localModes)
+      same(a.shape, b.shape) && same(a.modeShape, b.modeShape) && same(a.spatialModes, b.spatialModes) && same(a.localModes, b.localModes)
     );
   }
 
@@ -191,12 +223,12 @@ export function registerLayout(
   spatialModes: readonly number[],
   localModes: readonly number[],
 ): RegisterLayout {
-  let l = new RegisterLayout(shape, modeShape, spatialModes, localModes);
-  for (;;) {
-    const next = canonicalStep(l);
-    if (next === l) return l;
-    l = next;
-  }
+  return new RegisterLayout(shape, modeShape, spatialModes, localModes).canonical();
+}
+
+/** Throws 'invalid-argument' unless `x` is a RegisterLayout (for the public entry points). */
+export function checkRegisterLayout(x: unknown, what: string): asserts x is RegisterLayout {
+  if (!(x instanceof RegisterLayout)) throw new LayoutError('invalid-argument', `${what} needs a RegisterLayout, got ${describeValue(x)}`);
 }
 
 /** One simplification (or `l` itself when it is already canonical). */

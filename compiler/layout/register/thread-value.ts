@@ -6,9 +6,10 @@
  * first, so that CuTe's colexicographic thread and value indices equal ours.
  */
 import { Layout, makeLayout } from '../layout.js';
-import type { RegisterLayout } from './register-layout.js';
+import { type RegisterLayout, checkRegisterLayout } from './register-layout.js';
 
 export function threadValueLayout(l: RegisterLayout): Layout {
+  checkRegisterLayout(l, 'threadValueLayout');
   // Weight of one step of each mode in the colexicographic index of the tile.
   const weight = new Array<number>(l.modeShape.length);
   let dimWeight = 1;

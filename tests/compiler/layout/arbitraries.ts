@@ -3,7 +3,7 @@
  * every index of a layout cheap.
  */
 import fc from 'fast-check';
-import { type IntTuple, Layout, unflatten } from '../../../compiler/layout/index.js';
+import { type IntTuple, Layout, type Tiler, makeLayout, unflatten } from '../../../compiler/layout/index.js';
 
 /** A nesting profile with `leaves` leaves: an integer, or a tuple of up to 3 sub-profiles, depth <= 2. */
 function profile(leaves: number, depth: number, rng: () => number): IntTuple {
@@ -89,4 +89,24 @@ export const pow2InjectiveLayout = stackedLayout(
 /** Every index of a layout's domain. */
 export function domain(l: { size: number }): number[] {
   return [...Array(l.size).keys()];
+}
+
+/**
+ * A tuple tiler for `a` made of pow2 injective layouts and powers of two, nested (up to depth 2) where
+ * a mode of `a` has sub-modes; each (sub-)tuple reaches the first 1..rank modes. With a pow2 `a`, every
+ * divide and product by it is defined.
+ */
+export function pow2TilerFor(a: Layout, level = 0): fc.Arbitrary<Tiler[]> {
+  return fc.integer({ min: 1, max: a.rank }).chain((n) => fc.tuple(...a.modes().slice(0, n).map((m) => pow2TileFor(m, level))));
+}
+
+function pow2TileFor(m: Layout, level: number): fc.Arbitrary<Tiler> {
+  const choices: fc.Arbitrary<Tiler>[] = [pow2InjectiveLayout, fc.integer({ min: 0, max: 3 }).map((e) => 2 ** e)];
+  if (Array.isArray(m.shape) && level < 2) choices.push(pow2TilerFor(m, level + 1));
+  return fc.oneof(...choices);
+}
+
+/** The modes of `l` (a by-mode result for the tuple tiler `t`) that `t` reaches, nested as in `t`. */
+export function reachedBy(l: Layout, t: readonly Tiler[]): Layout {
+  return makeLayout(...t.map((ti, i) => (Array.isArray(ti) ? reachedBy(l.mode(i), ti) : l.mode(i))));
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Layout, LayoutError, complement, makeLayout, parseLayout } from '../../../compiler/layout/index.js';
+import { Layout, LayoutError, complement, flattenLayout, makeLayout, parseLayout } from '../../../compiler/layout/index.js';
 import { anyLayout, domain, injectiveLayout } from './arbitraries.js';
 
 const L = parseLayout;
@@ -26,6 +26,17 @@ describe('complement', () => {
     expect(() => complement(L('(2,2):(1,1)'), 8)).toThrow(expect.objectContaining({ condition: 'not-injective' }));
     expect(() => complement(L('(3,2):(1,2)'), 8)).toThrow(expect.objectContaining({ condition: 'not-injective' }));
     expect(() => complement(L('(2,2):(1,3)'), 8)).toThrow(expect.objectContaining({ condition: 'not-complementable' }));
+    // Injective, but not stacked: a stride inside the extent below it does not by itself mean a collision.
+    expect(() => complement(L('(2,2,3):(1,4,6)'))).toThrow(expect.objectContaining({ condition: 'not-complementable' }));
+    expect(() => complement(L('(3,2):(2,3)'))).toThrow(expect.objectContaining({ condition: 'not-complementable' }));
+    expect(() => complement(L('(2,3,2):(1,2,3)'))).toThrow(expect.objectContaining({ condition: 'not-injective' }));
+  });
+
+  test('the cotarget is a positive integer, and A a layout', () => {
+    for (const m of [2.5, 0, -4, Number.NaN, '4']) {
+      expect(() => complement(L('4:1'), m as number)).toThrow(expect.objectContaining({ condition: 'invalid-int-tuple' }));
+    }
+    expect(() => complement('4:1' as unknown as Layout)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
   });
 
   test('is disjoint from A, strictly ordered, and (A, C) is a bijection onto [0, size(A)·size(C)) covering M', () => {
@@ -44,19 +55,41 @@ describe('complement', () => {
     );
   });
 
-  test('any layout: a complement, or a typed error exactly when A is not injective or not complementable', () => {
+  test('any layout: a complement exactly when A stacks, else not-injective or not-complementable as brute force says', () => {
+    const seen = { complement: 0, 'not-injective': 0, 'not-complementable': 0 };
     fc.assert(
       fc.property(anyLayout, (a) => {
+        const injective = isInjectiveByEnumeration(a);
         let c: Layout;
         try {
           c = complement(a, 64);
         } catch (e) {
           expect(e).toBeInstanceOf(LayoutError);
+          const condition = (e as LayoutError).condition;
+          expect(condition).toBe(injective ? 'not-complementable' : 'not-injective');
+          seen[condition as keyof typeof seen]++;
           return;
         }
+        seen.complement++;
+        expect(injective).toBe(true);
         const imageA = new Set(domain(a).map((i) => a.at(i)));
         domain(c).slice(1).forEach((j) => expect(imageA.has(c.at(j))).toBe(false));
       }),
+      { numRuns: 300 },
     );
+    expect(seen.complement).toBeGreaterThan(0);
+    expect(seen['not-injective']).toBeGreaterThan(0);
+    expect(seen['not-complementable']).toBeGreaterThan(0);
   });
 });
+
+/** Whether A, its broadcast (stride-0) modes left out as complement leaves them out, reaches each offset once. */
+function isInjectiveByEnumeration(a: Layout): boolean {
+  const leaves = flattenLayout(a).modes();
+  const moving = new Layout(
+    leaves.map((m) => (m.stride === 0 ? 1 : m.shape)),
+    leaves.map((m) => m.stride),
+  );
+  const offsets = domain(moving).map((i) => moving.at(i));
+  return new Set(offsets).size === offsets.length;
+}

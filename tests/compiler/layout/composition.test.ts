@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type IntTuple, Layout, LayoutError, composition, parseLayout, product } from '../../../compiler/layout/index.js';
+import { type IntTuple, Layout, LayoutError, type Tiler, composition, makeLayout, parseLayout, product } from '../../../compiler/layout/index.js';
 import { anyLayout, domain, pow2InjectiveLayout, pow2Layout } from './arbitraries.js';
 
 const L = parseLayout;
@@ -14,6 +14,12 @@ describe('composition', () => {
     ['8:1', '(4,2):(2,1)', '(4,2):(2,1)'],
     ['(4,2):(2,1)', '4:0', '4:0'],
     ['(2,4):(1,8)', '2:2', '2:8'],
+    // A's last leaf is unbounded, even with size 1: its stride is the step past A's size.
+    ['1:8', '4:1', '4:8'],
+    ['(4,1):(1,0)', '8:1', '(4,2):(1,0)'],
+    ['(2,1):(1,2)', '4:1', '4:1'],
+    // A size-1 leaf of B composes to 1:0 whatever its stride.
+    ['(3,4):(1,5)', '(3,1):(1,2)', '(3,1):(1,0)'],
   ])('%s ∘ %s = %s', (a, b, expected) => {
     expect(String(composition(L(a), L(b)))).toBe(expected);
   });
@@ -42,6 +48,44 @@ describe('composition', () => {
         expect(refines(r.shape, b.shape)).toBe(true);
       }),
     );
+  });
+
+  test('R(i) == A(B(i)) past the size of A too (its last mode is unbounded), for power-of-two A and injective B', () => {
+    let past = 0;
+    fc.assert(
+      fc.property(pow2Layout, pow2InjectiveLayout, (a, b) => {
+        const r = composition(a, b);
+        expect(r.size).toBe(b.size);
+        expect(domain(b).map((i) => r.at(i))).toEqual(domain(b).map((i) => a.at(b.at(i))));
+        if (b.cosize > a.size) past++;
+      }),
+    );
+    expect(past).toBeGreaterThan(10);
+  });
+
+  test('a size-1 leaf of B adds no condition: it composes to 1:0', () => {
+    fc.assert(
+      fc.property(anyLayout, anyLayout, fc.integer({ min: 0, max: 12 }), (a, b0, d) => {
+        const b = fitInto(b0, a.size);
+        let r: Layout;
+        try {
+          r = composition(a, b);
+        } catch {
+          return;
+        }
+        const withUnit = composition(a, makeLayout(b, new Layout(1, d)));
+        expect(withUnit.mode(0).equals(r)).toBe(true);
+        expect(String(withUnit.mode(1))).toBe('1:0');
+      }),
+    );
+  });
+
+  test('arguments that are not layouts or tilers are refused', () => {
+    const bad: unknown[] = ['2', 0, -1, 2.5, [], [2, '2'], null, undefined, { shape: 4, stride: 1 }];
+    for (const t of bad) {
+      expect(() => composition(L('8:1'), t as Tiler)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
+    }
+    expect(() => composition('8:1' as unknown as Layout, 2)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
   });
 
   test('any layouts: either a typed error or R(i) == A(B(i))', () => {

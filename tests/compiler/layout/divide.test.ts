@@ -8,11 +8,12 @@ import {
   flatDivide,
   functionallyEqual,
   logicalDivide,
+  makeLayout,
   parseLayout,
   tiledDivide,
   zippedDivide,
 } from '../../../compiler/layout/index.js';
-import { domain, injectiveLayout, pow2InjectiveLayout, pow2Layout } from './arbitraries.js';
+import { domain, injectiveLayout, pow2InjectiveLayout, pow2Layout, pow2TilerFor, reachedBy } from './arbitraries.js';
 
 const L = parseLayout;
 
@@ -93,6 +94,61 @@ describe('divide', () => {
         expect(d.mode(0).size).toBe(b.size);
       }),
     );
+  });
+
+  test('a nested tiler divides a mode by its sub-modes (the repro of the review)', () => {
+    const a = L('((4,4),8):((1,4),16)');
+    const tiler: Tiler = [[2, 2], 4];
+    expect(String(composition(a, tiler))).toBe('((2,2),4):((1,4),16)');
+    expect(String(zippedDivide(a, tiler))).toBe('(((2,2),4),((2,2),2)):(((1,4),16),((2,8),64))');
+    expect(String(tiledDivide(a, tiler))).toBe('(((2,2),4),(2,2),2):(((1,4),16),(2,8),64)');
+    expect(String(flatDivide(a, tiler))).toBe('((2,2),4,(2,2),2):((1,4),16,(2,8),64)');
+    expect(zippedDivide(a, tiler).mode(0).equals(composition(a, tiler))).toBe(true);
+    // Sub-modes past a sub-tiler's length belong to the rest, as modes past the tiler do.
+    expect(String(zippedDivide(a, [[2], 4]))).toBe('(((2),4),((2,4),2)):(((1),16),((2,4),64))');
+    expect(String(zippedDivide(a, [[2, 2]]))).toBe('(((2,2)),((2,2),8)):(((1,4)),((2,8),16))');
+  });
+
+  test('flatDivide by a single layout flattens the tile modes too, like CuTe flat_divide', () => {
+    const a = L('(4,2,3):(2,1,8)');
+    expect(String(logicalDivide(a, L('4:2')))).toBe('((2,2),(2,3)):((4,1),(2,8))');
+    expect(String(flatDivide(a, L('4:2')))).toBe('(2,2,2,3):(4,1,2,8)');
+    expect(String(tiledDivide(a, L('4:2')))).toBe('((2,2),2,3):((4,1),2,8)');
+  });
+
+  test('tuple and nested tilers: mode 0 of zippedDivide is composition(A, tiler) on the modes the tiler reaches', () => {
+    fc.assert(
+      fc.property(pow2Layout.chain((a) => fc.tuple(fc.constant(a), pow2TilerFor(a))), ([a, tiler]) => {
+        const z = zippedDivide(a, tiler);
+        const composed = composition(a, tiler);
+        expect(z.mode(0).equals(reachedBy(composed, tiler))).toBe(true);
+        if (reachedBy(composed, tiler).equals(composed)) expect(z.mode(0).equals(composed)).toBe(true);
+        // tiled and flat divides regroup the zipped one; all of them hold the elements of logicalDivide.
+        expect(tiledDivide(a, tiler).equals(makeLayout(z.mode(0), ...z.mode(1).modes()))).toBe(true);
+        expect(flatDivide(a, tiler).equals(makeLayout(...z.mode(0).modes(), ...z.mode(1).modes()))).toBe(true);
+        const d = logicalDivide(a, tiler);
+        expect(z.size).toBe(d.size);
+        if (d.size <= 1024) {
+          const offsets = (l: Layout) => domain(l).map((i) => l.at(i)).sort((x, y) => x - y);
+          expect(offsets(z)).toEqual(offsets(d));
+        }
+      }),
+    );
+  });
+
+  test('a tiler that A cannot be divided by exactly, on A read past its size, is refused', () => {
+    // A's trailing 1:0 says that A stays at 0 past its size: the tiles of 4 cannot continue it.
+    expect(() => logicalDivide(L('(6,1):(1,0)'), 4)).toThrow(expect.objectContaining({ condition: 'stride-divisibility' }));
+    expect(String(logicalDivide(L('6:1'), 4))).toBe('(4,2):(1,4)');
+  });
+
+  test('arguments that are not layouts or tilers are refused', () => {
+    const bad: unknown[] = ['2', 0, 2.5, [], [2, 'x'], null, { shape: 2 }];
+    for (const t of bad) {
+      expect(() => logicalDivide(L('8:1'), t as Tiler)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
+      expect(() => zippedDivide(L('8:1'), t as Tiler)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
+    }
+    expect(() => flatDivide('8:1' as unknown as Layout, 2)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
   });
 
   test('dividing by the whole layout leaves one tile', () => {

@@ -62,6 +62,15 @@ describe('int tuples', () => {
     expect(() => shapeDiv(t('(3,4)'), t('(1,2,3)'))).toThrow(expect.objectContaining({ condition: 'rank-mismatch' }));
   });
 
+  test('shapeDiv and ceilDiv refuse what is not a shape: zero, negative or fractional extents', () => {
+    expect(() => shapeDiv(4, 0)).toThrow(expect.objectContaining({ condition: 'invalid-int-tuple' }));
+    expect(() => shapeDiv(0, 4)).toThrow(expect.objectContaining({ condition: 'invalid-int-tuple' }));
+    expect(() => shapeDiv(t('(3,4)'), 1.5)).toThrow(expect.objectContaining({ condition: 'invalid-int-tuple' }));
+    expect(() => ceilDiv(7, 0)).toThrow(expect.objectContaining({ condition: 'invalid-int-tuple' }));
+    // (a + b - 1) / b in floating point would round 2^53 + 1 down and give ...330.
+    expect(ceilDiv(2 ** 53 - 1, 3)).toBe(3002399751580331);
+  });
+
   test('congruence compares profiles only', () => {
     expect(congruent(t('(2,(3,4))'), t('(7,(8,9))'))).toBe(true);
     expect(congruent(t('(2,(3,4))'), t('(7,8)'))).toBe(false);
@@ -81,5 +90,15 @@ describe('int tuples', () => {
   test('coordinates must fit the shape', () => {
     expect(() => crd2idx(t('(1,2,3)'), t('(2,3)'), t('(1,2)'))).toThrow(expect.objectContaining({ condition: 'rank-mismatch' }));
     expect(() => crd2idx(-1, 4, 1)).toThrow(expect.objectContaining({ condition: 'out-of-range' }));
+    expect(() => crd2idx(t('(5,0)'), t('(2,3)'), t('(1,2)'))).toThrow(expect.objectContaining({ condition: 'out-of-range' }));
+    expect(() => crd2idx(t('(1,2)'), t('(2,3)'), t('(1,2,3)'))).toThrow(expect.objectContaining({ condition: 'not-congruent' }));
+    expect(crd2idx(7, t('(2,3)'), t('(1,2)'))).toBe(7);
+  });
+
+  test('idx2crd takes a non-negative integer index and a shape', () => {
+    expect(() => idx2crd(-1, t('(2,3)'))).toThrow(expect.objectContaining({ condition: 'out-of-range' }));
+    expect(() => idx2crd(1.5, t('(2,3)'))).toThrow(expect.objectContaining({ condition: 'out-of-range' }));
+    expect(() => idx2crd(2 ** 53, 4)).toThrow(expect.objectContaining({ condition: 'out-of-range' }));
+    expect(() => idx2crd(3, t('(2,0)'))).toThrow(expect.objectContaining({ condition: 'invalid-int-tuple' }));
   });
 });

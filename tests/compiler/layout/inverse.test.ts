@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { LayoutError, leftInverse, parseLayout, rightInverse } from '../../../compiler/layout/index.js';
+import { type Layout, leftInverse, parseLayout, rightInverse } from '../../../compiler/layout/index.js';
 import { anyLayout, domain, injectiveLayout } from './arbitraries.js';
 
 const L = parseLayout;
@@ -11,6 +11,9 @@ describe('inverses', () => {
     ['(2,(2,2)):(4,(2,1))', '(2,2,2):(4,2,1)'],
     ['4:2', '1:0'],
     ['(3,7):(7,1)', '(7,3):(3,1)'],
+    // L(1) = 2, yet offsets 0..3 all have a preimage: size(R) is 4, not 1.
+    ['(2,2):(2,1)', '(2,2):(2,1)'],
+    ['(2,2):(2,3)', '1:0'],
   ])('rightInverse(%s) = %s', (l, expected) => {
     expect(String(rightInverse(L(l)))).toBe(expected);
   });
@@ -51,6 +54,14 @@ describe('inverses', () => {
   test('a layout that is not injective has no left inverse', () => {
     expect(() => leftInverse(L('(4,2):(0,1)'))).toThrow(expect.objectContaining({ condition: 'not-injective' }));
     expect(() => leftInverse(L('(2,2):(1,1)'))).toThrow(expect.objectContaining({ condition: 'not-injective' }));
-    expect(() => leftInverse(L('(2,2):(1,3)'))).toThrow(LayoutError);
+    // (3,2):(1,2) is a left inverse of (2,2):(1,3), but CuTe's construction needs a complement.
+    expect(() => leftInverse(L('(2,2):(1,3)'))).toThrow(expect.objectContaining({ condition: 'not-complementable' }));
+    const r = L('(3,2):(1,2)');
+    domain(L('(2,2):(1,3)')).forEach((i) => expect(r.at(L('(2,2):(1,3)').at(i))).toBe(i));
+  });
+
+  test('arguments that are not layouts are refused', () => {
+    expect(() => rightInverse('4:1' as unknown as Layout)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
+    expect(() => leftInverse(undefined as unknown as Layout)).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   ComposedLayout,
+  type Layout,
   Swizzle,
   parseComposedLayout,
   parseLayout,
@@ -54,6 +55,13 @@ describe('Swizzle', () => {
     expect(String(c)).toBe('Sw<3,3,3> o 0 o (8,64):(64,1)');
     const shifted = new ComposedLayout(new Swizzle(1, 0, 1), parseLayout('4:1'), 2);
     expect([0, 1, 2, 3].map((i) => shifted.at(i))).toEqual([3, 2, 4, 5]);
+  });
+
+  test('a composed layout needs a swizzle and a layout', () => {
+    const bad = () => new ComposedLayout(new Swizzle(1, 0, 1), '(2,2):(2,1)' as unknown as Layout);
+    expect(bad).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
+    const noSwizzle = () => new ComposedLayout({ bits: 1, base: 0, shift: 1 } as Swizzle, parseLayout('4:1'));
+    expect(noSwizzle).toThrow(expect.objectContaining({ condition: 'invalid-argument' }));
   });
 
   test.each(['Sw<3,3,3> o 0 o (8,64):(64,1)', 'Sw<2,0,-3> o 16 o (4,4):(4,1)', 'Sw<1,2,3> o 0 o 8:1'])(

@@ -11,12 +11,29 @@ import {
   reduce,
   registerLayout,
   spatial,
+  threadValueLayout,
 } from '../../../../compiler/layout/index.js';
 import { anyRegisterLayout, sameRankTriple } from './arbitraries.js';
 
 /** Every coordinate of a shape, row-major. */
 function coords(shape: readonly number[]): number[][] {
   return shape.reduce<number[][]>((acc, n) => acc.flatMap((c) => Array.from({ length: n }, (_, i) => [...c, i])), [[]]);
+}
+
+/**
+ * The same mapping as `l`, built with the constructor and not canonical: every mode with a prime factor
+ * split in two (neighbours in the same list), a 1-replica in front, and a size-1 mode at the end.
+ */
+function nonCanonical(l: RegisterLayout): RegisterLayout {
+  const modeShape: number[] = [];
+  const pieces = l.modeShape.map((s) => {
+    const p = [2, 3, 5, 7].find((q) => s % q === 0 && q < s);
+    return p === undefined ? [modeShape.push(s) - 1] : [modeShape.push(p) - 1, modeShape.push(s / p) - 1];
+  });
+  const spatialModes = [-1, ...l.spatialModes.flatMap((m) => (m < 0 ? [m] : pieces[m]!))];
+  const localModes = l.localModes.flatMap((m) => pieces[m]!);
+  if (l.rank > 0) localModes.push(modeShape.push(1) - 1);
+  return new RegisterLayout(l.shape, modeShape, spatialModes, localModes);
 }
 
 /** The whole mapping, element by element: the definition of equality the canonical form must match. */
@@ -73,6 +90,41 @@ describe('register layout primitives', () => {
     );
   });
 
+  test('layouts built with the constructor compare and divide by their mapping (the repro of the review)', () => {
+    const raw = new RegisterLayout([4], [2, 2], [0, 1], []);
+    expect(raw.equals(spatial(4))).toBe(true);
+    expect(spatial(4).equals(raw)).toBe(true);
+    expect(raw.canonical().modeShape).toEqual([4]);
+    expect(divide(raw, spatial(2)).equals(spatial(2))).toBe(true);
+    expect(leftDivide(raw, spatial(2)).equals(spatial(2))).toBe(true);
+    expect(divide(spatial(4), new RegisterLayout([2], [1, 2], [-1, 1], [0])).equals(spatial(2))).toBe(true);
+    expect(registerLayout([4], [2, 2], [0, 1], []).modeShape).toEqual([4]);
+  });
+
+  test('equality, division and composition of non-canonical layouts follow their mapping', () => {
+    fc.assert(
+      fc.property(sameRankTriple, ([a, b]) => {
+        const ab = compose(a, b);
+        const raw = nonCanonical(ab);
+        expect(table(raw)).toBe(table(ab));
+        expect(raw.equals(ab) && ab.equals(raw)).toBe(true);
+        expect(raw.canonical().equals(ab)).toBe(true);
+        expect(divide(raw, nonCanonical(b)).equals(a)).toBe(true);
+        expect(leftDivide(raw, nonCanonical(a)).equals(b)).toBe(true);
+        expect(compose(nonCanonical(a), nonCanonical(b)).equals(ab)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('counts past 2^53 - 1 are refused (too-large)', () => {
+    expect(() => spatial(2 ** 40, 2 ** 40)).toThrow(expect.objectContaining({ condition: 'too-large' }));
+    expect(() => local(2 ** 27, 2 ** 27)).toThrow(expect.objectContaining({ condition: 'too-large' }));
+    expect(() => new RegisterLayout([2], [2], [0, -(2 ** 52)], [])).toThrow(expect.objectContaining({ condition: 'too-large' }));
+    expect(() => spatial(2 ** 30).local(2 ** 30)).toThrow(expect.objectContaining({ condition: 'too-large' }));
+    expect(spatial(2 ** 26, 2 ** 26).numThreads).toBe(2 ** 52);
+  });
+
   test('owners and elementAt are inverse maps', () => {
     fc.assert(
       fc.property(anyRegisterLayout, (l) => {
@@ -97,6 +149,17 @@ describe('register layout primitives', () => {
     ['a coordinate outside the shape', () => spatial(2, 2).owners([2, 0]), 'out-of-range'],
     ['a thread outside the layout', () => spatial(2, 2).elementAt(4, 0), 'out-of-range'],
     ['composing different ranks', () => compose(spatial(2), local(2, 2)), 'rank-mismatch'],
+    ['a shape that is not an array', () => registerLayout(4 as unknown as number[], [4], [0], []), 'invalid-register-layout'],
+    ['mode lists that are not arrays', () => new RegisterLayout([4], [4], 0 as unknown as number[], []), 'invalid-register-layout'],
+    ['a non-numeric extent', () => spatial('2' as unknown as number), 'invalid-register-layout'],
+    ['composing with a non-layout', () => compose(spatial(2), 2 as unknown as RegisterLayout), 'invalid-argument'],
+    ['dividing a non-layout', () => divide('x' as unknown as RegisterLayout, spatial(2)), 'invalid-argument'],
+    ['left-dividing by a non-layout', () => leftDivide(spatial(2), {} as RegisterLayout), 'invalid-argument'],
+    ['reducing a non-layout', () => reduce(null as unknown as RegisterLayout, [0]), 'invalid-argument'],
+    ['reducing dimensions that are not an array', () => reduce(spatial(2), 0 as unknown as number[]), 'invalid-argument'],
+    ['comparing with a non-layout', () => spatial(2).equals(undefined as unknown as RegisterLayout), 'invalid-argument'],
+    ['the TV layout of a non-layout', () => threadValueLayout([] as unknown as RegisterLayout), 'invalid-argument'],
+    ['a coordinate that is not an array', () => spatial(2, 2).owners('ab' as unknown as number[]), 'out-of-range'],
   ])('%s is refused (%s)', (_what, make, condition) => {
     expect(make).toThrow(LayoutError);
     expect(make).toThrow(expect.objectContaining({ condition }));
