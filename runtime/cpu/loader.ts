@@ -129,12 +129,31 @@ export function statusMessage(status: number, argNames: readonly string[] = []):
 /**
  * Keeps the OpenMP runtime loaded for the rest of the process. A kernel built with -fopenmp pulls in
  * libgomp (or libomp); its worker threads stay parked inside that library after the kernel returns, so
- * if unloading the last kernel also unloaded the runtime, those threads would run unmapped code and
- * the process would crash (measured: a segfault with gcc 12's libgomp). Loading the runtime once more
- * by its own path, and never unloading that handle, prevents it. Linux only (/proc/self/maps); best
- * effort elsewhere.
+ * if the runtime were ever unmapped those threads would run unmapped code and the process would crash
+ * (measured: a segfault with gcc 12's libgomp, on closing the last kernel and also at process exit,
+ * when koffi unloads every library it opened). So the runtime is opened once more through libc's own
+ * dlopen with RTLD_NODELETE: a handle koffi does not know about, and a flag that keeps the library
+ * mapped even after every handle is closed. Linux only (/proc/self/maps); best effort elsewhere.
  */
-const pinned = new Map<string, LibraryHandle>();
+const pinned = new Set<string>();
+const RTLD_NOW = 0x2;
+const RTLD_NODELETE = 0x1000;
+let dlopen: ((file: string, flags: number) => unknown) | undefined;
+
+function libcDlopen(): (file: string, flags: number) => unknown {
+  if (dlopen === undefined) {
+    // glibc 2.34+ has dlopen in libc itself; older ones in libdl.
+    let libc: LibraryHandle;
+    try {
+      libc = koffi.load('libc.so.6');
+      dlopen = libc.func('void *dlopen(const char *file, int flags)') as (file: string, flags: number) => unknown;
+    } catch {
+      libc = koffi.load('libdl.so.2');
+      dlopen = libc.func('void *dlopen(const char *file, int flags)') as (file: string, flags: number) => unknown;
+    }
+  }
+  return dlopen;
+}
 
 function pinOpenMPRuntimes(): void {
   let maps: string;
@@ -147,7 +166,7 @@ function pinOpenMPRuntimes(): void {
     const file = m[1]!;
     if (pinned.has(file)) continue;
     try {
-      pinned.set(file, koffi.load(file));
+      if (libcDlopen()(file, RTLD_NOW | RTLD_NODELETE) !== null) pinned.add(file);
     } catch {
       // the library is mapped, so this cannot normally fail; if it does, unloading stays risky only
     }
