@@ -4,17 +4,29 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { benchCommand } from './commands/bench.js';
+import { compileCommand } from './commands/compile.js';
+import { irCommand } from './commands/ir.js';
 import { layoutCommand } from './commands/layout.js';
+import { listCommand } from './commands/list.js';
+import { runCommand } from './commands/run.js';
+import { UsageError } from './kernel-source.js';
+import { LayoutError } from '../compiler/layout/index.js';
 
 /** Where a command writes; the real streams by default. */
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Progress lines (rewritten in place); only where someone watches a terminal. */
+  progress?(text: string): void;
 }
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  progress: (text) => {
+    if (process.stderr.isTTY) process.stderr.write(text);
+  },
 };
 
 /** tskc's version, from the package.json above this file (bin/ in the sources, dist/bin/ when built). */
@@ -30,28 +42,32 @@ function packageVersion(): string {
   }
 }
 
-export function createProgram(io: Io = processIo): Command {
+export function createProgram(io: Io = processIo, setExitCode: (code: number) => void = () => undefined): Command {
   const program = new Command('tskc')
     .description('tskc: a tile-level kernel compiler (CUDA C, WGSL, portable C)')
     .version(packageVersion())
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError();
-  program.addCommand(layoutCommand(io));
+  for (const command of [runCommand(io, setExitCode), compileCommand(io), benchCommand(io), irCommand(io), listCommand(io), layoutCommand(io)]) {
+    program.addCommand(command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride().showHelpAfterError());
+  }
   return program;
 }
 
 /**
- * Runs the program on `argv` (without node and script) and returns the exit code instead of exiting.
- * Errors that are the user's (bad arguments, bad layouts) print one line and give 2; nothing throws.
+ * Runs the program on `argv` (without node and script) and returns the exit code instead of exiting:
+ * 0 on success, 1 when a check fails or a kernel cannot be built or run, 2 for wrong usage (which
+ * prints the usage). Errors print one line; nothing throws.
  */
 export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let code = 0;
   try {
-    await createProgram(io).parseAsync([...argv], { from: 'user' });
-    return 0;
+    await createProgram(io, (c) => (code = c)).parseAsync([...argv], { from: 'user' });
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     io.err(`tskc: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
+    return e instanceof UsageError || e instanceof LayoutError ? 2 : 1;
   }
 }

@@ -30,6 +30,10 @@ export interface KernelOptions<A extends Record<string, ArgSpec>, P extends Para
   readonly params?: P;
   /** The grid, from the tensors' symbolic extents and the parameters, e.g. ({ N }, { BLOCK }) => [cdiv(N, BLOCK)]. */
   readonly grid?: (symbols: { readonly [K in SymbolsOf<A>]: GridExpr }, params: P) => readonly GridExpr[];
+  /** Extents to run with when none are given (`tskc run`, `tskc bench`). */
+  readonly shapes?: { readonly [K in SymbolsOf<A>]?: number };
+  /** Floating-point operations of one launch at the given extents, for GFLOP/s. */
+  readonly flops?: (shapes: { readonly [K in SymbolsOf<A>]: number }, params: P) => number;
 }
 
 export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {

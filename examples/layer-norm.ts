@@ -20,7 +20,7 @@ export const layerNorm = kernel(
     const out = normalized.mul(load(w, [cols], { mask: ok })).add(load(b, [cols], { mask: ok }));
     store(y, [row, cols], out, { mask: ok });
   },
-  { params: { BLOCK_N: 1024, EPS: 1e-5 }, grid: ({ M }) => [M] },
+  { params: { BLOCK_N: 1024, EPS: 1e-5 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 1000 }, flops: ({ M, N }) => 8 * M * N },
 );
 
 export function layerNormReference(x: Float64Array, w: Float64Array, b: Float64Array, m: number, n: number, eps: number): Float64Array {

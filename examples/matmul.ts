@@ -21,7 +21,12 @@ export const matmul = kernel(
     });
     store(c, [rows, cols], acc!, { mask: rows.lt(m).and(cols.lt(n)) });
   },
-  { params: { BM: 32, BN: 32, BK: 16 }, grid: ({ M, N }, { BM, BN }) => [cdiv(M, BM), cdiv(N, BN)] },
+  {
+    params: { BM: 32, BN: 32, BK: 16 },
+    grid: ({ M, N }, { BM, BN }) => [cdiv(M, BM), cdiv(N, BN)],
+    shapes: { M: 300, K: 200, N: 250 },
+    flops: ({ M, K, N }) => 2 * M * K * N,
+  },
 );
 
 export function matmulReference(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {

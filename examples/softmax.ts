@@ -14,7 +14,7 @@ export const softmax = kernel(
     const e = exp(t.sub(t.max(0)));
     store(y, [row, cols], e.div(e.sum(0)), { mask: ok });
   },
-  { params: { BLOCK_N: 1024 }, grid: ({ M }) => [M] },
+  { params: { BLOCK_N: 1024 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 1000 }, flops: ({ M, N }) => 5 * M * N },
 );
 
 export function softmaxReference(x: Float64Array, m: number, n: number): Float64Array {

@@ -12,7 +12,7 @@ export const vectorAdd = kernel(
     const sum = load(x, [offsets], { mask: inside }).add(load(y, [offsets], { mask: inside }));
     store(z, [offsets], sum, { mask: inside });
   },
-  { params: { BLOCK: 1024 }, grid: ({ N }, { BLOCK }) => [cdiv(N, BLOCK)] },
+  { params: { BLOCK: 1024 }, grid: ({ N }, { BLOCK }) => [cdiv(N, BLOCK)], shapes: { N: 1_000_000 }, flops: ({ N }) => N },
 );
 
 export function runVectorAdd(seed: number): ExampleResult {

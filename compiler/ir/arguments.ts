@@ -35,7 +35,8 @@ export function bindArguments(kernel: Kernel, args: Readonly<Record<string, Argu
     }
     if (typeof v === 'number' || v === undefined) return fail(`argument ${a.name} is a tensor: pass a tensor`);
     const t = a.type;
-    if (v.dtype !== t.dtype) fail(`argument ${a.name} must hold ${t.dtype.name}, got ${v.dtype.name}`);
+    // By name, not identity: a kernel loaded from source by the CLI has its own copy of the dtypes.
+    if (v.dtype.name !== t.dtype.name) fail(`argument ${a.name} must hold ${t.dtype.name}, got ${v.dtype.name}`);
     if (v.shape.length !== t.shape.length) fail(`argument ${a.name} must have rank ${t.shape.length}, got shape [${v.shape}]`);
     t.shape.forEach((dim, i) => {
       const got = v.shape[i]!;

@@ -61,9 +61,12 @@ function layoutEquals(a: TileType['layout'], b: TileType['layout']): boolean {
   return a.constructor === b.constructor && (a as { equals(o: unknown): boolean }).equals(b);
 }
 
-/** Structural equality of types, layouts included. */
+/**
+ * Structural equality of types, layouts included. Dtypes compare by name: a kernel loaded from source
+ * (by the CLI, through tsx) carries its own copy of the dtype objects.
+ */
 export function typeEquals(a: Type, b: Type): boolean {
-  if (a.kind !== b.kind || a.dtype !== b.dtype || !sameShape(a.shape, b.shape)) return false;
+  if (a.kind !== b.kind || a.dtype.name !== b.dtype.name || !sameShape(a.shape, b.shape)) return false;
   if (a.kind === 'tensor') return a.access === (b as TensorType).access;
   const bt = b as TileType;
   return a.space === bt.space && layoutEquals(a.layout, bt.layout);

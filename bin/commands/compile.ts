@@ -1,0 +1,26 @@
+/** `tskc compile FILE --target c [--emit source|ir] [-o PATH]`: prints or writes what a kernel compiles to. */
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { emitC } from '../../backends/c/index.js';
+import { printKernel } from '../../compiler/ir/printer.js';
+import type { Io } from '../cli.js';
+import { UsageError } from '../kernel-source.js';
+import { buildChosen, kernelOption, paramOption } from './options.js';
+
+export function compileCommand(io: Io): Command {
+  return new Command('compile')
+    .description('compile a kernel to source for a target')
+    .argument('<kernel>', 'a built-in kernel (tskc list) or a file')
+    .addOption(new Option('-t, --target <target>', 'the backend').choices(['c', 'cuda', 'wgsl']).default('c'))
+    .addOption(new Option('-e, --emit <what>', 'what to print').choices(['source', 'ir']).default('source'))
+    .addOption(kernelOption())
+    .addOption(paramOption())
+    .option('-o, --output <path>', 'write to a file instead of standard output')
+    .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string }) => {
+      if (o.target !== 'c') throw new UsageError(`--target ${o.target} is not yet supported (its backend has not landed); use --target c`);
+      const { kernel } = await buildChosen(target, o);
+      const text = o.emit === 'ir' ? printKernel(kernel) : emitC(kernel).source;
+      if (o.output !== undefined) writeFileSync(o.output, text);
+      else io.out(text);
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * Where the command line finds kernels: a built-in name (`tskc list` shows them), or a file that
+ * exports kernels (`kernel(...)` definitions). TypeScript files are loaded through tsx, so no build
+ * step is needed; JavaScript files are imported as they are.
+ */
+import { existsSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Kernel } from '../compiler/ir/ir.js';
+import { exampleKernels } from '../examples/index.js';
+
+/**
+ * What the CLI needs of a kernel definition. Checked by shape rather than with instanceof: a file
+ * loaded from source carries its own copy of tskc's classes.
+ */
+export interface KernelDefLike {
+  readonly name: string;
+  readonly args: Readonly<Record<string, { readonly kind: string }>>;
+  readonly params: Readonly<Record<string, number>>;
+  readonly options: {
+    readonly shapes?: Readonly<Record<string, number | undefined>>;
+    readonly flops?: (shapes: never, params: never) => number;
+  };
+  build(params?: Record<string, number>): Kernel;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function isKernelDef(x: unknown): x is KernelDefLike {
+  const d = x as Partial<KernelDefLike> | null;
+  return typeof d === 'object' && d !== null && typeof d.build === 'function' && typeof d.name === 'string' && typeof d.args === 'object';
+}
+
+/** The built-in kernels by name. */
+export function builtinKernels(): ReadonlyMap<string, KernelDefLike> {
+  return new Map(Object.entries(exampleKernels) as [string, KernelDefLike][]);
+}
+
+/** The kernels a name or file stands for, keyed by kernel name. */
+export async function loadKernels(target: string): Promise<ReadonlyMap<string, KernelDefLike>> {
+  const builtin = builtinKernels().get(target);
+  if (builtin) return new Map([[target, builtin]]);
+  const path = resolve(target);
+  if (!existsSync(path)) {
+    throw new UsageError(`${target} is neither a file nor a built-in kernel (built-in: ${[...builtinKernels().keys()].join(', ')})`);
+  }
+  const ext = extname(path);
+  let module: Record<string, unknown>;
+  if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
+    const { tsImport } = await import('tsx/esm/api');
+    module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  } else if (ext === '.js' || ext === '.mjs') {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } else {
+    throw new UsageError(`${target}: expected a .ts or .js file exporting kernels`);
+  }
+  const defs = new Map<string, KernelDefLike>();
+  for (const value of Object.values(module)) if (isKernelDef(value)) defs.set(value.name, value);
+  if (defs.size === 0) throw new UsageError(`${target} exports no kernels (export the result of kernel(...))`);
+  return defs;
+}
+
+/** The one kernel `--kernel NAME` picks, or the only one there is. */
+export function pickKernel(defs: ReadonlyMap<string, KernelDefLike>, name: string | undefined, target: string): KernelDefLike {
+  if (name !== undefined) {
+    const d = defs.get(name);
+    if (!d) throw new UsageError(`${target} has no kernel ${name} (it has: ${[...defs.keys()].join(', ')})`);
+    return d;
+  }
+  if (defs.size > 1) throw new UsageError(`${target} has several kernels (${[...defs.keys()].join(', ')}): choose one with --kernel`);
+  return [...defs.values()][0]!;
+}
+
+/** Parses repeated NAME=VALUE options into numbers. */
+export function parseAssignments(what: string, items: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(item);
+    const value = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(value)) throw new UsageError(`${what} ${item}: expected NAME=NUMBER`);
+    out[m[1]!] = value;
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * Inputs for running a kernel from the command line: extents for its symbols, random tensors for
+ * what it reads, poisoned tensors for what it writes (so unwritten elements show), and the comparison
+ * of two runs' outputs.
+ */
+import type { Dtype } from '../compiler/ir/dtype.js';
+import type { Kernel } from '../compiler/ir/ir.js';
+import { rng } from '../examples/check.js';
+import { Tensor } from '../runtime/tensor.js';
+import { type KernelDefLike, UsageError } from './kernel-source.js';
+
+/** The value of every symbol of the kernel's tensors: from --shape, else the kernel's defaults. */
+export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly<Record<string, number>>): Record<string, number> {
+  const symbols: Record<string, number> = {};
+  for (const a of kernel.args) {
+    if (a.type.kind !== 'tensor') continue;
+    for (const d of a.type.shape) {
+      if (typeof d !== 'string' || d in symbols) continue;
+      const v = given[d] ?? def.options.shapes?.[d];
+      if (v === undefined) throw new UsageError(`kernel ${kernel.name} needs the extent ${d}: pass --shape ${d}=VALUE`);
+      if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`--shape ${d}=${v}: extents are positive integers`);
+      symbols[d] = v;
+    }
+  }
+  for (const name of Object.keys(given)) if (!(name in symbols)) throw new UsageError(`kernel ${kernel.name} has no extent ${name}`);
+  return symbols;
+}
+
+/** Fresh tensors (and scalars) for every argument: random where the kernel reads, poisoned where it only writes. */
+export function makeArguments(kernel: Kernel, symbols: Readonly<Record<string, number>>, seed: number): Record<string, Tensor | number> {
+  const r = rng(seed);
+  const args: Record<string, Tensor | number> = {};
+  for (const a of kernel.args) {
+    const d = a.type.dtype;
+    if (a.type.kind === 'tile') {
+      args[a.name!] = randomValue(r, d);
+      continue;
+    }
+    const shape = a.type.shape.map((x) => (typeof x === 'number' ? x : symbols[x]!));
+    const count = shape.reduce((p, x) => p * x, 1);
+    args[a.name!] =
+      a.type.access === 'out'
+        ? Tensor.empty(d, shape).fill(d.hasNaN ? NaN : d.maxValue)
+        : Tensor.fromValues(d, shape, Float64Array.from({ length: count }, () => randomValue(r, d)));
+  }
+  return args;
+}
+
+function randomValue(r: () => number, d: Dtype): number {
+  if (d.kind === 'bool') return r() < 0.5 ? 0 : 1;
+  if (d.kind === 'float') return 2 * r() - 1;
+  return Math.floor(d.minValue + r() * (Math.min(d.maxValue, 1000) - d.minValue + 1));
+}
+
+/** A copy of the arguments (tensors copied), so two devices start from the same data. */
+export function copyArguments(args: Readonly<Record<string, Tensor | number>>): Record<string, Tensor | number> {
+  const out: Record<string, Tensor | number> = {};
+  for (const [k, v] of Object.entries(args)) out[k] = typeof v === 'number' ? v : Tensor.fromValues(v.dtype, v.shape, v.toValues());
+  return out;
+}
+
+export interface OutputComparison {
+  readonly name: string;
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  readonly pass: boolean;
+}
+
+/**
+ * Compares what the kernel wrote. Integers and bools must match exactly; floats within 4 units in
+ * the last place of the output dtype (a few roundings apart), NaN matching NaN.
+ */
+export function compareOutputs(kernel: Kernel, got: Readonly<Record<string, Tensor | number>>, want: Readonly<Record<string, Tensor | number>>): OutputComparison[] {
+  return kernel.args
+    .filter((a) => a.type.kind === 'tensor' && a.type.access !== 'in')
+    .map((a) => {
+      const [g, w] = [(got[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues()];
+      const d = a.type.dtype;
+      const eps = d.kind === 'float' ? 4 * 2 ** -(d.mantissaBits ?? 23) : 0;
+      const tiny = d.kind === 'float' ? 4 * (d.minPositive ?? 0) : 0;
+      let [maxAbsError, maxRelError, pass] = [0, 0, true];
+      for (let i = 0; i < w.length; i++) {
+        if (Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i]))) continue;
+        const err = Math.abs(g[i]! - w[i]!);
+        const bad = Number.isNaN(err) ? Infinity : err;
+        maxAbsError = Math.max(maxAbsError, bad);
+        maxRelError = Math.max(maxRelError, bad / Math.max(Math.abs(w[i]!), Number.MIN_VALUE));
+        if (!(err <= eps * Math.abs(w[i]!) + tiny)) pass = false;
+      }
+      return { name: a.name!, maxAbsError, maxRelError, pass };
+    });
+}

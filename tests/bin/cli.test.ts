@@ -1,0 +1,123 @@
+/** The real `tskc` command, run as a subprocess (dist/ is built by npm test first). */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testWithCompiler } from '../runtime/cpu/harness.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'dist/bin/tskc.js');
+const cacheDir = mkdtempSync(join(tmpdir(), 'tskc-cli-'));
+
+function tskc(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, TSKC_CACHE_DIR: cacheDir, ...env }, timeout: 120_000 }, (error, out, err) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out, err });
+    });
+  });
+}
+
+const withC = testWithCompiler('the CLI tests that compile C');
+
+describe('tskc', () => {
+  test('list names the built-in kernels with their signatures', async () => {
+    const { code, out } = await tskc(['list']);
+    expect(code).toBe(0);
+    expect(out).toContain('softmax(x: in f32[M, N], y: out f32[M, N])  BLOCK_N=1024\n');
+    expect(out.trim().split('\n')).toHaveLength(4);
+  });
+
+  withC('run --check compares the CPU with the interpreter and says PASS', async () => {
+    const { code, out } = await tskc(['run', 'softmax', '--check', '--shape', 'M=7', '--shape', 'N=300']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^kernel softmax on cpu: M=7 N=300 \(seed \d+\)\n/);
+    expect(out).toMatch(/y: max abs error \S+, max rel error \S+\nPASS against the interpreter\n$/);
+  }, 120_000);
+
+  withC('run loads a TypeScript file without a build step', async () => {
+    const { code, out } = await tskc(['run', 'examples/matmul.ts', '--check', '--shape', 'M=33', '--shape', 'K=17', '--shape', 'N=45', '--param', 'BK=8']);
+    expect(code).toBe(0);
+    expect(out).toContain('PASS');
+  }, 120_000);
+
+  test('run on the interpreter needs no compiler', async () => {
+    const { code, out } = await tskc(['run', 'vector_add', '--target', 'interp', '--shape', 'N=3000'], { CC: '/nonexistent/cc' });
+    expect(code).toBe(0);
+    expect(out).toContain('kernel vector_add on interp: N=3000');
+  });
+
+  test('a missing C compiler is named, with how to set CC', async () => {
+    const { code, err } = await tskc(['run', 'vector_add', '--shape', 'N=10'], { CC: '/nonexistent/cc' });
+    expect(code).toBe(1);
+    expect(err).toMatch(/^tskc: .*\/nonexistent\/cc/);
+    expect(err).toContain('CC');
+  });
+
+  test('compile prints C or IR; other targets are not supported yet', async () => {
+    const c = await tskc(['compile', 'vector_add']);
+    expect(c.code).toBe(0);
+    expect(c.out).toContain('void tskc_kernel(void *const *args, const int64_t *symbols, const int64_t *grid, int64_t *status)');
+    const ir = await tskc(['compile', 'examples/vector-add.ts', '--emit', 'ir', '--param', 'BLOCK=256']);
+    expect(ir.out).toMatch(/^kernel @vector_add\(.*\) grid\(cdiv\(N, 256\)\) params\(BLOCK = 256\) \{\n/);
+    const cuda = await tskc(['compile', 'vector_add', '--target', 'cuda']);
+    expect(cuda.code).toBe(2);
+    expect(cuda.err).toContain('--target cuda is not yet supported');
+  });
+
+  test('compile -o writes the file', async () => {
+    const out = join(cacheDir, 'vadd.c');
+    expect((await tskc(['compile', 'vector_add', '-o', out])).code).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(out, 'utf8')).toContain('tskc_kernel');
+  });
+
+  test('ir prints the IR, after a pass when asked', async () => {
+    const after = await tskc(['ir', 'softmax', '--after', 'dce']);
+    expect(after.code).toBe(0);
+    expect(after.out).toMatch(/^kernel @softmax/);
+    const bad = await tskc(['ir', 'softmax', '--after', 'fusion']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('no pass named fusion (passes: dce)');
+  });
+
+  withC('bench --json reports the median time and the rates', async () => {
+    const { code, out } = await tskc(['bench', 'matmul', '--runs', '3', '--warmup', '1', '--shape', 'M=64', '--shape', 'K=64', '--shape', 'N=64', '--json']);
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as Record<string, unknown>;
+    expect(r).toMatchObject({ kernel: 'matmul', target: 'cpu', shapes: { M: 64, K: 64, N: 64 }, runs: 3 });
+    expect(r['medianMs']).toBeGreaterThan(0);
+    expect(r['gflopPerS']).toBeGreaterThan(0);
+  }, 120_000);
+
+  test('wrong usage prints the usage and exits 2', async () => {
+    const missing = await tskc(['run']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("error: missing required argument 'kernel'");
+    expect(missing.err).toContain('Usage: tskc run [options] <kernel>');
+    expect((await tskc(['run', 'softmax', '--target', 'gpu'])).code).toBe(2);
+    expect((await tskc(['frobnicate'])).code).toBe(2);
+    const unknown = await tskc(['run', 'no_such_kernel']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('no_such_kernel is neither a file nor a built-in kernel');
+    const extent = await tskc(['run', 'softmax', '--shape', 'Q=3', '--target', 'interp']);
+    expect(extent.code).toBe(2);
+    expect(extent.err).toContain('kernel softmax has no extent Q');
+  });
+
+  test('a file with a kernel that does not build reports the error', async () => {
+    const file = join(cacheDir, 'broken.ts');
+    writeFileSync(file, `import { arange, kernel } from '${join(root, 'dsl/index.ts')}';\nexport const k = kernel('broken', {}, () => void arange(4).add(arange(8)), { grid: () => [1] });\n`);
+    const { code, err } = await tskc(['run', file, '--target', 'interp']);
+    expect(code).toBe(1);
+    expect(err).toContain('add: shapes [4] and [8] do not broadcast');
+  });
+
+  test('--help and --version', async () => {
+    const help = await tskc(['--help']);
+    expect(help.code).toBe(0);
+    for (const c of ['run', 'compile', 'bench', 'ir', 'list', 'layout']) expect(help.out).toContain(c);
+    expect((await tskc(['run', '--help'])).out).toContain('--check');
+    expect((await tskc(['--version'])).out).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
