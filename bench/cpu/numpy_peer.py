@@ -1,0 +1,51 @@
+"""The peer of bench/cpu/run.ts: the same work in numpy (OpenBLAS for the matmul), median of repeats.
+Prints one JSON object: {name: median_seconds}. Run by run.ts; python3 with numpy must be on PATH."""
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def median_time(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    rng = np.random.default_rng()
+    out = {}
+    a = rng.standard_normal((2048, 2048), dtype=np.float32)
+    b = rng.standard_normal((2048, 2048), dtype=np.float32)
+    out["sgemm_2048"] = median_time(lambda: a @ b, 5)
+    x = rng.standard_normal((4096, 4096), dtype=np.float32)
+
+    def softmax():
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    out["softmax_4096"] = median_time(softmax, 5)
+    w = rng.standard_normal(4096, dtype=np.float32)
+    bias = rng.standard_normal(4096, dtype=np.float32)
+
+    def layer_norm():
+        mean = x.mean(axis=1, keepdims=True)
+        d = x - mean
+        var = (d * d).mean(axis=1, keepdims=True)
+        return d / np.sqrt(var + 1e-5) * w + bias
+
+    out["layer_norm_4096"] = median_time(layer_norm, 5)
+    src = rng.standard_normal(64 * 1024 * 1024, dtype=np.float32)
+    dst = np.empty_like(src)
+    out["copy_256MiB"] = median_time(lambda: np.copyto(dst, src), 10)
+    out["numpy"] = np.__version__
+    json.dump(out, sys.stdout)
+
+
+main()

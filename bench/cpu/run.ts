@@ -1,0 +1,109 @@
+/**
+ * CPU benchmarks against peers measured in the same run: numpy (OpenBLAS) for sgemm, softmax and layer
+ * norm, and a plain C copy loop for the memory bandwidth. Writes bench/RESULTS.md (and prints it).
+ *   npm run bench:cpu
+ * Needs python3 with numpy, and a C compiler.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import koffi from 'koffi';
+import { emitC } from '../../backends/c/index.js';
+import { f32 } from '../../compiler/ir/dtype.js';
+import { device } from '../../runtime/device.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { compileSharedObject, detectToolchain } from '../../runtime/cpu/toolchain.js';
+import { layerNorm } from '../../examples/layer-norm.js';
+import { matmul } from '../../examples/matmul.js';
+import { softmax } from '../../examples/softmax.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function medianMs(fn: () => void, repeats: number): number {
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+function random(shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return Tensor.fromValues(f32, shape, Float64Array.from({ length: n }, () => Math.random() * 2 - 1));
+}
+
+async function copyBandwidthMs(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
+  const so = join(dir, 'copy.so');
+  await compileSharedObject(join(here, 'copy.c'), so);
+  const copy = koffi.load(so).func('void copy_floats(float *dst, const float *src, int64_t n)');
+  // 256 MiB each way: larger than the last-level cache, so this is memory bandwidth.
+  const n = 64 * 1024 * 1024;
+  const [src, dst] = [new Float32Array(n).fill(1), new Float32Array(n)];
+  return medianMs(() => copy(dst, src, n), 10);
+}
+
+async function main(): Promise<void> {
+  const toolchain = await detectToolchain();
+  const peer = JSON.parse(execFileSync('python3', [join(here, 'numpy_peer.py')], { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<string, number | string>;
+  const copyMs = await copyBandwidthMs();
+  const copyGBs = (2 * 256 * 2 ** 20) / (copyMs * 1e6);
+  const cpu = device('cpu');
+  const rows: string[] = [];
+  const row = (work: string, ms: number, peerMs: number, bytes: number | undefined, flops: number | undefined) => {
+    const rate = bytes !== undefined ? `${(bytes / (ms * 1e6)).toFixed(1)} GB/s (${((100 * bytes) / (ms * 1e6) / copyGBs).toFixed(0)}% of copy)` : `${(flops! / (ms * 1e6)).toFixed(1)} GFLOP/s`;
+    const peerRate = bytes !== undefined ? `${(bytes / (peerMs * 1e6)).toFixed(1)} GB/s` : `${(flops! / (peerMs * 1e6)).toFixed(1)} GFLOP/s`;
+    rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | ${peerMs.toFixed(2)} ms | ${peerRate} | ${(peerMs / ms).toFixed(2)}x |`);
+  };
+
+  const [m, n] = [4096, 4096];
+  const x = random([m, n]);
+  const sm = await cpu.compile(softmax.build({ BLOCK_N: 4096 }));
+  const y = Tensor.empty(f32, [m, n]);
+  row('softmax fp32 4096x4096', medianMs(() => sm.launch({ x, y }), 5), 1000 * (peer['softmax_4096'] as number), 2 * m * n * 4, undefined);
+
+  const ln = await cpu.compile(layerNorm.build({ BLOCK_N: 4096 }));
+  const [w, b] = [random([n]), random([n])];
+  row('layer norm fp32 4096x4096', medianMs(() => ln.launch({ x, w, b, y }), 5), 1000 * (peer['layer_norm_4096'] as number), 2 * m * n * 4, undefined);
+
+  const s = 2048;
+  const [a, bb, c] = [random([s, s]), random([s, s]), Tensor.empty(f32, [s, s])];
+  const mm = await cpu.compile(matmul.build());
+  row('sgemm fp32 2048^3', medianMs(() => mm.launch({ a, b: bb, c }), 3), 1000 * (peer['sgemm_2048'] as number), undefined, 2 * s ** 3);
+
+  // Compile latency: DSL -> C source in a warm process, and a cached compile (load from disk).
+  const emitMs = medianMs(() => emitC(softmax.build({ BLOCK_N: 512 + Math.floor(Math.random() * 1000) })), 20);
+  const cached: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    const t0 = performance.now();
+    await cpu.compile(softmax.build({ BLOCK_N: 4096 }));
+    cached.push(performance.now() - t0);
+  }
+  const cachedMs = cached.sort((p, q) => p - q)[10]!;
+
+  const report = [
+    '# CPU benchmark results',
+    '',
+    `Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; Node ${process.version}; ${toolchain.version}; numpy ${peer['numpy']}.`,
+    `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    `Copy bandwidth (plain C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s; numpy copyto ${((2 * 256 * 2 ** 20) / ((peer['copy_256MiB'] as number) * 1e9)).toFixed(1)} GB/s.`,
+    '',
+    '| work | tskc cpu | tskc rate | numpy | numpy rate | tskc speed / numpy |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Compile latency: DSL trace + C emission ${emitMs.toFixed(2)} ms (median, warm process); compile() of a cached kernel ${cachedMs.toFixed(2)} ms.`,
+    '',
+  ].join('\n');
+  process.stdout.write(report);
+  writeFileSync(join(here, '..', 'RESULTS.md'), report);
+}
+
+await main();
