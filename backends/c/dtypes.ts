@@ -58,7 +58,10 @@ export function wrapTo(d: Dtype, x: string): string {
   return d.kind === 'signed' ? `tskc_wrap_s((int64_t)(${x}), ${d.bits})` : `tskc_wrap_u((int64_t)(${x}), ${d.bits})`;
 }
 
-/** The bit pattern (uint32_t) of the value expression `v` of d. */
+/**
+ * The bit pattern (uint32_t) of the value expression `v` of d. A NaN has one pattern, the canonical
+ * quiet NaN (the interpreter's values carry no payload), whatever bits the hardware left in it.
+ */
 export function bitsOf(d: Dtype, v: string): string {
   if (d.name === 'f32') return `tskc_f32_bits(${v})`;
   if (d.kind === 'float') return `tskc_encode((double)(${v}), ${formatArgs(d as FloatDtype)})`;

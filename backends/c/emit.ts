@@ -1,9 +1,10 @@
 /**
  * Portable C from Tile IR. A block's tile ops become loops over whole tiles (arrays in the block's
- * frame); the grid's blocks run in parallel with OpenMP. Every value is computed exactly as the
- * reference interpreter defines it: elementwise ops in double with one rounding to the result dtype,
- * reductions and dot accumulated in double (int64 for integers) in index order, so results match the
- * interpreter bit for bit (transcendentals up to the last bit of the C library).
+ * frame); the grid's blocks run in parallel with OpenMP. Every value is computed as the reference
+ * interpreter defines it: elementwise ops with one rounding to the result dtype, integer arithmetic
+ * exact, dot accumulated in double (int64 for integers) in index order; float sums and products
+ * accumulate in double in whatever order vectorizes (the interpreter allows it). Results match the
+ * interpreter bit for bit except, rarely, in the last bit after transcendentals and float reductions.
  *
  * The entry point of every generated file (runtime/cpu/loader.ts binds it):
  *   void tskc_kernel(void *const *args, const int64_t *symbols, const int64_t *grid, int64_t *status)
@@ -58,13 +59,17 @@ class CEmitter {
       'static int64_t tskc_block(void *const *args, const int64_t *symbols, const int64_t *pid, const int64_t *grid) {',
       '  (void)args; (void)symbols; (void)pid; (void)grid;',
     ];
+    // Tensor pointers and symbol values are read once, into locals: loops then see them as invariant.
     k.args.forEach((a, i) => {
       const name = `a${i}`;
       this.names.set(a, name);
       if (a.type.kind === 'tile') {
         this.line(`${valueType(a.type.dtype)} ${name}[1] = { ${roundTo(a.type.dtype, `*(const double *)args[${i}]`)} };`);
+      } else {
+        this.line(`void *const ${name} = args[${i}];`);
       }
     });
+    this.symbols.forEach((_, i) => this.line(`const int64_t s${i} = symbols[${i}];`));
     this.block(k.body);
     this.line('return 0;');
     const body = this.lines.splice(0);
@@ -121,7 +126,7 @@ class CEmitter {
   /** The extent `axis` of a tensor argument, as a C expression. */
   private extent(t: TensorType, axis: number): string {
     const d = t.shape[axis]!;
-    return typeof d === 'number' ? `${d}` : `symbols[${this.symbols.indexOf(d)}]`;
+    return typeof d === 'number' ? `${d}` : `s${this.symbols.indexOf(d)}`;
   }
 
   /** The ops of a block; a region's closing yield is handled by its op (copyYield). */
@@ -205,33 +210,58 @@ class CEmitter {
     const rank = tensor.shape.length;
     const idx = (dIndex: number) => `(int64_t)${this.name(op.operands[1 + dIndex]!)}[e]`;
     const strides = tensor.shape.map((_, dIndex) => tensor.shape.slice(dIndex + 1).map((__, k) => this.extent(tensor, dIndex + 1 + k)));
-    const checks = tensor.shape.map((_, dIndex) => `${idx(dIndex)} < 0 || ${idx(dIndex)} >= ${this.extent(tensor, dIndex)}`).join(' || ');
+    // Bitwise | and & (each comparison is 0 or 1): no short circuit, so no branch in the loop.
+    const checks = tensor.shape.map((_, dIndex) => `(${idx(dIndex)} < 0) | (${idx(dIndex)} >= ${this.extent(tensor, dIndex)})`).join(' | ');
     const offset = tensor.shape.map((_, dIndex) => [idx(dIndex), ...strides[dIndex]!].join(' * ')).join(' + ') || '0';
-    return { tensor, pointer: `args[${this.argIndex.get(tv)}]`, checks: checks || '0', offset, rank };
+    return { tensor, pointer: this.name(tv), checks: checks || '0', offset, rank };
   }
 
+  /**
+   * Loads and stores are written without branches so that gcc vectorizes them (as gathers and
+   * scatters): every lane computes whether it is on (its mask) and inside the tensor, off lanes read
+   * element 0 (never past the tensor: an empty tensor takes a separate path) and take the fill value,
+   * and an on lane outside the tensor sets a flag that fails the block after the loop.
+   */
   private load(op: Op): void {
     const res = op.results[0]!;
     const { tensor, pointer, checks, offset, rank } = this.offsets(op);
     const n = this.declare(res);
+    const count = size(this.tile(res).shape);
     const masked = op.operands.length === rank + 3;
+    const on = masked ? `(${this.name(op.operands[rank + 1]!)}[e] != 0)` : '1';
+    const other = masked ? `${this.name(op.operands[rank + 2]!)}[e]` : `(${valueType(tensor.dtype)})0`;
+    const total = tensor.shape.map((_, d) => this.extent(tensor, d)).join(' * ') || '1';
     const status = 1 + this.argIndex.get(op.operands[0]!)!;
-    this.line(`for (int64_t e = 0; e < ${size(this.tile(res).shape)}; e++) {`);
-    if (masked) this.line(`  if (!${this.name(op.operands[rank + 1]!)}[e]) { ${n}[e] = ${this.name(op.operands[rank + 2]!)}[e]; continue; }`);
-    this.line(`  if (${checks}) return ${status};`);
-    this.line(`  ${n}[e] = ${loadElement(tensor.dtype, pointer, offset)};`);
+    this.line('{');
+    this.line('  int bad = 0;');
+    this.line(`  if (${total} == 0) {`);
+    this.line(`    for (int64_t e = 0; e < ${count}; e++) { bad |= ${on}; ${n}[e] = ${other}; }`);
+    this.line('  } else {');
+    this.line(`    for (int64_t e = 0; e < ${count}; e++) {`);
+    this.line(`      const int take = ${on} & !(${checks});`);
+    this.line(`      bad |= ${on} & !take;`);
+    this.line(`      const int64_t at = take ? ${offset} : 0;`);
+    this.line(`      const ${valueType(tensor.dtype)} v = ${loadElement(tensor.dtype, pointer, 'at')};`);
+    this.line(`      ${n}[e] = take ? v : ${other};`);
+    this.line('    }');
+    this.line('  }');
+    this.line(`  if (bad) return ${status};`);
     this.line('}');
   }
 
   private store(op: Op): void {
     const { tensor, pointer, checks, offset, rank } = this.offsets(op);
     const value = this.name(op.operands[rank + 1]!);
-    const mask = op.operands.length === rank + 3 ? this.name(op.operands[rank + 2]!) : undefined;
+    const on = op.operands.length === rank + 3 ? `(${this.name(op.operands[rank + 2]!)}[e] != 0)` : '1';
     const status = 1 + this.argIndex.get(op.operands[0]!)!;
-    this.line(`for (int64_t e = 0; e < ${size(this.tile(op.operands[rank + 1]!).shape)}; e++) {`);
-    if (mask) this.line(`  if (!${mask}[e]) continue;`);
-    this.line(`  if (${checks}) return ${status};`);
-    this.line(`  ${storeElement(tensor.dtype, pointer, offset, `${value}[e]`)}`);
+    this.line('{');
+    this.line('  int bad = 0;');
+    this.line(`  for (int64_t e = 0; e < ${size(this.tile(op.operands[rank + 1]!).shape)}; e++) {`);
+    this.line(`    const int put = ${on} & !(${checks});`);
+    this.line(`    bad |= ${on} & !put;`);
+    this.line(`    if (put) { ${storeElement(tensor.dtype, pointer, offset, `${value}[e]`)} }`);
+    this.line('  }');
+    this.line(`  if (bad) return ${status};`);
     this.line('}');
   }
 
@@ -256,7 +286,9 @@ class CEmitter {
           this.line(`  int64_t acc = ${kind === 'sum' ? 0 : 1};`);
           this.line(`  for (int64_t k = 0; k < ${n}; k++) acc = ${wrapTo(d, `acc ${sym} (int64_t)${at('k')}`)};`);
         } else {
+          // Float sums and products may be reassociated (see compiler/interpret/tiles.ts), so they vectorize.
           this.line(`  double acc = ${kind === 'sum' ? '0.0' : '1.0'};`);
+          this.line(`  #pragma omp simd reduction(${sym}:acc)`);
           this.line(`  for (int64_t k = 0; k < ${n}; k++) acc = acc ${sym} (double)${at('k')};`);
         }
         this.line(`  ${out}[o] = ${roundTo(d, 'acc')};`);
@@ -362,7 +394,7 @@ class CEmitter {
 const COMPARE_C: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' };
 
 const UNARY_MATH: Record<string, (x: string) => string> = {
-  exp: (x) => `exp(${x})`,
+  exp: (x) => `tskc_exp(${x})`,
   exp2: (x) => `exp2(${x})`,
   log: (x) => `log(${x})`,
   log2: (x) => `log2(${x})`,
@@ -370,10 +402,11 @@ const UNARY_MATH: Record<string, (x: string) => string> = {
   rsqrt: (x) => `1.0 / sqrt(${x})`,
   tanh: (x) => `tanh(${x})`,
   erf: (x) => `erf(${x})`,
-  sigmoid: (x) => `1.0 / (1.0 + exp(-(${x})))`,
+  sigmoid: (x) => `1.0 / (1.0 + tskc_exp(-(${x})))`,
 };
 
 function unaryExpr(op: string, d: Dtype, x: string): string {
+  if (op === 'sqrt' && d.name === 'f32') return `sqrtf(${x})`; // correctly rounded, like the interpreter
   const math = UNARY_MATH[op];
   if (math) return roundTo(d, math(`(double)${x}`));
   switch (op) {
@@ -400,6 +433,9 @@ function binaryExpr(op: string, d: Dtype, a: string, b: string): string {
     if (op === 'xor') return `(uint8_t)(${a} != ${b})`;
   }
   if (d.kind === 'float') {
+    // f32's own operations are correctly rounded, which is the interpreter's one rounding of the
+    // exact result; smaller formats go through double and one rounding to the format.
+    if (d.name === 'f32') return op === 'rem' ? `fmodf(${a}, ${b})` : `(${a} ${op === 'div' ? '/' : BINARY_C[op]} ${b})`;
     if (op === 'div') return roundTo(d, `(double)${a} / (double)${b}`);
     if (op === 'rem') return roundTo(d, `fmod((double)${a}, (double)${b})`);
     return roundTo(d, `(double)${a} ${BINARY_C[op]} (double)${b}`);
