@@ -18,6 +18,7 @@ import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
 import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
+import { AffineAnalysis, addC, mulC } from './affine.js';
 import { PRELUDE } from './prelude.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storeElement, valueType, wrapTo } from './dtypes.js';
 
@@ -43,6 +44,11 @@ class CEmitter {
   private readonly names = new Map<Value, string>();
   private readonly symbols: string[] = [];
   private readonly argIndex = new Map<Value, number>();
+  private readonly defs = new Map<Value, Op>();
+  private readonly affine = new AffineAnalysis(
+    (v) => this.defs.get(v),
+    (v) => this.name(v),
+  );
 
   constructor(private readonly kernel: Kernel) {
     kernel.args.forEach((a, i) => {
@@ -79,7 +85,7 @@ class CEmitter {
       'void tskc_kernel(void *const *args, const int64_t *symbols, const int64_t *grid, int64_t *status) {',
       '  const int64_t blocks = grid[0] * grid[1] * grid[2];',
       '  int64_t failed = 0;',
-      '  #pragma omp parallel for schedule(dynamic, 1)',
+      '  #pragma omp parallel for schedule(static)',
       '  for (int64_t b = 0; b < blocks; b++) {',
       '    if (__atomic_load_n(&failed, __ATOMIC_RELAXED) != 0) continue;',
       '    const int64_t pid[3] = { b / (grid[1] * grid[2]), (b / grid[2]) % grid[1], b % grid[2] };',
@@ -135,6 +141,7 @@ class CEmitter {
   }
 
   private op(op: Op): void {
+    op.results.forEach((r) => this.defs.set(r, op));
     const res = op.results[0];
     const x = (i: number) => this.name(op.operands[i]!);
     const inType = op.operands[0]?.type;
@@ -222,28 +229,83 @@ class CEmitter {
    * element 0 (never past the tensor: an empty tensor takes a separate path) and take the fill value,
    * and an on lane outside the tensor sets a flag that fails the block after the loop.
    */
+  /**
+   * When the offsets of a load or store are affine in the tile coordinates with stride 1 along the
+   * last dim, the element offset of row o (all dims but the last) and lane j of the last dim is
+   * rowBase(o) + j: the access can be a contiguous (masked) vector access.
+   */
+  private contiguous(op: Op, shape: readonly number[]): { outer: number; inner: number; rowBase: string } | undefined {
+    const tensor = op.operands[0]!.type as TensorType;
+    if (tensor.dtype.bits < 8 || shape.length === 0) return undefined;
+    const forms = tensor.shape.map((_, d) => this.affine.of(op.operands[1 + d]!));
+    if (forms.some((f) => f === undefined)) return undefined;
+    const stride = (d: number) => tensor.shape.slice(d + 1).reduce<string>((acc, _, k) => mulC(acc, this.extent(tensor, d + 1 + k)), '1');
+    let base = '0';
+    const coefs = shape.map(() => '0');
+    forms.forEach((f, d) => {
+      base = addC(base, mulC(`(int64_t)${f!.base}`, stride(d)));
+      f!.coefs.forEach((c, k) => (coefs[k] = addC(coefs[k]!, mulC(c, stride(d)))));
+    });
+    if (coefs[coefs.length - 1] !== '1') return undefined;
+    const inner = shape[shape.length - 1]!;
+    const rows = shape.slice(0, -1);
+    const rowStrides = stridesOf(rows);
+    const rowBase = rows.reduce((acc, s, k) => addC(acc, mulC(coefs[k]!, `((o / ${rowStrides[k]}) % ${s})`)), base);
+    return { outer: size(rows), inner, rowBase };
+  }
+
+  /**
+   * Loads and stores are written without branches so that gcc vectorizes them: every lane computes
+   * whether it is on (its mask) and inside the tensor, off lanes take the fill value without reading,
+   * and an on lane outside the tensor sets a flag that fails the block after the loop. Contiguous
+   * accesses (see contiguous()) become masked vector accesses; a lane whose real offset differs from
+   * the affine one (i32 wrap-around) sends the whole access down the general path, a gather.
+   */
   private load(op: Op): void {
     const res = op.results[0]!;
     const { tensor, pointer, checks, offset, rank } = this.offsets(op);
     const n = this.declare(res);
-    const count = size(this.tile(res).shape);
+    const shape = this.tile(res).shape;
+    const count = size(shape);
     const masked = op.operands.length === rank + 3;
     const on = masked ? `(${this.name(op.operands[rank + 1]!)}[e] != 0)` : '1';
     const other = masked ? `${this.name(op.operands[rank + 2]!)}[e]` : `(${valueType(tensor.dtype)})0`;
     const total = tensor.shape.map((_, d) => this.extent(tensor, d)).join(' * ') || '1';
     const status = 1 + this.argIndex.get(op.operands[0]!)!;
+    const general = (indent: string) => {
+      this.line(`${indent}for (int64_t e = 0; e < ${count}; e++) {`);
+      this.line(`${indent}  const int take = ${on} & !(${checks});`);
+      this.line(`${indent}  bad |= ${on} & !take;`);
+      this.line(`${indent}  const int64_t at = take ? ${offset} : 0;`);
+      this.line(`${indent}  const ${valueType(tensor.dtype)} v = ${loadElement(tensor.dtype, pointer, 'at')};`);
+      this.line(`${indent}  ${n}[e] = take ? v : ${other};`);
+      this.line(`${indent}}`);
+    };
     this.line('{');
     this.line('  int bad = 0;');
     this.line(`  if (${total} == 0) {`);
     this.line(`    for (int64_t e = 0; e < ${count}; e++) { bad |= ${on}; ${n}[e] = ${other}; }`);
     this.line('  } else {');
-    this.line(`    for (int64_t e = 0; e < ${count}; e++) {`);
-    this.line(`      const int take = ${on} & !(${checks});`);
-    this.line(`      bad |= ${on} & !take;`);
-    this.line(`      const int64_t at = take ? ${offset} : 0;`);
-    this.line(`      const ${valueType(tensor.dtype)} v = ${loadElement(tensor.dtype, pointer, 'at')};`);
-    this.line(`      ${n}[e] = take ? v : ${other};`);
-    this.line('    }');
+    const fast = this.contiguous(op, shape);
+    if (fast) {
+      this.line('    int differ = 0;');
+      this.line(`    for (int64_t o = 0; o < ${fast.outer}; o++) {`);
+      this.line(`      const int64_t row = ${fast.rowBase};`);
+      this.line(`      for (int64_t j = 0; j < ${fast.inner}; j++) {`);
+      this.line(`        const int64_t e = o * ${fast.inner} + j;`);
+      this.line(`        const int take = ${on} & !(${checks});`);
+      this.line('        const int same = row + j == (take ? ' + offset + ' : row + j);');
+      this.line(`        bad |= ${on} & !take;`);
+      this.line('        differ |= !same;');
+      this.line(`        ${n}[e] = (take & same) ? ${loadElement(tensor.dtype, pointer, 'row + j')} : ${other};`);
+      this.line('      }');
+      this.line('    }');
+      this.line('    if (differ) {');
+      general('      ');
+      this.line('    }');
+    } else {
+      general('    ');
+    }
     this.line('  }');
     this.line(`  if (bad) return ${status};`);
     this.line('}');
@@ -252,15 +314,40 @@ class CEmitter {
   private store(op: Op): void {
     const { tensor, pointer, checks, offset, rank } = this.offsets(op);
     const value = this.name(op.operands[rank + 1]!);
+    const shape = this.tile(op.operands[rank + 1]!).shape;
     const on = op.operands.length === rank + 3 ? `(${this.name(op.operands[rank + 2]!)}[e] != 0)` : '1';
     const status = 1 + this.argIndex.get(op.operands[0]!)!;
+    const general = (indent: string) => {
+      this.line(`${indent}for (int64_t e = 0; e < ${size(shape)}; e++) {`);
+      this.line(`${indent}  const int put = ${on} & !(${checks});`);
+      this.line(`${indent}  bad |= ${on} & !put;`);
+      this.line(`${indent}  if (put) { ${storeElement(tensor.dtype, pointer, offset, `${value}[e]`)} }`);
+      this.line(`${indent}}`);
+    };
     this.line('{');
     this.line('  int bad = 0;');
-    this.line(`  for (int64_t e = 0; e < ${size(this.tile(op.operands[rank + 1]!).shape)}; e++) {`);
-    this.line(`    const int put = ${on} & !(${checks});`);
-    this.line(`    bad |= ${on} & !put;`);
-    this.line(`    if (put) { ${storeElement(tensor.dtype, pointer, offset, `${value}[e]`)} }`);
-    this.line('  }');
+    const fast = this.contiguous(op, shape);
+    if (fast) {
+      // Lanes whose affine offset is not the real one are left to the general loop, which then
+      // stores every lane again (the same values: harmless).
+      this.line('  int differ = 0;');
+      this.line(`  for (int64_t o = 0; o < ${fast.outer}; o++) {`);
+      this.line(`    const int64_t row = ${fast.rowBase};`);
+      this.line(`    for (int64_t j = 0; j < ${fast.inner}; j++) {`);
+      this.line(`      const int64_t e = o * ${fast.inner} + j;`);
+      this.line(`      const int put = ${on} & !(${checks});`);
+      this.line('      const int same = row + j == (put ? ' + offset + ' : row + j);');
+      this.line(`      bad |= ${on} & !put;`);
+      this.line('      differ |= !same;');
+      this.line(`      if (put & same) { ${storeElement(tensor.dtype, pointer, 'row + j', `${value}[e]`)} }`);
+      this.line('    }');
+      this.line('  }');
+      this.line('  if (differ) {');
+      general('    ');
+      this.line('  }');
+    } else {
+      general('  ');
+    }
     this.line(`  if (bad) return ${status};`);
     this.line('}');
   }
