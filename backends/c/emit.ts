@@ -45,12 +45,23 @@ class CEmitter {
   private readonly symbols: string[] = [];
   private readonly argIndex = new Map<Value, number>();
   private readonly defs = new Map<Value, Op>();
+  /** Values computed where they are used (see inlineable), as expressions of an element index. */
+  private readonly inlined = new Map<Value, (e: string) => string>();
+  private readonly uses = new Map<Value, { count: number; user: Op; block: Block }>();
+  private currentBlock: Block | undefined;
   private readonly affine = new AffineAnalysis(
     (v) => this.defs.get(v),
     (v) => this.name(v),
   );
 
   constructor(private readonly kernel: Kernel) {
+    const count = (b: Block) => {
+      for (const op of b.ops) {
+        for (const v of op.operands) this.uses.set(v, { count: (this.uses.get(v)?.count ?? 0) + 1, user: op, block: b });
+        op.regions.forEach(count);
+      }
+    };
+    count(kernel.body);
     kernel.args.forEach((a, i) => {
       this.argIndex.set(a, i);
       if (a.type.kind === 'tensor') for (const d of a.type.shape) if (typeof d === 'string' && !this.symbols.includes(d)) this.symbols.push(d);
@@ -122,8 +133,29 @@ class CEmitter {
     return n;
   }
 
-  /** `out[e] = expr(e)` for every element e of v. */
+  /** Element `e` (a C index expression) of tile v. */
+  private elem(v: Value, e: string): string {
+    const f = this.inlined.get(v);
+    return f ? `(${f(e)})` : `${this.name(v)}[${e}]`;
+  }
+
+  /**
+   * Whether v is computed inside its one user instead of into an array of its own: loop fusion by
+   * substitution. Only for tiles (scalars are computed once anyway) with a single use, in the same
+   * block (not inside a loop body, which would recompute it each iteration), by an op that reads its
+   * operands element by element.
+   */
+  private inlineable(v: Value): boolean {
+    const use = this.uses.get(v);
+    return size(this.tile(v).shape) > 1 && use?.count === 1 && use.block === this.currentBlock && INLINE_CONSUMERS.has(use.user.opcode);
+  }
+
+  /** `out[e] = expr(e)` for every element e of v, or v inlined into its user. */
   private elementwise(v: Value, expr: (e: string) => string): void {
+    if (this.inlineable(v)) {
+      this.inlined.set(v, expr);
+      return;
+    }
     const n = this.declare(v);
     const count = size(this.tile(v).shape);
     this.line(`for (int64_t e = 0; e < ${count}; e++) ${n}[e] = ${expr('e')};`);
@@ -137,7 +169,10 @@ class CEmitter {
 
   /** The ops of a block; a region's closing yield is handled by its op (copyYield). */
   private block(b: Block): void {
+    const outer = this.currentBlock;
+    this.currentBlock = b;
     for (const op of b.ops) if (op.opcode !== 'yield') this.op(op);
+    this.currentBlock = outer;
   }
 
   private op(op: Op): void {
@@ -146,9 +181,10 @@ class CEmitter {
     const x = (i: number) => this.name(op.operands[i]!);
     const inType = op.operands[0]?.type;
     const inDtype = inType?.dtype;
-    if (isUnary(op.opcode)) return this.elementwise(res!, (e) => unaryExpr(op.opcode, this.tile(res!).dtype, `${x(0)}[${e}]`));
-    if (isBinary(op.opcode)) return this.elementwise(res!, (e) => binaryExpr(op.opcode, this.tile(res!).dtype, `${x(0)}[${e}]`, `${x(1)}[${e}]`));
-    if (isCompare(op.opcode)) return this.elementwise(res!, (e) => `(uint8_t)(${x(0)}[${e}] ${COMPARE_C[op.opcode]} ${x(1)}[${e}])`);
+    const at = (i: number, e: string) => this.elem(op.operands[i]!, e);
+    if (isUnary(op.opcode)) return this.elementwise(res!, (e) => unaryExpr(op.opcode, this.tile(res!).dtype, at(0, e)));
+    if (isBinary(op.opcode)) return this.elementwise(res!, (e) => binaryExpr(op.opcode, this.tile(res!).dtype, at(0, e), at(1, e)));
+    if (isCompare(op.opcode)) return this.elementwise(res!, (e) => `(uint8_t)(${at(0, e)} ${COMPARE_C[op.opcode]} ${at(1, e)})`);
     const d = res ? this.tile(res).dtype : undefined;
     switch (op.opcode) {
       case 'program_id':
@@ -176,19 +212,23 @@ class CEmitter {
         return;
       }
       case 'where':
-        return this.elementwise(res!, (e) => `${x(0)}[${e}] ? ${x(1)}[${e}] : ${x(2)}[${e}]`);
+        return this.elementwise(res!, (e) => `${at(0, e)} ? ${at(1, e)} : ${at(2, e)}`);
       case 'cast':
-        return this.elementwise(res!, (e) => castExpr(inDtype!, d!, `${x(0)}[${e}]`));
+        return this.elementwise(res!, (e) => castExpr(inDtype!, d!, at(0, e)));
       case 'bitcast':
-        return this.elementwise(res!, (e) => fromBitsExpr(d!, bitsOf(inDtype!, `${x(0)}[${e}]`)));
+        return this.elementwise(res!, (e) => fromBitsExpr(d!, bitsOf(inDtype!, at(0, e))));
       case 'reduce':
         return this.reduce(op);
       case 'broadcast':
         return this.gather(op, broadcastSource(this.tile(op.operands[0]!).shape, this.tile(res!).shape));
       case 'view':
       case 'reshape':
-        this.line(`${valueType(d!)} *const ${this.name(res!)} = ${x(0)};`);
-        return;
+        // Same elements in the same order: an alias of a materialized tile, else the same expression.
+        if (!this.inlined.has(op.operands[0]!) && !this.inlineable(res!)) {
+          this.line(`${valueType(d!)} *const ${this.name(res!)} = ${x(0)};`);
+          return;
+        }
+        return this.elementwise(res!, (e) => at(0, e));
       case 'permute':
         return this.gather(op, permuteSource(this.tile(op.operands[0]!).shape, op.attrs['perm'] as number[]));
       case 'dot':
@@ -207,7 +247,7 @@ class CEmitter {
 
   /** out[e] = in[source(e)] for a static index map (broadcast, permute). */
   private gather(op: Op, source: (e: string) => string): void {
-    this.elementwise(op.results[0]!, (e) => `${this.name(op.operands[0]!)}[${source(e)}]`);
+    this.elementwise(op.results[0]!, (e) => this.elem(op.operands[0]!, source(e)));
   }
 
   /** The offset expression of element e of a load/store into tensor `t`, with the bounds check. */
@@ -215,7 +255,7 @@ class CEmitter {
     const tv = op.operands[0]!;
     const tensor = tv.type as TensorType;
     const rank = tensor.shape.length;
-    const idx = (dIndex: number) => `(int64_t)${this.name(op.operands[1 + dIndex]!)}[e]`;
+    const idx = (dIndex: number) => `(int64_t)${this.elem(op.operands[1 + dIndex]!, 'e')}`;
     const strides = tensor.shape.map((_, dIndex) => tensor.shape.slice(dIndex + 1).map((__, k) => this.extent(tensor, dIndex + 1 + k)));
     // Bitwise | and & (each comparison is 0 or 1): no short circuit, so no branch in the loop.
     const checks = tensor.shape.map((_, dIndex) => `(${idx(dIndex)} < 0) | (${idx(dIndex)} >= ${this.extent(tensor, dIndex)})`).join(' | ');
@@ -268,8 +308,8 @@ class CEmitter {
     const shape = this.tile(res).shape;
     const count = size(shape);
     const masked = op.operands.length === rank + 3;
-    const on = masked ? `(${this.name(op.operands[rank + 1]!)}[e] != 0)` : '1';
-    const other = masked ? `${this.name(op.operands[rank + 2]!)}[e]` : `(${valueType(tensor.dtype)})0`;
+    const on = masked ? `(${this.elem(op.operands[rank + 1]!, 'e')} != 0)` : '1';
+    const other = masked ? this.elem(op.operands[rank + 2]!, 'e') : `(${valueType(tensor.dtype)})0`;
     const total = tensor.shape.map((_, d) => this.extent(tensor, d)).join(' * ') || '1';
     const status = 1 + this.argIndex.get(op.operands[0]!)!;
     const general = (indent: string) => {
@@ -313,15 +353,15 @@ class CEmitter {
 
   private store(op: Op): void {
     const { tensor, pointer, checks, offset, rank } = this.offsets(op);
-    const value = this.name(op.operands[rank + 1]!);
+    const value = (e: string) => this.elem(op.operands[rank + 1]!, e);
     const shape = this.tile(op.operands[rank + 1]!).shape;
-    const on = op.operands.length === rank + 3 ? `(${this.name(op.operands[rank + 2]!)}[e] != 0)` : '1';
+    const on = op.operands.length === rank + 3 ? `(${this.elem(op.operands[rank + 2]!, 'e')} != 0)` : '1';
     const status = 1 + this.argIndex.get(op.operands[0]!)!;
     const general = (indent: string) => {
       this.line(`${indent}for (int64_t e = 0; e < ${size(shape)}; e++) {`);
       this.line(`${indent}  const int put = ${on} & !(${checks});`);
       this.line(`${indent}  bad |= ${on} & !put;`);
-      this.line(`${indent}  if (put) { ${storeElement(tensor.dtype, pointer, offset, `${value}[e]`)} }`);
+      this.line(`${indent}  if (put) { ${storeElement(tensor.dtype, pointer, offset, value('e'))} }`);
       this.line(`${indent}}`);
     };
     this.line('{');
@@ -339,7 +379,7 @@ class CEmitter {
       this.line('      const int same = row + j == (put ? ' + offset + ' : row + j);');
       this.line(`      bad |= ${on} & !put;`);
       this.line('      differ |= !same;');
-      this.line(`      if (put & same) { ${storeElement(tensor.dtype, pointer, 'row + j', `${value}[e]`)} }`);
+      this.line(`      if (put & same) { ${storeElement(tensor.dtype, pointer, 'row + j', value('e'))} }`);
       this.line('    }');
       this.line('  }');
       this.line('  if (differ) {');
@@ -361,8 +401,7 @@ class CEmitter {
     const n = src.shape[axis]!;
     const inner = size(src.shape.slice(axis + 1));
     const out = this.declare(res);
-    const x = this.name(op.operands[0]!);
-    const at = (k: string) => `${x}[(o / ${inner}) * ${n * inner} + (o % ${inner}) + ${k} * ${inner}]`;
+    const at = (k: string) => this.elem(op.operands[0]!, `(o / ${inner}) * ${n * inner} + (o % ${inner}) + ${k} * ${inner}`);
     this.line(`for (int64_t o = 0; o < ${size(this.tile(res).shape)}; o++) {`);
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
     switch (kind) {
@@ -477,6 +516,13 @@ class CEmitter {
     this.line('}');
   }
 }
+
+/** Ops that read their operands element by element, so a single-use producer can be inlined into them. */
+const INLINE_CONSUMERS = new Set<string>([
+  ...['neg', 'abs', 'exp', 'exp2', 'log', 'log2', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sigmoid', 'not'],
+  ...['add', 'sub', 'mul', 'div', 'rem', 'max', 'min', 'and', 'or', 'xor', 'lt', 'le', 'gt', 'ge', 'eq', 'ne'],
+  ...['where', 'cast', 'bitcast', 'broadcast', 'view', 'reshape', 'permute', 'load', 'store', 'reduce'],
+]);
 
 const COMPARE_C: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' };
 
