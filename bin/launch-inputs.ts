@@ -18,7 +18,7 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
       if (typeof d !== 'string' || d in symbols) continue;
       const v = given[d] ?? def.options.shapes?.[d];
       if (v === undefined) throw new UsageError(`kernel ${kernel.name} needs the extent ${d}: pass --shape ${d}=VALUE`);
-      if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`--shape ${d}=${v}: extents are positive integers`);
+      if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new UsageError(`--shape ${d}=${v}: extents are integers from 1 to 2^31 - 1`);
       symbols[d] = v;
     }
   }

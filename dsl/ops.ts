@@ -156,17 +156,30 @@ export function dot(a: Tile, b: Tile, acc: Tile): Tile {
 export function forRange(start: TileLike, end: TileLike, step: TileLike, init: readonly Tile[], body: (i: Tile, carried: Tile[]) => readonly Tile[]): Tile[] {
   const bound = (x: TileLike) => (x instanceof Tile ? x : constant(x, i32));
   const results = builder().forLoop(bound(start).value, bound(end).value, bound(step).value, init.map((t) => t.value), (i, carried) =>
-    body(new Tile(i), carried.map((c) => new Tile(c))).map((t) => t.value),
+    tilesReturned('forRange', body(new Tile(i), carried.map((c) => new Tile(c)))),
   );
   return results.map((r) => new Tile(r));
+}
+
+/** The values of the tiles a loop body or branch returned, or an error saying what it returned instead. */
+function tilesReturned(what: string, returned: unknown): Value[] {
+  if (!Array.isArray(returned) || !returned.every((t) => t instanceof Tile)) {
+    throw new IrError('type', `${what}: the body must return an array of tiles (the values it carries or yields), got ${describeReturned(returned)}`);
+  }
+  return (returned as Tile[]).map((t) => t.value);
+}
+
+function describeReturned(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map((e) => (e instanceof Tile ? 'Tile' : typeof e)).join(', ')}]`;
+  return x === undefined ? 'undefined' : typeof x;
 }
 
 /** cond ? then() : otherwise(), each branch returning the same number and types of tiles. */
 export function ifElse(cond: Tile, then: () => readonly Tile[], otherwise: () => readonly Tile[]): Tile[] {
   const results = builder().ifElse(
     cond.value,
-    () => then().map((t) => t.value),
-    () => otherwise().map((t) => t.value),
+    () => tilesReturned('ifElse', then()),
+    () => tilesReturned('ifElse', otherwise()),
   );
   return results.map((r) => new Tile(r));
 }

@@ -23,6 +23,14 @@ export interface ScalarSpec {
 
 export type ArgSpec = TensorSpec | ScalarSpec;
 
+/** A dtype argument must be a dtype (an import that does not exist gives undefined, silently). */
+export function checkDtype(what: string, d: unknown): asserts d is Dtype {
+  const x = d as Partial<Dtype> | undefined;
+  if (typeof x !== 'object' || x === null || typeof x.name !== 'string' || typeof x.bits !== 'number') {
+    throw new IrError('dtype', `${what}: expected a dtype (f32, u4, f8e4m3, ... or dtype('name')), got ${String(d)}`);
+  }
+}
+
 function checkShape(shape: readonly Dim[]): void {
   for (const d of shape) {
     const ok = typeof d === 'number' ? Number.isInteger(d) && d >= 1 : /^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
@@ -32,6 +40,7 @@ function checkShape(shape: readonly Dim[]): void {
 
 /** A tensor the kernel may read and write. */
 export function tensor<const S extends readonly Dim[]>(dtype: Dtype, shape: S, access: Access = 'inout'): TensorSpec<S> {
+  checkDtype('tensor', dtype);
   checkShape(shape);
   return { kind: 'tensor', dtype, shape: [...shape] as unknown as S, access };
 }
@@ -48,6 +57,7 @@ export function output<const S extends readonly Dim[]>(dtype: Dtype, shape: S): 
 
 /** A scalar argument given at launch. */
 export function scalar(dtype: Dtype): ScalarSpec {
+  checkDtype('scalar', dtype);
   return { kind: 'scalar', dtype };
 }
 

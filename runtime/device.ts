@@ -62,7 +62,11 @@ function interpreted(kernel: Kernel): CompiledKernel {
       const hosts: Record<string, HostTensor | number> = {};
       for (const [name, v] of Object.entries(args)) hosts[name] = typeof v === 'number' ? v : v.toHostTensor();
       interpret(kernel, hosts, options.grid ? { grid: options.grid } : {});
-      for (const [name, v] of Object.entries(args)) if (v instanceof Tensor) v.setValues((hosts[name] as HostTensor).data);
+      // Only what the kernel may write goes back (inputs keep their exact bits, NaN payloads included).
+      for (const a of kernel.args) {
+        const v = args[a.name!];
+        if (v instanceof Tensor && a.type.kind === 'tensor' && a.type.access !== 'in') v.setValues((hosts[a.name!] as HostTensor).data);
+      }
     },
   };
 }

@@ -7,7 +7,8 @@
  * The analysis works on the unbounded integers while the IR's i32 indices wrap, so it is only a
  * proposal: the emitted code compares the affine offset with the real one lane by lane and falls
  * back to the general access if any lane differs (see emit.ts). A wrong answer here costs speed,
- * never correctness.
+ * never correctness. The expressions are computed in uint64_t, where overflow wraps instead of being
+ * undefined (a wrapped offset simply fails the comparison).
  */
 import type { Op, Value } from '../../compiler/ir/ir.js';
 import type { TileType } from '../../compiler/ir/types.js';
@@ -20,25 +21,25 @@ export interface Affine {
 
 const isNum = (s: string) => /^-?\d+$/.test(s);
 
+/** Constants fold only while exact: past 2^53 the C expression does the (wrapping) work. */
+const fold = (x: number): string | undefined => (Number.isSafeInteger(x) ? String(x) : undefined);
+
 export function addC(a: string, b: string): string {
   if (a === '0') return b;
   if (b === '0') return a;
-  if (isNum(a) && isNum(b)) return String(Number(a) + Number(b));
-  return `(${a} + ${b})`;
+  return (isNum(a) && isNum(b) && fold(Number(a) + Number(b))) || `((uint64_t)${a} + (uint64_t)${b})`;
 }
 
 export function subC(a: string, b: string): string {
   if (b === '0') return a;
-  if (isNum(a) && isNum(b)) return String(Number(a) - Number(b));
-  return `(${a} - ${b})`;
+  return (isNum(a) && isNum(b) && fold(Number(a) - Number(b))) || `((uint64_t)${a} - (uint64_t)${b})`;
 }
 
 export function mulC(a: string, b: string): string {
   if (a === '0' || b === '0') return '0';
   if (a === '1') return b;
   if (b === '1') return a;
-  if (isNum(a) && isNum(b)) return String(Number(a) * Number(b));
-  return `(${a} * ${b})`;
+  return (isNum(a) && isNum(b) && fold(Number(a) * Number(b))) || `((uint64_t)${a} * (uint64_t)${b})`;
 }
 
 export class AffineAnalysis {

@@ -6,6 +6,7 @@
  */
 export const PRELUDE = String.raw`#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Two's complement wrap of x to w bits (1 <= w <= 32), through unsigned arithmetic. */

@@ -7,7 +7,7 @@ import { freshSeed } from '../../examples/check.js';
 import { device } from '../../runtime/device.js';
 import type { Io } from '../cli.js';
 import { compareOutputs, copyArguments, makeArguments, symbolValues } from '../launch-inputs.js';
-import { parseAssignments } from '../kernel-source.js';
+import { UsageError, parseAssignments } from '../kernel-source.js';
 import { buildChosen, kernelOption, paramOption, shapeOption } from './options.js';
 
 export function runCommand(io: Io, setExitCode: (code: number) => void): Command {
@@ -24,6 +24,7 @@ export function runCommand(io: Io, setExitCode: (code: number) => void): Command
       const { def, kernel } = await buildChosen(target, o);
       const symbols = symbolValues(kernel, def, parseAssignments('--shape', o.shape));
       const seed = o.seed !== undefined ? Number(o.seed) : freshSeed();
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${o.seed}: expected a non-negative integer`);
       const args = makeArguments(kernel, symbols, seed);
       const reference = o.check ? copyArguments(args) : undefined;
       const shapes = Object.entries(symbols).map(([k, v]) => `${k}=${v}`).join(' ');

@@ -64,10 +64,9 @@ export function permute(t: Tile, perm: readonly number[]): Tile {
 }
 
 /**
- * Reduction along `axis`. sum and prod of floats accumulate in float64 and round once to the dtype;
- * this interpreter adds in index order, and backends may reassociate (to vectorize or to reduce
- * across threads), which can move the rounded result by one unit in the last place in rare cases.
- * Integers wrap after every step, which is exact in any order. max and min use the elementwise rules;
+ * Reduction along `axis`, in index order. sum and prod of floats accumulate in float64 and round once
+ * to the dtype (float64 addition is not associative: the order is part of the definition); integers
+ * wrap after every step, which is exact in any order. max and min use the elementwise rules;
  * argmax/argmin give the smallest index of the extreme value, skipping NaNs (0 if all are NaN).
  */
 export function reduce(t: Tile, d: Dtype, kind: ReduceKind, axis: number, outShape: readonly number[]): Tile {

@@ -84,6 +84,7 @@ export function inferResultTypes(opcode: Opcode, types: readonly Type[], attrs: 
       count(0);
       const [start, end] = [intAttr('start'), intAttr('end')];
       if (end <= start) fail(`end ${end} must be greater than start ${start}`);
+      if (start < -(2 ** 31) || end > 2 ** 31) fail(`the range [${start}, ${end}) must fit in i32`);
       return [tileType(dtypeNamed('i32'), [end - start])];
     }
     case 'load':

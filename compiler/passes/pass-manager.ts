@@ -40,8 +40,8 @@ export class PassManager {
         try {
           verify(k);
         } catch (e) {
-          const message = e instanceof Error ? e.message : String(e);
-          throw new IrError('structure', `after pass ${pass.name}: ${message}`);
+          if (!(e instanceof IrError)) throw e;
+          throw new IrError(e.code, `after pass ${pass.name}: ${e.message}`);
         }
       }
       const dumpAfter = this.options.dumpAfter ?? [];

@@ -12,7 +12,7 @@ import { type Kernel, evalGridExpr } from '../../compiler/ir/ir.js';
 import { ArtifactCache } from '../cache.js';
 import type { Tensor } from '../tensor.js';
 import { type KernelLibrary, loadKernelLibrary, statusMessage } from './loader.js';
-import { DEFAULT_CFLAGS, compileSharedObject, detectToolchain, effectiveFlags } from './toolchain.js';
+import { DEFAULT_CFLAGS, DEFAULT_LIBS, compileSharedObject, detectToolchain, effectiveFlags } from './toolchain.js';
 
 /** Bumped when the generated code's meaning changes without its text changing (e.g. the ABI). */
 const ABI_VERSION = 'tskc-c-abi-1';
@@ -45,7 +45,16 @@ export async function compileCpu(kernel: Kernel, options: CpuCompileOptions = {}
   const toolchain = await detectToolchain();
   const flags = effectiveFlags(toolchain, options.flags ?? DEFAULT_CFLAGS);
   const cache = options.cache ?? new ArtifactCache();
-  const key = cache.key([ABI_VERSION, c.source, toolchain.compiler.path, toolchain.version, flags.join(' '), cpus()[0]?.model ?? 'unknown cpu']);
+  const key = cache.key([
+    ABI_VERSION,
+    c.source,
+    toolchain.compiler.path,
+    toolchain.compiler.args.join(' '), // CC="gcc -fsanitize=address" is another compiler than CC=gcc
+    toolchain.version,
+    flags.join(' '),
+    DEFAULT_LIBS.join(' '),
+    cpus()[0]?.model ?? 'unknown cpu',
+  ]);
   const sourcePath = await cache.getOrPut(key, 'c', (tmp) => writeFileSync(tmp, c.source));
   const libraryPath = await cache.getOrPut(key, 'so', async (tmp) => {
     await compileSharedObject(sourcePath, tmp, flags, { toolchain });

@@ -9,8 +9,8 @@
  * - symbols: the values of the kernel's symbolic extents, in the order the generator fixed.
  * - grid: 3 extents (fewer are padded with 1).
  * - *status: zeroed before the call; the kernel leaves it 0 on success, else sets an error code
- *   (statusMessage): 1 + the index of a tensor argument an unmasked access went outside of, or -1 for
- *   a loop whose step is not positive.
+ *   (statusMessage): 1 + the index of a tensor argument an unmasked access went outside of, -1 for a
+ *   loop whose step is not positive, -2 when the tiles of a block could not be allocated.
  *
  * The call is synchronous and runs on this thread (the kernel's OpenMP threads do the parallel work).
  */
@@ -119,6 +119,7 @@ function toInt64(x: number, what: string): bigint {
 export function statusMessage(status: number, argNames: readonly string[] = []): string {
   if (status === 0) return 'ok';
   if (status === -1) return 'a loop has a non-positive step';
+  if (status === -2) return 'out of memory for the tiles of a block';
   if (status > 0) {
     const name = argNames[status - 1];
     return `an unmasked access went outside tensor argument ${status - 1}${name === undefined ? '' : ` (${name})`}`;
