@@ -285,17 +285,15 @@ class CEmitter {
     this.elementwise(op.results[0]!, (e) => this.elem(op.operands[0]!, source(e)));
   }
 
-  /** The offset expression of element e of a load/store into tensor `t`, with the bounds check. */
-  private offsets(op: Op): { tensor: TensorType; pointer: string; checks: string; offset: string; rank: number } {
-    const tv = op.operands[0]!;
-    const tensor = tv.type as TensorType;
-    const rank = tensor.shape.length;
+  /** For lane e of a load or store: the bounds check (1 when outside) and the element offset. */
+  private offsets(op: Op): { checks: string; offset: string } {
+    const tensor = op.operands[0]!.type as TensorType;
     const idx = (dIndex: number) => `(int64_t)${this.elem(op.operands[1 + dIndex]!, 'e')}`;
     const strides = tensor.shape.map((_, dIndex) => tensor.shape.slice(dIndex + 1).map((__, k) => this.extent(tensor, dIndex + 1 + k)));
     // Bitwise | and & (each comparison is 0 or 1): no short circuit, so no branch in the loop.
     const checks = tensor.shape.map((_, dIndex) => `(${idx(dIndex)} < 0) | (${idx(dIndex)} >= ${this.extent(tensor, dIndex)})`).join(' | ');
     const offset = tensor.shape.map((_, dIndex) => [idx(dIndex), ...strides[dIndex]!].join(' * ')).join(' + ') || '0';
-    return { tensor, pointer: this.name(tv), checks: checks || '0', offset, rank };
+    return { checks: checks || '0', offset };
   }
 
   /**
@@ -337,94 +335,81 @@ class CEmitter {
    * accesses (see contiguous()) become masked vector accesses; a lane whose real offset differs from
    * the affine one (i32 wrap-around) sends the whole access down the general path, a gather.
    */
+  /**
+   * The loops shared by loads and stores. For every lane e, `ok` says whether it is on (`on`, its
+   * mask) and inside the tensor; an on lane outside sets `bad`. `lane(ok, offset)` emits the lane's
+   * work. A contiguous access (see contiguous()) first runs with the affine offset `at`, counting a
+   * lane as ok only where `at` is the real offset; if any lane differs, the general loop runs again
+   * over all lanes (loads recompute, stores rewrite the same values: both harmless).
+   */
+  private accessLoops(op: Op, shape: readonly number[], on: string, indent: string, lane: (ok: string, offset: string) => string): void {
+    const { checks, offset } = this.offsets(op);
+    const general = (ind: string) => {
+      this.line(`${ind}for (int64_t e = 0; e < ${size(shape)}; e++) {`);
+      this.line(`${ind}  const int ok = ${on} & !(${checks});`);
+      this.line(`${ind}  bad |= ${on} & !ok;`);
+      this.line(`${ind}  ${lane('ok', offset)}`);
+      this.line(`${ind}}`);
+    };
+    const fast = this.contiguous(op, shape);
+    if (!fast) return general(indent);
+    this.line(`${indent}int differ = 0;`);
+    this.line(`${indent}for (int64_t o = 0; o < ${fast.outer}; o++) {`);
+    this.line(`${indent}  const int64_t row = ${fast.rowBase};`);
+    this.line(`${indent}  for (int64_t j = 0; j < ${fast.inner}; j++) {`);
+    this.line(`${indent}    const int64_t e = o * ${fast.inner} + j;`);
+    this.line(`${indent}    const int64_t at = (int64_t)((uint64_t)row + (uint64_t)j);`);
+    this.line(`${indent}    const int ok = ${on} & !(${checks});`);
+    this.line(`${indent}    const int same = at == (ok ? ${offset} : at);`);
+    this.line(`${indent}    bad |= ${on} & !ok;`);
+    this.line(`${indent}    differ |= !same;`);
+    this.line(`${indent}    ${lane('ok & same', 'at')}`);
+    this.line(`${indent}  }`);
+    this.line(`${indent}}`);
+    this.line(`${indent}if (differ) {`);
+    general(`${indent}  `);
+    this.line(`${indent}}`);
+  }
+
+  /**
+   * Loads and stores are written without branches so that gcc vectorizes them; masked-off lanes take
+   * the fill value without reading (a conditional load: a masked vector load or a gather), and the
+   * block fails after the loop if an on lane was outside the tensor.
+   */
   private load(op: Op): void {
     const res = op.results[0]!;
-    const { tensor, pointer, checks, offset, rank } = this.offsets(op);
+    const tensor = op.operands[0]!.type as TensorType;
+    const rank = tensor.shape.length;
     const n = this.declare(res);
     const shape = this.tile(res).shape;
-    const count = size(shape);
     const masked = op.operands.length === rank + 3;
     const on = masked ? `(${this.elem(op.operands[rank + 1]!, 'e')} != 0)` : '1';
     const other = masked ? this.elem(op.operands[rank + 2]!, 'e') : `(${valueType(tensor.dtype)})0`;
     const total = tensor.shape.map((_, d) => this.extent(tensor, d)).join(' * ') || '1';
-    const status = 1 + this.argIndex.get(op.operands[0]!)!;
-    const general = (indent: string) => {
-      this.line(`${indent}for (int64_t e = 0; e < ${count}; e++) {`);
-      this.line(`${indent}  const int take = ${on} & !(${checks});`);
-      this.line(`${indent}  bad |= ${on} & !take;`);
-      this.line(`${indent}  ${n}[e] = take ? ${loadElement(tensor.dtype, pointer, offset)} : ${other};`);
-      this.line(`${indent}}`);
-    };
+    const pointer = this.name(op.operands[0]!);
     this.line('{');
     this.line('  int bad = 0;');
+    // An empty tensor has no element to read: every on lane is outside it.
     this.line(`  if (${total} == 0) {`);
-    this.line(`    for (int64_t e = 0; e < ${count}; e++) { bad |= ${on}; ${n}[e] = ${other}; }`);
+    this.line(`    for (int64_t e = 0; e < ${size(shape)}; e++) { bad |= ${on}; ${n}[e] = ${other}; }`);
     this.line('  } else {');
-    const fast = this.contiguous(op, shape);
-    if (fast) {
-      this.line('    int differ = 0;');
-      this.line(`    for (int64_t o = 0; o < ${fast.outer}; o++) {`);
-      this.line(`      const int64_t row = ${fast.rowBase};`);
-      this.line(`      for (int64_t j = 0; j < ${fast.inner}; j++) {`);
-      this.line(`        const int64_t e = o * ${fast.inner} + j;`);
-      this.line('        const int64_t at = (int64_t)((uint64_t)row + (uint64_t)j);');
-      this.line(`        const int take = ${on} & !(${checks});`);
-      this.line('        const int same = at == (take ? ' + offset + ' : at);');
-      this.line(`        bad |= ${on} & !take;`);
-      this.line('        differ |= !same;');
-      this.line(`        ${n}[e] = (take & same) ? ${loadElement(tensor.dtype, pointer, 'at')} : ${other};`);
-      this.line('      }');
-      this.line('    }');
-      this.line('    if (differ) {');
-      general('      ');
-      this.line('    }');
-    } else {
-      general('    ');
-    }
+    this.accessLoops(op, shape, on, '    ', (ok, at) => `${n}[e] = (${ok}) ? ${loadElement(tensor.dtype, pointer, at)} : ${other};`);
     this.line('  }');
-    this.line(`  if (bad) return ${status};`);
+    this.line(`  if (bad) return ${1 + this.argIndex.get(op.operands[0]!)!};`);
     this.line('}');
   }
 
   private store(op: Op): void {
-    const { tensor, pointer, checks, offset, rank } = this.offsets(op);
-    const value = (e: string) => this.elem(op.operands[rank + 1]!, e);
+    const tensor = op.operands[0]!.type as TensorType;
+    const rank = tensor.shape.length;
     const shape = this.tile(op.operands[rank + 1]!).shape;
     const on = op.operands.length === rank + 3 ? `(${this.elem(op.operands[rank + 2]!, 'e')} != 0)` : '1';
-    const status = 1 + this.argIndex.get(op.operands[0]!)!;
-    const general = (indent: string) => {
-      this.line(`${indent}for (int64_t e = 0; e < ${size(shape)}; e++) {`);
-      this.line(`${indent}  const int put = ${on} & !(${checks});`);
-      this.line(`${indent}  bad |= ${on} & !put;`);
-      this.line(`${indent}  if (put) { ${storeElement(tensor.dtype, pointer, offset, value('e'))} }`);
-      this.line(`${indent}}`);
-    };
+    const pointer = this.name(op.operands[0]!);
+    const value = this.elem(op.operands[rank + 1]!, 'e');
     this.line('{');
     this.line('  int bad = 0;');
-    const fast = this.contiguous(op, shape);
-    if (fast) {
-      // Lanes whose affine offset is not the real one are left to the general loop, which then
-      // stores every lane again (the same values: harmless).
-      this.line('  int differ = 0;');
-      this.line(`  for (int64_t o = 0; o < ${fast.outer}; o++) {`);
-      this.line(`    const int64_t row = ${fast.rowBase};`);
-      this.line(`    for (int64_t j = 0; j < ${fast.inner}; j++) {`);
-      this.line(`      const int64_t e = o * ${fast.inner} + j;`);
-      this.line('      const int64_t at = (int64_t)((uint64_t)row + (uint64_t)j);');
-      this.line(`      const int put = ${on} & !(${checks});`);
-      this.line('      const int same = at == (put ? ' + offset + ' : at);');
-      this.line(`      bad |= ${on} & !put;`);
-      this.line('      differ |= !same;');
-      this.line(`      if (put & same) { ${storeElement(tensor.dtype, pointer, 'at', value('e'))} }`);
-      this.line('    }');
-      this.line('  }');
-      this.line('  if (differ) {');
-      general('    ');
-      this.line('  }');
-    } else {
-      general('  ');
-    }
-    this.line(`  if (bad) return ${status};`);
+    this.accessLoops(op, shape, on, '  ', (ok, at) => `if (${ok}) { ${storeElement(tensor.dtype, pointer, at, value)} }`);
+    this.line(`  if (bad) return ${1 + this.argIndex.get(op.operands[0]!)!};`);
     this.line('}');
   }
 
