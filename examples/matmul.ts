@@ -1,5 +1,5 @@
 /**
- * C = A @ B with 32x32 output tiles: each block walks K in steps of 16, carrying its f32 accumulator
+ * C = A @ B with 64x64 output tiles: each block walks K in steps of 32, carrying its f32 accumulator
  * through the loop; loads and the store are masked at the ragged edges.
  */
 import { arange, cdiv, dot, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../dsl/index.js';
@@ -22,7 +22,7 @@ export const matmul = kernel(
     store(c, [rows, cols], acc!, { mask: rows.lt(m).and(cols.lt(n)) });
   },
   {
-    params: { BM: 32, BN: 32, BK: 16 },
+    params: { BM: 64, BN: 64, BK: 32 },
     grid: ({ M, N }, { BM, BN }) => [cdiv(M, BM), cdiv(N, BN)],
     shapes: { M: 300, K: 200, N: 250 },
     flops: ({ M, K, N }) => 2 * M * K * N,
@@ -44,6 +44,6 @@ export function runMatmul(seed: number): ExampleResult {
   const [m, k, n] = [randInt(r, 1, 80), randInt(r, 1, 80), randInt(r, 1, 80)];
   const [a, b, c] = [randomTensor(r, [m, k]), randomTensor(r, [k, n]), poisoned([m, n])];
   interpret(matmul.build(), { a, b, c });
-  // The accumulator is rounded to f32 once per K step: about ceil(K/16) roundings of a sum <= K.
+  // The accumulator is rounded to f32 once per K step: about ceil(K/32) roundings of a sum <= K.
   return { name: 'matmul', detail: `M=${m} K=${k} N=${n}`, ...compare(c.data, matmulReference(a.data, b.data, m, k, n), 1e-5, 1e-5 * k) };
 }

@@ -32,7 +32,7 @@ export interface CKernel {
 const STATUS_BAD_STEP = -1;
 const STATUS_NO_MEMORY = -2;
 
-const C_TYPE_BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1 };
+const C_TYPE_BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
 
 export function emitC(kernel: Kernel): CKernel {
   return new CEmitter(kernel).emit();
@@ -463,6 +463,12 @@ class CEmitter {
     this.line('}');
   }
 
+  /**
+   * acc + a @ b, each output accumulated over k in index order as the interpreter does. The loops run
+   * i, k, j so that the j loop vectorizes: one accumulator row per i, in double (int64 for integers).
+   * For floats, s + a*b equals fma(a, b, s): the product of two values of 24 bits or fewer of
+   * precision is exact in double, so either way one rounding of the exact sum happens.
+   */
   private dot(op: Op): void {
     const [a, b, acc] = [0, 1, 2].map((i) => this.name(op.operands[i]!)) as [string, string, string];
     const [m, k] = this.tile(op.operands[0]!).shape as [number, number];
@@ -470,15 +476,19 @@ class CEmitter {
     const d = this.tile(op.results[0]!).dtype;
     const out = this.declare(op.results[0]!);
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
-    this.line(`for (int64_t i = 0; i < ${m}; i++) for (int64_t j = 0; j < ${n}; j++) {`);
+    const row = this.array(`r${op.results[0]!.id}`, integer ? 'int64_t' : 'double', Math.max(n, 2));
+    this.line(`for (int64_t i = 0; i < ${m}; i++) {`);
+    this.line(`  for (int64_t j = 0; j < ${n}; j++) ${row}[j] = ${integer ? '(int64_t)' : '(double)'}${acc}[i * ${n} + j];`);
+    this.line(`  for (int64_t q = 0; q < ${k}; q++) {`);
     if (integer) {
-      this.line(`  int64_t s = ${acc}[i * ${n} + j];`);
-      this.line(`  for (int64_t q = 0; q < ${k}; q++) s = ${wrapTo(d, `s + ${wrapTo(d, wrappingProduct(d, `${a}[i * ${k} + q]`, `${b}[q * ${n} + j]`))}`)};`);
+      this.line(`    const int64_t x = ${a}[i * ${k} + q];`);
+      this.line(`    for (int64_t j = 0; j < ${n}; j++) ${row}[j] = ${wrapTo(d, `${row}[j] + ${wrapTo(d, wrappingProduct(d, 'x', `${b}[q * ${n} + j]`))}`)};`);
     } else {
-      this.line(`  double s = (double)${acc}[i * ${n} + j];`);
-      this.line(`  for (int64_t q = 0; q < ${k}; q++) s += (double)${a}[i * ${k} + q] * (double)${b}[q * ${n} + j];`);
+      this.line(`    const double x = (double)${a}[i * ${k} + q];`);
+      this.line(`    for (int64_t j = 0; j < ${n}; j++) ${row}[j] = fma(x, (double)${b}[q * ${n} + j], ${row}[j]);`);
     }
-    this.line(`  ${out}[i * ${n} + j] = ${roundTo(d, 's')};`);
+    this.line('  }');
+    this.line(`  for (int64_t j = 0; j < ${n}; j++) ${out}[i * ${n} + j] = ${roundTo(d, `${row}[j]`)};`);
     this.line('}');
   }
 
