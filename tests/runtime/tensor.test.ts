@@ -3,18 +3,7 @@ import { type Dtype, dtype, isFloat, namedDtypes } from '../../compiler/ir/dtype
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { pack, toBits } from '../../compiler/ir/pack.js';
 import { Tensor, TensorError, storageKind } from '../../runtime/tensor.js';
-
-/** mulberry32: a small seeded generator, so a failure can be replayed from the seed in its message. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../examples/check.js';
 
 /** Values that exercise d: in range and beyond it, fractions, exact codes, and the specials. */
 function randomValues(d: Dtype, n: number, next: () => number): number[] {
