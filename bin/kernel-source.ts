@@ -1,12 +1,14 @@
 /**
- * Where the command line finds kernels: a built-in name (`tskc list` shows them), or a file that
- * exports kernels (`kernel(...)` definitions). TypeScript files are loaded through tsx, so no build
- * step is needed; JavaScript files are imported as they are.
+ * Where the command line finds kernels: a built-in name (`tskc list` shows them), a `.tk` file (the
+ * kernel language, no TypeScript toolchain involved), or a file that exports kernels (`kernel(...)`
+ * definitions). TypeScript files are loaded through tsx, so no build step is needed; JavaScript files
+ * are imported as they are.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Kernel } from '../compiler/ir/ir.js';
+import { compileTk } from '../dsl/text/index.js';
 import { exampleKernels } from '../examples/index.js';
 
 /**
@@ -50,6 +52,11 @@ export async function loadKernels(target: string): Promise<ReadonlyMap<string, K
     throw new UsageError(`${target} is neither a file nor a built-in kernel (built-in: ${[...builtinKernels().keys()].join(', ')})`);
   }
   const ext = extname(path);
+  if (ext === '.tk') {
+    const defs = compileTk(readFileSync(path, 'utf8'), target);
+    if (defs.length === 0) throw new UsageError(`${target} defines no kernels`);
+    return new Map(defs.map((d) => [d.name, d as unknown as KernelDefLike]));
+  }
   let module: Record<string, unknown>;
   if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
     const { tsImport } = await import('tsx/esm/api');
@@ -57,7 +64,7 @@ export async function loadKernels(target: string): Promise<ReadonlyMap<string, K
   } else if (ext === '.js' || ext === '.mjs') {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } else {
-    throw new UsageError(`${target}: expected a .ts or .js file exporting kernels`);
+    throw new UsageError(`${target}: expected a .tk file, or a .ts or .js file exporting kernels`);
   }
   const defs = new Map<string, KernelDefLike>();
   for (const value of Object.values(module)) if (isKernelDef(value)) defs.set(value.name, value);

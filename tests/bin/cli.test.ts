@@ -121,3 +121,27 @@ describe('tskc', () => {
     expect((await tskc(['--version'])).out).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });
+
+describe('tskc with .tk files', () => {
+  withC('run --check on the .tk softmax', async () => {
+    const { code, out } = await tskc(['run', 'examples/softmax.tk', '--check', '--shape', 'M=9', '--shape', 'N=500']);
+    expect(code).toBe(0);
+    expect(out).toContain('PASS against the interpreter');
+  }, 120_000);
+
+  test('compile and ir read .tk files; errors are file:line:col and exit 1', async () => {
+    const ir = await tskc(['ir', 'examples/vector-add.tk']);
+    expect(ir.code).toBe(0);
+    expect(ir.out).toMatch(/^kernel @vector_add\(/);
+    const bad = join(cacheDir, 'bad.tk');
+    writeFileSync(bad, 'kernel k(x: in f32[N]) grid(1) {\n  let t = load(x[arange(4)]) + arange(4);\n}\n');
+    const r = await tskc(['compile', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad\.tk:2:\d+: /);
+    const empty = join(cacheDir, 'empty.tk');
+    writeFileSync(empty, '// nothing here\n');
+    const e = await tskc(['run', empty]);
+    expect(e.code).toBe(2);
+    expect(e.err).toContain('defines no kernels');
+  });
+});
