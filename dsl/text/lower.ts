@@ -13,7 +13,9 @@ import { IrError } from '../../compiler/ir/errors.js';
 import type { GridExpr, Kernel } from '../../compiler/ir/ir.js';
 import type { BinaryOp, CompareOp } from '../../compiler/ir/opcodes.js';
 import type { Dim } from '../../compiler/ir/types.js';
-import { LayoutError, type RegisterLayout, columnLocal, columnSpatial, local, spatial } from '../../compiler/layout/index.js';
+import {
+  ComposedLayout, type IntTuple, Layout, LayoutError, type RegisterLayout, Swizzle, columnLocal, columnSpatial, local, spatial,
+} from '../../compiler/layout/index.js';
 import { KernelDef, type Params, cdiv, gridAdd, gridMul } from '../kernel.js';
 import {
   SharedTile, abs, arange, barrier, dot, erf, exp, exp2, forRange, full, ifElse, load, log, log2, maximum, minimum, neg,
@@ -78,7 +80,10 @@ export function exprToken(e: Expr): IToken {
     case 'index':
       return e.open;
     case 'list':
+    case 'tuple':
       return e.open;
+    case 'cute':
+      return exprToken(e.shape);
   }
 }
 
@@ -273,7 +278,7 @@ const FOLD: Readonly<Record<string, (a: number, b: number) => number>> = {
 };
 
 /** How an argument is read: most are evaluated, some are read as written (dtypes, shapes, t[i, j]). */
-type ArgKind = 'tile' | 'tileLike' | 'number' | 'bool' | 'dtype' | 'shape' | 'indexed' | 'layout' | 'value';
+type ArgKind = 'tile' | 'tileLike' | 'number' | 'bool' | 'dtype' | 'shape' | 'indexed' | 'layout' | 'memoryLayout' | 'cute' | 'value';
 
 interface Signature {
   /** Kinds of the positional arguments; those from `required` on are optional. `rest` repeats the last. */
@@ -334,7 +339,17 @@ const FUNCTIONS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ],
   ['zeros', { positional: ['shape', 'dtype'], run: (a) => zeros(a.pos[0] as number[], a.pos[1] as Dtype) }],
   ['full', { positional: ['shape', 'number', 'dtype'], run: (a) => full(a.pos[0] as number[], a.pos[1] as number, a.pos[2] as Dtype) }],
-  ['shared', { positional: ['shape', 'dtype'], run: (a) => sharedTile(a.pos[0] as number[], a.pos[1] as Dtype) }],
+  [
+    'shared',
+    {
+      positional: ['shape', 'dtype'],
+      labels: { layout: 'memoryLayout' },
+      run: (a) => {
+        const layout = a.labeled['layout'] as Layout | ComposedLayout | undefined;
+        return sharedTile(a.pos[0] as number[], a.pos[1] as Dtype, layout === undefined ? {} : { layout });
+      },
+    },
+  ],
   ['barrier', { positional: [], run: () => (barrier(), undefined) }],
   ['where', { positional: ['tile', 'tileLike', 'tileLike'], run: (a) => where(a.pos[0] as Tile, a.pos[1] as TileLike, a.pos[2] as TileLike) }],
   ['maximum', { positional: ['tileLike', 'tileLike'], run: (a) => maximum(a.pos[0] as TileLike, a.pos[1] as TileLike) }],
@@ -376,6 +391,8 @@ const TILE_METHODS: ReadonlyMap<string, Signature & { readonly run: (t: Tile, a:
   ['broadcast_to', { positional: ['shape'] as ArgKind[], run: (t: Tile, a: Args) => t.broadcastTo(a.pos[0] as number[]) }],
   ['permute', { positional: ['number'] as ArgKind[], rest: true, run: (t: Tile, a: Args) => t.permute(...(a.pos as number[])) }],
 ]);
+
+const MEMORY_LAYOUT_HELP = 'cute(SHAPE:STRIDE) or swizzle(B, M, S, SHAPE:STRIDE[, OFFSET]), e.g. cute((64, 64):(64, 1))';
 
 /** How deep an expression may nest (a chain of binary operators counts each one). */
 const MAX_DEPTH = 1000;
@@ -565,6 +582,10 @@ class BodyLowering {
         return fail(e.open, 'indexing t[i, ...] is only allowed as the first argument of load and store');
       case 'list':
         return fail(e.open, 'a list [...] is only allowed as a shape argument');
+      case 'tuple':
+        return fail(e.open, `a tuple (...) is only allowed in a layout SHAPE:STRIDE (${MEMORY_LAYOUT_HELP})`);
+      case 'cute':
+        return fail(e.colon, `a layout SHAPE:STRIDE is only allowed in ${MEMORY_LAYOUT_HELP}`);
     }
   }
 
@@ -585,7 +606,11 @@ class BodyLowering {
   private call(e: Extract<Expr, { kind: 'call' }>): Val | undefined {
     const f = FUNCTIONS.get(e.name.image);
     if (f === undefined) {
-      const hint = TILE_METHODS.has(e.name.image) ? ` (${e.name.image} is a method: x.${e.name.image}(...))` : '';
+      const hint = TILE_METHODS.has(e.name.image)
+        ? ` (${e.name.image} is a method: x.${e.name.image}(...))`
+        : e.name.image === 'cute' || e.name.image === 'swizzle'
+          ? ` (${e.name.image}(...) is a memory layout: shared(SHAPE, DTYPE, layout: ${e.name.image}(...)))`
+          : '';
       return fail(e.name, `unknown function ${e.name.image}${hint}`);
     }
     const a = this.args(e, e.name.image, f);
@@ -677,6 +702,32 @@ class BodyLowering {
     return fail(exprToken(e), help);
   }
 
+  /** A shared-memory layout: cute(SHAPE:STRIDE) or swizzle(B, M, S, SHAPE:STRIDE[, OFFSET]). */
+  private memoryLayout(e: Expr, what: string): Layout | ComposedLayout {
+    const help = `${what}: expected a memory layout: ${MEMORY_LAYOUT_HELP}`;
+    if (e.kind !== 'call') return fail(exprToken(e), help);
+    const name = e.name.image;
+    const labeled = e.args.find((x) => x.label !== undefined);
+    if ((name === 'cute' || name === 'swizzle') && labeled !== undefined) {
+      const l = labeled.label!.image;
+      return fail(labeled.label, `${name} takes no labeled arguments (for a layout whose shape is the name ${l}, write (${l}):STRIDE, as '${l}:' reads as a label)`);
+    }
+    if (name === 'cute') return this.args(e, name, { positional: ['cute'] }).pos[0] as Layout;
+    if (name === 'swizzle') {
+      const a = this.args(e, name, { positional: ['number', 'number', 'number', 'cute', 'number'], required: 4 });
+      const [bits, base, shift, layout, offset] = a.pos as [number, number, number, Layout, number | undefined];
+      return at(e.name, () => new ComposedLayout(new Swizzle(bits, base, shift), layout, offset ?? 0));
+    }
+    return fail(e.name, help);
+  }
+
+  /** A CuTe integer tuple: an integer known when the kernel is built, or a tuple (a, b, ...) of them. */
+  private intTuple(e: Expr, what: string): IntTuple {
+    if (e.kind === 'tuple') return e.items.map((x) => this.intTuple(x, what));
+    const v = this.read(e, 'number', what) as number;
+    return Number.isSafeInteger(v) ? v : fail(exprToken(e), `${what}: a layout's shape and stride hold integers, found ${v}`);
+  }
+
   private read(e: Expr, kind: ArgKind, what: string): unknown {
     switch (kind) {
       case 'value':
@@ -705,6 +756,14 @@ class BodyLowering {
       }
       case 'layout':
         return this.layout(e, what);
+      case 'memoryLayout':
+        return this.memoryLayout(e, what);
+      case 'cute': {
+        if (e.kind !== 'cute') return fail(exprToken(e), `${what}: expected a CuTe layout SHAPE:STRIDE such as (64, 64):(64, 1)`);
+        const shape = this.intTuple(e.shape, what);
+        const stride = this.intTuple(e.stride, what);
+        return at(e.colon, () => new Layout(shape, stride));
+      }
       case 'indexed': {
         if (e.kind !== 'index') return fail(exprToken(e), `${what}: expected a tensor and its indices, t[i, ...]`);
         const t = this.value(e.target);

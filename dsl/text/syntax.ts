@@ -14,8 +14,11 @@
  *   xor       := bitand {'^' bitand};  bitand := cmp {'&' cmp};  cmp := add {('=='|'!='|'<'|'<='|'>'|'>=') add}
  *   add       := mul {('+'|'-') mul};  mul := unary {('*'|'/'|'%') unary};  unary := ('-'|'!') unary | postfix
  *   postfix   := primary {'.' NAME ['(' args ')'] | '[' expr {',' expr} ']'}
- *   primary   := NUMBER | NAME ['(' args ')'] | '(' expr ')' | '[' [expr {',' expr}] ']'
- *   args      := [arg {',' arg}],  arg := [NAME ':'] expr
+ *   primary   := NUMBER | NAME ['(' args ')'] | '(' expr {',' expr} ')' | '[' [expr {',' expr}] ']'
+ *   args      := [arg {',' arg}],  arg := [NAME ':'] expr [':' expr]
+ *
+ * `(a, b, ...)` with a comma is a tuple, and `expr ':' expr` in an argument a CuTe layout SHAPE:STRIDE;
+ * both only have a meaning inside cute(...) and swizzle(...), which lowering checks.
  */
 import { EOF, EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, Lexer, type TokenType, createToken } from 'chevrotain';
 
@@ -98,7 +101,11 @@ export type Expr =
   /** `.name(args)` when args is present, the property `.name` otherwise. */
   | { readonly kind: 'member'; readonly target: Expr; readonly name: IToken; readonly args: readonly CallArg[] | undefined }
   | { readonly kind: 'index'; readonly target: Expr; readonly open: IToken; readonly indices: readonly Expr[] }
-  | { readonly kind: 'list'; readonly open: IToken; readonly items: readonly Expr[] };
+  | { readonly kind: 'list'; readonly open: IToken; readonly items: readonly Expr[] }
+  /** `(a, b, ...)`: a CuTe integer tuple (two items or more). */
+  | { readonly kind: 'tuple'; readonly open: IToken; readonly items: readonly Expr[] }
+  /** `SHAPE:STRIDE` as an argument: a CuTe layout. */
+  | { readonly kind: 'cute'; readonly colon: IToken; readonly shape: Expr; readonly stride: Expr };
 
 export interface CallArg {
   readonly label: IToken | undefined;
@@ -386,11 +393,12 @@ class TkGrammar extends EmbeddedActionsParser {
         },
       },
       {
-        ALT: () => {
-          this.CONSUME2(LParen);
-          const e = this.SUBRULE(this.expr);
+        ALT: (): Expr => {
+          const open = this.CONSUME2(LParen);
+          const items: Expr[] = [];
+          this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => items.push(this.SUBRULE(this.expr)) });
           this.CONSUME2(RParen);
-          return e;
+          return items.length === 1 ? items[0]! : { kind: 'tuple' as const, open, items };
         },
       },
       {
@@ -420,7 +428,12 @@ class TkGrammar extends EmbeddedActionsParser {
         return l;
       },
     });
-    const value = this.SUBRULE(this.expr);
+    const shape = this.SUBRULE(this.expr);
+    const stride = this.OPTION2(() => {
+      const colon = this.CONSUME2(Colon);
+      return { colon, value: this.SUBRULE2(this.expr) };
+    });
+    const value: Expr = stride === undefined ? shape : { kind: 'cute', colon: stride.colon, shape, stride: stride.value };
     return { label, value };
   });
 }

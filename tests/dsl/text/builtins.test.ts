@@ -3,7 +3,7 @@
  * builds to the same IR.
  */
 import { kernelDifference } from '../../../compiler/ir/equal.js';
-import { spatial } from '../../../compiler/layout/index.js';
+import { ComposedLayout, Swizzle, parseComposedLayout, parseLayout, spatial } from '../../../compiler/layout/index.js';
 import {
   abs, arange, barrier, dot, erf, exp, exp2, f16, f32, full, i32, input, kernel, load, log, log2, maximum, minimum, numPrograms,
   output, programId, rsqrt, scalar, sharedTile, sigmoid, sqrt, store, tanh, u8, where, zeros,
@@ -78,4 +78,48 @@ test('shared tiles, barrier, dot, layouts, small dtypes and grid arithmetic', ()
   expect(tk.options.shapes).toEqual({ M: 64 });
   const [x, y] = [tk.build(), ts.build()];
   expect(kernelDifference(x, y)).toBeUndefined();
+});
+
+test('memory layouts of shared tiles: cute(...) and swizzle(...)', () => {
+  const tk = only(`
+    kernel k(a: in f16[64, 64], c: out f16[64, 64]) grid(1) params(LD = 64) {
+      let r = arange(64).expand_dims(1);
+      let q = arange(64).expand_dims(0);
+      let plain = shared([64, 64], f16, layout: cute((64, 64):(LD, 1)));
+      let nested = shared([64, 64], f16, layout: cute((64, (8, 8)):(64, (1, LD / 8))));
+      let sw = shared([64, 64], f16, layout: swizzle(3, 3, 3, (64, 64):(64, 1)));
+      let off = shared([64, 64], f16, layout: swizzle(2, 4, 3, (64, 64):(1, 64), 8));
+      plain.store(load(a[r, q]));
+      nested.store(plain.load());
+      sw.store(nested.load());
+      off.store(sw.load());
+      store(c[r, q], off.load());
+    }`);
+  const ts = kernel('k', { a: input(f16, [64, 64]), c: output(f16, [64, 64]) }, ({ a, c }, { LD }) => {
+    const r = arange(64).expandDims(1);
+    const q = arange(64).expandDims(0);
+    const plain = sharedTile([64, 64], f16, { layout: parseLayout(`(64,64):(${LD},1)`) });
+    const nested = sharedTile([64, 64], f16, { layout: parseLayout(`(64,(8,8)):(64,(1,${LD / 8}))`) });
+    const sw = sharedTile([64, 64], f16, { layout: parseComposedLayout('Sw<3,3,3> o (64,64):(64,1)') });
+    const off = sharedTile([64, 64], f16, { layout: new ComposedLayout(new Swizzle(2, 4, 3), parseLayout('(64,64):(1,64)'), 8) });
+    plain.store(load(a, [r, q]));
+    nested.store(plain.load());
+    sw.store(nested.load());
+    off.store(sw.load());
+    store(c, [r, q], off.load());
+  }, { params: { LD: 64 }, grid: () => [1] });
+  expect(kernelDifference(tk.build(), ts.build())).toBeUndefined();
+  expect(kernelDifference(tk.build({ LD: 128 }), ts.build({ LD: 128 }))).toBeUndefined();
+  // The layouts are kept: a kernel without them differs.
+  const bare = kernel('k', { a: input(f16, [64, 64]), c: output(f16, [64, 64]) }, ({ a, c }) => {
+    const r = arange(64).expandDims(1);
+    const q = arange(64).expandDims(0);
+    const s = [0, 1, 2, 3].map(() => sharedTile([64, 64], f16));
+    s[0]!.store(load(a, [r, q]));
+    s[1]!.store(s[0]!.load());
+    s[2]!.store(s[1]!.load());
+    s[3]!.store(s[2]!.load());
+    store(c, [r, q], s[3]!.load());
+  }, { params: { LD: 64 }, grid: () => [1] });
+  expect(kernelDifference(tk.build(), bare.build())).toBeDefined();
 });

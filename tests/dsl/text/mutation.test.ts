@@ -12,16 +12,19 @@ import { TkError, compileTk } from '../../../dsl/text/index.js';
 const SEED = Number(process.env['TSKC_TK_SEED'] ?? 20261126) >>> 0;
 const CASES = 1200;
 const FILES = ['vector-add', 'softmax', 'layer-norm', 'matmul'];
-/** Besides the examples, one kernel with the constructs they do not use (if/else, shared tiles, layouts...). */
+/** Besides the examples, one kernel with the constructs they do not use (if/else, shared tiles and their memory layouts, register layouts...). */
 const EXTRA = `kernel extra(a: in f16[M, 16], b: inout u8[M], c: out f32[M, 16], s: f32) grid(cdiv(M, BM) * 2 - 1, M) params(BM = 16) shapes(M = 64) {
   let rows = (program_id(0) * BM + arange(BM)).expand_dims(1);
   let cols = arange(16).expand_dims(0);
   let ok = rows < a.dim(0) && !(cols >= 16) | cols < 0;
   let t = load(a[rows, cols], mask: ok, other: -inf, layout: spatial(4, 8).local(4, 2));
-  let sh = shared([16, 16], f16);
+  let sh = shared([16, 16], f16, layout: swizzle(2, 2, 3, (16, (4, 4)):(16, (1, 4))));
   sh.store(t);
   barrier();
-  let u = sh.load();
+  let st = shared([16, 16], f16, layout: cute((16, 16):(1, 16)));
+  st.store(sh.load());
+  barrier();
+  let u = st.load();
   let acc = dot(u, u.T, full([16, 16], 0.5, f32));
   if acc.sum(1).max(0) > s { acc = acc * 2; } else if acc.min(0).min(0) < 0 { acc = -acc; } else { acc = where(acc != acc, 0, acc); }
   for k in range(0, 4, 2) { acc = maximum(acc, exp(acc.sum(0, keep_dims: true) % 3.5e0)); }
