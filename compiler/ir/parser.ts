@@ -31,6 +31,7 @@ import { type ComposedLayout, type Layout, LayoutError, parseComposedLayout, par
 import { KernelBuilder } from './builder.js';
 import { dtype } from './dtype.js';
 import { IrError, type IrErrorCode } from './errors.js';
+import { SourceText } from './source-text.js';
 import type { AttrValue, GridExpr, GridOp, Kernel, Value } from './ir.js';
 import { type Opcode, isOpcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
@@ -468,54 +469,10 @@ class SourceError extends Error {
   }
 }
 
-class SourceText {
-  private readonly lines: string[];
-  constructor(
-    private readonly text: string,
-    private readonly source: string,
-  ) {
-    this.lines = text.split(/\r\n|\r|\n/);
-  }
-
-  /** Line and column of a character offset. */
-  position(offset: number): { line: number; column: number } {
-    const before = this.text.slice(0, offset).split(/\r\n|\r|\n/);
-    return { line: before.length, column: before[before.length - 1]!.length + 1 };
-  }
-
-  /** Where a token starts; the end of the text (after its last visible character) for EOF and inserted tokens. */
-  tokenPosition(t: IToken): { line: number; column: number } {
-    if (Number.isFinite(t.startLine) && Number.isFinite(t.startColumn)) return { line: t.startLine!, column: t.startColumn! };
-    if (Number.isFinite(t.startOffset) && t.startOffset >= 0) return this.position(t.startOffset);
-    return this.position(this.text.trimEnd().length);
-  }
-
-  /**
-   * Where a syntax error goes: at the token found, or right after the previous token when the found
-   * one is on a later line (a `]` missing at the end of a line belongs there, not on the next line).
-   */
-  syntaxErrorPosition(found: IToken, previous: IToken | undefined): { line: number; column: number } {
-    const prevLine = previous?.endLine;
-    const prevColumn = previous?.endColumn;
-    if (prevLine !== undefined && prevColumn !== undefined && Number.isFinite(prevLine) && Number.isFinite(prevColumn)) {
-      const at = this.tokenPosition(found);
-      if (found.tokenType === EOF || at.line > prevLine) return { line: prevLine, column: prevColumn + 1 };
-    }
-    return this.tokenPosition(found);
-  }
-
-  error(code: IrErrorCode, problems: readonly ParseDiagnostic[]): IrParseError {
-    const sorted = [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
-    const unique = sorted.filter((p, i) => i === 0 || p.line !== sorted[i - 1]!.line || p.column !== sorted[i - 1]!.column || p.message !== sorted[i - 1]!.message);
-    return new IrParseError(code, unique.map((p) => this.render(p)).join('\n'), unique);
-  }
-
-  /** `source:line:col: message`, the line, and a caret under the column (tabs kept, so it lines up). */
-  private render(p: ParseDiagnostic): string {
-    const line = this.lines[p.line - 1] ?? '';
-    const pad = [...line.slice(0, p.column - 1)].map((c) => (c === '\t' ? '\t' : ' ')).join('');
-    return `${this.source}:${p.line}:${p.column}: ${p.message}\n${line}\n${pad}^`;
-  }
+/** One IrParseError listing the problems in source order. */
+function parseError(file: SourceText, code: IrErrorCode, problems: readonly ParseDiagnostic[]): IrParseError {
+  const unique = SourceText.sorted(problems);
+  return new IrParseError(code, unique.map((p) => file.render(p)).join('\n'), unique);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -532,12 +489,12 @@ export function parseKernel(text: string, source = '<ir>'): Kernel {
     return new KernelReader(text).kernel(syntax);
   } catch (e) {
     if (e instanceof IrParseError) throw e;
-    if (e instanceof SourceError) throw file.error(e.code, [{ ...file.tokenPosition(e.token), message: e.message }]);
+    if (e instanceof SourceError) throw parseError(file, e.code, [{ ...file.tokenPosition(e.token), message: e.message }]);
     // Not expected: regions nested thousands deep, or a bug here or in a module we call. Still an
     // IrError, as promised.
     const why = e instanceof RangeError ? 'the text nests too deeply' : e instanceof Error ? e.message : String(e);
     grammar = undefined; // it may have been stopped half-way: build a fresh one next time
-    throw file.error(e instanceof IrError ? e.code : 'parse', [{ line: 1, column: 1, message: `internal error while parsing: ${why}` }]);
+    throw parseError(file, e instanceof IrError ? e.code : 'parse', [{ line: 1, column: 1, message: `internal error while parsing: ${why}` }]);
   }
 }
 
@@ -564,7 +521,7 @@ function parseSyntax(text: string, file: SourceText): KernelSyntax {
     problems.push({ ...at, message: e.message });
   }
   if (problems.length > 0 || syntax === undefined) {
-    throw file.error('parse', problems.length > 0 ? problems : [{ line: 1, column: 1, message: 'expected a kernel' }]);
+    throw parseError(file, 'parse', problems.length > 0 ? problems : [{ line: 1, column: 1, message: 'expected a kernel' }]);
   }
   return syntax;
 }
