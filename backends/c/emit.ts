@@ -431,7 +431,7 @@ class CEmitter {
         const sym = kind === 'sum' ? '+' : '*';
         if (integer) {
           this.line(`  int64_t acc = ${kind === 'sum' ? 0 : 1};`);
-          const step = kind === 'sum' ? `acc + (int64_t)${at('k')}` : wrappingProduct(d, 'acc', at('k'));
+          const step = kind === 'sum' ? `acc + (int64_t)${at('k')}` : wrappingProduct('acc', at('k'));
           this.line(`  for (int64_t k = 0; k < ${n}; k++) acc = ${wrapTo(d, step)};`);
         } else {
           // In index order, as the interpreter adds: double sums are not associative.
@@ -482,7 +482,7 @@ class CEmitter {
     this.line(`  for (int64_t q = 0; q < ${k}; q++) {`);
     if (integer) {
       this.line(`    const int64_t x = ${a}[i * ${k} + q];`);
-      this.line(`    for (int64_t j = 0; j < ${n}; j++) ${row}[j] = ${wrapTo(d, `${row}[j] + ${wrapTo(d, wrappingProduct(d, 'x', `${b}[q * ${n} + j]`))}`)};`);
+      this.line(`    for (int64_t j = 0; j < ${n}; j++) ${row}[j] = ${wrapTo(d, `${row}[j] + ${wrapTo(d, wrappingProduct('x', `${b}[q * ${n} + j]`))}`)};`);
     } else {
       this.line(`    const double x = (double)${a}[i * ${k} + q];`);
       this.line(`    for (int64_t j = 0; j < ${n}; j++) ${row}[j] = fma(x, (double)${b}[q * ${n} + j], ${row}[j]);`);
@@ -603,21 +603,21 @@ function binaryExpr(op: string, d: Dtype, a: string, b: string): string {
     if (op === 'rem') return roundTo(d, `fmod((double)${a}, (double)${b})`);
     return roundTo(d, `(double)${a} ${BINARY_C[op]} (double)${b}`);
   }
-  // Integers: int64 arithmetic cannot overflow for operands of 32 bits or fewer, except an unsigned
-  // product, which is taken in uint64_t (wrapping is all that is kept of it).
+  // Integers: int64 sums and differences of operands of 32 bits or fewer cannot overflow; products
+  // can, so they are taken in uint64_t (wrapping is all that is kept of them).
   if (op === 'div') return wrapTo(d, `tskc_div((int64_t)${a}, (int64_t)${b})`);
   if (op === 'rem') return wrapTo(d, `tskc_rem((int64_t)${a}, (int64_t)${b})`);
-  if (op === 'mul') return wrapTo(d, wrappingProduct(d, a, b));
+  if (op === 'mul') return wrapTo(d, wrappingProduct(a, b));
   return wrapTo(d, `(int64_t)${a} ${BINARY_C[op]} (int64_t)${b}`);
 }
 
 /**
- * An int64 expression whose low 32 bits are those of a * b for integer values of d: a signed product of
- * two 32-bit values fits in int64, an unsigned one may not, so it is taken in uint64_t.
+ * An int64 expression whose low 32 bits are those of a * b, as the interpreter's Math.imul keeps them.
+ * The product is taken in uint64_t, where wrapping is defined: operands of 32 bits or fewer may still
+ * overflow int64 (two u32 values, or the u32 operands of a dot whose accumulator d is i32).
  */
-function wrappingProduct(d: Dtype, a: string, b: string): string {
-  if (d.kind === 'unsigned') return `(int64_t)((uint64_t)(${a}) * (uint64_t)(${b}) & 0xffffffffull)`;
-  return `(int64_t)(${a}) * (int64_t)(${b})`;
+function wrappingProduct(a: string, b: string): string {
+  return `(int64_t)((uint64_t)(${a}) * (uint64_t)(${b}) & 0xffffffffull)`;
 }
 
 /** A double expression converted to a value of `to`: rounded (floats), saturated (integers), x != 0 (bool). */
