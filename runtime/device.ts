@@ -1,6 +1,6 @@
 /**
  * One device API over every target: compile a kernel for a device, then launch it on tensors.
- *   const dev = device('cpu');             // or 'interp'
+ *   const dev = device('cpu');             // or 'interp', 'cuda'
  *   const k = await dev.compile(softmax.build());
  *   k.launch({ x: Tensor.fromValues(f32, [m, n], data), y: Tensor.empty(f32, [m, n]) });
  * Tensors hold their data in the storage format every target reads (runtime/tensor.ts); CPU kernels
@@ -10,6 +10,9 @@ import type { Kernel } from '../compiler/ir/ir.js';
 import { type HostTensor, interpret } from '../compiler/interpret/index.js';
 import type { ArtifactCache } from './cache.js';
 import { compileCpu } from './cpu/cpu-kernel.js';
+import { compileCuda } from './cuda/cuda-kernel.js';
+import { openCudaDevice } from './cuda/driver.js';
+import { nvrtc } from './cuda/nvrtc.js';
 import { Tensor } from './tensor.js';
 
 export type DeviceKind = 'cpu' | 'interp' | 'cuda' | 'webgpu';
@@ -49,8 +52,12 @@ export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
     case 'cpu':
       return { kind, compile: (kernel) => compileCpu(kernel, options) };
     case 'cuda':
+      // Fails here, naming what is missing (CudaMissingError), on a machine without a GPU or libraries.
+      openCudaDevice();
+      nvrtc();
+      return { kind, compile: (kernel) => compileCuda(kernel, options.cache ? { cache: options.cache } : {}) };
     case 'webgpu':
-      throw new DeviceError(`device('${kind}') is not supported yet: the ${kind === 'cuda' ? 'CUDA' : 'WebGPU'} backend has not landed`);
+      throw new DeviceError(`device('${kind}') is not supported yet: the WebGPU backend has not landed`);
   }
   throw new DeviceError(`unknown device '${String(kind)}': choose cpu, interp, cuda or webgpu`);
 }

@@ -9,7 +9,7 @@ import { type Attrs, Block, type GridExpr, type Kernel, type Op, Value } from '.
 import type { Opcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
 import { type TileType, type Type, formatLayoutAttr, formatType, sameShape, scalarType, tileType } from './types.js';
-import { ComposedLayout, Layout, RegisterLayout } from '../layout/index.js';
+import { ComposedLayout, RegisterLayout } from '../layout/index.js';
 import { dtype } from './dtype.js';
 
 export class KernelBuilder {

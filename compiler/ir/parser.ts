@@ -35,7 +35,7 @@ import { SourceText } from './source-text.js';
 import type { AttrValue, GridExpr, GridOp, Kernel, Value } from './ir.js';
 import { type Opcode, isOpcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
-import { type Access, type Dim, type TileType, type Type, formatType, scalarType, tensorType, tileType, typeEquals } from './types.js';
+import { type Access, type Dim, type TileType, type Type, formatType, tensorType, tileType, typeEquals } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Tokens

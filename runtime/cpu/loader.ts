@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import koffi, { type LibraryHandle } from 'koffi';
+export { statusMessage } from '../status.js';
 
 export type ArgumentArray =
   | Float32Array
@@ -110,21 +111,6 @@ class LoadedKernel implements KernelLibrary {
 function toInt64(x: number, what: string): bigint {
   if (!Number.isSafeInteger(x)) throw new LoaderError(`${what} is ${x}, not an integer`);
   return BigInt(x);
-}
-
-/**
- * A readable message for a kernel status code; `argNames` (the kernel's arguments in order) makes it
- * name the tensor.
- */
-export function statusMessage(status: number, argNames: readonly string[] = []): string {
-  if (status === 0) return 'ok';
-  if (status === -1) return 'a loop has a non-positive step';
-  if (status === -2) return 'out of memory for the tiles of a block';
-  if (status > 0) {
-    const name = argNames[status - 1];
-    return `an unmasked access went outside tensor argument ${status - 1}${name === undefined ? '' : ` (${name})`}`;
-  }
-  return `unknown kernel status ${status}`;
 }
 
 /**

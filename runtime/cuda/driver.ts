@@ -29,11 +29,26 @@ export interface CudaDevice {
   toHost(data: ArrayBufferView, pointer: bigint): void;
   /** Loads a cubin and returns its function `name`. */
   loadFunction(cubin: Uint8Array, name: string): unknown;
-  /** Launches `fn` with pointer and int64 arguments; synchronizes. */
-  launch(fn: unknown, grid: readonly number[], block: readonly number[], args: readonly (bigint | number)[]): void;
+  /**
+   * Launches `fn` and synchronizes. Each argument fills an 8-byte parameter slot: a device pointer or
+   * an integer (a double parameter takes its bits, see doubleBits).
+   */
+  launch(fn: unknown, grid: readonly number[], block: readonly number[], args: readonly (bigint | number)[], sharedBytes?: number): void;
+  /** The same, without waiting for the kernel to finish. */
+  launchAsync(fn: unknown, grid: readonly number[], block: readonly number[], args: readonly (bigint | number)[], sharedBytes?: number): void;
+  /** Lets `fn` use more than 48 KiB of dynamic shared memory. */
+  setMaxDynamicShared(fn: unknown, bytes: number): void;
+  /** Milliseconds between two events recorded around `work` (kernels queued by it), on the GPU's clock. */
+  time(work: () => void): number;
   synchronize(): void;
 }
 
+/** The 8-byte parameter slot of a double: its IEEE bits. */
+export function doubleBits(x: number): bigint {
+  return new BigInt64Array(Float64Array.of(x).buffer)[0]!;
+}
+
+const CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 const CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 const CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 
@@ -68,6 +83,12 @@ export function openCudaDevice(): CudaDevice {
     'int cuLaunchKernel(void *fn, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx, unsigned int by, unsigned int bz, unsigned int sharedBytes, void *stream, void **params, void **extra)',
   );
   const cuCtxSynchronize = f('int cuCtxSynchronize()');
+  const cuFuncSetAttribute = f('int cuFuncSetAttribute(void *fn, int attribute, int value)');
+  const cuEventCreate = f('int cuEventCreate(_Out_ void **event, unsigned int flags)');
+  const cuEventRecord = f('int cuEventRecord(void *event, void *stream)');
+  const cuEventSynchronize = f('int cuEventSynchronize(void *event)');
+  const cuEventDestroy = f('int cuEventDestroy_v2(void *event)');
+  const cuEventElapsedTime = f('int cuEventElapsedTime(_Out_ float *ms, void *start, void *end)');
 
   check('cuInit', cuInit(0));
   const count = [0];
@@ -111,13 +132,34 @@ export function openCudaDevice(): CudaDevice {
       check('cuModuleGetFunction', cuModuleGetFunction(fn, mod[0], name));
       return fn[0];
     },
-    launch(fn, grid, block, args) {
+    launch(fn, grid, block, args, sharedBytes = 0) {
+      this.launchAsync(fn, grid, block, args, sharedBytes);
+      check('cuCtxSynchronize', cuCtxSynchronize());
+    },
+    launchAsync(fn, grid, block, args, sharedBytes = 0) {
       // Each kernel parameter is passed as a pointer to its value: 8-byte slots for pointers and int64s.
       const slots = args.map((a) => BigInt64Array.of(BigInt(a)));
       const g = [...grid, 1, 1, 1];
       const b = [...block, 1, 1, 1];
-      check('cuLaunchKernel', cuLaunchKernel(fn, g[0], g[1], g[2], b[0], b[1], b[2], 0, null, slots, null));
-      check('cuCtxSynchronize', cuCtxSynchronize());
+      check('cuLaunchKernel', cuLaunchKernel(fn, g[0], g[1], g[2], b[0], b[1], b[2], sharedBytes, null, slots, null));
+    },
+    setMaxDynamicShared(fn, bytes) {
+      check('cuFuncSetAttribute', cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes));
+    },
+    time(work) {
+      const start: unknown[] = [null];
+      const end: unknown[] = [null];
+      check('cuEventCreate', cuEventCreate(start, 0));
+      check('cuEventCreate', cuEventCreate(end, 0));
+      check('cuEventRecord', cuEventRecord(start[0], null));
+      work();
+      check('cuEventRecord', cuEventRecord(end[0], null));
+      check('cuEventSynchronize', cuEventSynchronize(end[0]));
+      const ms = [0];
+      check('cuEventElapsedTime', cuEventElapsedTime(ms, start[0], end[0]));
+      check('cuEventDestroy', cuEventDestroy(start[0]));
+      check('cuEventDestroy', cuEventDestroy(end[0]));
+      return ms[0]!;
     },
     synchronize() {
       check('cuCtxSynchronize', cuCtxSynchronize());

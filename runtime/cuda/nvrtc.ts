@@ -44,7 +44,7 @@ export function nvrtc(): NonNullable<typeof api> {
       const prog: unknown[] = [null];
       check('nvrtcCreateProgram', nvrtcCreateProgram(prog, source, name, 0, null, null));
       try {
-        const options = [`--gpu-architecture=sm_${ccMajor}${ccMinor}`, '-std=c++17', ...(include ? [`-I${include}`] : [])];
+        const options = [`--gpu-architecture=sm_${ccMajor}${ccMinor}`, '-std=c++17', '--fmad=false', ...(include ? [`-I${include}`] : [])];
         const status = nvrtcCompileProgram(prog[0], options.length, options);
         const logSize = [0];
         check('nvrtcGetProgramLogSize', nvrtcGetProgramLogSize(prog[0], logSize));

@@ -54,15 +54,18 @@ describe('tskc', () => {
     expect(err).toContain('CC');
   });
 
-  test('compile prints C or IR; other targets are not supported yet', async () => {
+  test('compile prints C, CUDA or IR; wgsl is not supported yet', async () => {
     const c = await tskc(['compile', 'vector_add']);
     expect(c.code).toBe(0);
     expect(c.out).toContain('void tskc_kernel(void *const *args, const int64_t *symbols, const int64_t *grid, int64_t *status)');
     const ir = await tskc(['compile', 'examples/vector-add.ts', '--emit', 'ir', '--param', 'BLOCK=256']);
     expect(ir.out).toMatch(/^kernel @vector_add\(.*\) grid\(cdiv\(N, 256\)\) params\(BLOCK = 256\) \{\n/);
     const cuda = await tskc(['compile', 'vector_add', '--target', 'cuda']);
-    expect(cuda.code).toBe(2);
-    expect(cuda.err).toContain('--target cuda is not yet supported');
+    expect(cuda.code).toBe(0);
+    expect(cuda.out).toContain('extern "C" __global__ void __launch_bounds__(128) tskc_kernel(');
+    const wgsl = await tskc(['compile', 'vector_add', '--target', 'wgsl']);
+    expect(wgsl.code).toBe(2);
+    expect(wgsl.err).toContain('--target wgsl is not yet supported');
   });
 
   test('compile -o writes the file', async () => {

@@ -7,7 +7,8 @@ import { hostTensor } from '../../../compiler/interpret/index.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
-import { arange, f32, i32, input, kernel, load, output, scalar, sharedTile, store, u32 } from '../../../dsl/index.js';
+import { arange, bf16, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, store, u32 } from '../../../dsl/index.js';
+import { freshSeed, rng } from '../../../examples/check.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 
 const testC = testWithCompiler('the C backend regression tests');
@@ -68,5 +69,39 @@ describe('C backend regressions', () => {
     }, { grid: () => [1] });
     const [c, i] = await both(big, () => ({ x: Tensor.fromValues(f32, [1000], Array.from({ length: 1000 }, (_, k) => k)), y: Tensor.empty(f32, [1000]) }));
     expect(c).toEqual(i);
+  });
+
+  // The 16-bit float fast paths of the prelude (decode by shift or rebias, encode by rounding the
+  // double's bits) against the interpreter: every code, and values around every rounding boundary.
+  testC.each([['bf16', bf16], ['f16', f16]] as const)('%s: every code decodes, and doubles round once to nearest even', async (_, d) => {
+    const codes = Uint16Array.from({ length: 65536 }, (_, k) => k);
+    const decode = kernel('decode16', { x: input(d, [65536]), y: output(f32, [65536]) }, ({ x, y }) => {
+      const i = arange(65536);
+      store(y, [i], load(x, [i]).to(f32));
+    }, { grid: () => [1] });
+    const [c1, i1] = await both(decode, () => ({ x: Tensor.fromStorage(d, [65536], codes.slice()), y: Tensor.empty(f32, [65536]) }));
+    expect(c1[1]).toEqual(i1[1]);
+    // a + b in double, rounded once: every pair of neighbouring codes plus a random partner.
+    const add = kernel('add16', { a: input(d, [65536]), b: input(d, [65536]), y: output(d, [65536]) }, ({ a, b, y }) => {
+      const i = arange(65536);
+      store(y, [i], load(a, [i]).add(load(b, [i])));
+    }, { grid: () => [1] });
+    const r = rng(freshSeed());
+    const partner = Uint16Array.from({ length: 65536 }, (_, k) => (r() < 0.5 ? (k + 1) & 0xffff : Math.floor(r() * 65536)));
+    const [c2, i2] = await both(add, () => ({ a: Tensor.fromStorage(d, [65536], codes.slice()), b: Tensor.fromStorage(d, [65536], partner.slice()), y: Tensor.empty(d, [65536]) }));
+    expect(c2[2]).toEqual(i2[2]);
+    // f32 values of every exponent, and the halfway points between neighbouring codes.
+    const values = Float64Array.from({ length: 65536 }, (_, k) => {
+      if (k < 32768) return new Float32Array(Uint32Array.of(Math.floor(r() * 2 ** 32)).buffer)[0]!;
+      const lo = new Float32Array(Uint32Array.of((k - 32768) << 17).buffer)[0]!;
+      const hi = new Float32Array(Uint32Array.of(((k - 32768) << 17) + (1 << 16)).buffer)[0]!;
+      return Math.fround((lo + hi) / 2);
+    });
+    const encode = kernel('encode16', { x: input(f32, [65536]), y: output(d, [65536]) }, ({ x, y }) => {
+      const i = arange(65536);
+      store(y, [i], load(x, [i]).to(d));
+    }, { grid: () => [1] });
+    const [c3, i3] = await both(encode, () => ({ x: Tensor.fromValues(f32, [65536], values), y: Tensor.empty(d, [65536]) }));
+    expect(c3[1]).toEqual(i3[1]);
   });
 });

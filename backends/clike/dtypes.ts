@@ -47,6 +47,8 @@ function formatArgs(d: FloatDtype): string {
 export function roundTo(d: Dtype, x: string): string {
   if (d.kind === 'float') {
     if (d.name === 'f32') return `(float)(${x})`;
+    if (d.name === 'bf16') return `tskc_bf16_value(tskc_bf16_code(${x}))`;
+    if (d.name === 'f16') return `tskc_f16_value(tskc_f16_code(${x}))`;
     return `(float)tskc_decode(tskc_encode(${x}, ${formatArgs(d as FloatDtype)}), ${formatArgs(d as FloatDtype)})`;
   }
   if (d.kind === 'bool') return `(uint8_t)((${x}) != 0)`;
@@ -64,6 +66,8 @@ export function wrapTo(d: Dtype, x: string): string {
  */
 export function bitsOf(d: Dtype, v: string): string {
   if (d.name === 'f32') return `tskc_f32_bits(${v})`;
+  if (d.name === 'bf16') return `tskc_bf16_code((double)(${v}))`;
+  if (d.name === 'f16') return `tskc_f16_code((double)(${v}))`;
   if (d.kind === 'float') return `tskc_encode((double)(${v}), ${formatArgs(d as FloatDtype)})`;
   if (d.kind === 'bool') return `(uint32_t)(${v})`;
   return `tskc_wrap_u((int64_t)(${v}), ${d.bits})`;
@@ -72,27 +76,43 @@ export function bitsOf(d: Dtype, v: string): string {
 /** The value of d whose bit pattern is the uint32_t expression `b`. */
 export function fromBitsExpr(d: Dtype, b: string): string {
   if (d.name === 'f32') return `tskc_bits_f32(${b})`;
+  if (d.name === 'bf16') return `tskc_bf16_value(${b})`;
+  if (d.name === 'f16') return `tskc_f16_value(${b})`;
   if (d.kind === 'float') return `(float)tskc_decode(${b}, ${formatArgs(d as FloatDtype)})`;
   if (d.kind === 'bool') return `(uint8_t)((${b}) & 1u)`;
   if (d.kind === 'signed') return `tskc_wrap_s((int64_t)(${b}), ${d.bits})`;
   return `(uint32_t)(${b})`;
 }
 
-/** The value of element `offset` of a tensor of d whose storage pointer is `p`. */
-export function loadElement(d: Dtype, p: string, offset: string): string {
-  const st = storageType(d);
-  if (d.bits < 8) return fromBitsExpr(d, `tskc_get_bits((const uint32_t *)${p}, ${offset}, ${d.bits})`);
-  const raw = `((const ${st} *)${p})[${offset}]`;
+/** Bytes of one stored element of d, or 0 for dtypes packed into words. */
+export function storageBytes(d: Dtype): number {
+  if (d.bits < 8) return 0;
+  return d.bits / 8;
+}
+
+/** The value of d held in `raw`, an element of d's storage type. */
+export function fromStorage(d: Dtype, raw: string): string {
   if (d.name === 'f32' || d.kind !== 'float') return `(${valueType(d)})${raw}`;
   return fromBitsExpr(d, `(uint32_t)${raw}`);
 }
 
+/** The storage-type element holding the value expression `v` of d. */
+export function toStorage(d: Dtype, v: string): string {
+  const st = storageType(d);
+  if (d.name === 'f32' || d.kind !== 'float') return `(${st})(${v})`;
+  return `(${st})${bitsOf(d, v)}`;
+}
+
+/** The value of element `offset` of a tensor of d whose storage pointer is `p`. */
+export function loadElement(d: Dtype, p: string, offset: string): string {
+  if (d.bits < 8) return fromBitsExpr(d, `tskc_get_bits((const uint32_t *)${p}, ${offset}, ${d.bits})`);
+  return fromStorage(d, `((const ${storageType(d)} *)${p})[${offset}]`);
+}
+
 /** A statement writing value `v` of d to element `offset` of the tensor at `p`. */
 export function storeElement(d: Dtype, p: string, offset: string, v: string): string {
-  const st = storageType(d);
   if (d.bits < 8) return `tskc_set_bits((uint32_t *)${p}, ${offset}, ${d.bits}, ${bitsOf(d, v)});`;
-  if (d.name === 'f32' || d.kind !== 'float') return `((${st} *)${p})[${offset}] = (${st})(${v});`;
-  return `((${st} *)${p})[${offset}] = (${st})${bitsOf(d, v)};`;
+  return `((${storageType(d)} *)${p})[${offset}] = ${toStorage(d, v)};`;
 }
 
 /** A C literal of the value x of d (already a value of d). */

@@ -1,0 +1,188 @@
+/**
+ * The helpers every generated kernel starts with: the value rules of compiler/interpret written in C
+ * without undefined behaviour (integer wrap-around through unsigned arithmetic, the RISC-V division
+ * rules, NaN-ignoring max/min, saturating float -> int), exact conversion between doubles and every
+ * float format, and access to bit-packed tensors. The body is shared by the C and CUDA backends; each
+ * supplies a header with the types, TSKC_FN (how a helper is declared), bit casts and atomics.
+ */
+
+/** The portable C11 header: libc for math and bit casts, GCC builtins for atomics. */
+export const C_PRELUDE_HEADER = String.raw`#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TSKC_FN static inline
+TSKC_FN uint32_t tskc_raw_f32_bits(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+TSKC_FN float tskc_bits_f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+TSKC_FN double tskc_bits_f64(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
+TSKC_FN uint64_t tskc_f64_bits(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
+TSKC_FN void tskc_atomic_and(uint32_t *p, uint32_t v) { __atomic_fetch_and(p, v, __ATOMIC_RELAXED); }
+TSKC_FN void tskc_atomic_or(uint32_t *p, uint32_t v) { __atomic_fetch_or(p, v, __ATOMIC_RELAXED); }
+`;
+
+/** The helpers, after a header. */
+export const PRELUDE_BODY = String.raw`/* Two's complement wrap of x to w bits (1 <= w <= 32), through unsigned arithmetic. */
+TSKC_FN int32_t tskc_wrap_s(int64_t x, int w) {
+  const uint64_t m = (w == 64) ? ~0ull : ((1ull << w) - 1u), s = 1ull << (w - 1);
+  return (int32_t)(int64_t)((((uint64_t)x & m) ^ s) - s);
+}
+TSKC_FN uint32_t tskc_wrap_u(int64_t x, int w) {
+  return (uint32_t)((uint64_t)x & ((1ull << w) - 1u));
+}
+
+/* Integer division truncates toward zero; x / 0 = -1 and x % 0 = x (RISC-V); results are wrapped by the caller. */
+TSKC_FN int64_t tskc_div(int64_t a, int64_t b) { return b == 0 ? -1 : a / b; }
+TSKC_FN int64_t tskc_rem(int64_t a, int64_t b) { return b == 0 ? a : a % b; }
+
+/* max/min ignore a NaN operand; of equal operands the first is returned. */
+TSKC_FN float tskc_maxf(float a, float b) { return isnan(a) ? b : isnan(b) ? a : (a >= b ? a : b); }
+TSKC_FN float tskc_minf(float a, float b) { return isnan(a) ? b : isnan(b) ? a : (a <= b ? a : b); }
+
+/* float -> integer: truncate toward zero, saturate to [lo, hi], NaN -> 0. */
+TSKC_FN int64_t tskc_f2i(double x, double lo, double hi) {
+  if (isnan(x)) return 0;
+  if (x <= lo) return (int64_t)lo;
+  if (x >= hi) return (int64_t)hi;
+  return (int64_t)trunc(x);
+}
+
+/*
+ * Float formats of 1 sign, E exponent and M mantissa bits; sp: 0 IEEE specials, 1 OCP FN (one NaN
+ * code S.1..1, no infinity), 2 all finite. Encoding rounds to nearest even from a double; overflow
+ * goes to infinity (IEEE) or saturates; NaN encodes as the canonical NaN, or +0 when there is none.
+ */
+TSKC_FN uint32_t tskc_encode(double x, int E, int M, int sp) {
+  const int bias = (1 << (E - 1)) - 1, bits = 1 + E + M;
+  const uint32_t mags = 1u << (bits - 1);
+  const uint32_t max = sp == 0 ? mags - (1u << M) - 1u : sp == 1 ? mags - 2u : mags - 1u;
+  const uint32_t inf = mags - (1u << M);
+  if (isnan(x)) return sp == 0 ? inf + (1u << (M - 1)) : sp == 1 ? mags - 1u : 0u;
+  const uint32_t sign = signbit(x) ? mags : 0u;
+  const double a = fabs(x);
+  if (isinf(a)) return sign | (sp == 0 ? inf : max);
+  const int emin = 1 - bias;
+  uint64_t mag;
+  if (a < ldexp(1.0, emin)) {
+    mag = (uint64_t)nearbyint(a / ldexp(1.0, emin - M));
+  } else {
+    int e;
+    frexp(a, &e);
+    e -= 1; /* a = 1.f * 2^e */
+    if (e > (1 << E)) return sign | (sp == 0 ? inf : max);
+    mag = (uint64_t)(e + bias) * (1ull << M) + (uint64_t)nearbyint(a / ldexp(1.0, e - M)) - (1ull << M);
+  }
+  if (mag > max) return sign | (sp == 0 ? inf : max);
+  return sign | (uint32_t)mag;
+}
+
+TSKC_FN double tskc_decode(uint32_t code, int E, int M, int sp) {
+  const int bias = (1 << (E - 1)) - 1, bits = 1 + E + M;
+  const uint32_t mags = 1u << (bits - 1);
+  const int negative = (code & mags) != 0;
+  const uint32_t mag = code & (mags - 1u), field = mag >> M, man = mag & ((1u << M) - 1u);
+  double v;
+  if (sp == 0 && field == (1u << E) - 1u) v = man == 0 ? INFINITY : NAN;
+  else if (sp == 1 && mag == mags - 1u) v = NAN;
+  else if (field == 0) v = ldexp((double)man, 1 - bias - M);
+  else v = ldexp((double)(man + (1u << M)), (int)field - bias - M);
+  return negative ? -v : v;
+}
+
+/*
+ * Fast paths for the 16-bit floats, equal to tskc_encode/tskc_decode for every input (the tests check
+ * them against the interpreter): decoding is a shift (bf16) or a rebias (f16); encoding a double in
+ * the normal range rounds to nearest even on its bits, and a carry out of the mantissa lands in the
+ * exponent, up to infinity, as it should. Everything else (zeros, subnormals, overflow, NaN) takes the
+ * general path.
+ */
+TSKC_FN float tskc_bf16_value(uint32_t code) { return tskc_bits_f32(code << 16); }
+TSKC_FN float tskc_f16_value(uint32_t code) {
+  const uint32_t sign = (code & 0x8000u) << 16, field = (code >> 10) & 0x1fu, man = code & 0x3ffu;
+  if (field == 0x1fu) return tskc_bits_f32(sign | 0x7f800000u | (man << 13));
+  if (field != 0) return tskc_bits_f32(sign | ((field + 112u) << 23) | (man << 13));
+  const float v = (float)man * 5.9604644775390625e-8f; /* man * 2^-24, exact */
+  return sign ? -v : v;
+}
+/* The double x rounded to nearest even, keeping keep of its 52 mantissa bits, rebiased to bias. */
+TSKC_FN uint32_t tskc_round_bits(double x, int keep, int bias) { /* 16-bit formats only */
+  const uint64_t b = (uint64_t)tskc_f64_bits(x), mag = b & 0x7fffffffffffffffull;
+  const int drop = 52 - keep;
+  const uint64_t rest = mag & ((1ull << drop) - 1u), half = 1ull << (drop - 1), lsb = (mag >> drop) & 1u;
+  const uint64_t kept = (mag >> drop) + (rest > half || (rest == half && lsb));
+  const uint32_t sign = (uint32_t)(b >> 63) << 15; /* both formats are 16 bits wide */
+  return sign | (uint32_t)(kept - ((uint64_t)(1023 - bias) << keep));
+}
+TSKC_FN uint32_t tskc_bf16_code(double x) {
+  const double a = fabs(x);
+  return a >= 0x1p-126 && a < 0x1p+128 ? tskc_round_bits(x, 7, 127) : tskc_encode(x, 8, 7, 0);
+}
+TSKC_FN uint32_t tskc_f16_code(double x) {
+  const double a = fabs(x);
+  return a >= 0x1p-14 && a < 0x1p+16 ? tskc_round_bits(x, 10, 15) : tskc_encode(x, 5, 10, 0);
+}
+
+/* 2^n for an integral double n in [-1022, 1023], built in the exponent bits. */
+TSKC_FN double tskc_pow2i(double n) {
+  return tskc_bits_f64((uint64_t)((int64_t)n + 1023) << 52);
+}
+
+/*
+ * exp for results of float precision or less, computed in double and written so that loops over it
+ * vectorize (no calls, no branches): x = n ln2 + r with |r| <= ln2/2, exp(r) by its Taylor series to
+ * r^13 (relative error below 1e-16 there), times 2^n in two halves so both stay normal. Rounded to
+ * float it agrees with a correctly rounded exp except when the exact value lies within about 1e-16 of a
+ * float rounding boundary. Beyond x = 709 the result is infinity (it is for every float format anyway).
+ */
+TSKC_FN double tskc_exp(double x) {
+  const double c = x > 709.0 ? 709.0 : x < -745.0 ? -745.0 : (x == x ? x : 0.0);
+  const double n = rint(c * 1.4426950408889634);
+  const double r = (c - n * 0.6931471803691238) - n * 1.9082149292705877e-10;
+  double p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  const double n1 = rint(n * 0.5);
+  const double e = x > 709.0 ? INFINITY : p * tskc_pow2i(n1) * tskc_pow2i(n - n1);
+  return x == x ? e : x;
+}
+
+TSKC_FN uint32_t tskc_f32_bits(float x) { return isnan(x) ? 0x7fc00000u : tskc_raw_f32_bits(x); }
+
+/* Element i of a tensor of w-bit elements packed little-endian into 32-bit words. */
+TSKC_FN uint32_t tskc_get_bits(const uint32_t *w, int64_t i, int width) {
+  const uint64_t bit = (uint64_t)i * (uint64_t)width;
+  const uint64_t word = bit >> 5;
+  const unsigned off = (unsigned)(bit & 31u);
+  uint64_t v = (uint64_t)w[word] >> off;
+  if (off + (unsigned)width > 32u) v |= (uint64_t)w[word + 1] << (32u - off);
+  return (uint32_t)(v & ((1ull << width) - 1u));
+}
+
+/* Writes element i; atomically, since neighbouring elements in one word may belong to other threads. */
+TSKC_FN void tskc_set_bits(uint32_t *w, int64_t i, int width, uint32_t value) {
+  const uint64_t bit = (uint64_t)i * (uint64_t)width;
+  const uint64_t word = bit >> 5;
+  const unsigned off = (unsigned)(bit & 31u);
+  const uint64_t mask = (1ull << width) - 1u, v = value & mask;
+  tskc_atomic_and(&w[word], (uint32_t)~(mask << off));
+  tskc_atomic_or(&w[word], (uint32_t)(v << off));
+  if (off + (unsigned)width > 32u) {
+    tskc_atomic_and(&w[word + 1], (uint32_t)~(mask >> (32u - off)));
+    tskc_atomic_or(&w[word + 1], (uint32_t)(v >> (32u - off)));
+  }
+}
+`;
+
+/** The whole C prelude. */
+export const PRELUDE = `${C_PRELUDE_HEADER}\n${PRELUDE_BODY}`;

@@ -1,0 +1,806 @@
+/**
+ * CUDA C from Tile IR (SIMT). One CUDA block runs one program of the grid; its register tiles are
+ * spread over the block's threads by the shape-determined layout of distribution.ts, so elementwise
+ * ops are per-thread loops (fully unrolled: the tiles stay in registers).
+ *
+ * Each value is one of:
+ *   - an index value: a pure function of the element index (aranges, constants, program ids, extents,
+ *     and elementwise ops, broadcasts, views and permutes of index values or of one-element tiles),
+ *     recomputed where it is used, in whatever layout the user has. Broadcasting a one-element tile
+ *     costs nothing for the same reason: every thread holds it.
+ *   - registers: an array per thread in the value's distribution (loads, reductions, dot, loop-carried
+ *     values and everything computed from them).
+ *   - a shared tile, at a fixed offset in the block's dynamic shared memory.
+ * Moving register tiles between distributions (broadcast, permute, view across layouts, reductions
+ * across axes other than the last, dot operands) goes through a scratch area of shared memory; every
+ * write to it is preceded and followed by __syncthreads(). Control flow is block-uniform (loop bounds
+ * and branch conditions are one-element tiles), so every thread reaches every barrier.
+ *
+ * Values follow the interpreter's rules through the prelude shared with the C backend, with two
+ * differences, both in reductions along the last axis: float sums and products accumulate in double
+ * per thread and then across threads (a different order than the interpreter's, which differs only in
+ * the rare case that the double sums differ and the rounding to the dtype does not hide it), and of
+ * equal max/min operands (+0 and -0) the one returned may be another. Generic reductions (other axes,
+ * argmax/argmin) and dot run in the interpreter's order and agree bit for bit.
+ *
+ * The entry point: extern "C" __global__ void tskc_kernel(args..., symbols..., long long *status)
+ * with a tensor's device pointer, or a double for a scalar argument, per kernel argument, then one
+ * long long per symbolic extent in `CudaSource.symbols` order. *status (zeroed by the caller) becomes 1
+ * + the argument index of an unmasked access outside a tensor, or -1 for a loop with a step <= 0.
+ */
+import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
+import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
+import type { TensorType, TileType } from '../../compiler/ir/types.js';
+import type { Dtype } from '../../compiler/ir/dtype.js';
+import { convertNumber } from '../../compiler/ir/dtype-convert.js';
+import { COMPARE_C, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
+import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
+import { type Distribution, distribute, sameDistribution } from './distribution.js';
+import { CUDA_PRELUDE } from './prelude.js';
+
+export interface CudaSource {
+  /** The CUDA C++ translation unit (no includes: it compiles with NVRTC as it is). */
+  readonly source: string;
+  /** The __global__ function to launch. */
+  readonly entry: string;
+  /** Threads per block. */
+  readonly threads: number;
+  /** Dynamic shared memory per block, in bytes. */
+  readonly sharedBytes: number;
+  /** The symbolic extents, in the order the entry point takes them. */
+  readonly symbols: readonly string[];
+}
+
+export interface CudaEmitOptions {
+  /** Threads per block (a power of two from 32 to 1024); by default chosen from the largest tile. */
+  readonly threads?: number;
+}
+
+export const STATUS_BAD_STEP = -1;
+export const ENTRY = 'tskc_kernel';
+
+export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
+  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel)).emit();
+}
+
+/** Enough threads that the largest tile gives each about 8 elements, from 32 to 256. */
+export function chooseThreads(kernel: Kernel): number {
+  let largest = 1;
+  const visit = (b: Block) => {
+    for (const op of b.ops) {
+      for (const r of op.results) if (r.type.kind === 'tile') largest = Math.max(largest, size(r.type.shape));
+      op.regions.forEach(visit);
+    }
+  };
+  visit(kernel.body);
+  return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.ceil(largest / 8)))));
+}
+
+type Repr =
+  | { readonly kind: 'index'; readonly at: (e: string) => string }
+  | { readonly kind: 'regs'; readonly name: string; readonly dist: Distribution }
+  | { readonly kind: 'shared'; readonly offset: number }
+  | { readonly kind: 'tensor'; readonly name: string };
+
+/** Where an elementwise loop is: the element index and register index expressions of one element. */
+interface Site {
+  readonly dist: Distribution;
+  readonly e: string;
+  readonly r: string;
+}
+
+const BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
+/** Index expressions longer than this are computed once into registers instead of at every use. */
+const MAX_INLINE_EXPR = 800;
+const FULL_MASK = '0xffffffffu';
+
+class CudaEmitter {
+  private readonly lines: string[] = [];
+  private indent = '  ';
+  private readonly repr = new Map<Value, Repr>();
+  private readonly symbols: string[] = [];
+  private readonly argIndex = new Map<Value, number>();
+  private sharedTileBytes = 0;
+  private scratchBytes = 0;
+  private fresh = 0;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly threads: number,
+  ) {
+    if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`CUDA backend: threads must be a power of two from 32 to 1024, got ${threads}`);
+    kernel.args.forEach((a, i) => {
+      this.argIndex.set(a, i);
+      if (a.type.kind === 'tensor') for (const d of a.type.shape) if (typeof d === 'string' && !this.symbols.includes(d)) this.symbols.push(d);
+    });
+  }
+
+  emit(): CudaSource {
+    const k = this.kernel;
+    const params: string[] = [];
+    k.args.forEach((a, i) => {
+      if (a.type.kind === 'tile') {
+        params.push(`double arg${i}`);
+        // A number becomes a value of the dtype as the interpreter converts it: rounded, or saturated.
+        this.line(`const ${valueType(a.type.dtype)} a${i}[1] = { ${fromDouble(a.type.dtype, `arg${i}`)} };`);
+        this.repr.set(a, { kind: 'regs', name: `a${i}`, dist: distribute([], this.threads) });
+      } else {
+        params.push(`void *a${i}`);
+        this.repr.set(a, { kind: 'tensor', name: `a${i}` });
+      }
+    });
+    this.symbols.forEach((_, i) => params.push(`long long s${i}`));
+    params.push('long long *tskc_status');
+    this.block(k.body);
+    const body = this.lines.splice(0);
+    const sharedBytes = this.sharedTileBytes + this.scratchBytes;
+    const source = [
+      `/* Generated by tskc from kernel ${k.name}: ${this.threads} threads per block, ${sharedBytes} bytes of shared memory. */`,
+      CUDA_PRELUDE,
+      `extern "C" __global__ void __launch_bounds__(${this.threads}) ${ENTRY}(${params.join(', ')}) {`,
+      '  extern __shared__ __align__(16) unsigned char tskc_smem[];',
+      // Shared tiles first, then the scratch area for exchanges between threads.
+      `  unsigned char *const tskc_scratch = tskc_smem + ${this.sharedTileBytes}; (void)tskc_scratch;`,
+      '  const int tid = threadIdx.x;',
+      '  long long tskc_bad = 0;',
+      ...body,
+      '  if (tskc_bad != 0) atomicCAS((unsigned long long *)tskc_status, 0ull, (unsigned long long)tskc_bad);',
+      '}',
+      '',
+    ].join('\n');
+    return { source, entry: ENTRY, threads: this.threads, sharedBytes, symbols: [...this.symbols] };
+  }
+
+  // ----- output helpers -----
+
+  private line(s: string): void {
+    this.lines.push(this.indent + s);
+  }
+
+  private nested(build: () => void): void {
+    const saved = this.indent;
+    this.indent += '  ';
+    build();
+    this.indent = saved;
+  }
+
+  private tile(v: Value): TileType {
+    if (v.type.kind !== 'tile') throw new Error(`CUDA backend: %${v.id} is not a tile`);
+    return v.type;
+  }
+
+  private dist(v: Value): Distribution {
+    return distribute(this.tile(v).shape, this.threads);
+  }
+
+  private extent(t: TensorType, axis: number): string {
+    const d = t.shape[axis]!;
+    return typeof d === 'number' ? `${d}LL` : `s${this.symbols.indexOf(d)}`;
+  }
+
+  /** A pointer to `count` elements of C type `type` in the scratch area, at byte `offset` of it. */
+  private scratch(type: string, count: number, offset = 0): string {
+    this.scratchBytes = Math.max(this.scratchBytes, offset + Math.max(count, 1) * BYTES[type]!);
+    return `((${type} *)(tskc_scratch + ${offset}))`;
+  }
+
+  // ----- values -----
+
+  /** Value v at a site of an elementwise loop. */
+  private at(v: Value, site: Site): string {
+    const rep = this.repr.get(v);
+    if (!rep) throw new Error(`CUDA backend: %${v.id} used before it is defined`);
+    switch (rep.kind) {
+      case 'index':
+        return `(${rep.at(site.e)})`;
+      case 'regs':
+        if (rep.dist.replicated) return `${rep.name}[0]`;
+        if (!sameDistribution(rep.dist, site.dist)) throw new Error(`CUDA backend: %${v.id} is read in another distribution`);
+        return `${rep.name}[${site.r}]`;
+      default:
+        throw new Error(`CUDA backend: %${v.id} is not a register tile`);
+    }
+  }
+
+  /** Whether v can be recomputed from the element index anywhere (every operand is uniform or an index value). */
+  private isIndexable(v: Value): boolean {
+    const rep = this.repr.get(v);
+    return rep?.kind === 'index' || (rep?.kind === 'regs' && rep.dist.replicated);
+  }
+
+  /** Defines v as an index value, or as registers when its expression would be too long to repeat. */
+  private defineIndex(v: Value, at: (e: string) => string): void {
+    if (at('e').length <= MAX_INLINE_EXPR) {
+      this.repr.set(v, { kind: 'index', at });
+      return;
+    }
+    this.repr.set(v, { kind: 'index', at });
+    this.materialize(v);
+  }
+
+  /** Registers of v's own distribution holding v (v itself if it already is such registers). */
+  private materialize(v: Value): string {
+    const rep = this.repr.get(v)!;
+    const dist = this.dist(v);
+    if (rep.kind === 'regs' && sameDistribution(rep.dist, dist)) return rep.name;
+    const name = this.declare(v, `m${v.id}`);
+    this.forEach(dist, (site) => this.line(`${name}[${site.r}] = ${this.atRepr(rep, v, site)};`));
+    this.repr.set(v, { kind: 'regs', name, dist });
+    return name;
+  }
+
+  private atRepr(rep: Repr, v: Value, site: Site): string {
+    if (rep.kind === 'index') return `(${rep.at(site.e)})`;
+    if (rep.kind === 'regs' && rep.dist.replicated) return `${rep.name}[0]`;
+    if (rep.kind === 'regs' && sameDistribution(rep.dist, site.dist)) return `${rep.name}[${site.r}]`;
+    throw new Error(`CUDA backend: %${v.id} cannot be read here`);
+  }
+
+  /** Declares the per-thread register array of v (or of a value like it) and returns its name. */
+  private declare(v: Value, name = `v${v.id}`): string {
+    const t = this.tile(v);
+    this.line(`${valueType(t.dtype)} ${name}[${this.dist(v).regs}];`);
+    return name;
+  }
+
+  /**
+   * Emits `body` for every element a thread holds in `dist`: fully unrolled loops over the thread's
+   * rows, chunks and chunk elements, with `valid` false for the padding past the tile's edges.
+   */
+  private forEach(dist: Distribution, body: (site: Site) => void): void {
+    if (dist.replicated) {
+      this.line('{');
+      this.nested(() => {
+        this.line('const bool valid = true; (void)valid;');
+        body({ dist, e: '0', r: '0' });
+      });
+      this.line('}');
+      return;
+    }
+    this.forChunks(dist, () => {
+      this.line('#pragma unroll');
+      this.line(`for (int v = 0; v < ${dist.vec}; v++) {`);
+      this.nested(() => {
+        this.line(`const int r = (i * ${dist.colIters} + c) * ${dist.vec} + v;`);
+        this.line(`const int e = row * ${dist.cols} + chunk * ${dist.vec} + v; (void)e;`);
+        body({ dist, e: 'e', r: 'r' });
+      });
+      this.line('}');
+    });
+  }
+
+  /** The loops over a thread's chunks: `row`, `chunk`, `valid`, and the loop counters i and c. */
+  private forChunks(dist: Distribution, body: () => void): void {
+    this.line('#pragma unroll');
+    this.line(`for (int i = 0; i < ${dist.rowIters}; i++) {`);
+    this.nested(() => {
+      this.line(`const int row = i * ${dist.groups} + tid / ${dist.lanes};`);
+      this.line('#pragma unroll');
+      this.line(`for (int c = 0; c < ${dist.colIters}; c++) {`);
+      this.nested(() => {
+        this.line(`const int chunk = c * ${dist.lanes} + tid % ${dist.lanes};`);
+        this.line(`const bool valid = row < ${dist.rows} && chunk < ${dist.cols / dist.vec}; (void)valid;`);
+        body();
+      });
+      this.line('}');
+    });
+    this.line('}');
+  }
+
+  /** result = expr at each element: an index value when every operand is one, else registers. */
+  private elementwise(op: Op, expr: (site: Site) => string): void {
+    const res = op.results[0]!;
+    if (op.operands.every((v) => this.isIndexable(v))) {
+      const dist = this.dist(res);
+      this.defineIndex(res, (e) => expr({ dist, e, r: '0' }));
+      return;
+    }
+    const name = this.declare(res);
+    const dist = this.dist(res);
+    this.forEach(dist, (site) => this.line(`${name}[${site.r}] = ${expr(site)};`));
+    this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  // ----- ops -----
+
+  private block(b: Block): void {
+    for (const op of b.ops) if (op.opcode !== 'yield') this.op(op);
+  }
+
+  private op(op: Op): void {
+    const res = op.results[0];
+    const x = (i: number, site: Site) => this.at(op.operands[i]!, site);
+    const d = res?.type.kind === 'tile' ? res.type.dtype : undefined;
+    const inDtype = op.operands[0]?.type.dtype;
+    if (isUnary(op.opcode)) return this.elementwise(op, (s) => unaryExpr(op.opcode, d!, x(0, s)));
+    if (isBinary(op.opcode)) return this.elementwise(op, (s) => binaryExpr(op.opcode, d!, x(0, s), x(1, s)));
+    if (isCompare(op.opcode)) return this.elementwise(op, (s) => `(uint8_t)(${x(0, s)} ${COMPARE_C[op.opcode]} ${x(1, s)})`);
+    switch (op.opcode) {
+      case 'program_id':
+        return this.defineIndex(res!, () => `(int32_t)blockIdx.${'xyz'[op.attrs['axis'] as number]}`);
+      case 'num_programs':
+        return this.defineIndex(res!, () => `(int32_t)gridDim.${'xyz'[op.attrs['axis'] as number]}`);
+      case 'dim':
+        return this.defineIndex(res!, () => `(int32_t)${this.extent(op.operands[0]!.type as TensorType, op.attrs['axis'] as number)}`);
+      case 'const':
+        return this.defineIndex(res!, () => literal(d!, convertNumber(d!, op.attrs['value'] as number)));
+      case 'arange':
+        return this.defineIndex(res!, (e) => `(int32_t)(${op.attrs['start']} + ${e})`);
+      case 'where':
+        return this.elementwise(op, (s) => `${x(0, s)} ? ${x(1, s)} : ${x(2, s)}`);
+      case 'cast':
+        return this.elementwise(op, (s) => castExpr(inDtype!, d!, x(0, s)));
+      case 'bitcast':
+        return this.elementwise(op, (s) => fromBitsExpr(d!, bitsOf(inDtype!, x(0, s))));
+      case 'broadcast':
+        return this.gather(op, broadcastSource(this.tile(op.operands[0]!).shape, this.tile(res!).shape));
+      case 'permute':
+        return this.gather(op, permuteSource(this.tile(op.operands[0]!).shape, op.attrs['perm'] as number[]));
+      case 'view':
+      case 'reshape':
+        return this.gather(op, (e) => e);
+      case 'load':
+        return this.load(op);
+      case 'store':
+        return this.store(op);
+      case 'reduce':
+        return this.reduce(op);
+      case 'dot':
+        return this.dot(op);
+      case 'alloc_shared':
+        return this.allocShared(op);
+      case 'load_shared': {
+        const shared = this.sharedPointer(op.operands[0]!);
+        const name = this.declare(res!);
+        this.line('__syncthreads();'); // earlier writes of other threads are visible
+        this.forEach(this.dist(res!), (s) => this.line(`${name}[${s.r}] = valid ? ${shared}[${s.e}] : (${valueType(d!)})0;`));
+        this.repr.set(res!, { kind: 'regs', name, dist: this.dist(res!) });
+        return;
+      }
+      case 'store_shared': {
+        const shared = this.sharedPointer(op.operands[0]!);
+        this.line('__syncthreads();'); // earlier reads of other threads are done
+        this.forEach(this.dist(op.operands[1]!), (s) => this.line(`if (valid) ${shared}[${s.e}] = ${x(1, s)};`));
+        this.line('__syncthreads();');
+        return;
+      }
+      case 'barrier':
+        this.line('__syncthreads();');
+        return;
+      case 'for':
+        return this.forLoop(op);
+      case 'if':
+        return this.ifElse(op);
+      case 'yield':
+        throw new Error('CUDA backend: yield is emitted by its for or if');
+    }
+    throw new Error(`CUDA backend: no rule for ${op.opcode}`);
+  }
+
+  /**
+   * out[e] = in[source(e)] (broadcast, permute, view): an index value from an index value, an alias
+   * when the layouts agree, else an exchange through shared memory.
+   */
+  private gather(op: Op, source: (e: string) => string): void {
+    const [src, res] = [op.operands[0]!, op.results[0]!];
+    const rep = this.repr.get(src)!;
+    if (this.isIndexable(src)) {
+      const srcDist = this.dist(src);
+      return this.defineIndex(res, (e) => this.atRepr(rep, src, { dist: srcDist, e: `(${source(e)})`, r: '0' }));
+    }
+    const dist = this.dist(res);
+    if (source('e') === 'e' && rep.kind === 'regs' && sameDistribution(rep.dist, dist)) {
+      this.repr.set(res, rep);
+      return;
+    }
+    const staged = this.stage(src);
+    const name = this.declare(res);
+    this.forEach(dist, (s) => this.line(`${name}[${s.r}] = valid ? ${staged}[${source(s.e)}] : ${staged}[0];`));
+    this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  /** Writes every element of v to the scratch area (row-major, in v's value type) and returns it. */
+  private stage(v: Value, offset = 0): string {
+    const t = this.tile(v);
+    const buf = this.scratch(valueType(t.dtype), size(t.shape), offset);
+    this.line('__syncthreads();');
+    this.forEach(this.dist(v), (s) => this.line(`if (valid) ${buf}[${s.e}] = ${this.at(v, s)};`));
+    this.line('__syncthreads();');
+    return buf;
+  }
+
+  private sharedPointer(v: Value): string {
+    const rep = this.repr.get(v);
+    if (rep?.kind !== 'shared') throw new Error(`CUDA backend: %${v.id} is not a shared tile`);
+    return `((${valueType(this.tile(v).dtype)} *)(tskc_smem + ${rep.offset}))`;
+  }
+
+  private allocShared(op: Op): void {
+    const res = op.results[0]!;
+    const t = this.tile(res);
+    const bytes = size(t.shape) * BYTES[valueType(t.dtype)]!;
+    const offset = this.sharedTileBytes;
+    this.sharedTileBytes += Math.ceil(bytes / 16) * 16;
+    this.repr.set(res, { kind: 'shared', offset });
+    // Zeroed, as the interpreter allocates it: reading before the first store is defined.
+    this.line('__syncthreads();');
+    this.line(`for (int k = tid; k < ${size(t.shape)}; k += ${this.threads}) ${this.sharedPointer(res)}[k] = 0;`);
+    this.line('__syncthreads();');
+  }
+
+  // ----- memory -----
+
+  /**
+   * For each chunk of `vec` elements a thread holds: every lane's tensor offset and whether it is on
+   * (masked in) and inside the tensor; an on lane outside sets the status. Then `access` runs per
+   * sub-vector of `width` lanes, with `whole` true when all its lanes are ok, contiguous and aligned.
+   */
+  private accessChunks(op: Op, dist: Distribution, mask: Value | undefined, access: (lane0: string, whole: string, width: number) => void): void {
+    const tensor = op.operands[0]!.type as TensorType;
+    const bytes = storageBytes(tensor.dtype);
+    const width = bytes === 0 ? 1 : Math.min(dist.vec, 16 / bytes);
+    const stride = (d: number) => tensor.shape.slice(d + 1).map((_, k) => this.extent(tensor, d + 1 + k));
+    const laneBody = (site: Site) => {
+      const idx = tensor.shape.map((_, dIndex) => `x${dIndex}`);
+      tensor.shape.forEach((_, dIndex) => this.line(`const long long x${dIndex} = (long long)${this.at(op.operands[1 + dIndex]!, site)};`));
+      const inside = idx.map((x, dIndex) => `${x} >= 0 && ${x} < ${this.extent(tensor, dIndex)}`).join(' && ') || 'true';
+      this.line(`const bool on = valid && ${mask ? `${this.at(mask, site)} != 0` : 'true'};`);
+      this.line(`const bool inside = ${inside};`);
+      this.line(`if (on && !inside) tskc_bad = ${1 + this.argIndex.get(op.operands[0]!)!};`);
+      this.line(`ok[v] = on && inside;`);
+      this.line(`off[v] = ${idx.map((x, dIndex) => [x, ...stride(dIndex)].join(' * ')).join(' + ') || '0'};`);
+    };
+    if (dist.replicated) {
+      this.line('{');
+      this.nested(() => {
+        this.line('const bool valid = true; const int v = 0; bool ok[1]; long long off[1];');
+        laneBody({ dist, e: '0', r: '0' });
+        access('0', 'false', 1);
+      });
+      this.line('}');
+      return;
+    }
+    this.forChunks(dist, () => {
+      this.line(`bool ok[${dist.vec}]; long long off[${dist.vec}];`);
+      this.line('#pragma unroll');
+      this.line(`for (int v = 0; v < ${dist.vec}; v++) {`);
+      this.nested(() => {
+        this.line(`const int e = row * ${dist.cols} + chunk * ${dist.vec} + v; (void)e;`);
+        this.line(`const int r = (i * ${dist.colIters} + c) * ${dist.vec} + v; (void)r;`);
+        laneBody({ dist, e: 'e', r: 'r' });
+      });
+      this.line('}');
+      this.line('#pragma unroll');
+      this.line(`for (int s = 0; s < ${dist.vec}; s += ${width}) {`);
+      this.nested(() => {
+        if (width > 1) {
+          this.line(`bool whole = off[s] % ${width} == 0;`);
+          this.line('#pragma unroll');
+          this.line(`for (int v = 0; v < ${width}; v++) whole = whole && ok[s + v] && off[s + v] == off[s] + v;`);
+        } else {
+          this.line('const bool whole = false;');
+        }
+        access('s', 'whole', width);
+      });
+      this.line('}');
+    });
+  }
+
+  /** Per-lane sites inside a sub-vector starting at lane `lane0` of a chunk. */
+  private laneSite(dist: Distribution, lane0: string): Site {
+    if (dist.replicated) return { dist, e: '0', r: '0' };
+    return { dist, e: `(row * ${dist.cols} + chunk * ${dist.vec} + ${lane0} + v)`, r: `((i * ${dist.colIters} + c) * ${dist.vec} + ${lane0} + v)` };
+  }
+
+  private load(op: Op): void {
+    const res = op.results[0]!;
+    const tensor = op.operands[0]!.type as TensorType;
+    const rank = tensor.shape.length;
+    const d = tensor.dtype;
+    const masked = op.operands.length === rank + 3;
+    const dist = this.dist(res);
+    const name = this.declare(res);
+    const pointer = (this.repr.get(op.operands[0]!) as { name: string }).name;
+    const st = storageType(d);
+    this.accessChunks(op, dist, masked ? op.operands[rank + 1] : undefined, (lane0, whole, width) => {
+      const site = this.laneSite(dist, lane0);
+      const other = masked ? this.at(op.operands[rank + 2]!, site) : `(${valueType(d)})0`;
+      const scalar = () => {
+        this.line('#pragma unroll');
+        this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ok[${lane0} + v] ? ${this.loadAt(d, pointer, `off[${lane0} + v]`)} : ${other};`);
+      };
+      if (width === 1) return scalar();
+      this.line(`if (${whole}) {`);
+      this.nested(() => {
+        this.line(`union { ${vectorType(width * storageBytes(d))} vec; ${st} lane[${width}]; } u;`);
+        this.line(`u.vec = *(const ${vectorType(width * storageBytes(d))} *)((const ${st} *)${pointer} + off[${lane0}]);`);
+        this.line('#pragma unroll');
+        this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ${fromStorage(d, 'u.lane[v]')};`);
+      });
+      this.line('} else {');
+      this.nested(scalar);
+      this.line('}');
+    });
+    this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  private loadAt(d: Dtype, pointer: string, offset: string): string {
+    if (d.bits < 8) return fromBitsExpr(d, `tskc_get_bits((const uint32_t *)${pointer}, ${offset}, ${d.bits})`);
+    return fromStorage(d, `((const ${storageType(d)} *)${pointer})[${offset}]`);
+  }
+
+  private store(op: Op): void {
+    const tensor = op.operands[0]!.type as TensorType;
+    const rank = tensor.shape.length;
+    const d = tensor.dtype;
+    const value = op.operands[rank + 1]!;
+    const dist = this.dist(value);
+    const pointer = (this.repr.get(op.operands[0]!) as { name: string }).name;
+    const st = storageType(d);
+    this.accessChunks(op, dist, op.operands[rank + 2], (lane0, whole, width) => {
+      const site = this.laneSite(dist, lane0);
+      const scalar = () => {
+        this.line('#pragma unroll');
+        this.line(`for (int v = 0; v < ${width}; v++) if (ok[${lane0} + v]) { ${this.storeAt(d, pointer, `off[${lane0} + v]`, this.at(value, site))} }`);
+      };
+      if (width === 1) return scalar();
+      this.line(`if (${whole}) {`);
+      this.nested(() => {
+        this.line(`union { ${vectorType(width * storageBytes(d))} vec; ${st} lane[${width}]; } u;`);
+        this.line('#pragma unroll');
+        this.line(`for (int v = 0; v < ${width}; v++) u.lane[v] = ${toStorage(d, this.at(value, site))};`);
+        this.line(`*(${vectorType(width * storageBytes(d))} *)((${st} *)${pointer} + off[${lane0}]) = u.vec;`);
+      });
+      this.line('} else {');
+      this.nested(scalar);
+      this.line('}');
+    });
+  }
+
+  private storeAt(d: Dtype, pointer: string, offset: string, v: string): string {
+    if (d.bits < 8) return `tskc_set_bits((uint32_t *)${pointer}, ${offset}, ${d.bits}, ${bitsOf(d, v)});`;
+    return `((${storageType(d)} *)${pointer})[${offset}] = ${toStorage(d, v)};`;
+  }
+
+  // ----- reductions and dot -----
+
+  private reduce(op: Op): void {
+    const src = op.operands[0]!;
+    const shape = this.tile(src).shape;
+    const axis = op.attrs['axis'] as number;
+    const kind = op.attrs['kind'] as string;
+    if (axis === shape.length - 1 && ['sum', 'prod', 'max', 'min'].includes(kind) && !this.dist(src).replicated) return this.reduceRows(op);
+    return this.reduceInOrder(op);
+  }
+
+  /**
+   * A reduction along the last axis: each thread combines its elements of a row, the lanes of the row
+   * combine through warp shuffles (and shared memory across warps), and the row results reach the
+   * result's distribution through the scratch area.
+   */
+  private reduceRows(op: Op): void {
+    const [src, res] = [op.operands[0]!, op.results[0]!];
+    const kind = op.attrs['kind'] as string;
+    const d = this.tile(src).dtype;
+    const dist = this.dist(src);
+    const integer = d.kind === 'signed' || d.kind === 'unsigned';
+    const float = d.kind === 'float';
+    const accType = kind === 'sum' || kind === 'prod' ? (float ? 'double' : 'int64_t') : float ? 'float' : 'int64_t';
+    const identity = kind === 'sum' ? '0' : kind === 'prod' ? '1' : float ? 'NAN' : String(kind === 'max' ? d.minValue : d.maxValue) + 'LL';
+    const combine = (a: string, b: string): string => {
+      if (kind === 'sum') return `(${a} + ${b})`;
+      if (kind === 'prod') return integer ? wrappingProduct(a, b) : `(${a} * ${b})`;
+      if (float) return binaryExpr(kind, d, a, b);
+      return kind === 'max' ? `(${a} >= ${b} ? ${a} : ${b})` : `(${a} <= ${b} ? ${a} : ${b})`;
+    };
+    const id = this.fresh++;
+    const part = `part${id}`;
+    this.line(`${accType} ${part}[${dist.rowIters}];`);
+    this.line('#pragma unroll');
+    this.line(`for (int i = 0; i < ${dist.rowIters}; i++) ${part}[i] = ${identity};`);
+    this.forEach(dist, (s) => this.line(`if (valid) ${part}[i] = ${combine(`${part}[i]`, `(${accType})${this.at(src, s)}`)};`));
+    // Across the lanes of a row: a butterfly inside each warp, lower lanes' partials first.
+    const warpLanes = Math.min(dist.lanes, 32);
+    this.line('#pragma unroll');
+    this.line(`for (int i = 0; i < ${dist.rowIters}; i++) {`);
+    this.nested(() => {
+      this.line('#pragma unroll');
+      this.line(`for (int o = ${warpLanes / 2}; o > 0; o /= 2) {`);
+      this.line(`  const ${accType} q = __shfl_xor_sync(${FULL_MASK}, ${part}[i], o);`);
+      this.line(`  ${part}[i] = (tid & o) ? ${combine('q', `${part}[i]`)} : ${combine(`${part}[i]`, 'q')};`);
+      this.line('}');
+    });
+    this.line('}');
+    if (dist.lanes > 32) {
+      // Then across the warps of a row, in warp order, through the scratch area.
+      const warps = dist.lanes / 32;
+      const buf = this.scratch(accType, dist.rowIters * dist.groups * warps);
+      this.line('__syncthreads();');
+      this.line('#pragma unroll');
+      this.line(`for (int i = 0; i < ${dist.rowIters}; i++) if (tid % 32 == 0) ${buf}[(i * ${dist.groups} + tid / ${dist.lanes}) * ${warps} + (tid % ${dist.lanes}) / 32] = ${part}[i];`);
+      this.line('__syncthreads();');
+      this.line('#pragma unroll');
+      this.line(`for (int i = 0; i < ${dist.rowIters}; i++) {`);
+      this.line(`  ${accType} t = ${buf}[(i * ${dist.groups} + tid / ${dist.lanes}) * ${warps}];`);
+      this.line(`  for (int w = 1; w < ${warps}; w++) t = ${combine('t', `${buf}[(i * ${dist.groups} + tid / ${dist.lanes}) * ${warps} + w]`)};`);
+      this.line(`  ${part}[i] = t;`);
+      this.line('}');
+    }
+    // Row results, rounded once to the dtype, to the result's distribution.
+    const out = this.scratch(valueType(d), dist.rows);
+    this.line('__syncthreads();');
+    this.line('#pragma unroll');
+    this.line(`for (int i = 0; i < ${dist.rowIters}; i++) {`);
+    this.line(`  const int row = i * ${dist.groups} + tid / ${dist.lanes};`);
+    this.line(`  if (row < ${dist.rows} && tid % ${dist.lanes} == 0) ${out}[row] = ${kind === 'sum' || kind === 'prod' ? roundTo(d, `${part}[i]`) : `(${valueType(d)})${part}[i]`};`);
+    this.line('}');
+    this.line('__syncthreads();');
+    const resDist = this.dist(res);
+    const name = this.declare(res);
+    this.forEach(resDist, (s) => this.line(`${name}[${s.r}] = valid ? ${out}[${s.e}] : ${out}[0];`));
+    this.repr.set(res, { kind: 'regs', name, dist: resDist });
+  }
+
+  /** Any reduction, each result element by one thread over the staged source in index order. */
+  private reduceInOrder(op: Op): void {
+    const [src, res] = [op.operands[0]!, op.results[0]!];
+    const shape = this.tile(src).shape;
+    const d = this.tile(src).dtype;
+    const axis = op.attrs['axis'] as number;
+    const kind = op.attrs['kind'] as string;
+    const n = shape[axis]!;
+    const inner = size(shape.slice(axis + 1));
+    const staged = this.stage(src);
+    const name = this.declare(res);
+    const dist = this.dist(res);
+    const integer = d.kind === 'signed' || d.kind === 'unsigned';
+    this.forEach(dist, (s) => {
+      const at = (k: string) => `${staged}[(${s.e} / ${inner}) * ${n * inner} + (${s.e} % ${inner}) + (${k}) * ${inner}]`;
+      this.line('if (valid) {');
+      this.nested(() => {
+        switch (kind) {
+          case 'sum':
+          case 'prod':
+            if (integer) {
+              this.line(`long long acc = ${kind === 'sum' ? 0 : 1};`);
+              const step = kind === 'sum' ? `acc + (long long)${at('k')}` : wrappingProduct('acc', at('k'));
+              this.line(`for (int k = 0; k < ${n}; k++) acc = ${wrapTo(d, step)};`);
+            } else {
+              this.line(`double acc = ${kind === 'sum' ? '0.0' : '1.0'};`);
+              this.line(`for (int k = 0; k < ${n}; k++) acc = acc ${kind === 'sum' ? '+' : '*'} (double)${at('k')};`);
+            }
+            this.line(`${name}[${s.r}] = ${roundTo(d, 'acc')};`);
+            break;
+          case 'max':
+          case 'min':
+            this.line(`${valueType(d)} acc = ${at('0')};`);
+            this.line(`for (int k = 1; k < ${n}; k++) acc = ${binaryExpr(kind, d, 'acc', at('k'))};`);
+            this.line(`${name}[${s.r}] = acc;`);
+            break;
+          default: {
+            const better = kind === 'argmax' ? '>' : '<';
+            this.line('int best = -1;');
+            this.line(`for (int k = 0; k < ${n}; k++) {`);
+            if (d.kind === 'float') this.line(`  if (isnan(${at('k')})) continue;`);
+            this.line(`  if (best < 0 || ${at('k')} ${better} ${at('best')}) best = k;`);
+            this.line('}');
+            this.line(`${name}[${s.r}] = (int32_t)(best < 0 ? 0 : best);`);
+          }
+        }
+      });
+      this.line(`} else ${name}[${s.r}] = 0;`);
+    });
+    this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  /**
+   * acc + a @ b: the operands are staged in shared memory and each thread computes its elements of
+   * the result over k in index order, in double (int64 for integers) as the interpreter does.
+   */
+  private dot(op: Op): void {
+    const [a, b, acc] = op.operands as [Value, Value, Value];
+    const res = op.results[0]!;
+    const [m, k] = this.tile(a).shape as [number, number];
+    const n = this.tile(b).shape[1]!;
+    const d = this.tile(res).dtype;
+    const integer = d.kind === 'signed' || d.kind === 'unsigned';
+    const aBytes = Math.ceil((m * k * BYTES[valueType(this.tile(a).dtype)]!) / 16) * 16;
+    const sa = this.scratch(valueType(this.tile(a).dtype), m * k);
+    const sb = this.scratch(valueType(this.tile(b).dtype), k * n, aBytes);
+    this.line('__syncthreads();');
+    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${sa}[${s.e}] = ${this.at(a, s)};`));
+    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${sb}[${s.e}] = ${this.at(b, s)};`));
+    this.line('__syncthreads();');
+    const name = this.declare(res);
+    const dist = this.dist(res);
+    this.forEach(dist, (s) => {
+      this.line(`const int oi = ${s.e} / ${n}, oj = ${s.e} % ${n};`);
+      if (integer) {
+        this.line(`long long sum = (long long)${this.at(acc, s)};`);
+        this.line(`for (int q = 0; q < ${k}; q++) sum = ${wrapTo(d, `sum + ${wrapTo(d, wrappingProduct(`${sa}[oi * ${k} + q]`, `${sb}[q * ${n} + oj]`))}`)};`);
+        this.line(`${name}[${s.r}] = ${wrapTo(d, 'sum')};`);
+      } else {
+        this.line(`double sum = (double)${this.at(acc, s)};`);
+        this.line(`if (valid) for (int q = 0; q < ${k}; q++) sum = fma((double)${sa}[oi * ${k} + q], (double)${sb}[q * ${n} + oj], sum);`);
+        this.line(`${name}[${s.r}] = ${roundTo(d, 'sum')};`);
+      }
+    });
+    this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  // ----- control flow -----
+
+  /** Copies each yielded value into its destination registers, through temporaries (a yield may swap values). */
+  private copyYield(region: Block, destinations: readonly Value[]): void {
+    const yielded = region.ops[region.ops.length - 1]!.operands;
+    const temps = yielded.map((v, i) => {
+      const name = `y${v.id}_${i}_${this.fresh++}`;
+      this.line(`${valueType(this.tile(v).dtype)} ${name}[${this.dist(v).regs}];`);
+      this.forEach(this.dist(v), (s) => this.line(`${name}[${s.r}] = ${this.at(v, s)};`));
+      return name;
+    });
+    destinations.forEach((dst, i) => {
+      const rep = this.repr.get(dst) as { name: string };
+      this.line('#pragma unroll');
+      this.line(`for (int r = 0; r < ${this.dist(dst).regs}; r++) ${rep.name}[r] = ${temps[i]}[r];`);
+    });
+  }
+
+  private forLoop(op: Op): void {
+    const region = op.regions[0]!;
+    const [iv, ...carried] = region.args;
+    const first = { dist: distribute([], this.threads), e: '0', r: '0' };
+    const [lower, upper, step] = [0, 1, 2].map((i) => this.at(op.operands[i]!, first));
+    // The carried values live in the results' registers; the region arguments alias them.
+    op.results.forEach((r, i) => {
+      const name = this.declare(r);
+      const dist = this.dist(r);
+      this.forEach(dist, (s) => this.line(`${name}[${s.r}] = ${this.at(op.operands[3 + i]!, s)};`));
+      this.repr.set(r, { kind: 'regs', name, dist });
+      this.repr.set(carried[i]!, { kind: 'regs', name, dist });
+    });
+    const i = `i${iv!.id}`;
+    this.line(`if (${step} <= 0) tskc_bad = ${STATUS_BAD_STEP};`);
+    this.line(`else for (long long ${i} = ${lower}; ${i} < ${upper}; ${i} += ${step}) {`);
+    this.nested(() => {
+      this.line(`const int32_t v${iv!.id}[1] = { (int32_t)${i} };`);
+      this.repr.set(iv!, { kind: 'regs', name: `v${iv!.id}`, dist: distribute([], this.threads) });
+      this.block(region);
+      this.copyYield(region, op.results);
+    });
+    this.line('}');
+  }
+
+  private ifElse(op: Op): void {
+    op.results.forEach((r) => {
+      const name = this.declare(r);
+      this.repr.set(r, { kind: 'regs', name, dist: this.dist(r) });
+    });
+    this.line(`if (${this.at(op.operands[0]!, { dist: distribute([], this.threads), e: '0', r: '0' })}) {`);
+    this.nested(() => {
+      this.block(op.regions[0]!);
+      this.copyYield(op.regions[0]!, op.results);
+    });
+    this.line('} else {');
+    this.nested(() => {
+      this.block(op.regions[1]!);
+      this.copyYield(op.regions[1]!, op.results);
+    });
+    this.line('}');
+  }
+}
+
+/** The CUDA vector type of `bytes` bytes (2 to 16). */
+function vectorType(bytes: number): string {
+  switch (bytes) {
+    case 16:
+      return 'uint4';
+    case 8:
+      return 'uint2';
+    case 4:
+      return 'unsigned int';
+    case 2:
+      return 'unsigned short';
+  }
+  throw new Error(`CUDA backend: no vector type of ${bytes} bytes`);
+}
