@@ -66,7 +66,7 @@ export function wrapTo(d: Dtype, x: string): string {
  */
 export function bitsOf(d: Dtype, v: string): string {
   if (d.name === 'f32') return `tskc_f32_bits(${v})`;
-  if (d.name === 'bf16') return `tskc_bf16_code((double)(${v}))`;
+  if (d.name === 'bf16') return `tskc_bf16_code_f(${v})`; // values of bf16 are floats
   if (d.name === 'f16') return `tskc_f16_code((double)(${v}))`;
   if (d.kind === 'float') return `tskc_encode((double)(${v}), ${formatArgs(d as FloatDtype)})`;
   if (d.kind === 'bool') return `(uint32_t)(${v})`;

@@ -84,6 +84,7 @@ export function fromDouble(to: Dtype, x: string): string {
 }
 
 export function castExpr(from: Dtype, to: Dtype, x: string): string {
+  if (from.name === 'f32' && to.name === 'bf16') return `tskc_bf16_value(tskc_bf16_code_f(${x}))`;
   if (to.kind === 'bool' || from.kind === 'float') return fromDouble(to, `(double)${x}`);
   if (to.kind === 'float') return roundTo(to, `(double)${x}`);
   return wrapTo(to, `(int64_t)${x}`);

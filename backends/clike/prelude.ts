@@ -3,7 +3,8 @@
  * without undefined behaviour (integer wrap-around through unsigned arithmetic, the RISC-V division
  * rules, NaN-ignoring max/min, saturating float -> int), exact conversion between doubles and every
  * float format, and access to bit-packed tensors. The body is shared by the C and CUDA backends; each
- * supplies a header with the types, TSKC_FN (how a helper is declared), bit casts and atomics.
+ * supplies a header with the types, TSKC_FN (how a helper is declared; TSKC_COLD for the rarely taken
+ * general float paths, kept out of line on the GPU), bit casts and atomics.
  */
 
 /** The portable C11 header: libc for math and bit casts, GCC builtins for atomics. */
@@ -13,6 +14,7 @@ export const C_PRELUDE_HEADER = String.raw`#include <math.h>
 #include <string.h>
 
 #define TSKC_FN static inline
+#define TSKC_COLD static
 TSKC_FN uint32_t tskc_raw_f32_bits(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 TSKC_FN float tskc_bits_f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 TSKC_FN double tskc_bits_f64(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
@@ -52,7 +54,7 @@ TSKC_FN int64_t tskc_f2i(double x, double lo, double hi) {
  * code S.1..1, no infinity), 2 all finite. Encoding rounds to nearest even from a double; overflow
  * goes to infinity (IEEE) or saturates; NaN encodes as the canonical NaN, or +0 when there is none.
  */
-TSKC_FN uint32_t tskc_encode(double x, int E, int M, int sp) {
+TSKC_COLD uint32_t tskc_encode(double x, int E, int M, int sp) {
   const int bias = (1 << (E - 1)) - 1, bits = 1 + E + M;
   const uint32_t mags = 1u << (bits - 1);
   const uint32_t max = sp == 0 ? mags - (1u << M) - 1u : sp == 1 ? mags - 2u : mags - 1u;
@@ -76,7 +78,7 @@ TSKC_FN uint32_t tskc_encode(double x, int E, int M, int sp) {
   return sign | (uint32_t)mag;
 }
 
-TSKC_FN double tskc_decode(uint32_t code, int E, int M, int sp) {
+TSKC_COLD double tskc_decode(uint32_t code, int E, int M, int sp) {
   const int bias = (1 << (E - 1)) - 1, bits = 1 + E + M;
   const uint32_t mags = 1u << (bits - 1);
   const int negative = (code & mags) != 0;
@@ -116,6 +118,11 @@ TSKC_FN uint32_t tskc_round_bits(double x, int keep, int bias) { /* 16-bit forma
 TSKC_FN uint32_t tskc_bf16_code(double x) {
   const double a = fabs(x);
   return a >= 0x1p-126 && a < 0x1p+128 ? tskc_round_bits(x, 7, 127) : tskc_encode(x, 8, 7, 0);
+}
+/* A float's bf16 code: bf16 is f32 with 16 fewer mantissa bits, so rounding its bits is exact everywhere. */
+TSKC_FN uint32_t tskc_bf16_code_f(float x) {
+  const uint32_t u = tskc_raw_f32_bits(x);
+  return isnan(x) ? 0x7fc0u : (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
 }
 TSKC_FN uint32_t tskc_f16_code(double x) {
   const double a = fabs(x);

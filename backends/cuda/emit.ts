@@ -63,7 +63,7 @@ export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSou
   return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel)).emit();
 }
 
-/** Enough threads that the largest tile gives each about 8 elements, from 32 to 256. */
+/** Enough threads that the largest tile gives each about 8 elements, from 32 to 512. */
 export function chooseThreads(kernel: Kernel): number {
   let largest = 1;
   const visit = (b: Block) => {
@@ -73,7 +73,7 @@ export function chooseThreads(kernel: Kernel): number {
     }
   };
   visit(kernel.body);
-  return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.ceil(largest / 8)))));
+  return Math.min(512, Math.max(32, 2 ** Math.ceil(Math.log2(Math.ceil(largest / 8)))));
 }
 
 type Repr =
@@ -312,7 +312,7 @@ class CudaEmitter {
     const x = (i: number, site: Site) => this.at(op.operands[i]!, site);
     const d = res?.type.kind === 'tile' ? res.type.dtype : undefined;
     const inDtype = op.operands[0]?.type.dtype;
-    if (isUnary(op.opcode)) return this.elementwise(op, (s) => unaryExpr(op.opcode, d!, x(0, s)));
+    if (isUnary(op.opcode)) return this.elementwise(op, (s) => (d!.name === 'f32' && F32_MATH[op.opcode] ? F32_MATH[op.opcode]!(x(0, s)) : unaryExpr(op.opcode, d!, x(0, s))));
     if (isBinary(op.opcode)) return this.elementwise(op, (s) => binaryExpr(op.opcode, d!, x(0, s), x(1, s)));
     if (isCompare(op.opcode)) return this.elementwise(op, (s) => `(uint8_t)(${x(0, s)} ${COMPARE_C[op.opcode]} ${x(1, s)})`);
     switch (op.opcode) {
@@ -477,10 +477,8 @@ class CudaEmitter {
           this.line(`bool whole = off[s] % ${width} == 0;`);
           this.line('#pragma unroll');
           this.line(`for (int v = 0; v < ${width}; v++) whole = whole && ok[s + v] && off[s + v] == off[s] + v;`);
-        } else {
-          this.line('const bool whole = false;');
         }
-        access('s', 'whole', width);
+        access('s', width > 1 ? 'whole' : 'false', width);
       });
       this.line('}');
     });
@@ -626,16 +624,24 @@ class CudaEmitter {
       this.line(`  ${part}[i] = t;`);
       this.line('}');
     }
+    const final = (p: string) => (kind === 'sum' || kind === 'prod' ? roundTo(d, p) : `(${valueType(d)})${p}`);
+    const resDist = this.dist(res);
+    if (resDist.replicated && dist.lanes === this.threads) {
+      // One row over the whole block: every thread already holds the result.
+      const name = this.declare(res);
+      this.line(`${name}[0] = ${final(`${part}[0]`)};`);
+      this.repr.set(res, { kind: 'regs', name, dist: resDist });
+      return;
+    }
     // Row results, rounded once to the dtype, to the result's distribution.
     const out = this.scratch(valueType(d), dist.rows);
     this.line('__syncthreads();');
     this.line('#pragma unroll');
     this.line(`for (int i = 0; i < ${dist.rowIters}; i++) {`);
     this.line(`  const int row = i * ${dist.groups} + tid / ${dist.lanes};`);
-    this.line(`  if (row < ${dist.rows} && tid % ${dist.lanes} == 0) ${out}[row] = ${kind === 'sum' || kind === 'prod' ? roundTo(d, `${part}[i]`) : `(${valueType(d)})${part}[i]`};`);
+    this.line(`  if (row < ${dist.rows} && tid % ${dist.lanes} == 0) ${out}[row] = ${final(`${part}[i]`)};`);
     this.line('}');
     this.line('__syncthreads();');
-    const resDist = this.dist(res);
     const name = this.declare(res);
     this.forEach(resDist, (s) => this.line(`${name}[${s.r}] = valid ? ${out}[${s.e}] : ${out}[0];`));
     this.repr.set(res, { kind: 'regs', name, dist: resDist });
@@ -717,7 +723,7 @@ class CudaEmitter {
       this.line(`const int oi = ${s.e} / ${n}, oj = ${s.e} % ${n};`);
       if (integer) {
         this.line(`long long sum = (long long)${this.at(acc, s)};`);
-        this.line(`for (int q = 0; q < ${k}; q++) sum = ${wrapTo(d, `sum + ${wrapTo(d, wrappingProduct(`${sa}[oi * ${k} + q]`, `${sb}[q * ${n} + oj]`))}`)};`);
+        this.line(`if (valid) for (int q = 0; q < ${k}; q++) sum = ${wrapTo(d, `sum + ${wrapTo(d, wrappingProduct(`${sa}[oi * ${k} + q]`, `${sb}[q * ${n} + oj]`))}`)};`);
         this.line(`${name}[${s.r}] = ${wrapTo(d, 'sum')};`);
       } else {
         this.line(`double sum = (double)${this.at(acc, s)};`);
@@ -789,6 +795,23 @@ class CudaEmitter {
     this.line('}');
   }
 }
+
+/**
+ * f32 transcendentals with CUDA's own f32 functions (at most 2 units in the last place from the exact
+ * value, without fast-math), where the C backend rounds a double result: FP64 throughput would bound
+ * memory-bound kernels such as softmax. Differences from the interpreter are within the tolerance its
+ * comparisons allow after transcendentals. sqrt stays exact (sqrtf is correctly rounded).
+ */
+const F32_MATH: Record<string, (x: string) => string> = {
+  exp: (x) => `expf(${x})`,
+  exp2: (x) => `exp2f(${x})`,
+  log: (x) => `logf(${x})`,
+  log2: (x) => `log2f(${x})`,
+  tanh: (x) => `tanhf(${x})`,
+  erf: (x) => `erff(${x})`,
+  rsqrt: (x) => `(1.0f / sqrtf(${x}))`,
+  sigmoid: (x) => `(1.0f / (1.0f + expf(-(${x}))))`,
+};
 
 /** The CUDA vector type of `bytes` bytes (2 to 16). */
 function vectorType(bytes: number): string {

@@ -25,6 +25,7 @@ typedef unsigned long long uint64_t;
 #define NAN __int_as_float(0x7fc00000)
 
 #define TSKC_FN [[maybe_unused]] static __device__ __forceinline__
+#define TSKC_COLD [[maybe_unused]] static __device__ __noinline__
 TSKC_FN uint32_t tskc_raw_f32_bits(float x) { return __float_as_uint(x); }
 TSKC_FN float tskc_bits_f32(uint32_t u) { return __uint_as_float(u); }
 TSKC_FN double tskc_bits_f64(uint64_t u) { return __longlong_as_double((long long)u); }

@@ -5,6 +5,7 @@
 import { CudaMissingError, findCudaLibrary } from '../../../runtime/cuda/libraries.js';
 import { openCudaDevice } from '../../../runtime/cuda/driver.js';
 import { nvrtc } from '../../../runtime/cuda/nvrtc.js';
+import { device } from '../../../runtime/device.js';
 
 function gpuMissing(): string | undefined {
   try {
@@ -23,6 +24,11 @@ describe('CUDA runtime', () => {
   test('a missing library is named, with the directories searched and TSKC_CUDA_PATH', () => {
     expect(() => findCudaLibrary('libtskc_no_such_library.so', { TSKC_CUDA_PATH: '/nonexistent' })).toThrow(CudaMissingError);
     expect(() => findCudaLibrary('libtskc_no_such_library.so', {})).toThrow(/^libtskc_no_such_library\.so not found: .*set TSKC_CUDA_PATH/);
+  });
+
+  (missing === undefined ? test.skip : test)("without a GPU, device('cuda') fails naming what is missing", () => {
+    expect(() => device('cuda')).toThrow(CudaMissingError);
+    expect(() => device('cuda')).toThrow(missing!);
   });
 
   withGpu('NVRTC compiles for the device and a launch computes the right values', () => {

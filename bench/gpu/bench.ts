@@ -1,0 +1,88 @@
+/**
+ * GPU benchmarks of tskc's CUDA backend, run by bench/gpu/run.sh next to PyTorch (torch_peer.py) in
+ * the same call: a DSL copy kernel, bf16 row softmax / layer norm / RMS norm at 4096 x 8192, and the
+ * example f32 matmul. Times are CUDA-event medians of 20 samples of 10 back-to-back launches on
+ * device-resident buffers, after warm-up. Also the NVRTC cold compile and the cached module load.
+ * Prints one JSON object and writes $OUT/bench.json.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kernel } from '../../compiler/ir/ir.js';
+import { matmul } from '../../examples/matmul.js';
+import { rng } from '../../examples/check.js';
+import { ArtifactCache } from '../../runtime/cache.js';
+import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { copy, layerNormRows, rmsNormRows, softmaxRows } from './kernels.js';
+
+interface Case {
+  readonly name: string;
+  readonly kernel: Kernel;
+  readonly shapes: Record<string, number[]>;
+  /** Bytes that must move (read + written), for GB/s; or flops, for TFLOP/s. */
+  readonly bytes?: number;
+  readonly flops?: number;
+}
+
+const [M, N] = [4096, 8192];
+
+const cases: Case[] = [
+  { name: 'copy f32 1 GiB', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28) },
+  { name: 'softmax bf16 4096x8192', kernel: softmaxRows().build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: 'layer_norm bf16 4096x8192', kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: 'rms_norm bf16 4096x8192', kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-bench-')));
+  const results: Record<string, unknown>[] = [];
+  const r = rng(20261126);
+  for (const c of cases) {
+    const compiled = await compileCuda(c.kernel, { cache });
+    const again = await compileCuda(c.kernel, { cache }); // from the cache: load only
+    const dev = compiled.device;
+    const pointers: Record<string, bigint> = {};
+    for (const a of c.kernel.args) {
+      if (a.type.kind !== 'tensor') continue;
+      const shape = c.shapes[a.name!]!;
+      const count = shape.reduce((p, x) => p * x, 1);
+      // Random data (never zeros), generated in blocks so 1 GiB does not need 1 GiB of doubles.
+      const t = Tensor.empty(a.type.dtype, [Math.min(count, 1 << 22)]);
+      t.setValues(Float64Array.from({ length: t.size }, () => 2 * r() - 1));
+      const p = dev.alloc(count * (t.storage.byteLength / t.size));
+      for (let off = 0; off < count; off += t.size) {
+        const n = Math.min(t.size, count - off);
+        dev.toDevice(p + BigInt(off * (t.storage.byteLength / t.size)), new Uint8Array(t.storage.buffer, t.storage.byteOffset, n * (t.storage.byteLength / t.size)));
+      }
+      pointers[a.name!] = p;
+    }
+    const run = () => compiled.launchOnDevice(pointers, c.shapes);
+    for (let i = 0; i < 3; i++) run();
+    dev.synchronize();
+    const samples: number[] = [];
+    for (let s = 0; s < 20; s++) samples.push(dev.time(() => { for (let i = 0; i < 10; i++) run(); }) / 10);
+    const ms = median(samples);
+    const row: Record<string, unknown> = {
+      name: c.name,
+      ms: +ms.toFixed(4),
+      threads: compiled.source.threads,
+      sharedBytes: compiled.source.sharedBytes,
+      nvrtcColdMs: +compiled.compileMs.toFixed(1),
+      cachedLoadMs: +again.loadMs.toFixed(2),
+    };
+    if (c.bytes) row['GBps'] = Math.round(c.bytes / ms / 1e6);
+    if (c.flops) row['TFLOPs'] = +(c.flops / ms / 1e9).toFixed(3);
+    results.push(row);
+    for (const p of Object.values(pointers)) dev.free(p);
+    console.error(JSON.stringify(row));
+  }
+  const out = { device: (await compileCuda(cases[0]!.kernel, { cache })).device.name, results };
+  console.log(JSON.stringify(out));
+  if (process.env['OUT']) writeFileSync(join(process.env['OUT'], 'bench.json'), JSON.stringify(out, null, 2));
+}
+
+await main();

@@ -1,0 +1,133 @@
+/**
+ * The CUDA backend against the reference interpreter, on the GPU machine: every example at random
+ * shapes that are not multiples of its tiles, outputs poisoned before launch, and random programs of
+ * the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure and a
+ * summary, writes $OUT/check.json, and exits 1 if anything disagreed.
+ *
+ * How close is close enough: see disagreement(). The GPU reassociates float sums along the last axis
+ * and uses f32 library functions for f32 transcendentals (see backends/cuda/emit.ts).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copyArguments, makeArguments } from '../../bin/launch-inputs.js';
+import type { Dtype } from '../../compiler/ir/dtype.js';
+import type { Kernel } from '../../compiler/ir/ir.js';
+import { exampleKernels } from '../../examples/index.js';
+import { freshSeed, randInt, rng } from '../../examples/check.js';
+import { ArtifactCache } from '../../runtime/cache.js';
+import { device } from '../../runtime/device.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { randomProgram } from '../../tests/fuzz/random-program.js';
+import { copy, layerNormRows, rmsNormRows, softmaxRows } from './kernels.js';
+
+class ContextLost extends Error {}
+
+interface Failure {
+  readonly what: string;
+  readonly detail: string;
+}
+
+/** Random extents for each example's symbols, within what its tiles allow (BLOCK_N = 1024 rows). */
+const EXAMPLE_SHAPES: Record<string, (r: () => number) => Record<string, number>> = {
+  vector_add: (r) => ({ N: randInt(r, 1, 300_000) }),
+  softmax: (r) => ({ M: randInt(r, 1, 300), N: randInt(r, 1, 1024) }),
+  layer_norm: (r) => ({ M: randInt(r, 1, 300), N: randInt(r, 2, 1024) }),
+  matmul: (r) => ({ M: randInt(r, 1, 200), K: randInt(r, 1, 200), N: randInt(r, 1, 200) }),
+};
+
+/**
+ * Why `got` is not close enough to `want`, or undefined. Floats: within 4 units in the last place of
+ * the dtype, measured against the largest magnitude in the tensor (a reassociated sum is off by a
+ * fraction of what was summed, which can be much more than the result when terms cancel); NaN and
+ * infinities exactly. Integers and bools exactly, except that an output derived from a transcendental
+ * (a bitcast or cast of one) may be off by 4.
+ */
+function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approximate: boolean): string | undefined {
+  const scale = want.reduce((m, w) => (Number.isFinite(w) ? Math.max(m, Math.abs(w)) : m), 0);
+  const allowed = d.kind === 'float' ? 4 * 2 ** -(d.mantissaBits ?? 23) * Math.max(scale, d.minNormal ?? 0) : approximate ? 4 : 0;
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const [g, w] = [got[i]!, want[i]!];
+    if (Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)) || (g === 0 && w === 0)) continue;
+    const err = Number.isFinite(g) && Number.isFinite(w) ? Math.abs(g - w) : Infinity;
+    if (err > allowed && err >= worst) [worst, at] = [err, i];
+  }
+  return at < 0 ? undefined : `element ${at} is ${got[at]} on CUDA but ${want[at]} on the interpreter (allowed difference ${allowed})`;
+}
+
+async function main(): Promise<void> {
+  const cuda = device('cuda', { cache: new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-'))) });
+  const interp = device('interp');
+  const failures: Failure[] = [];
+  const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
+  const r = rng(seed);
+  let examplesRun = 0;
+  const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
+
+  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean) => {
+    const want = copyArguments(args);
+    try {
+      (await cuda.compile(kernel)).launch(args);
+    } catch (e) {
+      const message = e instanceof Error ? e.message.split('\n').slice(0, 12).join('\n') : String(e);
+      failures.push({ what, detail: `CUDA failed: ${message}` });
+      // A fault poisons the CUDA context: every later launch would fail the same way.
+      if (/ILLEGAL_ADDRESS|LAUNCH_FAILED|MISALIGNED|ILLEGAL_INSTRUCTION/.test(message)) throw new ContextLost(what);
+      return;
+    }
+    (await interp.compile(kernel)).launch(want);
+    for (const a of kernel.args) {
+      if (a.type.kind !== 'tensor' || a.type.access === 'in') continue;
+      const error = disagreement(a.type.dtype, (args[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues(), approximate(a.name!));
+      if (error) failures.push({ what, detail: `output ${a.name}: ${error}` });
+    }
+  };
+
+  try {
+    for (const [name, def] of Object.entries(exampleKernels)) {
+      const kernel = (def as { build(): Kernel }).build();
+      for (let trial = 0; trial < 3; trial++) {
+        const symbols = EXAMPLE_SHAPES[name]!(r);
+        const argSeed = Math.floor(r() * 2 ** 31);
+        await runBoth(kernel, makeArguments(kernel, symbols, argSeed), `${name} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true);
+        examplesRun++;
+      }
+    }
+
+    // The benchmark kernels, at ragged shapes (N up to their BLOCK_N of 8192).
+    const benchKernels: [Kernel, (r: () => number) => Record<string, number>][] = [
+      [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
+      [softmaxRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, 8192) })],
+      [layerNormRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 2, 8192) })],
+      [rmsNormRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, 8192) })],
+    ];
+    for (const [kernel, shapes] of benchKernels) {
+      for (let trial = 0; trial < 2; trial++) {
+        const symbols = shapes(r);
+        const argSeed = Math.floor(r() * 2 ** 31);
+        await runBoth(kernel, makeArguments(kernel, symbols, argSeed), `${kernel.name} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true);
+        examplesRun++;
+      }
+    }
+
+    for (let i = 0; i < programs; i++) {
+      const p = randomProgram((seed + i) >>> 0);
+      const args: Record<string, Tensor | number> = {};
+      for (const [k, v] of Object.entries(p.makeArgs())) args[k] = Tensor.fromHostTensor(v);
+        await runBoth(p.kernel, args, `random program ${p.seed}`, (n) => p.approximate.has(n));
+    }
+
+  } catch (e) {
+    if (!(e instanceof ContextLost)) throw e;
+    console.log(`stopped: the GPU context was lost after ${e.message}`);
+  }
+  for (const f of failures.slice(0, 40)) console.log(`FAIL ${f.what}: ${f.detail}`);
+  const summary = { seed, examplesRun, programs, failures: failures.length, pass: failures.length === 0 };
+  console.log(JSON.stringify(summary));
+  if (process.env['OUT']) writeFileSync(join(process.env['OUT'], 'check.json'), JSON.stringify({ ...summary, failures }, null, 2));
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
+await main();

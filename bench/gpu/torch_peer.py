@@ -1,0 +1,56 @@
+"""PyTorch on the same GPU, in the same call as bench.ts: the peer of every tskc GPU benchmark.
+
+CUDA-event medians of 20 samples of 10 back-to-back runs after warm-up, like bench.ts. Prints JSON.
+"""
+import json
+import statistics
+
+import torch
+import torch.nn.functional as F
+
+torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def time_ms(fn):
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(20):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(10):
+            fn()
+        end.record()
+        end.synchronize()
+        samples.append(start.elapsed_time(end) / 10)
+    return statistics.median(samples)
+
+
+def main():
+    m, n = 4096, 8192
+    rows = []
+    x = torch.rand(1 << 28, device="cuda") * 2 - 1
+    y = torch.empty_like(x)
+    ms = time_ms(lambda: y.copy_(x))
+    rows.append({"name": "copy f32 1 GiB", "ms": ms, "GBps": round(2 * 4 * (1 << 28) / ms / 1e6)})
+    del x, y
+    xb = (torch.rand(m, n, device="cuda") * 2 - 1).to(torch.bfloat16)
+    w = torch.rand(n, device="cuda").to(torch.bfloat16)
+    b = torch.rand(n, device="cuda").to(torch.bfloat16)
+    for name, fn in [
+        ("softmax bf16 4096x8192", lambda: torch.softmax(xb, -1)),
+        ("layer_norm bf16 4096x8192", lambda: F.layer_norm(xb, (n,), w, b, 1e-5)),
+        ("rms_norm bf16 4096x8192", lambda: F.rms_norm(xb, (n,), w, 1e-6)),
+    ]:
+        ms = time_ms(fn)
+        rows.append({"name": name, "ms": ms, "GBps": round(2 * 2 * m * n / ms / 1e6)})
+    a = torch.rand(2048, 2048, device="cuda")
+    bm = torch.rand(2048, 2048, device="cuda")
+    ms = time_ms(lambda: a @ bm)
+    rows.append({"name": "matmul f32 2048^3 (example, 64x64 tiles)", "ms": ms, "TFLOPs": round(2 * 2048**3 / ms / 1e9, 3)})
+    print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(), "results": rows}))
+
+
+if __name__ == "__main__":
+    main()

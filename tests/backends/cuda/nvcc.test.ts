@@ -1,0 +1,62 @@
+/**
+ * The generated CUDA compiles offline, without a GPU: every example, the GPU benchmark kernels and
+ * random programs go through `nvcc -cubin` for sm_90 and sm_80 (the source has no includes, as NVRTC
+ * sees it), and ptxas reports no spills for the benchmark kernels. Skips, saying why, without nvcc
+ * (searched on PATH, in $CUDA_HOME/bin and /usr/local/cuda/bin). Running the code is bench/gpu/run.sh's
+ * job, on the GPU machine.
+ */
+import { jest } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { emitCuda } from '../../../backends/cuda/index.js';
+import type { Kernel } from '../../../compiler/ir/ir.js';
+import { exampleKernels } from '../../../examples/index.js';
+import { freshSeed } from '../../../examples/check.js';
+import { copy, layerNormRows, rmsNormRows, softmaxRows } from '../../../bench/gpu/kernels.js';
+import { randomProgram } from '../../fuzz/random-program.js';
+
+const run = promisify(execFile);
+jest.setTimeout(300_000);
+
+function findNvcc(): string | undefined {
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), process.env['CUDA_HOME'] && join(process.env['CUDA_HOME'], 'bin'), '/usr/local/cuda/bin'];
+  return dirs.filter((d): d is string => !!d).map((d) => join(d, 'nvcc')).find((p) => existsSync(p));
+}
+
+const nvcc = findNvcc();
+if (nvcc === undefined) process.stderr.write('tskc: skipping the offline CUDA compile tests: nvcc not found on PATH, in $CUDA_HOME/bin or /usr/local/cuda/bin\n');
+const withNvcc = nvcc === undefined ? test.skip : test;
+const dir = mkdtempSync(join(tmpdir(), 'tskc-nvcc-'));
+
+/** Compiles the kernels' CUDA in one nvcc call; returns ptxas's report. */
+async function compile(kernels: readonly Kernel[], arch: string): Promise<string> {
+  const files = kernels.map((k, i) => {
+    const path = join(dir, `${arch}-${i}-${k.name}.cu`);
+    writeFileSync(path, emitCuda(k).source);
+    return path;
+  });
+  const { stderr } = await run(nvcc!, ['-cubin', `-arch=${arch}`, '--fmad=false', '-Xptxas', '-v', '-odir', dir, ...files], { maxBuffer: 64 << 20 });
+  return stderr;
+}
+
+const examples = Object.values(exampleKernels).map((def) => (def as { build(): Kernel }).build());
+const benchKernels = [copy.build(), softmaxRows().build(), layerNormRows().build(), rmsNormRows().build()];
+
+describe('generated CUDA compiles with nvcc', () => {
+  withNvcc.each(['sm_90', 'sm_80'])('examples and benchmark kernels for %s, no spills', async (arch) => {
+    const report = await compile([...examples, ...benchKernels], arch);
+    expect(report).not.toMatch(/error/i);
+    const spills = [...report.matchAll(/(\d+) bytes spill stores, (\d+) bytes spill loads/g)];
+    expect(spills.length).toBe(examples.length + benchKernels.length);
+    for (const [, stores, loads] of spills) expect([stores, loads]).toEqual(['0', '0']);
+  });
+
+  const seed = freshSeed();
+  withNvcc(`8 random programs from seed ${seed}`, async () => {
+    const kernels = Array.from({ length: 8 }, (_, i) => randomProgram((seed + i) >>> 0).kernel);
+    expect(await compile(kernels, 'sm_90')).not.toMatch(/error/i);
+  });
+});
