@@ -19,7 +19,7 @@ import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, addC, mulC } from './affine.js';
 import { PRELUDE } from '../clike/prelude.js';
-import { COMPARE_C, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, stridesOf, unaryExpr, wrappingProduct } from '../clike/expressions.js';
+import { COMPARE_C, reductionInOrder, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, stridesOf, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storeElement, valueType, wrapTo } from '../clike/dtypes.js';
 
 export interface CKernel {
@@ -422,42 +422,7 @@ class CEmitter {
     const out = this.declare(res);
     const at = (k: string) => this.elem(op.operands[0]!, `(o / ${inner}) * ${n * inner} + (o % ${inner}) + ${k} * ${inner}`);
     this.line(`for (int64_t o = 0; o < ${size(this.tile(res).shape)}; o++) {`);
-    const integer = d.kind === 'signed' || d.kind === 'unsigned';
-    switch (kind) {
-      case 'sum':
-      case 'prod': {
-        const sym = kind === 'sum' ? '+' : '*';
-        if (integer) {
-          this.line(`  int64_t acc = ${kind === 'sum' ? 0 : 1};`);
-          const step = kind === 'sum' ? `acc + (int64_t)${at('k')}` : wrappingProduct('acc', at('k'));
-          this.line(`  for (int64_t k = 0; k < ${n}; k++) acc = ${wrapTo(d, step)};`);
-        } else {
-          // In index order, as the interpreter adds: double sums are not associative.
-          this.line(`  double acc = ${kind === 'sum' ? '0.0' : '1.0'};`);
-          this.line(`  for (int64_t k = 0; k < ${n}; k++) acc = acc ${sym} (double)${at('k')};`);
-        }
-        this.line(`  ${out}[o] = ${roundTo(d, 'acc')};`);
-        break;
-      }
-      case 'max':
-      case 'min': {
-        this.line(`  ${valueType(d)} acc = ${at('0')};`);
-        this.line(`  for (int64_t k = 1; k < ${n}; k++) acc = ${binaryExpr(kind, d, 'acc', at('k'))};`);
-        this.line(`  ${out}[o] = acc;`);
-        break;
-      }
-      case 'argmax':
-      case 'argmin': {
-        const better = kind === 'argmax' ? '>' : '<';
-        this.line('  int64_t best = -1;');
-        this.line(`  for (int64_t k = 0; k < ${n}; k++) {`);
-        if (d.kind === 'float') this.line(`    if (isnan(${at('k')})) continue;`);
-        this.line(`    if (best < 0 || ${at('k')} ${better} ${at('best')}) best = k;`);
-        this.line('  }');
-        this.line(`  ${out}[o] = (int32_t)(best < 0 ? 0 : best);`);
-        break;
-      }
-    }
+    for (const l of reductionInOrder(kind, d, n, at, (v) => `${out}[o] = ${v};`)) this.line(`  ${l}`);
     this.line('}');
   }
 

@@ -105,3 +105,41 @@ export function permuteSource(from: readonly number[], perm: readonly number[]):
   return (e) => perm.map((p, k) => `((${e} / ${dst[k]}) % ${shape[k]}) * ${src[p]}`).join(' + ') || '0';
 }
 
+
+/**
+ * The statements computing one result of a reduction in the interpreter's order: element k along the
+ * axis is `at(k)` (k a C expression), the axis has n elements, and `assign(value)` is the statement
+ * storing the result. Floats add or multiply in double in index order (double arithmetic is not
+ * associative: the order is part of the definition), integers wrap at every step, argmax/argmin skip
+ * NaNs and keep the first extreme.
+ */
+export function reductionInOrder(kind: string, d: Dtype, n: number, at: (k: string) => string, assign: (value: string) => string): string[] {
+  const integer = d.kind === 'signed' || d.kind === 'unsigned';
+  switch (kind) {
+    case 'sum':
+    case 'prod': {
+      if (integer) {
+        const step = kind === 'sum' ? `acc + (int64_t)${at('k')}` : wrappingProduct('acc', at('k'));
+        return [`int64_t acc = ${kind === 'sum' ? 0 : 1};`, `for (int64_t k = 0; k < ${n}; k++) acc = ${wrapTo(d, step)};`, assign(roundTo(d, 'acc'))];
+      }
+      const sym = kind === 'sum' ? '+' : '*';
+      return [`double acc = ${kind === 'sum' ? '0.0' : '1.0'};`, `for (int64_t k = 0; k < ${n}; k++) acc = acc ${sym} (double)${at('k')};`, assign(roundTo(d, 'acc'))];
+    }
+    case 'max':
+    case 'min':
+      return [`${valueType(d)} acc = ${at('0')};`, `for (int64_t k = 1; k < ${n}; k++) acc = ${binaryExpr(kind, d, 'acc', at('k'))};`, assign('acc')];
+    case 'argmax':
+    case 'argmin': {
+      const better = kind === 'argmax' ? '>' : '<';
+      return [
+        'int64_t best = -1;',
+        `for (int64_t k = 0; k < ${n}; k++) {`,
+        ...(d.kind === 'float' ? [`  if (isnan(${at('k')})) continue;`] : []),
+        `  if (best < 0 || ${at('k')} ${better} ${at('best')}) best = k;`,
+        '}',
+        assign('(int32_t)(best < 0 ? 0 : best)'),
+      ];
+    }
+  }
+  throw new Error(`no reduction ${kind}`);
+}

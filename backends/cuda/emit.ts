@@ -33,7 +33,7 @@ import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
-import { COMPARE_C, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
+import { COMPARE_C, reductionInOrder, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
 import { type Distribution, distribute, sameDistribution } from './distribution.js';
 import { CUDA_PRELUDE } from './prelude.js';
@@ -659,41 +659,10 @@ class CudaEmitter {
     const staged = this.stage(src);
     const name = this.declare(res);
     const dist = this.dist(res);
-    const integer = d.kind === 'signed' || d.kind === 'unsigned';
     this.forEach(dist, (s) => {
       const at = (k: string) => `${staged}[(${s.e} / ${inner}) * ${n * inner} + (${s.e} % ${inner}) + (${k}) * ${inner}]`;
       this.line('if (valid) {');
-      this.nested(() => {
-        switch (kind) {
-          case 'sum':
-          case 'prod':
-            if (integer) {
-              this.line(`long long acc = ${kind === 'sum' ? 0 : 1};`);
-              const step = kind === 'sum' ? `acc + (long long)${at('k')}` : wrappingProduct('acc', at('k'));
-              this.line(`for (int k = 0; k < ${n}; k++) acc = ${wrapTo(d, step)};`);
-            } else {
-              this.line(`double acc = ${kind === 'sum' ? '0.0' : '1.0'};`);
-              this.line(`for (int k = 0; k < ${n}; k++) acc = acc ${kind === 'sum' ? '+' : '*'} (double)${at('k')};`);
-            }
-            this.line(`${name}[${s.r}] = ${roundTo(d, 'acc')};`);
-            break;
-          case 'max':
-          case 'min':
-            this.line(`${valueType(d)} acc = ${at('0')};`);
-            this.line(`for (int k = 1; k < ${n}; k++) acc = ${binaryExpr(kind, d, 'acc', at('k'))};`);
-            this.line(`${name}[${s.r}] = acc;`);
-            break;
-          default: {
-            const better = kind === 'argmax' ? '>' : '<';
-            this.line('int best = -1;');
-            this.line(`for (int k = 0; k < ${n}; k++) {`);
-            if (d.kind === 'float') this.line(`  if (isnan(${at('k')})) continue;`);
-            this.line(`  if (best < 0 || ${at('k')} ${better} ${at('best')}) best = k;`);
-            this.line('}');
-            this.line(`${name}[${s.r}] = (int32_t)(best < 0 ? 0 : best);`);
-          }
-        }
-      });
+      this.nested(() => reductionInOrder(kind, d, n, at, (v) => `${name}[${s.r}] = ${v};`).forEach((l) => this.line(l)));
       this.line(`} else ${name}[${s.r}] = 0;`);
     });
     this.repr.set(res, { kind: 'regs', name, dist });
