@@ -23,6 +23,8 @@ interface Case {
   /** Bytes that must move (read + written), for GB/s; or flops, for TFLOP/s. */
   readonly bytes?: number;
   readonly flops?: number;
+  /** Threads per block, when not the backend's choice (a sweep). */
+  readonly threads?: number;
 }
 
 const [M, N] = [4096, 8192];
@@ -33,6 +35,11 @@ const cases: Case[] = [
   { name: 'layer_norm bf16 4096x8192', kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'rms_norm bf16 4096x8192', kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
+  // How the row kernels depend on the block size (the backend chooses 512 for these tiles).
+  ...[256, 1024].flatMap((threads) => [
+    { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
+    { name: `rms_norm bf16 4096x8192 @${threads} threads`, kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
+  ]),
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -42,8 +49,9 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   const r = rng(20261126);
   for (const c of cases) {
-    const compiled = await compileCuda(c.kernel, { cache });
-    const again = await compileCuda(c.kernel, { cache }); // from the cache: load only
+    const options = c.threads === undefined ? { cache } : { cache, threads: c.threads };
+    const compiled = await compileCuda(c.kernel, options);
+    const again = await compileCuda(c.kernel, options); // from the cache: load only
     const dev = compiled.device;
     const pointers: Record<string, bigint> = {};
     for (const a of c.kernel.args) {
