@@ -5,6 +5,7 @@
  * rules. Also the index maps of broadcast and permute over row-major element indices.
  */
 import type { Dtype } from '../../compiler/ir/dtype.js';
+import { SUM_LANES } from '../../compiler/interpret/tiles.js';
 import { roundTo, valueType, wrapTo } from './dtypes.js';
 
 export const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -26,6 +27,7 @@ const UNARY_MATH: Record<string, (x: string) => string> = {
 
 export function unaryExpr(op: string, d: Dtype, x: string): string {
   if (op === 'sqrt' && d.name === 'f32') return `sqrtf(${x})`; // correctly rounded, like the interpreter
+  if (op === 'exp' && d.name === 'f32') return `tskc_expf(${x})`; // within 2 ulp, 16 lanes wide
   const math = UNARY_MATH[op];
   if (math) return roundTo(d, math(`(double)${x}`));
   switch (op) {
@@ -107,14 +109,27 @@ export function permuteSource(from: readonly number[], perm: readonly number[]):
 
 
 /**
- * The statements computing one result of a reduction in the interpreter's order: element k along the
- * axis is `at(k)` (k a C expression), the axis has n elements, and `assign(value)` is the statement
- * storing the result. Floats add or multiply in double in index order (double arithmetic is not
- * associative: the order is part of the definition), integers wrap at every step, argmax/argmin skip
- * NaNs and keep the first extreme.
+ * The statements computing one result of a reduction exactly as the interpreter defines it: element k
+ * along the axis is `at(k)` (k a C expression), the axis has n elements, and `assign(value)` is the
+ * statement storing the result.
+ * - Float sum/prod: SUM_LANES lanes in double, element k into lane k % SUM_LANES in index order, then
+ *   the lanes pairwise (the interpreter's order; the lane loop vectorizes without reassociating).
+ * - Integer sum/prod: int64 with wrap-around at every step (exact in any order).
+ * - max/min: lanes too, which gives the same value because max/min are exact; only which of +0 and
+ *   -0 comes out can differ, so a zero result is replaced by the first zero in index order, which is
+ *   what the interpreter's sequential rule (the first of equal extremes wins) returns.
+ * - argmax/argmin: in index order, skipping NaNs, keeping the first extreme.
  */
-export function reductionInOrder(kind: string, d: Dtype, n: number, at: (k: string) => string, assign: (value: string) => string): string[] {
+export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => string, assign: (value: string) => string): string[] {
   const integer = d.kind === 'signed' || d.kind === 'unsigned';
+  const lanes = (type: string, init: string, step: (acc: string, x: string) => string): string[] => [
+    `${type} lane[${SUM_LANES}];`,
+    `for (int64_t l = 0; l < ${SUM_LANES}; l++) lane[l] = ${init};`,
+    'int64_t k = 0;',
+    `for (; k + ${SUM_LANES} <= ${n}; k += ${SUM_LANES}) for (int64_t l = 0; l < ${SUM_LANES}; l++) lane[l] = ${step('lane[l]', at('k + l'))};`,
+    `for (int64_t l = 0; k + l < ${n}; l++) lane[l] = ${step('lane[l]', at('k + l'))};`,
+    `for (int64_t w = ${SUM_LANES / 2}; w >= 1; w /= 2) for (int64_t l = 0; l < w; l++) lane[l] = ${step('lane[l]', 'lane[l + w]')};`,
+  ];
   switch (kind) {
     case 'sum':
     case 'prod': {
@@ -123,11 +138,13 @@ export function reductionInOrder(kind: string, d: Dtype, n: number, at: (k: stri
         return [`int64_t acc = ${kind === 'sum' ? 0 : 1};`, `for (int64_t k = 0; k < ${n}; k++) acc = ${wrapTo(d, step)};`, assign(roundTo(d, 'acc'))];
       }
       const sym = kind === 'sum' ? '+' : '*';
-      return [`double acc = ${kind === 'sum' ? '0.0' : '1.0'};`, `for (int64_t k = 0; k < ${n}; k++) acc = acc ${sym} (double)${at('k')};`, assign(roundTo(d, 'acc'))];
+      return ['{', ...lanes('double', kind === 'sum' ? '0.0' : '1.0', (acc, x) => `${acc} ${sym} (double)${x}`), assign(roundTo(d, 'lane[0]')), '}'];
     }
     case 'max':
-    case 'min':
-      return [`${valueType(d)} acc = ${at('0')};`, `for (int64_t k = 1; k < ${n}; k++) acc = ${binaryExpr(kind, d, 'acc', at('k'))};`, assign('acc')];
+    case 'min': {
+      const zeroFix = d.kind === 'float' ? [`if (lane[0] == 0) for (int64_t q = 0; q < ${n}; q++) if (${at('q')} == 0) { lane[0] = ${at('q')}; break; }`] : [];
+      return ['{', ...lanes(valueType(d), at('0'), (acc, x) => binaryExpr(kind, d, acc, x)), ...zeroFix, assign('lane[0]'), '}'];
+    }
     case 'argmax':
     case 'argmin': {
       const better = kind === 'argmax' ? '>' : '<';

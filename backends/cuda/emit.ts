@@ -33,7 +33,7 @@ import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
-import { COMPARE_C, reductionInOrder, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
+import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
 import { type Distribution, distribute, sameDistribution } from './distribution.js';
 import { CUDA_PRELUDE } from './prelude.js';
@@ -663,7 +663,7 @@ class CudaEmitter {
     this.forEach(dist, (s) => {
       const at = (k: string) => `${staged}[(${s.e} / ${inner}) * ${n * inner} + (${s.e} % ${inner}) + (${k}) * ${inner}]`;
       this.line('if (valid) {');
-      this.nested(() => reductionInOrder(kind, d, n, at, (v) => `${name}[${s.r}] = ${v};`).forEach((l) => this.line(l)));
+      this.nested(() => reduction(kind, d, n, at, (v) => `${name}[${s.r}] = ${v};`).forEach((l) => this.line(l)));
       this.line(`} else ${name}[${s.r}] = 0;`);
     });
     this.repr.set(res, { kind: 'regs', name, dist });

@@ -7,7 +7,7 @@ import { hostTensor } from '../../../compiler/interpret/index.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
-import { arange, bf16, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, store, u32 } from '../../../dsl/index.js';
+import { arange, bf16, exp, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, store, u32 } from '../../../dsl/index.js';
 import { freshSeed, rng } from '../../../examples/check.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 
@@ -27,15 +27,18 @@ async function both(def: { build(): Parameters<typeof cpu.compile>[0] }, make: (
 }
 
 describe('C backend regressions', () => {
-  testC('float sums add in index order (2^60 + 1 - 2^60 is 0, not 1)', async () => {
+  testC('float sums follow the interpreter\'s 16-lane order, bit for bit', async () => {
     const sum = kernel('cancel', { x: input(f32, [64]), y: output(f32, [1]) }, ({ x, y }) => {
       store(y, [arange(1)], load(x, [arange(64)]).sum(0).broadcastTo([1]));
     }, { grid: () => [1] });
-    const values = new Float64Array(64);
-    [values[0], values[1], values[16]] = [2 ** 60, 1, -(2 ** 60)];
-    const [c, i] = await both(sum, () => ({ x: Tensor.fromValues(f32, [64], values), y: Tensor.empty(f32, [1]) }));
-    expect(c).toEqual(i);
-    expect(i[1]![0]).toBe(0);
+    // Lane 0 holds elements 0, 16, 32, 48: 2^60 + 1 - 2^60 there is 0, but 1 in lane 1 survives.
+    for (const [placed, expected] of [[[[0, 2 ** 60], [16, 1], [32, -(2 ** 60)]], 0], [[[0, 2 ** 60], [1, 1], [16, -(2 ** 60)]], 1]] as const) {
+      const values = new Float64Array(64);
+      for (const [at, v] of placed) values[at] = v;
+      const [c, i] = await both(sum, () => ({ x: Tensor.fromValues(f32, [64], values), y: Tensor.empty(f32, [1]) }));
+      expect(c).toEqual(i);
+      expect(i[1]![0]).toBe(expected);
+    }
   });
 
   testC('scalar arguments convert like the interpreter: saturated, NaN to 0', async () => {
@@ -103,5 +106,24 @@ describe('C backend regressions', () => {
     }, { grid: () => [1] });
     const [c3, i3] = await both(encode, () => ({ x: Tensor.fromValues(f32, [65536], values), y: Tensor.empty(d, [65536]) }));
     expect(c3[1]).toEqual(i3[1]);
+  });
+
+  testC('f32 exp (tskc_expf) is within 2 units in the last place over its whole range', async () => {
+    const k = kernel('exp_f32', { x: input(f32, [65536]), y: output(f32, [65536]) }, ({ x, y }) => {
+      const i = arange(65536);
+      store(y, [i], exp(load(x, [i])));
+    }, { grid: () => [1] });
+    const r = rng(freshSeed());
+    const specials = [0, -0, 1, -1, 88.72, 88.7228, 88.8, 88.9, -87.33, -103.9, -104, -104.5, Infinity, -Infinity, NaN, 1e-30, -1e-30];
+    const values = Float64Array.from({ length: 65536 }, (_, j) => (j < specials.length ? specials[j]! : j % 2 ? Math.fround(-110 + 205 * r()) : Math.fround((2 * r() - 1) * 2 ** (-40 + 48 * r()))));
+    const [c, i] = await both(k, () => ({ x: Tensor.fromValues(f32, [65536], values), y: Tensor.empty(f32, [65536]) }));
+    const bits = (v: number) => new Int32Array(Float32Array.of(v).buffer)[0]!;
+    let worst = 0;
+    for (let j = 0; j < 65536; j++) {
+      const [g, w] = [c[1]![j]!, i[1]![j]!];
+      if (Number.isNaN(w)) expect(g).toBeNaN();
+      else worst = Math.max(worst, Math.abs(bits(g) - bits(w)));
+    }
+    expect(worst).toBeLessThanOrEqual(2);
   });
 });
