@@ -341,6 +341,38 @@ class CEmitter {
    * lane as ok only where `at` is the real offset; if any lane differs, the general loop runs again
    * over all lanes (loads recompute, stores rewrite the same values: both harmless).
    */
+  /**
+   * An access whose index tiles are affine in the tile coordinates with literal coefficients, so that
+   * one comparison per tensor dim decides at run time that every lane is inside the tensor and its
+   * offset is the affine one: index d at coordinate c is a0_d + sum_k coef_dk * c_k where a0_d is the
+   * index's value at element 0 (i32 arithmetic wraps, but wrapping is a ring homomorphism, so the
+   * values are a0_d + ... reduced mod 2^32, and if the whole range of a0_d + ... lies in [0, extent)
+   * nothing wraps). With the last tile dim contiguous in memory, each row of the tile is then one run
+   * of memory that only the mask can interrupt.
+   */
+  private boxed(op: Op, shape: readonly number[]): { guard: string; rowBase: (o: string) => string; inner: number; outer: number } | undefined {
+    const tensor = op.operands[0]!.type as TensorType;
+    if (tensor.dtype.bits < 8 || shape.length === 0) return undefined;
+    const forms = tensor.shape.map((_, d) => this.affine.of(op.operands[1 + d]!));
+    if (forms.some((f) => f === undefined || f.coefs.some((c) => !/^-?\d+$/.test(c)))) return undefined;
+    const coefs = forms.map((f) => f!.coefs.map(Number));
+    const first = tensor.shape.map((_, d) => `(int64_t)${this.elem(op.operands[1 + d]!, '0')}`);
+    const guard = tensor.shape.map((_, d) => {
+      const [lo, hi] = coefs[d]!.reduce(([l, h], c, k) => [l + Math.min(0, c * (shape[k]! - 1)), h + Math.max(0, c * (shape[k]! - 1))], [0, 0]);
+      return `(${first[d]} + ${lo} >= 0) & (${first[d]} + ${hi} < ${this.extent(tensor, d)})`;
+    });
+    const stride = (d: number) => tensor.shape.slice(d + 1).reduce<string>((acc, _, k) => mulC(acc, this.extent(tensor, d + 1 + k)), '1');
+    // Offset coefficient of each tile dim: sum over tensor dims of coef * stride (exact: in bounds).
+    const last = shape.length - 1;
+    const along = (k: number) => tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(String(coefs[d]![k]), stride(d))), '0');
+    if (along(last) !== '1') return undefined;
+    const rows = shape.slice(0, -1);
+    const rowStrides = stridesOf(rows);
+    const base = tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(first[d]!, stride(d))), '0');
+    const rowBase = (o: string) => `(int64_t)(${rows.reduce((acc, n, k) => addC(acc, mulC(along(k), `((${o} / ${rowStrides[k]}) % ${n})`)), base)})`;
+    return { guard: guard.join(' & ') || '1', rowBase, inner: shape[last]!, outer: size(rows) };
+  }
+
   private accessLoops(op: Op, shape: readonly number[], on: string, indent: string, lane: (ok: string, offset: string) => string): void {
     const { checks, offset } = this.offsets(op);
     const general = (ind: string) => {
@@ -350,6 +382,33 @@ class CEmitter {
       this.line(`${ind}  ${lane('ok', offset)}`);
       this.line(`${ind}}`);
     };
+    const box = this.boxed(op, shape);
+    if (box) {
+      // Every lane inside and affine: rows are runs of memory; only the mask decides per lane.
+      this.line(`${indent}if (${box.guard}) {`);
+      this.line(`${indent}  for (int64_t o = 0; o < ${box.outer}; o++) {`);
+      this.line(`${indent}    const int64_t row = ${box.rowBase('o')};`);
+      // A row with every lane on is a plain copy: no condition left to keep the loop scalar.
+      this.line(`${indent}    int whole = 1;`);
+      if (on !== '1') this.line(`${indent}    for (int64_t e = o * ${box.inner}; e < (o + 1) * ${box.inner}; e++) whole &= ${on};`);
+      for (const [cond, ok] of [['whole', '1'], ['!whole', on]] as const) {
+        this.line(`${indent}    if (${cond}) for (int64_t j = 0; j < ${box.inner}; j++) {`);
+        this.line(`${indent}      const int64_t e = o * ${box.inner} + j; (void)e;`);
+        this.line(`${indent}      ${lane(ok, 'row + j')}`);
+        this.line(`${indent}    }`);
+      }
+      this.line(`${indent}  }`);
+      this.line(`${indent}} else {`);
+      this.generalOrContiguous(op, shape, on, `${indent}  `, lane, general);
+      this.line(`${indent}}`);
+      return;
+    }
+    this.generalOrContiguous(op, shape, on, indent, lane, general);
+  }
+
+  /** The contiguous path (rows checked lane by lane), else the general one. */
+  private generalOrContiguous(op: Op, shape: readonly number[], on: string, indent: string, lane: (ok: string, offset: string) => string, general: (indent: string) => void): void {
+    const { checks, offset } = this.offsets(op);
     const fast = this.contiguous(op, shape);
     if (!fast) return general(indent);
     this.line(`${indent}int differ = 0;`);

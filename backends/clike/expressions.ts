@@ -49,8 +49,9 @@ export function binaryExpr(op: string, d: Dtype, a: string, b: string): string {
     return op === 'max' ? `(${a} >= ${b} ? ${a} : ${b})` : `(${a} <= ${b} ? ${a} : ${b})`;
   }
   if (d.kind === 'bool') {
-    if (op === 'and') return `(uint8_t)(${a} && ${b})`;
-    if (op === 'or') return `(uint8_t)(${a} || ${b})`;
+    // Bools are 0 or 1: bitwise and/or give the same values without branches, so loops vectorize.
+    if (op === 'and') return `(uint8_t)(${a} & ${b})`;
+    if (op === 'or') return `(uint8_t)(${a} | ${b})`;
     if (op === 'xor') return `(uint8_t)(${a} != ${b})`;
   }
   if (d.kind === 'float') {
@@ -92,19 +93,23 @@ export function castExpr(from: Dtype, to: Dtype, x: string): string {
   return wrapTo(to, `(int64_t)${x}`);
 }
 
-/** Source index of output element e for numpy broadcasting from `from` to `to`. */
+/**
+ * Source index of output element e for numpy broadcasting from `from` to `to`. Element indices of a
+ * tile are below 2^32 (a tile is held in memory), so the index math is unsigned 32-bit: divisions by
+ * the (constant) strides become shifts or multiplications that vectorize.
+ */
 export function broadcastSource(from: readonly number[], to: readonly number[]): (e: string) => string {
   const lead = to.length - from.length;
   const [src, dst] = [stridesOf(from), stridesOf(to)];
   const dims = from.flatMap((s, d) => (s === 1 ? [] : [d]));
-  return (e) => dims.map((d) => `((${e} / ${dst[lead + d]}) % ${to[lead + d]}) * ${src[d]}`).join(' + ') || '0';
+  return (e) => dims.map((d) => `(((uint32_t)(${e}) / ${dst[lead + d]}u) % ${to[lead + d]}u) * ${src[d]}u`).join(' + ') || '0';
 }
 
 /** Source index of output element e of permute(x, perm). */
 export function permuteSource(from: readonly number[], perm: readonly number[]): (e: string) => string {
   const shape = perm.map((p) => from[p]!);
   const [src, dst] = [stridesOf(from), stridesOf(shape)];
-  return (e) => perm.map((p, k) => `((${e} / ${dst[k]}) % ${shape[k]}) * ${src[p]}`).join(' + ') || '0';
+  return (e) => perm.map((p, k) => `(((uint32_t)(${e}) / ${dst[k]}u) % ${shape[k]}u) * ${src[p]}u`).join(' + ') || '0';
 }
 
 
