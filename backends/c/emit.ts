@@ -2,8 +2,8 @@
  * Portable C from Tile IR. A block's tile ops become loops over whole tiles (arrays in the block's
  * frame); the grid's blocks run in parallel with OpenMP. Every value is computed as the reference
  * interpreter defines it: elementwise ops with one rounding to the result dtype, integer arithmetic
- * exact, reductions and dot accumulated in double (int64 for integers) in the interpreter's order (16
- * interleaved lanes for sums, which vectorize; index order for dot over k). Results match
+ * exact, float reductions in double over the interpreter's 16 interleaved lanes (which vectorize),
+ * float dot as one f32 fmaf per k in index order, integers in int64 with wrap-around. Results match
  * the interpreter bit for bit except after transcendental functions (within 2 units in the last place).
  *
  * The entry point of every generated file (runtime/cpu/loader.ts binds it):
@@ -31,6 +31,9 @@ export interface CKernel {
 }
 
 const STATUS_BAD_STEP = -1;
+/** The float dot micro-kernel's block: rows sharing each loaded b row, and columns per accumulator row. */
+const DOT_ROWS = 4;
+const DOT_COLS = 64;
 const STATUS_NO_MEMORY = -2;
 
 const C_TYPE_BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
@@ -503,10 +506,11 @@ class CEmitter {
   }
 
   /**
-   * acc + a @ b, each output accumulated over k in index order as the interpreter does. The loops run
-   * i, k, j so that the j loop vectorizes: one accumulator row per i, in double (int64 for integers).
-   * For floats, s + a*b equals fma(a, b, s): the product of two values of 24 bits or fewer of
-   * precision is exact in double, so either way one rounding of the exact sum happens.
+   * acc + a @ b as the interpreter defines it. Integers: int64 rows, wrapped at every step. Floats:
+   * one f32 fmaf per k in index order for each output, which is what the vector units do, so the
+   * micro-kernel below is exact: blocks of DOT_ROWS rows by at most DOT_COLS columns, the accumulators
+   * in small local arrays (registers once gcc vectorizes the column loops), each b row loaded once for
+   * all the block's rows.
    */
   private dot(op: Op): void {
     const [a, b, acc] = [0, 1, 2].map((i) => this.name(op.operands[i]!)) as [string, string, string];
@@ -514,22 +518,46 @@ class CEmitter {
     const n = this.tile(op.operands[1]!).shape[1]!;
     const d = this.tile(op.results[0]!).dtype;
     const out = this.declare(op.results[0]!);
-    const integer = d.kind === 'signed' || d.kind === 'unsigned';
-    const row = this.array(`r${op.results[0]!.id}`, integer ? 'int64_t' : 'double', Math.max(n, 2));
-    this.line(`for (int64_t i = 0; i < ${m}; i++) {`);
-    this.line(`  for (int64_t j = 0; j < ${n}; j++) ${row}[j] = ${integer ? '(int64_t)' : '(double)'}${acc}[i * ${n} + j];`);
-    this.line(`  for (int64_t q = 0; q < ${k}; q++) {`);
-    if (integer) {
+    if (d.kind === 'signed' || d.kind === 'unsigned') {
+      const row = this.array(`r${op.results[0]!.id}`, 'int64_t', Math.max(n, 2));
+      this.line(`for (int64_t i = 0; i < ${m}; i++) {`);
+      this.line(`  for (int64_t j = 0; j < ${n}; j++) ${row}[j] = (int64_t)${acc}[i * ${n} + j];`);
+      this.line(`  for (int64_t q = 0; q < ${k}; q++) {`);
       this.line(`    const int64_t x = ${a}[i * ${k} + q];`);
       this.line(`    for (int64_t j = 0; j < ${n}; j++) ${row}[j] = ${wrapTo(d, `${row}[j] + ${wrapTo(d, wrappingProduct('x', `${b}[q * ${n} + j]`))}`)};`);
-    } else {
-      this.line(`    const double x = (double)${a}[i * ${k} + q];`);
-      this.line(`    for (int64_t j = 0; j < ${n}; j++) ${row}[j] = fma(x, (double)${b}[q * ${n} + j], ${row}[j]);`);
+      this.line('  }');
+      this.line(`  for (int64_t j = 0; j < ${n}; j++) ${out}[i * ${n} + j] = ${wrapTo(d, `${row}[j]`)};`);
+      this.line('}');
+      return;
     }
-    this.line('  }');
-    this.line(`  for (int64_t j = 0; j < ${n}; j++) ${out}[i * ${n} + j] = ${roundTo(d, `${row}[j]`)};`);
-    this.line('}');
+    const cols = Math.min(n, DOT_COLS);
+    const block = (rows: number, first: string) => {
+      const r = Array.from({ length: rows }, (_, t) => t);
+      this.line(`  for (int64_t j0 = 0; j0 < ${n}; j0 += ${cols}) {`);
+      this.line(`    const int64_t jn = ${n} - j0 < ${cols} ? ${n} - j0 : ${cols};`);
+      this.line(`    float ${r.map((t) => `c${t}[${cols}]`).join(', ')};`);
+      this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = ${acc}[(${first} + ${t}) * ${n} + j0 + jj];`).join(' ')} }`);
+      this.line(`    for (int64_t q = 0; q < ${k}; q++) {`);
+      this.line(`      const float ${r.map((t) => `x${t} = ${a}[(${first} + ${t}) * ${k} + q]`).join(', ')};`);
+      this.line(`      const float *const bq = ${b} + q * ${n} + j0;`);
+      this.line(`      for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = fmaf(x${t}, bq[jj], c${t}[jj]);`).join(' ')} }`);
+      this.line('    }');
+      this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `${out}[(${first} + ${t}) * ${n} + j0 + jj] = ${roundTo(d, `c${t}[jj]`)};`).join(' ')} }`);
+      this.line('  }');
+    };
+    const full = m - (m % DOT_ROWS);
+    if (full > 0) {
+      this.line(`for (int64_t i0 = 0; i0 < ${full}; i0 += ${DOT_ROWS}) {`);
+      block(DOT_ROWS, 'i0');
+      this.line('}');
+    }
+    if (full < m) {
+      this.line(`for (int64_t i0 = ${full}; i0 < ${m}; i0++) {`);
+      block(1, 'i0');
+      this.line('}');
+    }
   }
+
 
   /** Copies each yielded value into its destination, through temporaries (a yield may swap values). */
   private copyYield(region: Block, destinations: readonly Value[]): void {

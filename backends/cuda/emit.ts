@@ -671,7 +671,8 @@ class CudaEmitter {
 
   /**
    * acc + a @ b: the operands are staged in shared memory and each thread computes its elements of
-   * the result over k in index order, in double (int64 for integers) as the interpreter does.
+   * the result over k in index order, one f32 fmaf per step (int64 for integers) as the interpreter
+   * does. (Tensor cores come later: mma.sync for f16/bf16 operands with fragment layouts.)
    */
   private dot(op: Op): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
@@ -696,8 +697,8 @@ class CudaEmitter {
         this.line(`if (valid) for (int q = 0; q < ${k}; q++) sum = ${wrapTo(d, `sum + ${wrapTo(d, wrappingProduct(`${sa}[oi * ${k} + q]`, `${sb}[q * ${n} + oj]`))}`)};`);
         this.line(`${name}[${s.r}] = ${wrapTo(d, 'sum')};`);
       } else {
-        this.line(`double sum = (double)${this.at(acc, s)};`);
-        this.line(`if (valid) for (int q = 0; q < ${k}; q++) sum = fma((double)${sa}[oi * ${k} + q], (double)${sb}[q * ${n} + oj], sum);`);
+        this.line(`float sum = (float)${this.at(acc, s)};`);
+        this.line(`if (valid) for (int q = 0; q < ${k}; q++) sum = fmaf(${sa}[oi * ${k} + q], ${sb}[q * ${n} + oj], sum);`);
         this.line(`${name}[${s.r}] = ${roundTo(d, 'sum')};`);
       }
     });

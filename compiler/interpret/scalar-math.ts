@@ -137,3 +137,34 @@ export function erf(x: number): number {
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return Math.sign(x) * (1 - erfc);
 }
+
+const f32Bits = new Float32Array(1);
+const f32Int = new Int32Array(f32Bits.buffer);
+
+/** The f32 next to the finite f32 x in the direction of `toward`. */
+function nextF32(x: number, toward: number): number {
+  if (x === 0) return toward > 0 ? 2 ** -149 : -(2 ** -149);
+  f32Bits[0] = x;
+  f32Int[0]! += (toward > x) === (x > 0) ? 1 : -1;
+  return f32Bits[0]!;
+}
+
+/**
+ * fma in f32: a * b + c rounded once to f32 (round to nearest even), for a, b, c values of f32 or
+ * narrower formats — what one step of a float dot is. a * b is exact in float64 (two 24-bit
+ * significands); the sum is not always, but float64 rounding can only mislead the rounding to f32 when
+ * it lands exactly on a midpoint between two f32 values (any midpoint is itself a float64, so the sum
+ * cannot cross one), and then the sign of the part lost (TwoSum) decides.
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const r = Math.fround(s);
+  if (r === s || !Number.isFinite(s)) return r;
+  const pp = s - c;
+  const lost = p - pp + (c - (s - pp)); // exact: s + lost = p + c (Knuth's TwoSum)
+  if (lost === 0 || !Number.isFinite(r)) return r;
+  const other = nextF32(r, s);
+  if (Math.abs(s - r) !== Math.abs(other - s)) return r; // not a midpoint: r is nearest
+  return (lost > 0) === (other > r) ? other : r;
+}

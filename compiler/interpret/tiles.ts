@@ -4,7 +4,7 @@
  */
 import type { Dtype } from '../ir/dtype.js';
 import type { ReduceKind } from '../ir/opcodes.js';
-import { binary, toDtype } from './scalar-math.js';
+import { binary, fmaF32, toDtype } from './scalar-math.js';
 
 export interface Tile {
   readonly shape: readonly number[];
@@ -120,7 +120,11 @@ export function reduce(t: Tile, d: Dtype, kind: ReduceKind, axis: number, outSha
   });
 }
 
-/** acc + a @ b for a [M,K], b [K,N]: each output accumulates in float64 over k in order, rounded once. */
+/**
+ * acc + a @ b for a [M,K], b [K,N]. Floats: each output starts from acc and takes one f32 fused
+ * multiply-add per k, in index order (what a vector unit's FMA computes, so a backend can be exact and
+ * fast), then rounds once to the result dtype. Integers: wrapped products and sums, exact in any order.
+ */
 export function dot(a: Tile, b: Tile, acc: Tile, d: Dtype): Tile {
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1]!;
@@ -129,8 +133,8 @@ export function dot(a: Tile, b: Tile, acc: Tile, d: Dtype): Tile {
     const [i, j] = [Math.floor(o / n), o % n];
     let s = acc.data[o]!;
     for (let kk = 0; kk < k; kk++) {
-      const p = a.data[i * k + kk]! * b.data[kk * n + j]!;
-      s = integer ? binary('add', d, s, binary('mul', d, a.data[i * k + kk]!, b.data[kk * n + j]!)) : s + p;
+      const [x, y] = [a.data[i * k + kk]!, b.data[kk * n + j]!];
+      s = integer ? binary('add', d, s, binary('mul', d, x, y)) : fmaF32(x, y, s);
     }
     return toDtype(d, s);
   });

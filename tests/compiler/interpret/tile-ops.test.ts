@@ -78,16 +78,18 @@ describe('shape ops', () => {
 });
 
 describe('dot', () => {
-  test('f32: acc + a @ b with each output summed in float64 and rounded once', () => {
+  test('f32: acc + a @ b with one f32 fused multiply-add per k, in index order', () => {
     const [m, k, n] = [5, 9, 3];
     const a = randomValues(m * k, -1, 1).map(Math.fround);
     const b = randomValues(k * n, -1, 1).map(Math.fround);
     const acc = randomValues(m * n, -1, 1).map(Math.fround);
     const want = Array.from({ length: m * n }, (_, o) => {
       const [i, j] = [Math.floor(o / n), o % n];
+      // a * b is exact in float64; the sum of it and an f32 rounds to nearest in float64 and then to
+      // f32, which is one rounding unless float64 lands on an f32 midpoint (vanishingly rare here).
       let s = acc[o]!;
-      for (let kk = 0; kk < k; kk++) s += a[i * k + kk]! * b[kk * n + j]!;
-      return Math.fround(s);
+      for (let kk = 0; kk < k; kk++) s = Math.fround(s + a[i * k + kk]! * b[kk * n + j]!);
+      return s;
     });
     const got = runOp('dot', [
       { dtype: f32, shape: [m, k], values: a },
