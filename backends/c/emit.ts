@@ -18,7 +18,7 @@ import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
 import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
-import { AffineAnalysis, addC, mulC } from './affine.js';
+import { AffineAnalysis, type BoxedAccess, addC, boxedAccess, mulC } from '../clike/affine.js';
 import { PRELUDE } from '../clike/prelude.js';
 import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, stridesOf, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storeElement, valueType, wrapTo } from '../clike/dtypes.js';
@@ -58,7 +58,7 @@ class CEmitter {
   private currentBlock: Block | undefined;
   private readonly affine = new AffineAnalysis(
     (v) => this.defs.get(v),
-    (v) => this.name(v),
+    (v) => `${this.name(v)}[0]`,
   );
 
   constructor(private readonly kernel: Kernel) {
@@ -344,37 +344,14 @@ class CEmitter {
    * lane as ok only where `at` is the real offset; if any lane differs, the general loop runs again
    * over all lanes (loads recompute, stores rewrite the same values: both harmless).
    */
-  /**
-   * An access whose index tiles are affine in the tile coordinates with literal coefficients, so that
-   * one comparison per tensor dim decides at run time that every lane is inside the tensor and its
-   * offset is the affine one: index d at coordinate c is a0_d + sum_k coef_dk * c_k where a0_d is the
-   * index's value at element 0 (i32 arithmetic wraps, but wrapping is a ring homomorphism, so the
-   * values are a0_d + ... reduced mod 2^32, and if the whole range of a0_d + ... lies in [0, extent)
-   * nothing wraps). With the last tile dim contiguous in memory, each row of the tile is then one run
-   * of memory that only the mask can interrupt.
-   */
-  private boxed(op: Op, shape: readonly number[]): { guard: string; rowBase: (o: string) => string; inner: number; outer: number } | undefined {
+  /** See boxedAccess: one range check for the whole access instead of one per lane. */
+  private boxed(op: Op, shape: readonly number[]): BoxedAccess | undefined {
     const tensor = op.operands[0]!.type as TensorType;
-    if (tensor.dtype.bits < 8 || shape.length === 0) return undefined;
-    const forms = tensor.shape.map((_, d) => this.affine.of(op.operands[1 + d]!));
-    if (forms.some((f) => f === undefined || f.coefs.some((c) => !/^-?\d+$/.test(c)))) return undefined;
-    const coefs = forms.map((f) => f!.coefs.map(Number));
-    const first = tensor.shape.map((_, d) => `(int64_t)${this.elem(op.operands[1 + d]!, '0')}`);
-    const guard = tensor.shape.map((_, d) => {
-      const [lo, hi] = coefs[d]!.reduce(([l, h], c, k) => [l + Math.min(0, c * (shape[k]! - 1)), h + Math.max(0, c * (shape[k]! - 1))], [0, 0]);
-      return `(${first[d]} + ${lo} >= 0) & (${first[d]} + ${hi} < ${this.extent(tensor, d)})`;
-    });
-    const stride = (d: number) => tensor.shape.slice(d + 1).reduce<string>((acc, _, k) => mulC(acc, this.extent(tensor, d + 1 + k)), '1');
-    // Offset coefficient of each tile dim: sum over tensor dims of coef * stride (exact: in bounds).
-    const last = shape.length - 1;
-    const along = (k: number) => tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(String(coefs[d]![k]), stride(d))), '0');
-    if (along(last) !== '1') return undefined;
-    const rows = shape.slice(0, -1);
-    const rowStrides = stridesOf(rows);
-    const base = tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(first[d]!, stride(d))), '0');
-    const rowBase = (o: string) => `(int64_t)(${rows.reduce((acc, n, k) => addC(acc, mulC(along(k), `((${o} / ${rowStrides[k]}) % ${n})`)), base)})`;
-    return { guard: guard.join(' & ') || '1', rowBase, inner: shape[last]!, outer: size(rows) };
+    const indices = op.operands.slice(1, 1 + tensor.shape.length);
+    return boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.elem(v, '0')), (d) => this.extent(tensor, d));
   }
+
+
 
   private accessLoops(op: Op, shape: readonly number[], on: string, indent: string, lane: (ok: string, offset: string) => string): void {
     const { checks, offset } = this.offsets(op);

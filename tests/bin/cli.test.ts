@@ -62,7 +62,7 @@ describe('tskc', () => {
     expect(ir.out).toMatch(/^kernel @vector_add\(.*\) grid\(cdiv\(N, 256\)\) params\(BLOCK = 256\) \{\n/);
     const cuda = await tskc(['compile', 'vector_add', '--target', 'cuda']);
     expect(cuda.code).toBe(0);
-    expect(cuda.out).toContain('extern "C" __global__ void __launch_bounds__(128) tskc_kernel(');
+    expect(cuda.out).toContain('extern "C" __global__ void __launch_bounds__(128, 1) tskc_kernel(');
     const wgsl = await tskc(['compile', 'vector_add', '--target', 'wgsl']);
     expect(wgsl.code).toBe(2);
     expect(wgsl.err).toContain('--target wgsl is not yet supported');

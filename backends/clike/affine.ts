@@ -1,17 +1,17 @@
 /**
- * Affine index analysis for the C backend: recognizes integer tiles whose element at coordinate c is
+ * Affine index analysis for the C-family backends: recognizes integer tiles whose element at coordinate c is
  * base + sum_d coef_d * c_d (aranges, scalars, and broadcasts, views, sums, differences and scalar
  * multiples of them), with base and coefficients as C expressions. Loads and stores whose offsets
  * come out contiguous along the last dim are emitted as contiguous (masked) vector accesses.
  *
  * The analysis works on the unbounded integers while the IR's i32 indices wrap, so it is only a
- * proposal: the emitted code compares the affine offset with the real one lane by lane and falls
- * back to the general access if any lane differs (see emit.ts). A wrong answer here costs speed,
- * never correctness. The expressions are computed in uint64_t, where overflow wraps instead of being
- * undefined (a wrapped offset simply fails the comparison).
+ * proposal that the emitted code confirms at run time: lane by lane (the C backend's contiguous path)
+ * or for the whole tile at once (boxedAccess), falling back to the general access when it does not
+ * hold. A wrong answer here costs speed, never correctness. The expressions are computed in uint64_t,
+ * where overflow wraps instead of being undefined (a wrapped offset simply fails the comparison).
  */
 import type { Op, Value } from '../../compiler/ir/ir.js';
-import type { TileType } from '../../compiler/ir/types.js';
+import type { TensorType, TileType } from '../../compiler/ir/types.js';
 
 /** value[c] = base + sum_d coefs[d] * c_d, for every coordinate c of the value's tile. */
 export interface Affine {
@@ -47,7 +47,8 @@ export class AffineAnalysis {
 
   constructor(
     private readonly definingOp: (v: Value) => Op | undefined,
-    private readonly name: (v: Value) => string,
+    /** The C expression of a one-element tile's value. */
+    private readonly scalar: (v: Value) => string,
   ) {}
 
   /** The affine form of an integer tile, or undefined when it is not (recognizably) affine. */
@@ -59,7 +60,7 @@ export class AffineAnalysis {
   private compute(v: Value): Affine | undefined {
     const t = v.type as TileType;
     if (t.kind !== 'tile' || (t.dtype.kind !== 'signed' && t.dtype.kind !== 'unsigned')) return undefined;
-    if (t.shape.length === 0) return { base: `(int64_t)${this.name(v)}[0]`, coefs: [] };
+    if (t.shape.length === 0) return { base: `(int64_t)${this.scalar(v)}`, coefs: [] };
     const op = this.definingOp(v);
     if (op === undefined) return undefined;
     const x = (i: number) => this.of(op.operands[i]!);
@@ -101,4 +102,48 @@ export class AffineAnalysis {
         return undefined;
     }
   }
+}
+
+export interface BoxedAccess {
+  /** A C condition, true when every lane is inside the tensor at its affine offset. */
+  readonly guard: string;
+  /** The element offset of row `o` of the tile (all dims but the last) at its first lane. */
+  readonly rowBase: (o: string) => string;
+  readonly outer: number;
+  readonly inner: number;
+}
+
+/**
+ * A load or store whose index tiles are affine in the tile coordinates with literal coefficients can
+ * be checked once instead of lane by lane: index d at coordinate c is a0_d + sum_k coef_dk * c_k, where
+ * a0_d (`first[d]`, a C expression) is the index's real value at element 0. The IR's i32 arithmetic
+ * wraps, but wrapping is a ring homomorphism, so the real values are those reduced mod 2^32; when the
+ * whole range of a0_d + ... lies in [0, extent_d), nothing wrapped and every lane is inside. With the
+ * last tile dim contiguous in memory (offset coefficient 1), each row of the tile is one run of memory
+ * that only the mask interrupts. Undefined when the forms do not qualify.
+ */
+export function boxedAccess(
+  tensor: TensorType,
+  shape: readonly number[],
+  forms: readonly (Affine | undefined)[],
+  first: readonly string[],
+  extent: (d: number) => string,
+): BoxedAccess | undefined {
+  if (tensor.dtype.bits < 8 || shape.length === 0) return undefined;
+  if (forms.some((f) => f === undefined || f.coefs.some((c) => !isNum(c)))) return undefined;
+  const coefs = forms.map((f) => f!.coefs.map(Number));
+  const guard = tensor.shape.map((_, d) => {
+    const [lo, hi] = coefs[d]!.reduce(([l, h], c, k) => [l + Math.min(0, c * (shape[k]! - 1)), h + Math.max(0, c * (shape[k]! - 1))], [0, 0]);
+    return `((int64_t)${first[d]} + ${lo} >= 0) & ((int64_t)${first[d]} + ${hi} < ${extent(d)})`;
+  });
+  const stride = (d: number) => tensor.shape.slice(d + 1).reduce<string>((acc, _, k) => mulC(acc, extent(d + 1 + k)), '1');
+  // The offset coefficient of tile dim k: the sum over tensor dims of coef * stride (exact in bounds).
+  const along = (k: number) => tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(String(coefs[d]![k]), stride(d))), '0');
+  const last = shape.length - 1;
+  if (along(last) !== '1') return undefined;
+  const rows = shape.slice(0, -1);
+  const rowStrides = rows.map((_, k) => rows.slice(k + 1).reduce((a, b) => a * b, 1));
+  const base = tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(`(int64_t)${first[d]}`, stride(d))), '0');
+  const rowBase = (o: string) => `(int64_t)(${rows.reduce((acc, n, k) => addC(acc, mulC(along(k), `((${o} / ${rowStrides[k]}) % ${n})`)), base)})`;
+  return { guard: guard.join(' & ') || '1', rowBase, outer: rows.reduce((a, b) => a * b, 1), inner: shape[last]! };
 }
