@@ -32,8 +32,8 @@ export interface CKernel {
 
 const STATUS_BAD_STEP = -1;
 /** The float dot micro-kernel's block: rows sharing each loaded b row, and columns per accumulator row. */
-const DOT_ROWS = 4;
-const DOT_COLS = 64;
+const DOT_ROWS = 8;
+const DOT_COLS = 16;
 const STATUS_NO_MEMORY = -2;
 
 const C_TYPE_BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
@@ -364,13 +364,17 @@ class CEmitter {
     };
     const box = this.boxed(op, shape);
     if (box) {
+      // When the mask is decidable for the whole tile (see AffineAnalysis.allOn), rows skip its check.
+      const mask = op.opcode === 'load' ? op.operands[(op.operands[0]!.type as TensorType).shape.length + 1] : op.operands[(op.operands[0]!.type as TensorType).shape.length + 2];
+      const allOn = mask && on !== '1' ? this.affine.allOn(mask, (v) => this.tile(v).shape, (v) => this.elem(v, '0')) : undefined;
+      if (allOn) this.line(`${indent}const int all_on = ${allOn};`);
       // Every lane inside and affine: rows are runs of memory; only the mask decides per lane.
       this.line(`${indent}if (${box.guard}) {`);
       this.line(`${indent}  for (int64_t o = 0; o < ${box.outer}; o++) {`);
       this.line(`${indent}    const int64_t row = ${box.rowBase('o')};`);
       // A row with every lane on is a plain copy: no condition left to keep the loop scalar.
-      this.line(`${indent}    int whole = 1;`);
-      if (on !== '1') this.line(`${indent}    for (int64_t e = o * ${box.inner}; e < (o + 1) * ${box.inner}; e++) whole &= ${on};`);
+      this.line(`${indent}    int whole = ${allOn ? 'all_on' : on === '1' ? '1' : '0'};`);
+      if (on !== '1') this.line(`${indent}    if (!whole) { whole = 1; for (int64_t e = o * ${box.inner}; e < (o + 1) * ${box.inner}; e++) whole &= ${on}; }`);
       for (const [cond, ok] of [['whole', '1'], ['!whole', on]] as const) {
         this.line(`${indent}    if (${cond}) for (int64_t j = 0; j < ${box.inner}; j++) {`);
         this.line(`${indent}      const int64_t e = o * ${box.inner} + j; (void)e;`);

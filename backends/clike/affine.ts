@@ -51,6 +51,48 @@ export class AffineAnalysis {
     private readonly scalar: (v: Value) => string,
   ) {}
 
+  /**
+   * A C condition under which every lane of the bool tile `mask` is on, or undefined when the mask is
+   * not recognizably of the form this decides: ands of comparisons between i32 tiles that are affine
+   * with literal coefficients (and broadcasts and views of those). `first(v)` is the C expression of
+   * tile v's value at element 0. As in boxedAccess, the real i32 values are a0 + sum coef * c reduced
+   * mod 2^32; when both sides' ranges stay inside i32 nothing wrapped, and then max(a) < min(b) (and
+   * so on) makes the comparison true everywhere.
+   */
+  allOn(mask: Value, shapeOf: (v: Value) => readonly number[], first: (v: Value) => string): string | undefined {
+    const op = this.definingOp(mask);
+    if (!op) return undefined;
+    switch (op.opcode) {
+      case 'and': {
+        const [a, b] = [this.allOn(op.operands[0]!, shapeOf, first), this.allOn(op.operands[1]!, shapeOf, first)];
+        return a && b ? `(${a}) & (${b})` : undefined;
+      }
+      case 'broadcast':
+      case 'view':
+        return this.allOn(op.operands[0]!, shapeOf, first);
+      case 'lt':
+      case 'le':
+      case 'gt':
+      case 'ge': {
+        const ranges = op.operands.map((v) => {
+          const f = this.of(v);
+          if (!f || (v.type as TileType).dtype.name !== 'i32' || f.coefs.some((c) => !isNum(c))) return undefined;
+          const shape = shapeOf(v);
+          const [lo, hi] = f.coefs.reduce(([l, h], c, k) => [l + Math.min(0, Number(c) * (shape[k]! - 1)), h + Math.max(0, Number(c) * (shape[k]! - 1))], [0, 0]);
+          const a0 = `(int64_t)${first(v)}`;
+          return { lo: `(${a0} + ${lo})`, hi: `(${a0} + ${hi})` };
+        });
+        const [a, b] = ranges;
+        if (!a || !b) return undefined;
+        const inI32 = [a, b].map((r) => `(${r.lo} >= -2147483648LL) & (${r.hi} <= 2147483647LL)`).join(' & ');
+        const holds = { lt: `${a.hi} < ${b.lo}`, le: `${a.hi} <= ${b.lo}`, gt: `${a.lo} > ${b.hi}`, ge: `${a.lo} >= ${b.hi}` }[op.opcode];
+        return `${inI32} & (${holds})`;
+      }
+      default:
+        return undefined;
+    }
+  }
+
   /** The affine form of an integer tile, or undefined when it is not (recognizably) affine. */
   of(v: Value): Affine | undefined {
     if (!this.memo.has(v)) this.memo.set(v, this.compute(v) ?? null);
