@@ -5,7 +5,7 @@
  * Needs python3 with numpy, and a C compiler.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,7 +103,11 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(report);
-  writeFileSync(join(here, '..', 'RESULTS.md'), report);
+  // The measurements replace the top of the file; its history section (earlier runs, by hand) stays.
+  const path = join(here, '..', 'RESULTS.md');
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const history = previous.indexOf('\n## History');
+  writeFileSync(path, history < 0 ? report : `${report.trimEnd()}\n${previous.slice(history)}`);
 }
 
 await main();
