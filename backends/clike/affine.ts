@@ -77,10 +77,10 @@ export class AffineAnalysis {
         const ranges = op.operands.map((v) => {
           const f = this.of(v);
           if (!f || (v.type as TileType).dtype.name !== 'i32' || f.coefs.some((c) => !isNum(c))) return undefined;
-          const shape = shapeOf(v);
-          const [lo, hi] = f.coefs.reduce(([l, h], c, k) => [l + Math.min(0, Number(c) * (shape[k]! - 1)), h + Math.max(0, Number(c) * (shape[k]! - 1))], [0, 0]);
+          const range = literalRange(f.coefs.map(Number), shapeOf(v));
+          if (!range) return undefined;
           const a0 = `(int64_t)${first(v)}`;
-          return { lo: `(${a0} + ${lo})`, hi: `(${a0} + ${hi})` };
+          return { lo: `(${a0} + ${range[0]}LL)`, hi: `(${a0} + ${range[1]}LL)` };
         });
         const [a, b] = ranges;
         if (!a || !b) return undefined;
@@ -146,6 +146,20 @@ export class AffineAnalysis {
   }
 }
 
+/**
+ * The range [lo, hi] of sum_k coef_k * c_k over a tile's coordinates, or undefined when it reaches
+ * past 2^40: no real access spans that much (the run-time guard would fail), and the bounds must stay
+ * far inside int64 to be written as C literals that keep their sign.
+ */
+function literalRange(coefs: readonly number[], shape: readonly number[]): [number, number] | undefined {
+  let [lo, hi] = [0, 0];
+  coefs.forEach((c, k) => {
+    const span = c * (shape[k]! - 1);
+    [lo, hi] = [lo + Math.min(0, span), hi + Math.max(0, span)];
+  });
+  return Math.abs(lo) <= 2 ** 40 && Math.abs(hi) <= 2 ** 40 ? [lo, hi] : undefined;
+}
+
 export interface BoxedAccess {
   /** A C condition, true when every lane is inside the tensor at its affine offset. */
   readonly guard: string;
@@ -174,9 +188,12 @@ export function boxedAccess(
   if (tensor.dtype.bits < 8 || shape.length === 0) return undefined;
   if (forms.some((f) => f === undefined || f.coefs.some((c) => !isNum(c)))) return undefined;
   const coefs = forms.map((f) => f!.coefs.map(Number));
+  const ranges = coefs.map((cs) => literalRange(cs, shape));
+  if (ranges.some((r) => r === undefined)) return undefined;
+  // In [0, extent) and inside i32: an extent past 2^31 does not stop an i32 index from wrapping.
   const guard = tensor.shape.map((_, d) => {
-    const [lo, hi] = coefs[d]!.reduce(([l, h], c, k) => [l + Math.min(0, c * (shape[k]! - 1)), h + Math.max(0, c * (shape[k]! - 1))], [0, 0]);
-    return `((int64_t)${first[d]} + ${lo} >= 0) & ((int64_t)${first[d]} + ${hi} < ${extent(d)})`;
+    const [lo, hi] = ranges[d]!;
+    return `((int64_t)${first[d]} + ${lo}LL >= 0) & ((int64_t)${first[d]} + ${hi}LL < ${extent(d)}) & ((int64_t)${first[d]} + ${hi}LL <= 2147483647LL)`;
   });
   const stride = (d: number) => tensor.shape.slice(d + 1).reduce<string>((acc, _, k) => mulC(acc, extent(d + 1 + k)), '1');
   // The offset coefficient of tile dim k: the sum over tensor dims of coef * stride (exact in bounds).

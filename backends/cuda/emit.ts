@@ -23,6 +23,11 @@
  * equal max/min operands (+0 and -0) the one returned may be another. Generic reductions (other axes,
  * argmax/argmin) and dot run in the interpreter's order and agree bit for bit.
  *
+ * Memory order: a store to an inout tensor is followed by __syncthreads(), so the block's later loads
+ * see it; blocks are not ordered among themselves (the interpreter runs them in sequence, so kernels
+ * whose blocks exchange data through memory are not portable). When lanes of one store write the same
+ * element, which lane's value remains is not defined on the GPU (the interpreter keeps the last).
+ *
  * The entry point: extern "C" __global__ void tskc_kernel(args..., symbols..., long long *status)
  * with a tensor's device pointer, or a double for a scalar argument, per kernel argument, then one
  * long long per symbolic extent in `CudaSource.symbols` order. *status (zeroed by the caller) becomes 1
@@ -499,7 +504,10 @@ class CudaEmitter {
     const indices = op.operands.slice(1, 1 + tensor.shape.length);
     const uniform = { dist: distribute([], this.threads), e: '0', r: '0' };
     const shape = this.tile(op.operands[1]!).shape;
-    const boxed = boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.at(v, uniform)), (d) => this.extent(tensor, d));
+    // Only indices every thread can evaluate at element 0 (long expressions are held in registers).
+    const boxed = indices.every((v) => this.isIndexable(v))
+      ? boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.at(v, uniform)), (d) => this.extent(tensor, d))
+      : undefined;
     if (!boxed) return chunks(laneBody);
     // Every lane inside at its affine offset (one test for the block): no per-lane index math.
     this.line(`if (${boxed.guard}) {`);
@@ -583,6 +591,9 @@ class CudaEmitter {
       this.nested(scalar);
       this.line('}');
     });
+    // The block's later loads of an inout tensor must see every thread's stores, as in the
+    // interpreter, where a store completes before the next op.
+    if (tensor.access === 'inout') this.line('__syncthreads();');
   }
 
   private storeAt(d: Dtype, pointer: string, offset: string, v: string): string {

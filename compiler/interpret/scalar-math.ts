@@ -138,6 +138,8 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
+const F32_MAX = 3.4028234663852886e38;
+const F32_OVERFLOW_MIDPOINT = 2 ** 128 - 2 ** 103;
 const f32Bits = new Float32Array(1);
 const f32Int = new Int32Array(f32Bits.buffer);
 
@@ -163,7 +165,12 @@ export function fmaF32(a: number, b: number, c: number): number {
   if (r === s || !Number.isFinite(s)) return r;
   const pp = s - c;
   const lost = p - pp + (c - (s - pp)); // exact: s + lost = p + c (Knuth's TwoSum)
-  if (lost === 0 || !Number.isFinite(r)) return r;
+  if (lost === 0) return r;
+  if (!Number.isFinite(r)) {
+    // s is exactly the midpoint between FLT_MAX and 2^128, which ties to infinity; a lost part toward
+    // zero means the exact sum is below it.
+    return Math.abs(s) === F32_OVERFLOW_MIDPOINT && Math.sign(lost) !== Math.sign(s) ? Math.sign(s) * F32_MAX : r;
+  }
   const other = nextF32(r, s);
   if (Math.abs(s - r) !== Math.abs(other - s)) return r; // not a midpoint: r is nearest
   return (lost > 0) === (other > r) ? other : r;

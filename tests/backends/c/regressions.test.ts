@@ -3,6 +3,7 @@ import { jest } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { emitC } from '../../../backends/c/index.js';
 import { hostTensor } from '../../../compiler/interpret/index.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
@@ -125,5 +126,18 @@ describe('C backend regressions', () => {
       else worst = Math.max(worst, Math.abs(bits(g) - bits(w)));
     }
     expect(worst).toBeLessThanOrEqual(2);
+  });
+
+  // Found in review: a literal coefficient whose range does not fit a C int64 literal made the
+  // one-check-per-access guard compare an unsigned value with 0 (always true) under clang and NVRTC.
+  testC('huge literal index coefficients are not range-checked as one access', async () => {
+    const k = kernel('bigcoef', { x: input(f32, [16]), y: output(f32, [4096 * 2]) }, ({ x, y }) => {
+      const rows = arange(4096).expandDims(1);
+      const idx = rows.mul(arange(-(2 ** 31), -(2 ** 31) + 1)).mul(arange(2 ** 21, 2 ** 21 + 1)).add(arange(2).expandDims(0));
+      store(y, [arange(4096).expandDims(1).mul(2).add(arange(2).expandDims(0))], load(x, [idx]));
+    }, { grid: () => [1] });
+    expect(emitC(k.build()).source).not.toMatch(/\d{17,}(LL)? >= 0/);
+    const [c, i] = await both(k, () => ({ x: Tensor.fromValues(f32, [16], Array.from({ length: 16 }, (_, j) => j)), y: Tensor.empty(f32, [8192]) }));
+    expect(c).toEqual(i);
   });
 });

@@ -53,6 +53,14 @@ describe('fmaF32', () => {
     expect(fmaF32(-a, b, -c)).toBe(-(1 + 2 ** -23));
   });
 
+  test('a sum that float64 rounds onto the overflow midpoint stays finite when it is below it', () => {
+    const [a, b, c] = [18631 * 2 ** 70, 1801 * 2 ** 33, -1];
+    expect(a * b + c).toBe(2 ** 128 - 2 ** 103);
+    expect(fmaF32(a, b, c)).toBe(3.4028234663852886e38);
+    expect(exactFma(a, b, c)).toBe(3.4028234663852886e38);
+    expect(fmaF32(-a, b, -c)).toBe(-3.4028234663852886e38);
+  });
+
   test('agrees with exact rational rounding on random f32 triples', () => {
     fc.assert(
       fc.property(f32, f32, f32, (a, b, c) => {
