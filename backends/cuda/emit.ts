@@ -113,7 +113,7 @@ class CudaEmitter {
   private readonly defs = new Map<Value, Op>();
   private readonly affine = new AffineAnalysis(
     (v) => this.defs.get(v),
-    (v) => this.at(v, { dist: distribute([], this.threads), e: '0', r: '0' }),
+    (v) => this.at(v, this.uniform()),
   );
   private sharedTileBytes = 0;
   private scratchBytes = 0;
@@ -138,7 +138,7 @@ class CudaEmitter {
         params.push(`double arg${i}`);
         // A number becomes a value of the dtype as the interpreter converts it: rounded, or saturated.
         this.line(`const ${valueType(a.type.dtype)} a${i}[1] = { ${fromDouble(a.type.dtype, `arg${i}`)} };`);
-        this.repr.set(a, { kind: 'regs', name: `a${i}`, dist: distribute([], this.threads) });
+        this.repr.set(a, { kind: 'regs', name: `a${i}`, dist: this.uniform().dist });
       } else {
         params.push(`void *a${i}`);
         this.repr.set(a, { kind: 'tensor', name: `a${i}` });
@@ -184,6 +184,11 @@ class CudaEmitter {
   private tile(v: Value): TileType {
     if (v.type.kind !== 'tile') throw new Error(`CUDA backend: %${v.id} is not a tile`);
     return v.type;
+  }
+
+  /** The site of a one-element tile, which every thread holds (loop bounds, branch conditions). */
+  private uniform(): Site {
+    return { dist: distribute([], this.threads), e: '0', r: '0' };
   }
 
   private dist(v: Value): Distribution {
@@ -502,7 +507,7 @@ class CudaEmitter {
         this.line('}');
       });
     const indices = op.operands.slice(1, 1 + tensor.shape.length);
-    const uniform = { dist: distribute([], this.threads), e: '0', r: '0' };
+    const uniform = this.uniform();
     const shape = this.tile(op.operands[1]!).shape;
     // Only indices every thread can evaluate at element 0 (long expressions are held in registers).
     const boxed = indices.every((v) => this.isIndexable(v))
@@ -767,8 +772,7 @@ class CudaEmitter {
   private forLoop(op: Op): void {
     const region = op.regions[0]!;
     const [iv, ...carried] = region.args;
-    const first = { dist: distribute([], this.threads), e: '0', r: '0' };
-    const [lower, upper, step] = [0, 1, 2].map((i) => this.at(op.operands[i]!, first));
+    const [lower, upper, step] = [0, 1, 2].map((i) => this.at(op.operands[i]!, this.uniform()));
     // The carried values live in the results' registers; the region arguments alias them.
     op.results.forEach((r, i) => {
       const name = this.declare(r);
@@ -782,7 +786,7 @@ class CudaEmitter {
     this.line(`else for (long long ${i} = ${lower}; ${i} < ${upper}; ${i} += ${step}) {`);
     this.nested(() => {
       this.line(`const int32_t v${iv!.id}[1] = { (int32_t)${i} };`);
-      this.repr.set(iv!, { kind: 'regs', name: `v${iv!.id}`, dist: distribute([], this.threads) });
+      this.repr.set(iv!, { kind: 'regs', name: `v${iv!.id}`, dist: this.uniform().dist });
       this.block(region);
       this.copyYield(region, op.results);
     });
@@ -794,7 +798,7 @@ class CudaEmitter {
       const name = this.declare(r);
       this.repr.set(r, { kind: 'regs', name, dist: this.dist(r) });
     });
-    this.line(`if (${this.at(op.operands[0]!, { dist: distribute([], this.threads), e: '0', r: '0' })}) {`);
+    this.line(`if (${this.at(op.operands[0]!, this.uniform())}) {`);
     this.nested(() => {
       this.block(op.regions[0]!);
       this.copyYield(op.regions[0]!, op.results);
