@@ -49,6 +49,15 @@ async function copyBandwidthMs(): Promise<number> {
   return medianMs(() => copy(dst, src, n), 10);
 }
 
+/** The hand-written fused C softmax (softmax_hand.c), compiled with tskc's flags: milliseconds. */
+async function handSoftmaxMs(x: Tensor, y: Tensor, m: number, n: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
+  const so = join(dir, 'softmax_hand.so');
+  await compileSharedObject(join(here, 'softmax_hand.c'), so);
+  const run = koffi.load(so).func('void softmax_rows(float *y, const float *x, int64_t m, int64_t n)');
+  return medianMs(() => run(y.storage, x.storage, m, n), 5);
+}
+
 async function main(): Promise<void> {
   const toolchain = await detectToolchain();
   const peer = JSON.parse(execFileSync('python3', [join(here, 'numpy_peer.py')], { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<string, number | string>;
@@ -67,6 +76,7 @@ async function main(): Promise<void> {
   const sm = await cpu.compile(softmax.build({ BLOCK_N: 4096 }));
   const y = Tensor.empty(f32, [m, n]);
   row('softmax fp32 4096x4096', medianMs(() => sm.launch({ x, y }), 5), 1000 * (peer['softmax_4096'] as number), 2 * m * n * 4, undefined);
+  const handMs = await handSoftmaxMs(x, y, m, n);
 
   const ln = await cpu.compile(layerNorm.build({ BLOCK_N: 4096 }));
   const [w, b] = [random([n]), random([n])];
@@ -96,6 +106,8 @@ async function main(): Promise<void> {
     `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}.`,
     '',
     `Copy bandwidth (plain C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s; numpy copyto ${((2 * 256 * 2 ** 20) / ((peer['copy_256MiB'] as number) * 1e9)).toFixed(1)} GB/s.`,
+    '',
+    `Hand-written fused C softmax (bench/cpu/softmax_hand.c, same exp and sum, same flags), 4096x4096: ${handMs.toFixed(2)} ms = ${((2 * m * n * 4) / (handMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (handMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
     '',
     '| work | tskc cpu | tskc rate | numpy | numpy rate | tskc speed / numpy |',
     '|---|---|---|---|---|---|',
