@@ -14,7 +14,8 @@ import { emitC } from '../../backends/c/index.js';
 import { f32 } from '../../compiler/ir/dtype.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { compileSharedObject, detectToolchain } from '../../runtime/cpu/toolchain.js';
+import { DEFAULT_CFLAGS, compileSharedObject, detectToolchain } from '../../runtime/cpu/toolchain.js';
+import { PRELUDE } from '../../backends/clike/prelude.js';
 import { layerNorm } from '../../examples/layer-norm.js';
 import { matmul } from '../../examples/matmul.js';
 import { softmax } from '../../examples/softmax.js';
@@ -53,7 +54,8 @@ async function copyBandwidthMs(): Promise<number> {
 async function handSoftmaxMs(x: Tensor, y: Tensor, m: number, n: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
   const so = join(dir, 'softmax_hand.so');
-  await compileSharedObject(join(here, 'softmax_hand.c'), so);
+  writeFileSync(join(dir, 'tskc_prelude.h'), PRELUDE);
+  await compileSharedObject(join(here, 'softmax_hand.c'), so, [...DEFAULT_CFLAGS, `-I${dir}`]);
   const run = koffi.load(so).func('void softmax_rows(float *y, const float *x, int64_t m, int64_t n)');
   return medianMs(() => run(y.storage, x.storage, m, n), 5);
 }
