@@ -66,6 +66,12 @@ export interface OutputComparison {
   readonly pass: boolean;
 }
 
+/** 4 units in the last place of float dtype d, at the largest finite magnitude in `want`. */
+export function floatTolerance(d: Dtype, want: Float64Array): number {
+  const scale = want.reduce((m, x) => (Number.isFinite(x) ? Math.max(m, Math.abs(x)) : m), 0);
+  return 4 * 2 ** -(d.mantissaBits ?? 23) * Math.max(scale, d.minNormal ?? 0);
+}
+
 /**
  * Compares what the kernel wrote. Integers and bools must match exactly. Floats must be within 4 units
  * in the last place of the output dtype, measured against the largest magnitude in the tensor: a
@@ -79,8 +85,7 @@ export function compareOutputs(kernel: Kernel, got: Readonly<Record<string, Tens
     .map((a) => {
       const [g, w] = [(got[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues()];
       const d = a.type.dtype;
-      const scale = w.reduce((m, x) => (Number.isFinite(x) ? Math.max(m, Math.abs(x)) : m), 0);
-      const allowed = d.kind === 'float' ? 4 * 2 ** -(d.mantissaBits ?? 23) * Math.max(scale, d.minNormal ?? 0) : 0;
+      const allowed = d.kind === 'float' ? floatTolerance(d, w) : 0;
       let [maxAbsError, maxRelError, pass] = [0, 0, true];
       for (let i = 0; i < w.length; i++) {
         if (Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i])) || (g[i] === 0 && w[i] === 0)) continue;

@@ -383,16 +383,24 @@ class CEmitter {
       }
       this.line(`${indent}  }`);
       this.line(`${indent}} else {`);
-      this.generalOrContiguous(op, shape, on, `${indent}  `, lane, general);
+      this.generalOrContiguous(op, shape, on, `${indent}  `, lane, general, checks, offset);
       this.line(`${indent}}`);
       return;
     }
-    this.generalOrContiguous(op, shape, on, indent, lane, general);
+    this.generalOrContiguous(op, shape, on, indent, lane, general, checks, offset);
   }
 
   /** The contiguous path (rows checked lane by lane), else the general one. */
-  private generalOrContiguous(op: Op, shape: readonly number[], on: string, indent: string, lane: (ok: string, offset: string) => string, general: (indent: string) => void): void {
-    const { checks, offset } = this.offsets(op);
+  private generalOrContiguous(
+    op: Op,
+    shape: readonly number[],
+    on: string,
+    indent: string,
+    lane: (ok: string, offset: string) => string,
+    general: (indent: string) => void,
+    checks: string,
+    offset: string,
+  ): void {
     const fast = this.contiguous(op, shape);
     if (!fast) return general(indent);
     this.line(`${indent}int differ = 0;`);

@@ -212,17 +212,9 @@ class CudaEmitter {
   private at(v: Value, site: Site): string {
     const rep = this.repr.get(v);
     if (!rep) throw new Error(`CUDA backend: %${v.id} used before it is defined`);
-    switch (rep.kind) {
-      case 'index':
-        return `(${rep.at(site.e)})`;
-      case 'regs':
-        if (rep.dist.replicated) return `${rep.name}[0]`;
-        if (!sameDistribution(rep.dist, site.dist)) throw new Error(`CUDA backend: %${v.id} is read in another distribution`);
-        return `${rep.name}[${site.r}]`;
-      default:
-        throw new Error(`CUDA backend: %${v.id} is not a register tile`);
-    }
+    return this.atRepr(rep, v, site);
   }
+
 
   /** Whether v can be recomputed from the element index anywhere (every operand is uniform or an index value). */
   private isIndexable(v: Value): boolean {
@@ -251,12 +243,15 @@ class CudaEmitter {
     return name;
   }
 
+  /** Value v, represented by rep, at a site: an index value anywhere, registers in their own distribution. */
   private atRepr(rep: Repr, v: Value, site: Site): string {
     if (rep.kind === 'index') return `(${rep.at(site.e)})`;
-    if (rep.kind === 'regs' && rep.dist.replicated) return `${rep.name}[0]`;
-    if (rep.kind === 'regs' && sameDistribution(rep.dist, site.dist)) return `${rep.name}[${site.r}]`;
-    throw new Error(`CUDA backend: %${v.id} cannot be read here`);
+    if (rep.kind !== 'regs') throw new Error(`CUDA backend: %${v.id} is not a register tile`);
+    if (rep.dist.replicated) return `${rep.name}[0]`;
+    if (!sameDistribution(rep.dist, site.dist)) throw new Error(`CUDA backend: %${v.id} is read in another distribution`);
+    return `${rep.name}[${site.r}]`;
   }
+
 
   /** Declares the per-thread register array of v (or of a value like it) and returns its name. */
   private declare(v: Value, name = `v${v.id}`): string {

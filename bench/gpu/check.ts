@@ -10,7 +10,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyArguments, makeArguments } from '../../bin/launch-inputs.js';
+import { copyArguments, floatTolerance, makeArguments } from '../../bin/launch-inputs.js';
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { exampleKernels } from '../../examples/index.js';
@@ -44,8 +44,7 @@ const EXAMPLE_SHAPES: Record<string, (r: () => number) => Record<string, number>
  * (a bitcast or cast of one) may be off by 4.
  */
 function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approximate: boolean): string | undefined {
-  const scale = want.reduce((m, w) => (Number.isFinite(w) ? Math.max(m, Math.abs(w)) : m), 0);
-  const allowed = d.kind === 'float' ? 4 * 2 ** -(d.mantissaBits ?? 23) * Math.max(scale, d.minNormal ?? 0) : approximate ? 4 : 0;
+  const allowed = d.kind === 'float' ? floatTolerance(d, want) : approximate ? 4 : 0;
   let worst = 0;
   let at = -1;
   for (let i = 0; i < want.length; i++) {
