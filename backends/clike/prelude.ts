@@ -169,20 +169,27 @@ TSKC_FN double tskc_exp(double x) {
  * with ln2 split in two (n * 0.693359375 is exact), exp(r) by its Taylor series to r^7 (truncation below
  * 0.1 units in the last place), times 2^n in two halves so both stay normal. Within 2 units in the last
  * place of the exact value (tests/backends/c/regressions.test.ts measures it); used where the result is
- * an f32, as a transcendental may be (the interpreter rounds the exact value once).
+ * an f32, as a transcendental may be (the interpreter rounds the exact value once). Where the target has
+ * a fused multiply-add (C11's FP_FAST_FMAF) the Horner steps use it: a third fewer instructions in the
+ * vector loop, and one rounding less per step.
  */
+#ifdef FP_FAST_FMAF
+#define TSKC_MULADDF(a, b, c) fmaf(a, b, c)
+#else
+#define TSKC_MULADDF(a, b, c) ((a) * (b) + (c))
+#endif
 TSKC_FN float tskc_expf(float x) {
   const float c = x > 88.8f ? 88.8f : x < -104.0f ? -104.0f : (x == x ? x : 0.0f);
   const float n = rintf(c * 1.44269504f);
   const float r = (c - n * 0.693359375f) - n * -2.12194440e-4f;
   float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  p = TSKC_MULADDF(p, r, 1.0f / 720.0f);
+  p = TSKC_MULADDF(p, r, 1.0f / 120.0f);
+  p = TSKC_MULADDF(p, r, 1.0f / 24.0f);
+  p = TSKC_MULADDF(p, r, 1.0f / 6.0f);
+  p = TSKC_MULADDF(p, r, 0.5f);
+  p = TSKC_MULADDF(p, r, 1.0f);
+  p = TSKC_MULADDF(p, r, 1.0f);
   const int32_t ni = (int32_t)n, n1 = ni / 2;
   const float e = p * tskc_bits_f32((uint32_t)(n1 + 127) << 23) * tskc_bits_f32((uint32_t)(ni - n1 + 127) << 23);
   return x > 88.8f ? INFINITY : x == x ? e : x;
