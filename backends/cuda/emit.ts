@@ -41,7 +41,7 @@ import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, boxedAccess } from '../clike/affine.js';
 import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
-import { type Distribution, distribute, sameDistribution } from './distribution.js';
+import { type Distribution, distribute, sameDistribution } from '../simt/distribution.js';
 import { CUDA_PRELUDE } from './prelude.js';
 
 export interface CudaSource {

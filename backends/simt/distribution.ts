@@ -1,9 +1,10 @@
 /**
- * How the elements of a register tile are spread over the threads of a CUDA block. The tile is seen as
- * rows x cols (cols = its last dim); each row is cut into chunks of `vec` consecutive elements, the
- * chunks of a row are dealt round-robin to a group of `lanes` threads, and the block's threads form
- * threads / lanes such groups, each taking every (threads / lanes)-th row. In Tilus terms the layout
- * is local(rowIters, colIters).spatial(groups, lanes).local(1, vec) over the padded [rows, cols] tile.
+ * How the elements of a register tile are spread over the threads of a block (a CUDA block, a WebGPU
+ * workgroup). The tile is seen as rows x cols (cols = its last dim); each row is cut into chunks of
+ * `vec` consecutive elements, the chunks of a row are dealt round-robin to a group of `lanes` threads,
+ * and the block's threads form threads / lanes such groups, each taking every (threads / lanes)-th
+ * row. In Tilus terms the layout is local(rowIters, colIters).spatial(groups, lanes).local(1, vec) over
+ * the padded [rows, cols] tile.
  *
  * Thread t holds register r = (i * colIters + c) * vec + v, the element at
  *   row = i * groups + t / lanes,  col = (c * lanes + t % lanes) * vec + v,
