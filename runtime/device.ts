@@ -1,19 +1,21 @@
 /**
- * One device API over every target: compile a kernel for a device, then launch it on tensors.
- *   const dev = device('cpu');             // or 'interp', 'cuda'
+ * One device API over every target: compile a kernel for a device, then run it on tensors.
+ *   const dev = device('cpu');             // or 'interp', 'cuda', 'webgpu'
  *   const k = await dev.compile(softmax.build());
- *   k.launch({ x: Tensor.fromValues(f32, [m, n], data), y: Tensor.empty(f32, [m, n]) });
+ *   await k.run({ x: Tensor.fromValues(f32, [m, n], data), y: Tensor.empty(f32, [m, n]) });
+ * `launch` does the same synchronously where the target can (not WebGPU, whose readback is async).
  * Tensors hold their data in the storage format every target reads (runtime/tensor.ts); CPU kernels
  * work on it in place, the interpreter on a decoded copy that is written back.
  */
 import type { Kernel } from '../compiler/ir/ir.js';
-import { type HostTensor, interpret } from '../compiler/interpret/index.js';
 import type { ArtifactCache } from './cache.js';
 import { compileCpu } from './cpu/cpu-kernel.js';
 import { compileCuda } from './cuda/cuda-kernel.js';
 import { openCudaDevice } from './cuda/driver.js';
 import { nvrtc } from './cuda/nvrtc.js';
-import { Tensor } from './tensor.js';
+import { interpretTensors } from './interpret-tensors.js';
+import type { Tensor } from './tensor.js';
+import { compileWebgpu } from './webgpu/webgpu-kernel.js';
 
 export type DeviceKind = 'cpu' | 'interp' | 'cuda' | 'webgpu';
 
@@ -24,7 +26,10 @@ export interface LaunchOptions {
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
+  /** Runs the grid and copies back what the kernel writes; throws a DeviceError on WebGPU. */
   launch(args: Readonly<Record<string, Tensor | number>>, options?: LaunchOptions): void;
+  /** The same, on every device. */
+  run(args: Readonly<Record<string, Tensor | number>>, options?: LaunchOptions): Promise<void>;
 }
 
 export interface Device {
@@ -48,32 +53,38 @@ export interface DeviceOptions {
 export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
   switch (kind) {
     case 'interp':
-      return { kind, compile: async (kernel) => interpreted(kernel) };
+      return { kind, compile: async (kernel) => withRun(interpreted(kernel)) };
     case 'cpu':
-      return { kind, compile: (kernel) => compileCpu(kernel, options) };
+      return { kind, compile: async (kernel) => withRun(await compileCpu(kernel, options)) };
     case 'cuda':
       // Fails here, naming what is missing (CudaMissingError), on a machine without a GPU or libraries.
       openCudaDevice();
       nvrtc();
-      return { kind, compile: (kernel) => compileCuda(kernel, options.cache ? { cache: options.cache } : {}) };
+      return { kind, compile: async (kernel) => withRun(await compileCuda(kernel, options.cache ? { cache: options.cache } : {})) };
     case 'webgpu':
-      throw new DeviceError(`device('${kind}') is not supported yet: the WebGPU backend has not landed`);
+      // The adapter is opened by the first compile (asynchronously), which names what is missing.
+      return {
+        kind,
+        compile: async (kernel) => {
+          const compiled = await compileWebgpu(kernel);
+          return {
+            kernel,
+            run: (args, launchOptions) => compiled.run(args, launchOptions),
+            launch() {
+              throw new DeviceError('WebGPU runs asynchronously: use `await kernel.run(...)` instead of launch');
+            },
+          };
+        },
+      };
   }
   throw new DeviceError(`unknown device '${String(kind)}': choose cpu, interp, cuda or webgpu`);
 }
 
-function interpreted(kernel: Kernel): CompiledKernel {
-  return {
-    kernel,
-    launch(args, options = {}) {
-      const hosts: Record<string, HostTensor | number> = {};
-      for (const [name, v] of Object.entries(args)) hosts[name] = typeof v === 'number' ? v : v.toHostTensor();
-      interpret(kernel, hosts, options.grid ? { grid: options.grid } : {});
-      // Only what the kernel may write goes back (inputs keep their exact bits, NaN payloads included).
-      for (const a of kernel.args) {
-        const v = args[a.name!];
-        if (v instanceof Tensor && a.type.kind === 'tensor' && a.type.access !== 'in') v.setValues((hosts[a.name!] as HostTensor).data);
-      }
-    },
-  };
+/** A synchronous kernel with `run` as well. */
+function withRun<K extends Omit<CompiledKernel, 'run'>>(k: K): K & CompiledKernel {
+  return Object.assign(k, { run: async (args: Readonly<Record<string, Tensor | number>>, options?: LaunchOptions) => k.launch(args, options) });
+}
+
+function interpreted(kernel: Kernel): Omit<CompiledKernel, 'run'> {
+  return { kernel, launch: (args, options = {}) => interpretTensors(kernel, args, options.grid) };
 }

@@ -1,11 +1,11 @@
-/** `tskc compile FILE --target c|cuda [--emit source|ir] [-o PATH]`: prints or writes what a kernel compiles to. */
+/** `tskc compile FILE --target c|cuda|wgsl [--emit source|ir] [-o PATH]`: prints or writes what a kernel compiles to. */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { emitC } from '../../backends/c/index.js';
 import { emitCuda } from '../../backends/cuda/index.js';
+import { emitWgsl } from '../../backends/wgsl/index.js';
 import { printKernel } from '../../compiler/ir/printer.js';
 import type { Io } from '../cli.js';
-import { UsageError } from '../kernel-source.js';
 import { buildChosen, kernelOption, paramOption } from './options.js';
 
 export function compileCommand(io: Io): Command {
@@ -18,9 +18,8 @@ export function compileCommand(io: Io): Command {
     .addOption(paramOption())
     .option('-o, --output <path>', 'write to a file instead of standard output')
     .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string }) => {
-      if (o.target === 'wgsl') throw new UsageError('--target wgsl is not yet supported (its backend has not landed); use --target c or cuda');
       const { kernel } = await buildChosen(target, o);
-      const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? emitCuda(kernel).source : emitC(kernel).source;
+      const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? emitCuda(kernel).source : o.target === 'wgsl' ? emitWgsl(kernel).source : emitC(kernel).source;
       if (o.output !== undefined) writeFileSync(o.output, text);
       else io.out(text);
     });

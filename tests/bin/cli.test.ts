@@ -54,7 +54,7 @@ describe('tskc', () => {
     expect(err).toContain('CC');
   });
 
-  test('compile prints C, CUDA or IR; wgsl is not supported yet', async () => {
+  test('compile prints C, CUDA, WGSL or IR', async () => {
     const c = await tskc(['compile', 'vector_add']);
     expect(c.code).toBe(0);
     expect(c.out).toContain('void tskc_kernel(void *const *args, const int64_t *symbols, const int64_t *grid, int64_t *status)');
@@ -64,8 +64,9 @@ describe('tskc', () => {
     expect(cuda.code).toBe(0);
     expect(cuda.out).toContain('extern "C" __global__ void __launch_bounds__(128, 1) tskc_kernel(');
     const wgsl = await tskc(['compile', 'vector_add', '--target', 'wgsl']);
-    expect(wgsl.code).toBe(2);
-    expect(wgsl.err).toContain('--target wgsl is not yet supported');
+    expect(wgsl.code).toBe(0);
+    expect(wgsl.out).toContain('@compute @workgroup_size(');
+    expect(wgsl.out).toContain('fn tskc_kernel(');
   });
 
   test('compile -o writes the file', async () => {

@@ -1,0 +1,223 @@
+/**
+ * A kernel compiled for WebGPU: WGSL from the WGSL backend, one compute pipeline per device and source.
+ *
+ * `run` takes host tensors, as on every device: it uploads them (outputs too, so that elements the
+ * kernel does not write keep their values), runs the grid, reads the status word and copies back what
+ * the kernel may write. Validation errors are caught around every pipeline creation and dispatch, so a
+ * kernel the device refuses fails loudly instead of leaving zeros.
+ */
+import { type WgslSource, emitWgsl } from '../../backends/wgsl/index.js';
+import { bindArguments } from '../../compiler/ir/arguments.js';
+import { convertNumber } from '../../compiler/ir/dtype-convert.js';
+import { type Kernel, evalGridExpr } from '../../compiler/ir/ir.js';
+import { statusMessage } from '../status.js';
+import { Tensor } from '../tensor.js';
+import { type WebgpuDevice, openWebgpu } from './gpu.js';
+
+export class WebgpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebgpuError';
+  }
+}
+
+export interface WebgpuCompileOptions {
+  /** Threads per workgroup; by default the backend chooses from the largest tile. */
+  readonly threads?: number;
+  /** Dawn backend in Node (see gpu.ts); by default TSKC_WEBGPU_BACKEND or the first that works. */
+  readonly backend?: string;
+}
+
+export interface WebgpuKernel {
+  readonly kernel: Kernel;
+  readonly source: WgslSource;
+  readonly gpu: WebgpuDevice;
+  run(args: Readonly<Record<string, Tensor | number>>, options?: { readonly grid?: readonly number[] }): Promise<void>;
+}
+
+/** The WGSL's compilation errors as "line:col: message" with the offending line, or nothing. */
+export async function wgslErrors(device: GPUDevice, code: string): Promise<string[]> {
+  device.pushErrorScope('validation'); // the messages come from getCompilationInfo, not as uncaptured errors
+  const module = device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  await device.popErrorScope();
+  const lines = code.split('\n');
+  return info.messages
+    .filter((m) => m.type === 'error')
+    .map((m) => `${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+const fusedFma = new WeakMap<GPUDevice, Promise<boolean>>();
+
+/**
+ * Whether the device's WGSL fma rounds once (WGSL allows either): asked once per device with inputs
+ * whose fused and unfused results differ.
+ */
+function fmaIsFused(gpu: WebgpuDevice): Promise<boolean> {
+  let known = fusedFma.get(gpu.device);
+  if (!known) {
+    known = gpu.validationOnly ? Promise.resolve(false) : probeFma(gpu.device);
+    fusedFma.set(gpu.device, known);
+  }
+  return known;
+}
+
+async function probeFma(device: GPUDevice): Promise<boolean> {
+  const code = '@group(0) @binding(0) var<storage, read_write> a: array<f32, 4>;\n@compute @workgroup_size(1) fn main() { a[3] = fma(a[0], a[1], a[2]); }';
+  const module = device.createShaderModule({ code });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const data = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const read = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const x = 1 + 2 ** -12; // x * x - 1 = 2^-11 + 2^-24 exactly; rounded first, the 2^-24 is lost
+  device.queue.writeBuffer(data, 0, new Float32Array([x, x, -1, 0]));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: data } }] }));
+  pass.dispatchWorkgroups(1);
+  pass.end();
+  encoder.copyBufferToBuffer(data, 0, read, 0, 16);
+  device.queue.submit([encoder.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const fused = new Float32Array(read.getMappedRange())[3] === 2 ** -11 + 2 ** -24;
+  data.destroy();
+  read.destroy();
+  return fused;
+}
+
+/** The bind group layout of a generated shader (explicit: 'auto' would drop bindings it does not use). */
+function bindGroupLayout(device: GPUDevice, source: WgslSource): GPUBindGroupLayout {
+  const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+  return device.createBindGroupLayout({
+    entries: [entry(0, 'uniform'), entry(1, 'storage'), ...source.tensorWrites.map((writes, i) => entry(2 + i, writes ? 'storage' : 'read-only-storage'))],
+  });
+}
+
+export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOptions = {}): Promise<WebgpuKernel> {
+  const gpu = await openWebgpu(options.backend);
+  const source = emitWgsl(kernel, { ...(options.threads === undefined ? {} : { threads: options.threads }), fusedFma: await fmaIsFused(gpu) });
+  const { device, limits } = gpu;
+  const tensors = kernel.args.filter((a) => a.type.kind === 'tensor');
+  const fits: [boolean, string][] = [
+    [source.threads <= limits.maxComputeInvocationsPerWorkgroup && source.threads <= limits.maxComputeWorkgroupSizeX, `${source.threads} threads per workgroup (the device allows ${limits.maxComputeInvocationsPerWorkgroup})`],
+    [source.workgroupBytes <= limits.maxComputeWorkgroupStorageSize, `${source.workgroupBytes} bytes of workgroup memory (the device allows ${limits.maxComputeWorkgroupStorageSize}); use smaller tiles`],
+    [tensors.length + 1 <= limits.maxStorageBuffersPerShaderStage, `${tensors.length} tensor arguments and the status word as storage buffers (the device allows ${limits.maxStorageBuffersPerShaderStage})`],
+  ];
+  for (const [ok, what] of fits) if (!ok) throw new WebgpuError(`kernel ${kernel.name} does not fit ${gpu.adapterName}: it needs ${what}`);
+
+  let byDevice = pipelines.get(device);
+  if (!byDevice) pipelines.set(device, (byDevice = new Map()));
+  let pipeline = byDevice.get(source.source);
+  if (!pipeline) {
+    device.pushErrorScope('validation');
+    const errors = await wgslErrors(device, source.source);
+    const module = device.createShaderModule({ code: source.source });
+    const layout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout(device, source)] });
+    const created = device.createComputePipeline({ layout, compute: { module, entryPoint: source.entry } });
+    const invalid = await device.popErrorScope();
+    if (errors.length > 0 || invalid) {
+      throw new WebgpuError(`kernel ${kernel.name}: the generated WGSL was refused (a tskc bug):\n${errors.join('\n') || invalid!.message}`);
+    }
+    byDevice.set(source.source, (pipeline = created));
+  }
+  const ready = pipeline;
+
+  return {
+    kernel,
+    source,
+    gpu,
+    async run(args, runOptions = {}) {
+      if (gpu.lost) throw new WebgpuError(gpu.lost);
+      const symbols = bindArguments(kernel, args);
+      const grid = runOptions.grid ?? kernel.grid.map((g) => evalGridExpr(g, symbols));
+      if (grid.length === 0) throw new WebgpuError(`kernel ${kernel.name} defines no grid: pass one to run`);
+      const maxGrid = limits.maxComputeWorkgroupsPerDimension;
+      if (grid.length > 3 || grid.some((g) => !Number.isSafeInteger(g) || g < 0 || g > maxGrid)) {
+        throw new WebgpuError(`grid [${grid}] must be 1 to 3 non-negative integers of at most ${maxGrid} (the device's limit per dimension)`);
+      }
+      if (grid.some((g) => g === 0)) return;
+      for (const name of source.symbols) {
+        if (symbols[name]! > 2 ** 31 - 1) throw new WebgpuError(`extent ${name} = ${symbols[name]} is larger than WGSL's i32 indices allow`);
+      }
+
+      const params = new Uint32Array(Math.ceil(source.paramWords / 4) * 4);
+      let word = 0;
+      for (const a of kernel.args) if (a.type.kind === 'tile') params[word++] = scalarBits(a.type.dtype, args[a.name!] as number);
+      for (const name of source.symbols) params[word++] = symbols[name]!;
+
+      for (const a of tensors) {
+        const bytes = (args[a.name!] as Tensor).storage.byteLength;
+        if (bytes > limits.maxStorageBufferBindingSize) throw new WebgpuError(`tensor ${a.name} has ${bytes} bytes; ${gpu.adapterName} binds at most ${limits.maxStorageBufferBindingSize}`);
+      }
+
+      const created: GPUBuffer[] = [];
+      const buffer = (size: number, usage: number) => {
+        const b = device.createBuffer({ size: Math.max(16, Math.ceil(size / 16) * 16), usage });
+        created.push(b);
+        return b;
+      };
+      try {
+        device.pushErrorScope('validation');
+        device.pushErrorScope('out-of-memory');
+        const paramBuffer = buffer(params.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+        device.queue.writeBuffer(paramBuffer, 0, params);
+        const statusBuffer = buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+        device.queue.writeBuffer(statusBuffer, 0, new Int32Array(4));
+        const entries: GPUBindGroupEntry[] = [
+          { binding: 0, resource: { buffer: paramBuffer } },
+          { binding: 1, resource: { buffer: statusBuffer } },
+        ];
+        const readbacks: { tensor: Tensor; gpu: GPUBuffer; bytes: number }[] = [];
+        for (const a of tensors) {
+          const t = args[a.name!] as Tensor;
+          const bytes = t.storage.byteLength;
+          const b = buffer(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+          // writeBuffer takes whole words: the storage's bytes, padded.
+          const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
+          padded.set(new Uint8Array(t.storage.buffer, t.storage.byteOffset, bytes));
+          device.queue.writeBuffer(b, 0, padded);
+          entries.push({ binding: entries.length, resource: { buffer: b, size: Math.max(4, padded.byteLength) } });
+          if (a.type.kind === 'tensor' && a.type.access !== 'in') readbacks.push({ tensor: t, gpu: b, bytes });
+        }
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(ready);
+        pass.setBindGroup(0, device.createBindGroup({ layout: ready.getBindGroupLayout(0), entries }));
+        pass.dispatchWorkgroups(grid[0]!, grid[1] ?? 1, grid[2] ?? 1);
+        pass.end();
+        const statusRead = buffer(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+        encoder.copyBufferToBuffer(statusBuffer, 0, statusRead, 0, 16);
+        const reads = readbacks.map((r) => {
+          const read = buffer(r.bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+          encoder.copyBufferToBuffer(r.gpu, 0, read, 0, read.size);
+          return read;
+        });
+        device.queue.submit([encoder.finish()]);
+        const oom = await device.popErrorScope();
+        const invalid = await device.popErrorScope();
+        if (oom || invalid) throw new WebgpuError(`kernel ${kernel.name}: ${(oom ?? invalid)!.message}`);
+        if (gpu.validationOnly) throw new WebgpuError(`kernel ${kernel.name}: the null WebGPU backend validates but runs nothing; choose vulkan or opengl to run`);
+        await statusRead.mapAsync(GPUMapMode.READ);
+        const status = new Int32Array(statusRead.getMappedRange().slice(0))[0]!;
+        if (gpu.lost) throw new WebgpuError(gpu.lost);
+        if (status !== 0) throw new WebgpuError(`kernel ${kernel.name}: ${statusMessage(status, kernel.args.map((a) => a.name!))}`);
+        // Only what the kernel may write comes back (inputs keep their exact bits).
+        await Promise.all(reads.map((read) => read.mapAsync(GPUMapMode.READ)));
+        readbacks.forEach((r, i) => {
+          const bytes = new Uint8Array(reads[i]!.getMappedRange(), 0, r.bytes);
+          new Uint8Array(r.tensor.storage.buffer, r.tensor.storage.byteOffset, r.bytes).set(bytes);
+        });
+      } finally {
+        for (const b of created) b.destroy();
+      }
+    },
+  };
+}
+
+/** The uniform-buffer word of a scalar argument: the number converted to the dtype, as its WGSL value's bits. */
+function scalarBits(d: Kernel['args'][number]['type']['dtype'], x: number): number {
+  const v = convertNumber(d, x);
+  if (d.kind === 'float') return new Uint32Array(new Float32Array([v]).buffer)[0]!;
+  return v >>> 0;
+}

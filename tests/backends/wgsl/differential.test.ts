@@ -1,0 +1,50 @@
+/**
+ * The WGSL backend on a real WebGPU adapter against the reference interpreter: every example with
+ * fresh random shapes and inputs, outputs poisoned before the run, then random programs from
+ * tests/fuzz. On CI the adapter is Mesa's lavapipe (Vulkan on the CPU), installed by .ci/run.
+ */
+import { jest } from '@jest/globals';
+import { device } from '../../../runtime/device.js';
+import { freshSeed, rng } from '../../../examples/check.js';
+import { randomProgram } from '../../fuzz/random-program.js';
+import { randInt, randomTensor } from '../../../examples/check.js';
+import { bf16 } from '../../../dsl/index.js';
+import { layerNormRows, rmsNormRows, softmaxRows } from '../../../bench/gpu/kernels.js';
+import { EXAMPLE_CASES, dtypeOf, expectSame, poisoned, runBoth } from '../differential.js';
+import { webgpuOr } from './harness.js';
+
+const { it } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the WebGPU differential tests');
+const webgpu = device('webgpu');
+const runs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 40);
+jest.setTimeout(Math.max(300_000, runs * 2_000)); // lavapipe compiles and runs a program in about 0.4 s
+
+describe('WGSL backend on WebGPU == interpreter', () => {
+  it.each(EXAMPLE_CASES)('%s', async (name, kernel, makeArgs, approximate) => {
+    const seed = freshSeed();
+    const { got, want } = await runBoth(webgpu, kernel, makeArgs(rng(seed)));
+    for (const out of Object.keys(want)) expectSame(got[out]!, want[out]!, approximate, `${name} (seed ${seed}) output ${out}`, dtypeOf(kernel, out), true);
+  });
+
+  // bf16 tensors: 16-bit elements, two to a word, written through atomics.
+  it.each([
+    ['softmax_bf16', softmaxRows().build({ BLOCK_N: 2048 }), false],
+    ['layer_norm_bf16', layerNormRows().build({ BLOCK_N: 2048 }), true],
+    ['rms_norm_bf16', rmsNormRows().build({ BLOCK_N: 2048 }), false],
+  ] as const)('%s', async (name, kernel, withBias) => {
+    const seed = freshSeed();
+    const r = rng(seed);
+    const [m, n] = [randInt(r, 1, 20), randInt(r, 1, 2048)];
+    const args = { x: randomTensor(r, [m, n], -4, 4, bf16), w: randomTensor(r, [n], -2, 2, bf16), ...(withBias ? { b: randomTensor(r, [n], -1, 1, bf16) } : {}), y: poisoned(bf16, [m, n]) };
+    const { got, want } = await runBoth(webgpu, kernel, name === 'softmax_bf16' ? { x: args.x, y: args.y } : args);
+    expectSame(got['y']!, want['y']!, true, `${name} (seed ${seed}) M=${m} N=${n}`, bf16, true);
+  });
+
+  const firstSeed = process.env['TSKC_FUZZ_SEED'] !== undefined ? Number(process.env['TSKC_FUZZ_SEED']) : freshSeed();
+  it(`${runs} random programs from seed ${firstSeed}`, async () => {
+    for (let i = 0; i < runs; i++) {
+      const p = randomProgram((firstSeed + i) >>> 0);
+      const { got, want } = await runBoth(webgpu, p.kernel, p.makeArgs());
+      for (const out of Object.keys(want)) expectSame(got[out]!, want[out]!, p.approximate.has(out), `random program ${p.seed} output ${out}`, dtypeOf(p.kernel, out), true);
+    }
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * The WGSL of every example, of the GPU benchmarks' kernels and of random programs passes Dawn's validation (the null backend: no
+ * driver needed), and a shader Dawn refuses is reported with WGSL line:column.
+ */
+import { emitWgsl } from '../../../backends/wgsl/index.js';
+import { wgslErrors } from '../../../runtime/webgpu/webgpu-kernel.js';
+import { freshSeed } from '../../../examples/check.js';
+import { randomProgram } from '../../fuzz/random-program.js';
+import { copy, layerNormRows, rmsNormRows, softmaxRows } from '../../../bench/gpu/kernels.js';
+import { EXAMPLE_CASES } from '../differential.js';
+import { webgpuOr } from './harness.js';
+
+const { gpu, it } = await webgpuOr('null', 'the WGSL validation tests');
+
+describe('generated WGSL validates', () => {
+  const benchKernels = [copy, softmaxRows(), layerNormRows(), rmsNormRows()].map((k) => [k.name, k.build()] as const);
+  it.each([...EXAMPLE_CASES.map(([name, kernel]) => [name, kernel] as const), ...benchKernels])('%s', async (_, kernel) => {
+    for (const threads of [32, 256]) expect(await wgslErrors(gpu!.device, emitWgsl(kernel, { threads }).source)).toEqual([]);
+  });
+
+  const seed = freshSeed();
+  it(`random programs from seed ${seed}`, async () => {
+    for (let i = 0; i < 40; i++) {
+      const p = randomProgram((seed + i) >>> 0);
+      const errors = await wgslErrors(gpu!.device, emitWgsl(p.kernel).source);
+      if (errors.length > 0) throw new Error(`random program ${p.seed}:\n${errors.join('\n')}`);
+    }
+  });
+
+  it('reports a refused shader with line:column', async () => {
+    const errors = await wgslErrors(gpu!.device, '@compute @workgroup_size(1)\nfn main() {\n  let x: u32 = 1.5;\n}\n');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^3:\d+: .*\n {4}let x: u32 = 1\.5;/);
+  });
+});

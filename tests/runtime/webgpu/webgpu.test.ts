@@ -1,0 +1,76 @@
+/**
+ * The WebGPU runtime's errors: each names its cause, and none leaves silently wrong data. Runs on a
+ * real adapter (lavapipe on CI); the null backend's refusal to run is checked where Dawn loads.
+ */
+import { arange, cdiv, f32, forRange, i32, input, kernel, load, output, programId, scalar, sharedTile, store, tensor } from '../../../dsl/index.js';
+import { DeviceError, device } from '../../../runtime/device.js';
+import { Tensor } from '../../../runtime/tensor.js';
+import { compileWebgpu } from '../../../runtime/webgpu/webgpu-kernel.js';
+import { webgpuOr } from '../../backends/wgsl/harness.js';
+
+const { it } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the WebGPU runtime tests');
+const { it: itNull } = await webgpuOr('null', 'the WebGPU null-backend test');
+
+/** y[i] = x[i + shift] over blocks of 64, unmasked: a shift past the end reads outside x. */
+const shifted = kernel(
+  'shifted',
+  { x: input(f32, ['N']), y: output(f32, ['N']), shift: scalar(i32) },
+  ({ x, y, shift }) => {
+    const i = arange(64).add(programId(0).mul(64));
+    store(y, [i], load(x, [i.add(shift)]));
+  },
+  { grid: ({ N }) => [cdiv(N, 64)] },
+);
+
+/** A loop from 0 to 4 with the step given at launch. */
+const stepped = kernel('stepped', { y: tensor(f32, [1]), step: scalar(i32) }, ({ y, step }) => {
+  const [total] = forRange(0, 4, step, [load(y, [arange(1)])], (_, [acc]) => [acc!.add(1)]);
+  store(y, [arange(1)], total!);
+}, { grid: () => [1] });
+
+const webgpu = device('webgpu');
+
+describe('WebGPU runtime', () => {
+  it('runs a kernel with a scalar argument', async () => {
+    const x = Tensor.fromValues(f32, [128], Float64Array.from({ length: 128 }, (_, i) => i));
+    const y = Tensor.empty(f32, [128]);
+    await (await webgpu.compile(shifted.build())).run({ x, y, shift: 0 });
+    expect(Array.from(y.toValues())).toEqual(Array.from(x.toValues()));
+  });
+
+  it('names the tensor an unmasked access went outside of', async () => {
+    const k = await webgpu.compile(shifted.build());
+    const run = k.run({ x: Tensor.empty(f32, [128]), y: Tensor.empty(f32, [128]), shift: 1 });
+    await expect(run).rejects.toThrow('kernel shifted: an unmasked access went outside tensor argument 0 (x)');
+  });
+
+  it('refuses a loop with a non-positive step', async () => {
+    const k = await webgpu.compile(stepped.build());
+    await expect(k.run({ y: Tensor.empty(f32, [1]), step: 0 })).rejects.toThrow('a loop has a non-positive step');
+    const y = Tensor.empty(f32, [1]);
+    await k.run({ y, step: 1 });
+    expect(y.toValues()[0]).toBe(4);
+  });
+
+  it('refuses a kernel that needs more workgroup memory than the device has, before running it', async () => {
+    const big = kernel('big_shared', { y: output(f32, [1]) }, () => {
+      sharedTile([1 << 16], f32);
+    }, { grid: () => [1] });
+    await expect(webgpu.compile(big.build())).rejects.toThrow(/big_shared does not fit .*: it needs 262144 bytes of workgroup memory/);
+  });
+
+  it('checks arguments as every device does', async () => {
+    const k = await webgpu.compile(shifted.build());
+    await expect(k.run({ x: Tensor.empty(i32, [128]), y: Tensor.empty(f32, [128]), shift: 0 })).rejects.toThrow('argument x must hold f32, got i32');
+  });
+
+  it('has no synchronous launch (its readback is asynchronous)', async () => {
+    const k = await webgpu.compile(shifted.build());
+    expect(() => k.launch({ x: Tensor.empty(f32, [64]), y: Tensor.empty(f32, [64]), shift: 0 })).toThrow(DeviceError);
+  });
+
+  itNull('says the null backend validates but runs nothing', async () => {
+    const k = await compileWebgpu(shifted.build(), { backend: 'null' });
+    await expect(k.run({ x: Tensor.empty(f32, [64]), y: Tensor.empty(f32, [64]), shift: 0 })).rejects.toThrow('validates but runs nothing');
+  });
+});
