@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Kernel } from '../compiler/ir/ir.js';
 import { compileTk } from '../dsl/text/index.js';
 import { exampleKernels } from '../examples/index.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * What the CLI needs of a kernel definition. Checked by shape rather than with instanceof: a file
@@ -26,12 +27,7 @@ export interface KernelDefLike {
   build(params?: Record<string, number>): Kernel;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from './usage-error.js';
 
 function isKernelDef(x: unknown): x is KernelDefLike {
   const d = x as Partial<KernelDefLike> | null;

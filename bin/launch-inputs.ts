@@ -1,13 +1,14 @@
 /**
  * Inputs for running a kernel from the command line: extents for its symbols, random tensors for
  * what it reads, poisoned tensors for what it writes (so unwritten elements show), and the comparison
- * of two runs' outputs.
+ * of two runs' outputs. Browser-safe (the web example uses it): nothing here touches Node.
  */
 import type { Dtype } from '../compiler/ir/dtype.js';
 import type { Kernel } from '../compiler/ir/ir.js';
 import { rng } from '../examples/check.js';
 import { Tensor } from '../runtime/tensor.js';
-import { type KernelDefLike, UsageError } from './kernel-source.js';
+import type { KernelDefLike } from './kernel-source.js';
+import { UsageError } from './usage-error.js';
 
 /** The value of every symbol of the kernel's tensors: from --shape, else the kernel's defaults. */
 export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly<Record<string, number>>): Record<string, number> {
