@@ -1,11 +1,12 @@
 /**
- * The CUDA backend against the reference interpreter, on the GPU machine: every example at random
- * shapes that are not multiples of its tiles, outputs poisoned before launch, and random programs of
- * the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure and a
- * summary, writes $OUT/check.json, and exits 1 if anything disagreed.
+ * A GPU backend against the reference interpreter, on the GPU machine: the CUDA backend, or with
+ * TSKC_CHECK_DEVICE=webgpu the WGSL backend through Dawn on the GPU's Vulkan driver. Every example at
+ * random shapes that are not multiples of its tiles, outputs poisoned before launch, and random
+ * programs of the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure
+ * and a summary, writes $OUT/check-<device>.json, and exits 1 if anything disagreed.
  *
  * How close is close enough: see disagreement(). The GPU reassociates float sums along the last axis
- * and uses f32 library functions for f32 transcendentals (see backends/cuda/emit.ts).
+ * and uses f32 functions for transcendentals (see backends/cuda/emit.ts and backends/wgsl/emit.ts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,11 +54,12 @@ function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approxima
     const err = Number.isFinite(g) && Number.isFinite(w) ? Math.abs(g - w) : Infinity;
     if (err > allowed && err >= worst) [worst, at] = [err, i];
   }
-  return at < 0 ? undefined : `element ${at} is ${got[at]} on CUDA but ${want[at]} on the interpreter (allowed difference ${allowed})`;
+  return at < 0 ? undefined : `element ${at} is ${got[at]} on the GPU but ${want[at]} on the interpreter (allowed difference ${allowed})`;
 }
 
 async function main(): Promise<void> {
-  const cuda = device('cuda', { cache: new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-'))) });
+  const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
+  const gpu = device(kind, kind === 'cuda' ? { cache: new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-'))) } : {});
   const interp = device('interp');
   const failures: Failure[] = [];
   const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
@@ -68,15 +70,15 @@ async function main(): Promise<void> {
   const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean) => {
     const want = copyArguments(args);
     try {
-      (await cuda.compile(kernel)).launch(args);
+      await (await gpu.compile(kernel)).run(args);
     } catch (e) {
       const message = e instanceof Error ? e.message.split('\n').slice(0, 12).join('\n') : String(e);
-      failures.push({ what, detail: `CUDA failed: ${message}` });
-      // A fault poisons the CUDA context: every later launch would fail the same way.
-      if (/ILLEGAL_ADDRESS|LAUNCH_FAILED|MISALIGNED|ILLEGAL_INSTRUCTION/.test(message)) throw new ContextLost(what);
+      failures.push({ what, detail: `${kind} failed: ${message}` });
+      // A fault poisons the CUDA context (or loses the WebGPU device): every later launch would fail the same way.
+      if (/ILLEGAL_ADDRESS|LAUNCH_FAILED|MISALIGNED|ILLEGAL_INSTRUCTION|device was lost/.test(message)) throw new ContextLost(what);
       return;
     }
-    (await interp.compile(kernel)).launch(want);
+    await (await interp.compile(kernel)).run(want);
     for (const a of kernel.args) {
       if (a.type.kind !== 'tensor' || a.type.access === 'in') continue;
       const error = disagreement(a.type.dtype, (args[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues(), approximate(a.name!));
@@ -120,12 +122,12 @@ async function main(): Promise<void> {
 
   } catch (e) {
     if (!(e instanceof ContextLost)) throw e;
-    console.log(`stopped: the GPU context was lost after ${e.message}`);
+    console.log(`stopped: the ${kind} context was lost after ${e.message}`);
   }
   for (const f of failures.slice(0, 40)) console.log(`FAIL ${f.what}: ${f.detail}`);
-  const summary = { seed, examplesRun, programs, failures: failures.length, pass: failures.length === 0 };
+  const summary = { device: kind, seed, examplesRun, programs, failures: failures.length, pass: failures.length === 0 };
   console.log(JSON.stringify(summary));
-  if (process.env['OUT']) writeFileSync(join(process.env['OUT'], 'check.json'), JSON.stringify({ ...summary, failures }, null, 2));
+  if (process.env['OUT']) writeFileSync(join(process.env['OUT'], `check-${kind}.json`), JSON.stringify({ ...summary, failures }, null, 2));
   process.exitCode = failures.length === 0 ? 0 : 1;
 }
 

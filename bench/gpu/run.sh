@@ -3,19 +3,30 @@
 #   here:   bash bench/gpu/run.sh pack      (bundles the code and Node into .device/, ignored by git)
 #   there:  bash bench/gpu/run.sh           (with .device carried; results under $OUT)
 # Steps: the runtime smoke test, the CUDA backend against the interpreter (examples, benchmark kernels
-# and random programs: bench/gpu/check.ts), then tskc's benchmarks and PyTorch's in the same call, and
-# a table of both. Exits non-zero if any check failed.
+# and random programs: bench/gpu/check.ts), the same for the WGSL backend through Dawn on NVIDIA's
+# Vulkan driver, then tskc's benchmarks (CUDA: bench.ts, WebGPU: webgpu-bench.ts) and PyTorch's in the
+# same call, and a table of all three. Exits non-zero if any check failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${1:-}" = pack ]; then
   set -e
   mkdir -p .device
-  for entry in smoke check bench; do
-    npx esbuild "bench/gpu/$entry.ts" --bundle --platform=node --format=esm --external:koffi --outfile=".device/$entry.mjs" --log-level=warning
+  for entry in smoke check bench webgpu-bench; do
+    npx esbuild "bench/gpu/$entry.ts" --bundle --platform=node --format=esm --external:koffi --external:webgpu --outfile=".device/$entry.mjs" --log-level=warning
   done
   # koffi and its prebuilt native module (a separate package) are all the bundles leave outside.
   mkdir -p .device/node_modules/@koromix && rm -rf .device/node_modules/koffi .device/node_modules/@koromix/koffi-linux-x64
   cp -r node_modules/koffi .device/node_modules/ && cp -r node_modules/@koromix/koffi-linux-x64 .device/node_modules/@koromix/
+  # Dawn: its loader script and the linux-x64 dawn.node only (the package is 132 MB).
+  rm -rf .device/node_modules/webgpu && mkdir -p .device/node_modules/webgpu/dist/linux-x64
+  cp node_modules/webgpu/index.js node_modules/webgpu/package.json .device/node_modules/webgpu/
+  cp node_modules/webgpu/dist/linux-x64/dawn.node .device/node_modules/webgpu/dist/linux-x64/
+  # The Vulkan loader, which the GPU machine lacks (see the device README): Debian's amd64 package.
+  if [ ! -f .device/gl/libvulkan1.deb ]; then
+    mkdir -p .device/gl /tmp/tskc-amd64/partial
+    o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/tskc-amd64'
+    apt-get $o update -qq && (cd .device/gl && apt-get $o download libvulkan1 && mv libvulkan1_*.deb libvulkan1.deb)
+  fi
   [ -f .device/node.xz ] || xz -T2 -6 -c "$(command -v node)" > .device/node.xz
   du -sh .device
   exit 0
@@ -29,7 +40,14 @@ status=0
 timeout 60 /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
 timeout "${TSKC_CHECK_TIMEOUT:-240}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
+# WebGPU: the Vulkan loader unpacked, and NVIDIA's ICD named where the loader does not find it.
+dpkg -x .device/gl/libvulkan1.deb / && ldconfig
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
+TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-100}" timeout "${TSKC_CHECK_TIMEOUT:-240}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 timeout 180 /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
+timeout 180 /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
 timeout 120 python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
 python3 - "$OUT" <<'PY'
 import json, sys, os
@@ -39,14 +57,16 @@ def load(name):
         return json.loads(open(os.path.join(out, name)).read().strip().splitlines()[-1])
     except Exception:
         return {"results": []}
-ours, torch = load("bench.txt"), load("torch.txt")
+ours, torch, webgpu = load("bench.txt"), load("torch.txt"), load("webgpu-bench.txt")
 peer = {r["name"]: r for r in torch["results"]}
-print(f"\n{'benchmark':44} {'tskc ms':>9} {'torch ms':>9} {'tskc rate':>12} {'torch rate':>12} {'tskc/torch':>10}")
+wgpu = {r["name"]: r for r in webgpu["results"]}
+print(f"\n{'benchmark':44} {'tskc ms':>9} {'torch ms':>9} {'tskc rate':>12} {'torch rate':>12} {'tskc/torch':>10} {'webgpu rate':>12} {'webgpu/cuda':>11}")
 for r in ours["results"]:
-    p = peer.get(r["name"], {})
+    p, w = peer.get(r["name"], {}), wgpu.get(r["name"], {})
     unit = "GBps" if "GBps" in r else "TFLOPs"
     ratio = p["ms"] / r["ms"] if p else float("nan")
-    print(f"{r['name']:44} {r['ms']:9.4f} {p.get('ms', float('nan')):9.4f} {str(r.get(unit)) + ' ' + unit:>12} {str(p.get(unit)) + ' ' + unit:>12} {ratio:10.2f}")
+    wratio = r["ms"] / w["ms"] if w else float("nan")
+    print(f"{r['name']:44} {r['ms']:9.4f} {p.get('ms', float('nan')):9.4f} {str(r.get(unit)) + ' ' + unit:>12} {str(p.get(unit)) + ' ' + unit:>12} {ratio:10.2f} {str(w.get(unit, '-')) + ' ' + unit:>12} {wratio:11.2f}")
 print("nvrtc cold / cached load (ms):", [(r["name"].split()[0], r["nvrtcColdMs"], r["cachedLoadMs"]) for r in ours["results"]])
 PY
 exit $status

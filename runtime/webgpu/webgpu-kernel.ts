@@ -33,6 +33,13 @@ export interface WebgpuKernel {
   readonly source: WgslSource;
   readonly gpu: WebgpuDevice;
   run(args: Readonly<Record<string, Tensor | number>>, options?: { readonly grid?: readonly number[] }): Promise<void>;
+  /**
+   * Runs the grid `repeats` times (one submission) on buffers already on the device: `args` maps each
+   * tensor argument to its storage buffer (at least as large as the tensor) and each scalar to its
+   * number; `shapes` gives each tensor's shape to bind the symbols. Resolves when the device is done
+   * and the status word is checked (benchmarks time it).
+   */
+  runOnDevice(args: Readonly<Record<string, GPUBuffer | number>>, shapes: Readonly<Record<string, readonly number[]>>, repeats?: number): Promise<void>;
 }
 
 /** The WGSL's compilation errors as "line:col: message" with the offending line, or nothing. */
@@ -123,96 +130,134 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
   }
   const ready = pipeline;
 
+  /** The grid and the uniform buffer's words for a launch with these symbols and scalars. */
+  const prepare = (symbols: Readonly<Record<string, number>>, scalars: Readonly<Record<string, number>>, override?: readonly number[]) => {
+    if (gpu.lost) throw new WebgpuError(gpu.lost);
+    const grid = override ?? kernel.grid.map((g) => evalGridExpr(g, symbols));
+    if (grid.length === 0) throw new WebgpuError(`kernel ${kernel.name} defines no grid: pass one to run`);
+    const maxGrid = limits.maxComputeWorkgroupsPerDimension;
+    if (grid.length > 3 || grid.some((g) => !Number.isSafeInteger(g) || g < 0 || g > maxGrid)) {
+      throw new WebgpuError(`grid [${grid}] must be 1 to 3 non-negative integers of at most ${maxGrid} (the device's limit per dimension)`);
+    }
+    for (const name of source.symbols) {
+      if (symbols[name]! > 2 ** 31 - 1) throw new WebgpuError(`extent ${name} = ${symbols[name]} is larger than WGSL's i32 indices allow`);
+    }
+    const params = new Uint32Array(Math.ceil(source.paramWords / 4) * 4); // the zero words stay 0
+    let word = 0;
+    for (const a of kernel.args) if (a.type.kind === 'tile') params[word++] = scalarBits(a.type.dtype, scalars[a.name!]!);
+    for (const name of source.symbols) params[word++] = symbols[name]!;
+    return { grid, params };
+  };
+
+  /**
+   * Runs the grid `repeats` times on the tensors' buffers (in argument order, each at least as large
+   * as its tensor) and checks validation and the status word; `beforeSubmit` may add copies.
+   */
+  const dispatch = async (grid: readonly number[], params: Uint32Array, buffers: readonly GPUBuffer[], repeats: number, beforeSubmit?: (encoder: GPUCommandEncoder) => void) => {
+    const own: GPUBuffer[] = [];
+    const buffer = (size: number, usage: number) => {
+      const b = device.createBuffer({ size: paddedSize(size), usage });
+      own.push(b);
+      return b;
+    };
+    try {
+      device.pushErrorScope('validation');
+      device.pushErrorScope('out-of-memory');
+      const paramBuffer = buffer(params.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      device.queue.writeBuffer(paramBuffer, 0, params);
+      const statusBuffer = buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+      device.queue.writeBuffer(statusBuffer, 0, new Int32Array(4));
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 0, resource: { buffer: paramBuffer } },
+        { binding: 1, resource: { buffer: statusBuffer } },
+        ...buffers.map((b, i) => ({ binding: 2 + i, resource: { buffer: b } })),
+      ];
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(ready);
+      pass.setBindGroup(0, device.createBindGroup({ layout: ready.getBindGroupLayout(0), entries }));
+      for (let i = 0; i < repeats; i++) pass.dispatchWorkgroups(grid[0]!, grid[1] ?? 1, grid[2] ?? 1);
+      pass.end();
+      const statusRead = buffer(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      encoder.copyBufferToBuffer(statusBuffer, 0, statusRead, 0, 16);
+      beforeSubmit?.(encoder);
+      device.queue.submit([encoder.finish()]);
+      const oom = await device.popErrorScope();
+      const invalid = await device.popErrorScope();
+      if (oom || invalid) throw new WebgpuError(`kernel ${kernel.name}: ${(oom ?? invalid)!.message}`);
+      if (gpu.validationOnly) throw new WebgpuError(`kernel ${kernel.name}: the null WebGPU backend validates but runs nothing; choose vulkan or opengl to run`);
+      await statusRead.mapAsync(GPUMapMode.READ);
+      const status = new Int32Array(statusRead.getMappedRange().slice(0))[0]!;
+      if (gpu.lost) throw new WebgpuError(gpu.lost);
+      if (status !== 0) throw new WebgpuError(`kernel ${kernel.name}: ${statusMessage(status, kernel.args.map((a) => a.name!))}`);
+    } finally {
+      for (const b of own) b.destroy();
+    }
+  };
+
   return {
     kernel,
     source,
     gpu,
     async run(args, runOptions = {}) {
-      if (gpu.lost) throw new WebgpuError(gpu.lost);
       const symbols = bindArguments(kernel, args);
-      const grid = runOptions.grid ?? kernel.grid.map((g) => evalGridExpr(g, symbols));
-      if (grid.length === 0) throw new WebgpuError(`kernel ${kernel.name} defines no grid: pass one to run`);
-      const maxGrid = limits.maxComputeWorkgroupsPerDimension;
-      if (grid.length > 3 || grid.some((g) => !Number.isSafeInteger(g) || g < 0 || g > maxGrid)) {
-        throw new WebgpuError(`grid [${grid}] must be 1 to 3 non-negative integers of at most ${maxGrid} (the device's limit per dimension)`);
-      }
+      const { grid, params } = prepare(symbols, args as Record<string, number>, runOptions.grid);
       if (grid.some((g) => g === 0)) return;
-      for (const name of source.symbols) {
-        if (symbols[name]! > 2 ** 31 - 1) throw new WebgpuError(`extent ${name} = ${symbols[name]} is larger than WGSL's i32 indices allow`);
-      }
-
-      const params = new Uint32Array(Math.ceil(source.paramWords / 4) * 4);
-      let word = 0;
-      for (const a of kernel.args) if (a.type.kind === 'tile') params[word++] = scalarBits(a.type.dtype, args[a.name!] as number);
-      for (const name of source.symbols) params[word++] = symbols[name]!;
-
       for (const a of tensors) {
         const bytes = (args[a.name!] as Tensor).storage.byteLength;
         if (bytes > limits.maxStorageBufferBindingSize) throw new WebgpuError(`tensor ${a.name} has ${bytes} bytes; ${gpu.adapterName} binds at most ${limits.maxStorageBufferBindingSize}`);
       }
-
       const created: GPUBuffer[] = [];
-      const buffer = (size: number, usage: number) => {
-        const b = device.createBuffer({ size: Math.max(16, Math.ceil(size / 16) * 16), usage });
-        created.push(b);
-        return b;
-      };
       try {
-        device.pushErrorScope('validation');
-        device.pushErrorScope('out-of-memory');
-        const paramBuffer = buffer(params.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-        device.queue.writeBuffer(paramBuffer, 0, params);
-        const statusBuffer = buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
-        device.queue.writeBuffer(statusBuffer, 0, new Int32Array(4));
-        const entries: GPUBindGroupEntry[] = [
-          { binding: 0, resource: { buffer: paramBuffer } },
-          { binding: 1, resource: { buffer: statusBuffer } },
-        ];
-        const readbacks: { tensor: Tensor; gpu: GPUBuffer; bytes: number }[] = [];
-        for (const a of tensors) {
+        // Every tensor goes up, outputs too: elements the kernel does not write keep their values.
+        const buffers = tensors.map((a) => {
           const t = args[a.name!] as Tensor;
-          const bytes = t.storage.byteLength;
-          const b = buffer(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+          const b = device.createBuffer({ size: paddedSize(t.storage.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+          created.push(b);
           // writeBuffer takes whole words: the storage's bytes, padded.
-          const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
-          padded.set(new Uint8Array(t.storage.buffer, t.storage.byteOffset, bytes));
+          const padded = new Uint8Array(Math.ceil(t.storage.byteLength / 4) * 4);
+          padded.set(new Uint8Array(t.storage.buffer, t.storage.byteOffset, t.storage.byteLength));
           device.queue.writeBuffer(b, 0, padded);
-          entries.push({ binding: entries.length, resource: { buffer: b, size: Math.max(4, padded.byteLength) } });
-          if (a.type.kind === 'tensor' && a.type.access !== 'in') readbacks.push({ tensor: t, gpu: b, bytes });
-        }
-        const encoder = device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(ready);
-        pass.setBindGroup(0, device.createBindGroup({ layout: ready.getBindGroupLayout(0), entries }));
-        pass.dispatchWorkgroups(grid[0]!, grid[1] ?? 1, grid[2] ?? 1);
-        pass.end();
-        const statusRead = buffer(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-        encoder.copyBufferToBuffer(statusBuffer, 0, statusRead, 0, 16);
-        const reads = readbacks.map((r) => {
-          const read = buffer(r.bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-          encoder.copyBufferToBuffer(r.gpu, 0, read, 0, read.size);
-          return read;
+          return b;
         });
-        device.queue.submit([encoder.finish()]);
-        const oom = await device.popErrorScope();
-        const invalid = await device.popErrorScope();
-        if (oom || invalid) throw new WebgpuError(`kernel ${kernel.name}: ${(oom ?? invalid)!.message}`);
-        if (gpu.validationOnly) throw new WebgpuError(`kernel ${kernel.name}: the null WebGPU backend validates but runs nothing; choose vulkan or opengl to run`);
-        await statusRead.mapAsync(GPUMapMode.READ);
-        const status = new Int32Array(statusRead.getMappedRange().slice(0))[0]!;
-        if (gpu.lost) throw new WebgpuError(gpu.lost);
-        if (status !== 0) throw new WebgpuError(`kernel ${kernel.name}: ${statusMessage(status, kernel.args.map((a) => a.name!))}`);
         // Only what the kernel may write comes back (inputs keep their exact bits).
+        const written = tensors.flatMap((a, i) => (a.type.kind === 'tensor' && a.type.access !== 'in' ? [{ tensor: args[a.name!] as Tensor, from: buffers[i]! }] : []));
+        const reads = written.map(({ from }) => {
+          const b = device.createBuffer({ size: from.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+          created.push(b);
+          return b;
+        });
+        await dispatch(grid, params, buffers, 1, (encoder) => written.forEach(({ from }, i) => encoder.copyBufferToBuffer(from, 0, reads[i]!, 0, from.size)));
         await Promise.all(reads.map((read) => read.mapAsync(GPUMapMode.READ)));
-        readbacks.forEach((r, i) => {
-          const bytes = new Uint8Array(reads[i]!.getMappedRange(), 0, r.bytes);
-          new Uint8Array(r.tensor.storage.buffer, r.tensor.storage.byteOffset, r.bytes).set(bytes);
+        written.forEach(({ tensor }, i) => {
+          const bytes = tensor.storage.byteLength;
+          new Uint8Array(tensor.storage.buffer, tensor.storage.byteOffset, bytes).set(new Uint8Array(reads[i]!.getMappedRange(), 0, bytes));
         });
       } finally {
         for (const b of created) b.destroy();
       }
     },
+    async runOnDevice(args, shapes, repeats = 1) {
+      const symbols: Record<string, number> = {};
+      const buffers: GPUBuffer[] = [];
+      for (const a of kernel.args) {
+        const v = args[a.name!];
+        if (v === undefined) throw new WebgpuError(`runOnDevice: no value for ${a.name}`);
+        if (a.type.kind !== 'tensor') continue;
+        const shape = shapes[a.name!];
+        if (!shape) throw new WebgpuError(`runOnDevice: no shape for tensor ${a.name}`);
+        a.type.shape.forEach((d, i) => typeof d === 'string' && (symbols[d] = shape[i]!));
+        buffers.push(v as GPUBuffer);
+      }
+      const { grid, params } = prepare(symbols, args as Record<string, number>);
+      if (grid.every((g) => g > 0)) await dispatch(grid, params, buffers, repeats);
+    },
   };
+}
+
+/** Buffer sizes: whole 16-byte units, at least one (WebGPU wants sizes in whole words; copies in 4 bytes). */
+function paddedSize(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
 }
 
 /** The uniform-buffer word of a scalar argument: the number converted to the dtype, as its WGSL value's bits. */

@@ -38,6 +38,21 @@ describe('WebGPU runtime', () => {
     expect(Array.from(y.toValues())).toEqual(Array.from(x.toValues()));
   });
 
+  it('runs on buffers already on the device, several times in one submission', async () => {
+    const k = await compileWebgpu(stepped.build());
+    const device = k.gpu.device;
+    const y = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(y, 0, new Float32Array([1, 0, 0, 0]));
+    await k.runOnDevice({ y, step: 2 }, { y: [1] }, 3); // each run adds 2 (a loop from 0 to 4, step 2)
+    const read = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(y, 0, read, 0, 16);
+    device.queue.submit([encoder.finish()]);
+    await read.mapAsync(GPUMapMode.READ);
+    expect(new Float32Array(read.getMappedRange())[0]).toBe(7);
+    await expect(k.runOnDevice({ y, step: 0 }, { y: [1] })).rejects.toThrow('non-positive step');
+  });
+
   it('names the tensor an unmasked access went outside of', async () => {
     const k = await webgpu.compile(shifted.build());
     const run = k.run({ x: Tensor.empty(f32, [128]), y: Tensor.empty(f32, [128]), shift: 1 });

@@ -1,0 +1,79 @@
+/**
+ * The memory-bound GPU benchmarks on WebGPU (the WGSL backend, Dawn on the GPU's Vulkan driver), run by
+ * bench/gpu/run.sh in the same call as the CUDA ones (bench.ts), under the same names, so the table
+ * puts the two side by side: WebGPU's target is 80% of the CUDA backend's bandwidth. Times are the
+ * median of 10 samples of one submission of 20 back-to-back dispatches on device-resident buffers,
+ * after warm-up, by the wall clock (submission and the status read included: about 0.1 ms a sample).
+ * Prints one JSON object and writes $OUT/webgpu-bench.json. Runs anywhere Dawn finds an adapter
+ * (shapes shrink with TSKC_BENCH_SMALL=1, for a software adapter).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kernel } from '../../compiler/ir/ir.js';
+import { rng } from '../../examples/check.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { compileWebgpu } from '../../runtime/webgpu/webgpu-kernel.js';
+import { copy, layerNormRows, rmsNormRows, softmaxRows } from './kernels.js';
+
+const small = process.env['TSKC_BENCH_SMALL'] === '1';
+const [M, N] = small ? [256, 8192] : [4096, 8192];
+const COPY = small ? 1 << 22 : 1 << 28;
+
+interface Case {
+  readonly name: string;
+  readonly kernel: Kernel;
+  readonly shapes: Record<string, number[]>;
+  readonly bytes: number;
+}
+
+// The copy takes blocks of 8192, not bench.ts's 4096: WebGPU allows at most 65535 workgroups a dimension.
+const cases: Case[] = [
+  { name: small ? 'copy f32 16 MiB' : 'copy f32 1 GiB', kernel: copy.build({ BLOCK: 8192 }), shapes: { x: [COPY], y: [COPY] }, bytes: 2 * 4 * COPY },
+  { name: `softmax bf16 ${M}x${N}`, kernel: softmaxRows().build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: `layer_norm bf16 ${M}x${N}`, kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: `rms_norm bf16 ${M}x${N}`, kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown>[] = [];
+  const r = rng(20261126);
+  let adapter = '';
+  for (const c of cases) {
+    const compiled = await compileWebgpu(c.kernel);
+    const { device } = compiled.gpu;
+    adapter = compiled.gpu.adapterName;
+    const buffers: Record<string, GPUBuffer> = {};
+    for (const a of c.kernel.args) {
+      if (a.type.kind !== 'tensor') continue;
+      const count = c.shapes[a.name!]!.reduce((p, x) => p * x, 1);
+      // Random data (never zeros), uploaded in blocks so 1 GiB does not need 1 GiB of doubles.
+      const block = Tensor.empty(a.type.dtype, [Math.min(count, 1 << 22)]);
+      block.setValues(Float64Array.from({ length: block.size }, () => 2 * r() - 1));
+      const elementBytes = block.storage.byteLength / block.size;
+      const buffer = device.createBuffer({ size: Math.ceil((count * elementBytes) / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      for (let at = 0; at < count; at += block.size) {
+        const n = Math.min(block.size, count - at);
+        device.queue.writeBuffer(buffer, at * elementBytes, new Uint8Array(block.storage.buffer, block.storage.byteOffset, Math.ceil((n * elementBytes) / 4) * 4));
+      }
+      buffers[a.name!] = buffer;
+    }
+    const run = (repeats: number) => compiled.runOnDevice(buffers, c.shapes, repeats);
+    await run(3);
+    const samples: number[] = [];
+    for (let s = 0; s < 10; s++) {
+      const t0 = performance.now();
+      await run(20);
+      samples.push((performance.now() - t0) / 20);
+    }
+    const ms = median(samples);
+    results.push({ name: c.name, ms: +ms.toFixed(4), threads: compiled.source.threads, GBps: +(c.bytes / (ms * 1e6)).toFixed(1) });
+    for (const b of Object.values(buffers)) b.destroy();
+  }
+  const report = { adapter, results };
+  console.log(JSON.stringify(report));
+  if (process.env['OUT']) writeFileSync(join(process.env['OUT'], 'webgpu-bench.json'), JSON.stringify(report, null, 2));
+}
+
+await main();
