@@ -23,7 +23,8 @@
  * equal max/min operands (+0 and -0) the one returned may be another. Generic reductions (other axes,
  * argmax/argmin) and dot run in the interpreter's order and agree bit for bit.
  *
- * Memory order: a store to an inout tensor is followed by __syncthreads(), so the block's later loads
+ * Memory order: a store to an inout tensor is preceded by __syncthreads(), so that every thread has
+ * done its earlier loads of what the store overwrites, and followed by one, so the block's later loads
  * see it; blocks are not ordered among themselves (the interpreter runs them in sequence, so kernels
  * whose blocks exchange data through memory are not portable). When lanes of one store write the same
  * element, which lane's value remains is not defined on the GPU (the interpreter keeps the last).
@@ -573,6 +574,8 @@ class CudaEmitter {
     const dist = this.dist(value);
     const pointer = (this.repr.get(op.operands[0]!) as { name: string }).name;
     const st = storageType(d);
+    // Every thread's earlier loads of the tensor are done before any thread overwrites it.
+    if (tensor.access === 'inout') this.line('__syncthreads();');
     this.accessChunks(op, dist, op.operands[rank + 2], (lane0, whole, width) => {
       const site = this.laneSite(dist, lane0);
       const scalar = () => {

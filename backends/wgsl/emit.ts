@@ -24,6 +24,10 @@
  * exact value); and division and sqrt are as precise as the device makes them (WGSL allows 2.5 units
  * for division; lavapipe's are correctly rounded).
  *
+ * Memory order: a store to an inout tensor has a storageBarrier before it (every thread's earlier loads
+ * of what it overwrites are done) and after it (the workgroup's later loads see it); workgroups are not
+ * ordered among themselves.
+ *
  * Bindings (group 0): 0 a uniform buffer of 32-bit words, the scalar arguments' bits in argument order
  * then the symbolic extents in `WgslSource.symbols` order, then two words the host sets to zero; 1 the status word (atomic i32, zeroed by the
  * caller; it becomes 1 + the argument index of an unmasked access outside a tensor, or -1 for a loop
@@ -201,7 +205,8 @@ class WgslEmitter {
       ...this.symbols.map((_, i) => `  let s${i} = bitcast<i32>(${param(symbolWords[i]!)});`),
       ...prologue,
       ...body,
-      '  if (tskc_bad != 0i) { atomicCompareExchangeWeak(&tskc_status[0], 0i, tskc_bad); }',
+      // The first report stays; the weak exchange may fail spuriously, so it is retried.
+      '  if (tskc_bad != 0i) { loop { let r = atomicCompareExchangeWeak(&tskc_status[0], 0i, tskc_bad); if (r.exchanged || r.old_value != 0i) { break; } } }',
       '}',
       '',
     ].join('\n');
@@ -546,6 +551,8 @@ class WgslEmitter {
     const d = tensor.dtype;
     const value = op.operands[rank + 1]!;
     const t = this.tensorRepr(op.operands[0]!);
+    // Every thread's earlier loads of the tensor are done before any thread overwrites it.
+    if (tensor.access === 'inout') this.line('storageBarrier();');
     this.accessElements(op, this.dist(value), op.operands[rank + 2], (site, offset) => {
       this.line('if (on && inside) {');
       this.nested(() => this.writeBits(t, d, offset, bitsOf(d, this.at(value, site))));

@@ -43,15 +43,47 @@ export interface WebgpuKernel {
 }
 
 /** The WGSL's compilation errors as "line:col: message" with the offending line, or nothing. */
-export async function wgslErrors(device: GPUDevice, code: string): Promise<string[]> {
+export function wgslErrors(device: GPUDevice, code: string): Promise<string[]> {
+  return exclusive(device, () => compilationErrors(device, code));
+}
+
+async function compilationErrors(device: GPUDevice, code: string): Promise<string[]> {
   device.pushErrorScope('validation'); // the messages come from getCompilationInfo, not as uncaptured errors
   const module = device.createShaderModule({ code });
-  const info = await module.getCompilationInfo();
-  await device.popErrorScope();
+  const [info] = await Promise.all([module.getCompilationInfo(), device.popErrorScope()]);
   const lines = code.split('\n');
   return info.messages
     .filter((m) => m.type === 'error')
     .map((m) => `${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
+}
+
+const busy = new WeakMap<GPUDevice, Promise<unknown>>();
+
+/**
+ * Runs `operation` after the device's earlier ones: error scopes are one stack per device, so two
+ * operations interleaved at their awaits would pop each other's scopes and blame the wrong kernel.
+ */
+function exclusive<T>(device: GPUDevice, operation: () => Promise<T>): Promise<T> {
+  const result = (busy.get(device) ?? Promise.resolve()).then(operation, operation);
+  busy.set(device, result.catch(() => undefined));
+  return result;
+}
+
+/** Runs `build` inside validation and out-of-memory error scopes; the first error caught, as a message. */
+async function scoped<T>(device: GPUDevice, build: () => T): Promise<{ value?: T; error?: string }> {
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  let value: T | undefined;
+  let thrown: unknown;
+  try {
+    value = build();
+  } catch (e) {
+    thrown = e;
+  }
+  const [oom, invalid] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+  if (thrown !== undefined) throw thrown;
+  const error = (oom ?? invalid)?.message;
+  return error === undefined ? { value: value as T } : { error };
 }
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
@@ -64,7 +96,7 @@ const fusedFma = new WeakMap<GPUDevice, Promise<boolean>>();
 function fmaIsFused(gpu: WebgpuDevice): Promise<boolean> {
   let known = fusedFma.get(gpu.device);
   if (!known) {
-    known = gpu.validationOnly ? Promise.resolve(false) : probeFma(gpu.device);
+    known = gpu.validationOnly ? Promise.resolve(false) : exclusive(gpu.device, () => probeFma(gpu.device));
     fusedFma.set(gpu.device, known);
   }
   return known;
@@ -72,20 +104,25 @@ function fmaIsFused(gpu: WebgpuDevice): Promise<boolean> {
 
 async function probeFma(device: GPUDevice): Promise<boolean> {
   const code = '@group(0) @binding(0) var<storage, read_write> a: array<f32, 4>;\n@compute @workgroup_size(1) fn main() { a[3] = fma(a[0], a[1], a[2]); }';
-  const module = device.createShaderModule({ code });
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const data = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-  const read = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const x = 1 + 2 ** -12; // x * x - 1 = 2^-11 + 2^-24 exactly; rounded first, the 2^-24 is lost
-  device.queue.writeBuffer(data, 0, new Float32Array([x, x, -1, 0]));
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: data } }] }));
-  pass.dispatchWorkgroups(1);
-  pass.end();
-  encoder.copyBufferToBuffer(data, 0, read, 0, 16);
-  device.queue.submit([encoder.finish()]);
+  const made = await scoped(device, () => {
+    const module = device.createShaderModule({ code });
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const data = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const read = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(data, 0, new Float32Array([x, x, -1, 0]));
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: data } }] }));
+    pass.dispatchWorkgroups(1);
+    pass.end();
+    encoder.copyBufferToBuffer(data, 0, read, 0, 16);
+    device.queue.submit([encoder.finish()]);
+    return { data, read };
+  });
+  if (!made.value) throw new WebgpuError(`probing the device's fma failed: ${made.error}`);
+  const { data, read } = made.value;
   await read.mapAsync(GPUMapMode.READ);
   const fused = new Float32Array(read.getMappedRange())[3] === 2 ** -11 + 2 ** -24;
   data.destroy();
@@ -117,15 +154,16 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
   if (!byDevice) pipelines.set(device, (byDevice = new Map()));
   let pipeline = byDevice.get(source.source);
   if (!pipeline) {
-    device.pushErrorScope('validation');
-    const errors = await wgslErrors(device, source.source);
-    const module = device.createShaderModule({ code: source.source });
-    const layout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout(device, source)] });
-    const created = device.createComputePipeline({ layout, compute: { module, entryPoint: source.entry } });
-    const invalid = await device.popErrorScope();
-    if (errors.length > 0 || invalid) {
-      throw new WebgpuError(`kernel ${kernel.name}: the generated WGSL was refused (a tskc bug):\n${errors.join('\n') || invalid!.message}`);
-    }
+    const created = await exclusive(device, async () => {
+      const errors = await compilationErrors(device, source.source);
+      const made = await scoped(device, () => {
+        const module = device.createShaderModule({ code: source.source });
+        const layout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout(device, source)] });
+        return device.createComputePipeline({ layout, compute: { module, entryPoint: source.entry } });
+      });
+      if (errors.length > 0 || !made.value) throw new WebgpuError(`kernel ${kernel.name}: the generated WGSL was refused (a tskc bug):\n${errors.join('\n') || made.error}`);
+      return made.value;
+    });
     byDevice.set(source.source, (pipeline = created));
   }
   const ready = pipeline;
@@ -151,49 +189,50 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
 
   /**
    * Runs the grid `repeats` times on the tensors' buffers (in argument order, each at least as large
-   * as its tensor) and checks validation and the status word; `beforeSubmit` may add copies.
+   * as its tensor; `tensorBuffers` makes them, inside the error scopes) and checks validation and the
+   * status word; `beforeSubmit` may add copies. One device operation at a time (see exclusive).
    */
-  const dispatch = async (grid: readonly number[], params: Uint32Array, buffers: readonly GPUBuffer[], repeats: number, beforeSubmit?: (encoder: GPUCommandEncoder) => void) => {
-    const own: GPUBuffer[] = [];
-    const buffer = (size: number, usage: number) => {
-      const b = device.createBuffer({ size: paddedSize(size), usage });
-      own.push(b);
-      return b;
-    };
-    try {
-      device.pushErrorScope('validation');
-      device.pushErrorScope('out-of-memory');
-      const paramBuffer = buffer(params.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-      device.queue.writeBuffer(paramBuffer, 0, params);
-      const statusBuffer = buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
-      device.queue.writeBuffer(statusBuffer, 0, new Int32Array(4));
-      const entries: GPUBindGroupEntry[] = [
-        { binding: 0, resource: { buffer: paramBuffer } },
-        { binding: 1, resource: { buffer: statusBuffer } },
-        ...buffers.map((b, i) => ({ binding: 2 + i, resource: { buffer: b } })),
-      ];
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(ready);
-      pass.setBindGroup(0, device.createBindGroup({ layout: ready.getBindGroupLayout(0), entries }));
-      for (let i = 0; i < repeats; i++) pass.dispatchWorkgroups(grid[0]!, grid[1] ?? 1, grid[2] ?? 1);
-      pass.end();
-      const statusRead = buffer(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-      encoder.copyBufferToBuffer(statusBuffer, 0, statusRead, 0, 16);
-      beforeSubmit?.(encoder);
-      device.queue.submit([encoder.finish()]);
-      const oom = await device.popErrorScope();
-      const invalid = await device.popErrorScope();
-      if (oom || invalid) throw new WebgpuError(`kernel ${kernel.name}: ${(oom ?? invalid)!.message}`);
-      if (gpu.validationOnly) throw new WebgpuError(`kernel ${kernel.name}: the null WebGPU backend validates but runs nothing; choose vulkan or opengl to run`);
-      await statusRead.mapAsync(GPUMapMode.READ);
-      const status = new Int32Array(statusRead.getMappedRange().slice(0))[0]!;
-      if (gpu.lost) throw new WebgpuError(gpu.lost);
-      if (status !== 0) throw new WebgpuError(`kernel ${kernel.name}: ${statusMessage(status, kernel.args.map((a) => a.name!))}`);
-    } finally {
-      for (const b of own) b.destroy();
-    }
-  };
+  const dispatch = (grid: readonly number[], params: Uint32Array, tensorBuffers: () => readonly GPUBuffer[], repeats: number, beforeSubmit?: (encoder: GPUCommandEncoder) => void) =>
+    exclusive(device, async () => {
+      const own: GPUBuffer[] = [];
+      const buffer = (size: number, usage: number) => {
+        const b = device.createBuffer({ size: paddedSize(size), usage });
+        own.push(b);
+        return b;
+      };
+      try {
+        const made = await scoped(device, () => {
+          const paramBuffer = buffer(params.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+          device.queue.writeBuffer(paramBuffer, 0, params);
+          const statusBuffer = buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+          device.queue.writeBuffer(statusBuffer, 0, new Int32Array(4));
+          const entries: GPUBindGroupEntry[] = [
+            { binding: 0, resource: { buffer: paramBuffer } },
+            { binding: 1, resource: { buffer: statusBuffer } },
+            ...tensorBuffers().map((b, i) => ({ binding: 2 + i, resource: { buffer: b } })),
+          ];
+          const encoder = device.createCommandEncoder();
+          const pass = encoder.beginComputePass();
+          pass.setPipeline(ready);
+          pass.setBindGroup(0, device.createBindGroup({ layout: ready.getBindGroupLayout(0), entries }));
+          for (let i = 0; i < repeats; i++) pass.dispatchWorkgroups(grid[0]!, grid[1] ?? 1, grid[2] ?? 1);
+          pass.end();
+          const statusRead = buffer(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+          encoder.copyBufferToBuffer(statusBuffer, 0, statusRead, 0, 16);
+          beforeSubmit?.(encoder);
+          device.queue.submit([encoder.finish()]);
+          return statusRead;
+        });
+        if (!made.value) throw new WebgpuError(`kernel ${kernel.name}: ${made.error}`);
+        if (gpu.validationOnly) throw new WebgpuError(`kernel ${kernel.name}: the null WebGPU backend validates but runs nothing; choose vulkan or opengl to run`);
+        await made.value.mapAsync(GPUMapMode.READ);
+        const status = new Int32Array(made.value.getMappedRange().slice(0))[0]!;
+        if (gpu.lost) throw new WebgpuError(gpu.lost);
+        if (status !== 0) throw new WebgpuError(`kernel ${kernel.name}: ${statusMessage(status, kernel.args.map((a) => a.name!))}`);
+      } finally {
+        for (const b of own) b.destroy();
+      }
+    });
 
   return {
     kernel,
@@ -208,9 +247,10 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
         if (bytes > limits.maxStorageBufferBindingSize) throw new WebgpuError(`tensor ${a.name} has ${bytes} bytes; ${gpu.adapterName} binds at most ${limits.maxStorageBufferBindingSize}`);
       }
       const created: GPUBuffer[] = [];
-      try {
-        // Every tensor goes up, outputs too: elements the kernel does not write keep their values.
-        const buffers = tensors.map((a) => {
+      const reads: { tensor: Tensor; from: GPUBuffer; to: GPUBuffer }[] = [];
+      // Every tensor goes up, outputs too: elements the kernel does not write keep their values.
+      const upload = () =>
+        tensors.map((a) => {
           const t = args[a.name!] as Tensor;
           const b = device.createBuffer({ size: paddedSize(t.storage.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
           created.push(b);
@@ -218,21 +258,21 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
           const padded = new Uint8Array(Math.ceil(t.storage.byteLength / 4) * 4);
           padded.set(new Uint8Array(t.storage.buffer, t.storage.byteOffset, t.storage.byteLength));
           device.queue.writeBuffer(b, 0, padded);
+          // Only what the kernel may write comes back (inputs keep their exact bits).
+          if (a.type.kind === 'tensor' && a.type.access !== 'in') {
+            const to = device.createBuffer({ size: b.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+            created.push(to);
+            reads.push({ tensor: t, from: b, to });
+          }
           return b;
         });
-        // Only what the kernel may write comes back (inputs keep their exact bits).
-        const written = tensors.flatMap((a, i) => (a.type.kind === 'tensor' && a.type.access !== 'in' ? [{ tensor: args[a.name!] as Tensor, from: buffers[i]! }] : []));
-        const reads = written.map(({ from }) => {
-          const b = device.createBuffer({ size: from.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-          created.push(b);
-          return b;
-        });
-        await dispatch(grid, params, buffers, 1, (encoder) => written.forEach(({ from }, i) => encoder.copyBufferToBuffer(from, 0, reads[i]!, 0, from.size)));
-        await Promise.all(reads.map((read) => read.mapAsync(GPUMapMode.READ)));
-        written.forEach(({ tensor }, i) => {
+      try {
+        await dispatch(grid, params, upload, 1, (encoder) => reads.forEach(({ from, to }) => encoder.copyBufferToBuffer(from, 0, to, 0, from.size)));
+        await Promise.all(reads.map(({ to }) => to.mapAsync(GPUMapMode.READ)));
+        for (const { tensor, to } of reads) {
           const bytes = tensor.storage.byteLength;
-          new Uint8Array(tensor.storage.buffer, tensor.storage.byteOffset, bytes).set(new Uint8Array(reads[i]!.getMappedRange(), 0, bytes));
-        });
+          new Uint8Array(tensor.storage.buffer, tensor.storage.byteOffset, bytes).set(new Uint8Array(to.getMappedRange(), 0, bytes));
+        }
       } finally {
         for (const b of created) b.destroy();
       }
@@ -250,7 +290,7 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
         buffers.push(v as GPUBuffer);
       }
       const { grid, params } = prepare(symbols, args as Record<string, number>);
-      if (grid.every((g) => g > 0)) await dispatch(grid, params, buffers, repeats);
+      if (grid.every((g) => g > 0)) await dispatch(grid, params, () => buffers, repeats);
     },
   };
 }

@@ -8,7 +8,7 @@ import { device } from '../../../runtime/device.js';
 import { freshSeed, rng } from '../../../examples/check.js';
 import { randomProgram } from '../../fuzz/random-program.js';
 import { randInt, randomTensor } from '../../../examples/check.js';
-import { bf16 } from '../../../dsl/index.js';
+import { arange, bf16, f32, kernel, load, store, tensor } from '../../../dsl/index.js';
 import { layerNormRows, rmsNormRows, softmaxRows } from '../../../bench/gpu/kernels.js';
 import { EXAMPLE_CASES, dtypeOf, expectSame, poisoned, runBoth } from '../differential.js';
 import { webgpuOr } from './harness.js';
@@ -37,6 +37,16 @@ describe('WGSL backend on WebGPU == interpreter', () => {
     const args = { x: randomTensor(r, [m, n], -4, 4, bf16), w: randomTensor(r, [n], -2, 2, bf16), ...(withBias ? { b: randomTensor(r, [n], -1, 1, bf16) } : {}), y: poisoned(bf16, [m, n]) };
     const { got, want } = await runBoth(webgpu, kernel, name === 'softmax_bf16' ? { x: args.x, y: args.y } : args);
     expectSame(got['y']!, want['y']!, true, `${name} (seed ${seed}) M=${m} N=${n}`, bf16, true);
+  });
+
+  it('a store into an inout tensor waits for every earlier load of it (shift in place)', async () => {
+    const shift = kernel('shift_in_place', { t: tensor(f32, [1024]) }, ({ t }) => {
+      const i = arange(1023);
+      store(t, [i.add(1)], load(t, [i]));
+    }, { grid: () => [1] });
+    const seed = freshSeed();
+    const { got, want } = await runBoth(webgpu, shift.build(), { t: randomTensor(rng(seed), [1024]) });
+    expectSame(got['t']!, want['t']!, false, `shift_in_place (seed ${seed})`, f32);
   });
 
   const firstSeed = process.env['TSKC_FUZZ_SEED'] !== undefined ? Number(process.env['TSKC_FUZZ_SEED']) : freshSeed();

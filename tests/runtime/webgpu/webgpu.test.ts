@@ -59,6 +59,22 @@ describe('WebGPU runtime', () => {
     await expect(run).rejects.toThrow('kernel shifted: an unmasked access went outside tensor argument 0 (x)');
   });
 
+  it('keeps concurrent runs and compiles apart (each error blamed on its own run)', async () => {
+    const k = await webgpu.compile(shifted.build());
+    const x = Tensor.fromValues(f32, [128], Float64Array.from({ length: 128 }, (_, i) => i + 1));
+    const [y1, y2] = [Tensor.empty(f32, [128]), Tensor.empty(f32, [128])];
+    const outcomes = await Promise.allSettled([
+      k.run({ x, y: y1, shift: 0 }),
+      k.run({ x, y: Tensor.empty(f32, [128]), shift: 5 }),
+      webgpu.compile(stepped.build()),
+      k.run({ x, y: y2, shift: 0 }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toContain('outside tensor argument 0 (x)');
+    expect(Array.from(y1.toValues())).toEqual(Array.from(x.toValues()));
+    expect(Array.from(y2.toValues())).toEqual(Array.from(x.toValues()));
+  });
+
   it('refuses a loop with a non-positive step', async () => {
     const k = await webgpu.compile(stepped.build());
     await expect(k.run({ y: Tensor.empty(f32, [1]), step: 0 })).rejects.toThrow('a loop has a non-positive step');
