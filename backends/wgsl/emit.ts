@@ -18,22 +18,28 @@
  * the analysis cannot see as uniform) are passed through workgroupUniformLoad.
  *
  * Values follow the interpreter's rules through values.ts and prelude.ts, with these differences:
- * float sums and products accumulate in float-float pairs (about 48 bits, with an exponent of their
- * own) where the interpreter uses double, which changes a rounded result only when the two accumulations straddle a rounding boundary;
- * transcendentals are f32 functions within a few units in the last place (the interpreter rounds the
- * exact value); and division and sqrt are as precise as the device makes them (WGSL allows 2.5 units
- * for division; lavapipe's are correctly rounded).
+ *   - Float sums and products accumulate in float-float pairs (about 48 bits, with an exponent of
+ *     their own) where the interpreter uses double, and along the last axis in another order. A
+ *     rounded result differs when the two straddle a rounding boundary, or under cancellation: a pair
+ *     keeps low bits that double drops (1e20 + 1 - 1e20 is 1 here, 0 in double).
+ *   - Transcendentals are our own f32 functions, within 4 units in the last place of the exact value
+ *     the interpreter rounds (tests/backends/wgsl/math.test.ts).
+ *   - Division and sqrt are as precise as the device makes them (WGSL allows 2.5 units for division;
+ *     lavapipe's are correctly rounded).
+ *   - dot's emulated fma (for devices whose fma is not fused) rounds twice when a factor is beyond
+ *     1e30 or the product below 1e-30.
  *
  * Memory order: a store to an inout tensor has a storageBarrier before it (every thread's earlier loads
  * of what it overwrites are done) and after it (the workgroup's later loads see it); workgroups are not
  * ordered among themselves.
  *
  * Bindings (group 0): 0 a uniform buffer of 32-bit words, the scalar arguments' bits in argument order
- * then the symbolic extents in `WgslSource.symbols` order, then two words the host sets to zero; 1 the status word (atomic i32, zeroed by the
- * caller; it becomes 1 + the argument index of an unmasked access outside a tensor, or -1 for a loop
- * with a step <= 0); then one storage buffer of u32 words per tensor argument, in argument order.
- * Tensors narrower than 32 bits that the kernel writes are arrays of atomic words: neighbouring
- * elements share a word, and two threads may write them at once.
+ * then the symbolic extents in `WgslSource.symbols` order, then two words the host sets to zero; 1 the
+ * status word (atomic i32, zeroed by the caller; it becomes 1 + the argument index of an unmasked
+ * access outside a tensor, or -1 for a loop with a step <= 0); then one storage buffer of u32 words
+ * per tensor argument, in argument order. Tensors narrower than 32 bits that the kernel writes are
+ * arrays of atomic words: neighbouring elements share a word, and two threads may write them at once.
+ * (Two threads writing the same narrow element may leave a blend of both values.)
  */
 import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
 import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';

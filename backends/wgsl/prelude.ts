@@ -201,7 +201,7 @@ fn tskc_sum_join(a: TskcAcc, b: TskcAcc) -> TskcAcc {
 }
 fn tskc_prod_fix(v: vec2<f32>, e: i32) -> TskcAcc {
   if (v.x == 0.0 || tskc_special(v.x)) { return TskcAcc(v.x, 0.0, 0); }
-  let f = frexp(v.x);
+  let f = tskc_frexp(v.x);
   let t = e + f.exp;
   if (t > 1024) { return TskcAcc(select(tskc_bits_inf(), -tskc_bits_inf(), v.x < 0.0), 0.0, 0); }
   if (t < -1075) { return TskcAcc(select(0.0, -0.0, v.x < 0.0), 0.0, 0); }
@@ -209,7 +209,7 @@ fn tskc_prod_fix(v: vec2<f32>, e: i32) -> TskcAcc {
 }
 fn tskc_prod_mul(a: TskcAcc, x: f32) -> TskcAcc {
   if (a.hi == 0.0 || tskc_special(a.hi) || x == 0.0 || tskc_special(x)) { return TskcAcc(a.hi * x, 0.0, 0); }
-  let f = frexp(x);
+  let f = tskc_frexp(x);
   return tskc_prod_fix(tskc_ff_mul(vec2<f32>(a.hi, a.lo), f.fract), a.e + f.exp);
 }
 fn tskc_prod_join(a: TskcAcc, b: TskcAcc) -> TskcAcc {
@@ -232,8 +232,25 @@ fn tskc_extreme_first(a: vec2<u32>, b: vec2<u32>, greater: bool) -> vec2<u32> {
 }
 
 // The accumulated value rounded to f32, or to odd at f32's precision for a narrower format.
-fn tskc_acc_f32(a: TskcAcc) -> f32 { return ldexp(tskc_ff_f32(vec2<f32>(a.hi, a.lo)), a.e); }
-fn tskc_acc_odd(a: TskcAcc) -> f32 { return ldexp(tskc_ff_odd(vec2<f32>(a.hi, a.lo)), a.e); }
+// x * 2^e for e of any size: WGSL leaves ldexp undefined for exponents above 128, so large ones go in
+// steps (overflowing to infinity, as they should). Small ones go at once: a step into the subnormal
+// range would round twice.
+fn tskc_ldexp(x: f32, e: i32) -> f32 {
+  var v = x;
+  var k = e;
+  for (var i = 0; i < 8 && k > 127; i++) {
+    v = ldexp(v, 127);
+    k = k - 127;
+  }
+  return ldexp(v, k);
+}
+// A result below f32's normal range is rounded to odd first, so that ldexp's rounding is the only one.
+fn tskc_acc_f32(a: TskcAcc) -> f32 {
+  let v = vec2<f32>(a.hi, a.lo);
+  if (a.hi != 0.0 && !tskc_special(a.hi) && a.e + tskc_frexp(a.hi).exp < -125) { return tskc_ldexp(tskc_ff_odd(v), a.e); }
+  return tskc_ldexp(tskc_ff_f32(v), a.e);
+}
+fn tskc_acc_odd(a: TskcAcc) -> f32 { return tskc_ldexp(tskc_ff_odd(vec2<f32>(a.hi, a.lo)), a.e); }
 
 // a * b + c rounded once, without a fused multiply-add: the exact product as hi + lo, c + hi exactly
 // as (th, tl), then RN(th + RO(tl + lo)) (Boldo and Melquiond's emulation through rounding to odd).
@@ -266,10 +283,72 @@ fn tskc_expf(x: f32) -> f32 {
   if (tskc_isnan(x)) { return x; }
   return select(e, tskc_bits_inf(), x > 88.8f);
 }
-// log and log2 of subnormals through an exact scaling into the normal range (drivers read the exponent
-// bits of a subnormal as if it were normal: lavapipe's log2 of 2^-149 is -127).
-fn tskc_log2(x: f32) -> f32 { return select(log2(x), log2(ldexp(x, 64)) - 64.0, x > 0.0 && x < 0x1p-126f); }
-fn tskc_log(x: f32) -> f32 { return select(log(x), log(ldexp(x, 64)) - 44.3614195558365f, x > 0.0 && x < 0x1p-126f); }
+// frexp that is right for subnormals too (lavapipe reads a subnormal's exponent field as if it were
+// normal): x = fract * 2^exp with |fract| in [0.5, 1), exact.
+struct TskcFrexp { fract: f32, exp: i32 }
+fn tskc_frexp(x: f32) -> TskcFrexp {
+  if (x != 0.0 && abs(x) < 0x1p-126f) {
+    let f = frexp(ldexp(x, 64));
+    return TskcFrexp(f.fract, f.exp - 64);
+  }
+  let f = frexp(x);
+  return TskcFrexp(f.fract, f.exp);
+}
+
+// log, log2, exp2, tanh and sigmoid of our own: drivers' are far from a few units in the last place
+// where it matters (lavapipe: tanh(1e-5) 1e4 units off, log just below 1 off by 15%, exp2 flushing
+// subnormal results), and WGSL promises little more.
+// log: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172.
+fn tskc_log_parts(x: f32) -> vec2<f32> {
+  let f = tskc_frexp(x);
+  var m = f.fract;
+  var e = f.exp;
+  if (m < 0.70710678) { m = m * 2.0; e = e - 1; }
+  let s = (m - 1.0) / (m + 1.0);
+  let z = s * s;
+  return vec2<f32>(f32(e), s * (2.0 + z * (0.6666666667 + z * (0.4 + z * (0.2857142857 + z * (0.2222222222 + z * 0.1818181818))))));
+}
+fn tskc_log_special(x: f32) -> bool { return tskc_isnan(x) || x <= 0.0 || tskc_isinf(x); }
+fn tskc_log_of_special(x: f32) -> f32 {
+  if (x == 0.0) { return -tskc_bits_inf(); }
+  if (tskc_isnan(x) || x < 0.0) { return tskc_bits_nan(); }
+  return x;
+}
+fn tskc_log(x: f32) -> f32 {
+  if (tskc_log_special(x)) { return tskc_log_of_special(x); }
+  let p = tskc_log_parts(x);
+  return p.x * 0.693359375 + (p.x * -2.12194440e-4 + p.y); // e ln2 in two parts, the first exact
+}
+fn tskc_log2(x: f32) -> f32 {
+  if (tskc_log_special(x)) { return tskc_log_of_special(x); }
+  let p = tskc_log_parts(x);
+  return p.x + p.y * 1.44269504; // exact for powers of two
+}
+fn tskc_exp2(x: f32) -> f32 {
+  if (tskc_isnan(x)) { return x; }
+  if (x >= 128.0) { return tskc_bits_inf(); }
+  if (x < -151.0) { return 0.0; }
+  let n = round(x);
+  let ni = i32(n);
+  let n1 = ni / 2;
+  return ldexp(ldexp(tskc_expf((x - n) * 0.693147181), n1), ni - n1);
+}
+// tanh: its Taylor series to x^15 near 0 (truncation below 1e-9 relative for |x| < 0.4), else from exp.
+fn tskc_tanh(x: f32) -> f32 {
+  if (tskc_isnan(x)) { return x; }
+  let a = abs(x);
+  if (a < 0.4) {
+    let z = x * x;
+    return x + x * z * (-0.3333333333 + z * (0.1333333333 + z * (-0.05396825397 + z * (0.02186948854 + z * (-0.008863235530 + z * (0.003592128036 + z * -0.001455834387))))));
+  }
+  let t = select(1.0 - 2.0 / (tskc_expf(2.0 * a) + 1.0), 1.0, a > 9.5);
+  return select(t, -t, x < 0.0);
+}
+fn tskc_sigmoid(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + tskc_expf(-x)); }
+  let e = tskc_expf(x); // for x < 0, exp(x) / (1 + exp(x)): no overflow, and subnormal results where they are
+  return e / (1.0 + e);
+}
 // erf: a Taylor series near 0, else 1 - erfc with erfc from Numerical Recipes' Chebyshev fit
 // (relative error below 1.2e-7).
 fn tskc_erf(x: f32) -> f32 {
@@ -288,12 +367,17 @@ fn tskc_fmod(a: f32, b: f32) -> f32 {
   if (tskc_isinf(b)) { return a; }
   var r = abs(a);
   let d = abs(b);
-  // Subtract the largest d * 2^k not above r: exact each time (Sterbenz), at most ~280 steps.
-  for (var i = 0; i < 300 && r >= d; i++) {
-    var t = ldexp(d, max(0, frexp(r).exp - frexp(d).exp));
-    if (t > r) { t = t * 0.5; }
+  let fd = tskc_frexp(d);
+  // Subtract the largest d * 2^k not above r, built as d's fraction in r's binade (ldexp's exponent
+  // stays within WGSL's range): exact each time (Sterbenz), one binade or more down each step.
+  for (var i = 0; i < 300 && r >= d && r >= 0x1p-126f; i++) {
+    let er = tskc_frexp(r).exp;
+    var t = ldexp(fd.fract, er);
+    if (t > r) { t = ldexp(fd.fract, er - 1); }
     r = r - t;
   }
+  // Both subnormal: their values are their bits times 2^-149, so the remainder is the bits'.
+  if (r >= d) { r = bitcast<f32>(bitcast<u32>(r) % bitcast<u32>(d)); }
   return select(r, -r, bitcast<u32>(a) >= 0x80000000u);
 }
 

@@ -78,14 +78,14 @@ export function literal(d: Dtype, x: number): string {
 
 const UNARY_F32: Record<string, (x: string) => string> = {
   exp: (x) => `tskc_expf(${x})`,
-  exp2: (x) => `exp2(${x})`,
+  exp2: (x) => `tskc_exp2(${x})`,
   log: (x) => `tskc_log(${x})`,
   log2: (x) => `tskc_log2(${x})`,
   sqrt: (x) => `sqrt(${x})`,
   rsqrt: (x) => `(1.0f / sqrt(${x}))`,
-  tanh: (x) => `tanh(${x})`,
+  tanh: (x) => `tskc_tanh(${x})`,
   erf: (x) => `tskc_erf(${x})`,
-  sigmoid: (x) => `(1.0f / (1.0f + tskc_expf(-(${x}))))`,
+  sigmoid: (x) => `tskc_sigmoid(${x})`,
 };
 
 export function unaryExpr(op: string, d: Dtype, x: string): string {
