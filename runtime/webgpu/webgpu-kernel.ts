@@ -192,7 +192,7 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
    * as its tensor; `tensorBuffers` makes them, inside the error scopes) and checks validation and the
    * status word; `beforeSubmit` may add copies. One device operation at a time (see exclusive).
    */
-  const dispatch = (grid: readonly number[], params: Uint32Array, tensorBuffers: () => readonly GPUBuffer[], repeats: number, beforeSubmit?: (encoder: GPUCommandEncoder) => void) =>
+  const dispatch = (grid: readonly number[], params: Uint32Array<ArrayBuffer>, tensorBuffers: () => readonly GPUBuffer[], repeats: number, beforeSubmit?: (encoder: GPUCommandEncoder) => void) =>
     exclusive(device, async () => {
       const own: GPUBuffer[] = [];
       const buffer = (size: number, usage: number) => {
