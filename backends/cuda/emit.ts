@@ -43,6 +43,7 @@ import { AffineAnalysis, boxedAccess } from '../clike/affine.js';
 import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
 import { type Distribution, distribute, sameDistribution } from '../simt/distribution.js';
+import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
 
 export interface CudaSource {
@@ -70,22 +71,6 @@ export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSou
   return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel)).emit();
 }
 
-/**
- * Enough threads that the largest tile gives each about 8 elements, from 32 to 256. Measured on an
- * H100 (bench/RESULTS-GPU.md): bf16 layer norm and RMS norm over rows of 8192 ran 1.37x and 1.34x
- * faster with 256 threads than with 512, and slower still with 1024.
- */
-export function chooseThreads(kernel: Kernel): number {
-  let largest = 1;
-  const visit = (b: Block) => {
-    for (const op of b.ops) {
-      for (const r of op.results) if (r.type.kind === 'tile') largest = Math.max(largest, size(r.type.shape));
-      op.regions.forEach(visit);
-    }
-  };
-  visit(kernel.body);
-  return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.ceil(largest / 8)))));
-}
 
 type Repr =
   | { readonly kind: 'index'; readonly at: (e: string) => string }

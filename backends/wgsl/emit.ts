@@ -46,8 +46,9 @@ import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
-import { SUM_LANES } from '../../compiler/interpret/tiles.js';
+import { SUM_LANES, sizeOf, stridesOf } from '../../compiler/interpret/tiles.js';
 import { type Distribution, distribute, sameDistribution } from '../simt/distribution.js';
+import { chooseThreads } from '../simt/threads.js';
 import { WGSL_PRELUDE } from './prelude.js';
 import { binaryExpr, bitcastExpr, bitsOf, castExpr, compareExpr, fromBits, literal, roundFloat, unaryExpr, valueType, wrapTo } from './values.js';
 
@@ -83,21 +84,8 @@ export function emitWgsl(kernel: Kernel, options: WgslEmitOptions = {}): WgslSou
   return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false).emit();
 }
 
-/** Enough threads that the largest tile gives each about 8 elements, from 32 to 256 (WebGPU's default limit). */
-export function chooseThreads(kernel: Kernel): number {
-  let largest = 1;
-  const visit = (b: Block) => {
-    for (const op of b.ops) {
-      for (const r of op.results) if (r.type.kind === 'tile') largest = Math.max(largest, size(r.type.shape));
-      op.regions.forEach(visit);
-    }
-  };
-  visit(kernel.body);
-  return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.ceil(largest / 8)))));
-}
 
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const stridesOf = (shape: readonly number[]) => shape.map((_, d) => size(shape.slice(d + 1)));
+const size = sizeOf;
 
 /** Source element of output element e (an i32 expression) for numpy broadcasting from `from` to `to`. */
 function broadcastSource(from: readonly number[], to: readonly number[]): (e: string) => string {
