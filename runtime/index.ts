@@ -4,3 +4,5 @@ export { Tensor, TensorError } from './tensor.js';
 export { ArtifactCache, CacheError, defaultCacheDir } from './cache.js';
 export { ToolchainError } from './cpu/toolchain.js';
 export { CpuLaunchError, type CpuKernel, compileCpu } from './cpu/cpu-kernel.js';
+export { WebgpuError, type WebgpuKernel, compileWebgpu, wgslErrors } from './webgpu/webgpu-kernel.js';
+export { WebgpuMissingError, openWebgpu } from './webgpu/gpu.js';

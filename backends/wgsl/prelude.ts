@@ -154,16 +154,15 @@ fn tskc_two_prod(a: f32, b: f32) -> vec2<f32> {
   let bl = b - bh;
   return vec2<f32>(p, ((ah * bh - p) + ah * bl + al * bh) + al * bl);
 }
+// Products of finite, nonzero pairs (the accumulators deal with zeros and specials first).
 fn tskc_ff_mul(a: vec2<f32>, x: f32) -> vec2<f32> {
   let p = tskc_two_prod(a.x, x);
-  if (tskc_isinf(p.x) || tskc_isnan(p.x) || p.x == 0.0) { return vec2<f32>(p.x, 0.0); }
   let lo = p.y + a.y * x;
   let hi = tskc_opaque(p.x + lo);
   return vec2<f32>(hi, lo - (hi - p.x));
 }
 fn tskc_ff_prod(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
   let p = tskc_two_prod(a.x, b.x);
-  if (tskc_isinf(p.x) || tskc_isnan(p.x) || p.x == 0.0) { return vec2<f32>(p.x, 0.0); }
   let lo = p.y + (a.x * b.y + a.y * b.x);
   let hi = tskc_opaque(p.x + lo);
   return vec2<f32>(hi, lo - (hi - p.x));
