@@ -43,18 +43,20 @@ export interface WebgpuKernel {
 }
 
 /** The WGSL's compilation errors as "line:col: message" with the offending line, or nothing. */
-export function wgslErrors(device: GPUDevice, code: string): Promise<string[]> {
-  return exclusive(device, () => compilationErrors(device, code));
+export async function wgslErrors(device: GPUDevice, code: string): Promise<string[]> {
+  return (await exclusive(device, () => shaderModule(device, code))).errors;
 }
 
-async function compilationErrors(device: GPUDevice, code: string): Promise<string[]> {
+/** The shader module of `code` and its compilation errors (the pipeline is made from the same module). */
+async function shaderModule(device: GPUDevice, code: string): Promise<{ module: GPUShaderModule; errors: string[] }> {
   device.pushErrorScope('validation'); // the messages come from getCompilationInfo, not as uncaptured errors
   const module = device.createShaderModule({ code });
   const [info] = await Promise.all([module.getCompilationInfo(), device.popErrorScope()]);
   const lines = code.split('\n');
-  return info.messages
+  const errors = info.messages
     .filter((m) => m.type === 'error')
     .map((m) => `${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`);
+  return { module, errors };
 }
 
 const busy = new WeakMap<GPUDevice, Promise<unknown>>();
@@ -155,9 +157,8 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
   let pipeline = byDevice.get(source.source);
   if (!pipeline) {
     const created = await exclusive(device, async () => {
-      const errors = await compilationErrors(device, source.source);
+      const { module, errors } = await shaderModule(device, source.source);
       const made = await scoped(device, () => {
-        const module = device.createShaderModule({ code: source.source });
         const layout = device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout(device, source)] });
         return device.createComputePipeline({ layout, compute: { module, entryPoint: source.entry } });
       });
