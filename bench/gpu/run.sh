@@ -21,11 +21,13 @@ if [ "${1:-}" = pack ]; then
   rm -rf .device/node_modules/webgpu && mkdir -p .device/node_modules/webgpu/dist/linux-x64
   cp node_modules/webgpu/index.js node_modules/webgpu/package.json .device/node_modules/webgpu/
   cp node_modules/webgpu/dist/linux-x64/dawn.node .device/node_modules/webgpu/dist/linux-x64/
-  # The Vulkan loader, which the GPU machine lacks (see the device README): Debian's amd64 package.
-  if [ ! -f .device/gl/libvulkan1.deb ]; then
-    mkdir -p .device/gl /tmp/tskc-amd64/partial
+  # The Vulkan loader and the glvnd libraries NVIDIA's ICD (libGLX_nvidia) links against, which the GPU
+  # machine lacks (see the device README): Debian's amd64 packages.
+  if ! ls .device/gl/libglvnd0_*.deb > /dev/null 2>&1; then
+    rm -rf .device/gl && mkdir -p .device/gl /tmp/tskc-amd64/partial
     o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/tskc-amd64'
-    apt-get $o update -qq && (cd .device/gl && apt-get $o download libvulkan1 && mv libvulkan1_*.deb libvulkan1.deb)
+    apt-get $o update -qq
+    (cd .device/gl && apt-get $o download libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2)
   fi
   [ -f .device/node.xz ] || xz -T2 -6 -c "$(command -v node)" > .device/node.xz
   du -sh .device
@@ -40,10 +42,13 @@ status=0
 timeout 60 /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
 timeout "${TSKC_CHECK_TIMEOUT:-240}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
-# WebGPU: the Vulkan loader unpacked, and NVIDIA's ICD named where the loader does not find it.
-dpkg -x .device/gl/libvulkan1.deb / && ldconfig
+# WebGPU: the Vulkan loader and glvnd unpacked, and NVIDIA's ICD named where the loader does not find it.
+for deb in .device/gl/*.deb; do dpkg -x "$deb" /; done
+ldconfig
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
+egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+[ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
 TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-100}" timeout "${TSKC_CHECK_TIMEOUT:-240}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 timeout 180 /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
