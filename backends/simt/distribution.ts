@@ -14,7 +14,8 @@
  *
  * Why this layout: `vec` consecutive elements make one 16-byte load or store when the access is
  * contiguous (vec = 8 covers bf16), and a row owned by one group of lanes reduces along the last axis
- * with a per-thread loop and warp shuffles.
+ * with a per-thread loop and warp shuffles. A backend may ask for a smaller or larger `maxVec`, the same
+ * for every tile of a kernel (the WGSL backend sizes chunks in whole words of its narrowest tensor).
  */
 export interface Distribution {
   /** Elements in the tile. */
@@ -39,12 +40,12 @@ export const MAX_VEC = 8;
 
 const nextPow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(x, 1)));
 
-export function distribute(shape: readonly number[], threads: number): Distribution {
+export function distribute(shape: readonly number[], threads: number, maxVec = MAX_VEC): Distribution {
   const size = shape.reduce((a, b) => a * b, 1);
   const cols = shape.length === 0 ? 1 : shape[shape.length - 1]!;
   const rows = cols === 0 ? 0 : size / cols;
   if (size <= 1) return { size, replicated: true, rows: 1, cols: 1, vec: 1, lanes: 1, groups: threads, rowIters: 1, colIters: 1, regs: 1 };
-  let vec = MAX_VEC;
+  let vec = maxVec;
   while (cols % vec !== 0) vec /= 2;
   const chunks = cols / vec;
   const lanes = Math.min(threads, nextPow2(chunks));

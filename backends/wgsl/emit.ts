@@ -75,13 +75,18 @@ export interface WgslEmitOptions {
    * lavapipe is not). Without it, dot's steps use an exact emulation (tskc_fma), about 30 operations.
    */
   readonly fusedFma?: boolean;
+  /**
+   * Words a thread moves per chunk of a contiguous load or store: 4 (one vec4<u32>, 16 bytes, as the
+   * CUDA backend's vector accesses) or 1 (one u32, neighbouring threads on neighbouring words).
+   */
+  readonly vectorWords?: 1 | 4;
 }
 
 export const WGSL_ENTRY = 'tskc_kernel';
 export const STATUS_BAD_STEP = -1;
 
 export function emitWgsl(kernel: Kernel, options: WgslEmitOptions = {}): WgslSource {
-  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false).emit();
+  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false, options.vectorWords ?? 4).emit();
 }
 
 
@@ -108,7 +113,10 @@ type Repr =
   | { readonly kind: 'index'; readonly at: (e: string) => string }
   | { readonly kind: 'regs'; readonly name: string; readonly dist: Distribution }
   | { readonly kind: 'shared'; readonly offset: number }
-  | { readonly kind: 'tensor'; readonly name: string; readonly atomic: boolean };
+  | { readonly kind: 'tensor'; readonly name: string; readonly atomic: boolean; readonly quads: boolean };
+
+/** A tensor's binding: atomic words (narrow tensors the kernel writes), vec4<u32> quads, or plain words. */
+type TensorBinding = Extract<Repr, { kind: 'tensor' }>;
 
 /** Where an elementwise loop is: the element index and register index expressions of one element. */
 interface Site {
@@ -134,17 +142,22 @@ class WgslEmitter {
   private scratchWords = 0;
   private uniformSlots = 0;
   private fresh = 0;
+  /** Elements per chunk of a distribution: `vectorWords` words of the kernel's narrowest tensor. */
+  private readonly maxVec: number;
 
   constructor(
     private readonly kernel: Kernel,
     private readonly threads: number,
     private readonly fusedFma: boolean,
+    private readonly vectorWords: 1 | 4,
   ) {
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`WGSL backend: threads must be a power of two from 32 to 1024, got ${threads}`);
     kernel.args.forEach((a, i) => {
       this.argIndex.set(a, i);
       if (a.type.kind === 'tensor') for (const d of a.type.shape) if (typeof d === 'string' && !this.symbols.includes(d)) this.symbols.push(d);
     });
+    const narrowest = Math.min(32, ...kernel.args.flatMap((a) => (a.type.kind === 'tensor' ? [a.type.dtype.bits] : [])));
+    this.maxVec = Math.min(32, 2 ** Math.floor(Math.log2((32 * vectorWords) / narrowest)));
   }
 
   emit(): WgslSource {
@@ -165,9 +178,10 @@ class WgslEmitter {
         const writes = a.type.access !== 'in';
         tensorWrites.push(writes);
         const atomic = writes && a.type.dtype.bits < 32;
-        const element = atomic ? 'atomic<u32>' : 'u32';
+        const quads = !atomic && this.vectorWords === 4;
+        const element = atomic ? 'atomic<u32>' : quads ? 'vec4<u32>' : 'u32';
         bindings.push(`@group(0) @binding(${binding++}) var<storage, ${writes ? 'read_write' : 'read'}> a${i}: array<${element}>;`);
-        this.repr.set(a, { kind: 'tensor', name: `a${i}`, atomic });
+        this.repr.set(a, { kind: 'tensor', name: `a${i}`, atomic, quads });
       }
     });
     const symbolWords = this.symbols.map(() => word++);
@@ -227,11 +241,11 @@ class WgslEmitter {
 
   /** The site of a one-element tile, which every thread holds (loop bounds, branch conditions). */
   private uniform(): Site {
-    return { dist: distribute([], this.threads), e: '0', r: '0' };
+    return { dist: distribute([], this.threads, this.maxVec), e: '0', r: '0' };
   }
 
   private dist(v: Value): Distribution {
-    return distribute(this.tile(v).shape, this.threads);
+    return distribute(this.tile(v).shape, this.threads, this.maxVec);
   }
 
   private extent(t: TensorType, axis: number): string {
@@ -464,43 +478,122 @@ class WgslEmitter {
   // ----- memory -----
 
   /**
-   * For each element a thread holds: the tensor indices, whether it is on (masked in) and inside the
-   * tensor (an on element outside sets the status), and for those `access(offset)` with the element's
-   * offset as a u32 (below 2^31: the runtime refuses larger tensors).
+   * Tensor accesses, a chunk of `dist.vec` consecutive elements at a time. First each lane's tensor
+   * indices, whether it is on (masked in) and inside the tensor (an on lane outside sets the status),
+   * and its element offset as a u32 (below 2^31: the runtime refuses larger tensors). A chunk whose
+   * lanes are all on, contiguous and start on a word boundary moves as whole words (`words`: vec4s
+   * where the binding has them and the chunk starts on one), with no read-modify-write and no atomic
+   * but a store; any other chunk goes lane by lane (`lane`, with `ok` and `off` in scope).
    */
-  private accessElements(op: Op, dist: Distribution, mask: Value | undefined, access: (site: Site, offset: string) => void): void {
+  private accessChunks(op: Op, dist: Distribution, mask: Value | undefined, lane: (site: Site) => void, words: (first: string, quads: boolean) => void): void {
     const tensor = op.operands[0]!.type as TensorType;
-    this.forEach(dist, (site) => {
+    const t = this.tensorRepr(op.operands[0]!);
+    const bits = tensor.dtype.bits;
+    const perWord = 32 / bits;
+    const chunkWords = (dist.vec * bits) / 32;
+    const laneIndex = (site: Site) => {
       tensor.shape.forEach((_, k) => this.line(`let x${k} = i32(${this.at(op.operands[1 + k]!, site)});`));
       const inside = tensor.shape.map((_, k) => `x${k} >= 0 && x${k} < ${this.extent(tensor, k)}`).join(' && ') || 'true';
       this.line(`let on = valid && ${mask ? `${this.at(mask, site)} != 0u` : 'true'};`);
       this.line(`let inside = ${inside};`);
       this.line(`if (on && !inside) { tskc_bad = ${1 + this.argIndex.get(op.operands[0]!)!}; }`);
       const strides = (k: number) => tensor.shape.slice(k + 1).map((_, j) => `u32(${this.extent(tensor, k + 1 + j)})`);
-      const offset = tensor.shape.map((_, k) => [`u32(x${k})`, ...strides(k)].join(' * ')).join(' + ') || '0u';
-      this.line(`let off = ${offset};`);
-      access(site, 'off');
+      return tensor.shape.map((_, k) => [`u32(x${k})`, ...strides(k)].join(' * ')).join(' + ') || '0u';
+    };
+    if (dist.replicated || !Number.isInteger(perWord) || !Number.isInteger(chunkWords)) {
+      this.forEach(dist, (site) => {
+        const offset = laneIndex(site);
+        this.line('let ok = on && inside;');
+        this.line(`let off = ${offset};`);
+        lane(site);
+      });
+      return;
+    }
+    const vec = dist.vec;
+    const laneSite = (): Site => {
+      this.line(`let r = (i * ${dist.colIters} + c) * ${vec} + v;`);
+      this.line(`let e = row * ${dist.cols} + chunk * ${vec} + v;`);
+      return { dist, e: 'e', r: 'r' };
+    };
+    this.forChunks(dist, () => {
+      this.line(`var oks: array<bool, ${vec}>;`);
+      this.line(`var offs: array<u32, ${vec}>;`);
+      this.line(`for (var v = 0; v < ${vec}; v++) {`);
+      this.nested(() => {
+        const offset = laneIndex(laneSite());
+        this.line('oks[v] = on && inside;');
+        this.line(`offs[v] = ${offset};`);
+      });
+      this.line('}');
+      this.line(`var whole = offs[0] % ${perWord}u == 0u;`);
+      this.line(`for (var v = 0; v < ${vec}; v++) { whole = whole && oks[v] && offs[v] == offs[0] + u32(v); }`);
+      this.line('if (whole) {');
+      this.nested(() => {
+        this.line(`let w0 = offs[0] / ${perWord}u;`);
+        if (!t.quads || chunkWords % 4 !== 0) return words('w0', false);
+        this.line('if (w0 % 4u == 0u) {');
+        this.nested(() => words('w0', true));
+        this.line('} else {');
+        this.nested(() => words('w0', false));
+        this.line('}');
+      });
+      this.line('} else {');
+      this.nested(() => {
+        this.line(`for (var v = 0; v < ${vec}; v++) {`);
+        this.nested(() => {
+          const site = laneSite();
+          this.line('let ok = oks[v];');
+          this.line('let off = offs[v];');
+          lane(site);
+        });
+        this.line('}');
+      });
+      this.line('}');
     });
   }
 
+  /**
+   * The whole words of a chunk starting at word `first`, one at a time: `word(k, w)` for the chunk's
+   * word k (an i32 expression) at tensor word w, or four at a time from a quad when `quads`.
+   */
+  private forWords(dist: Distribution, d: Dtype, first: string, quads: boolean, word: (k: string, index: string, quad?: string) => void): void {
+    const count = (dist.vec * d.bits) / 32;
+    if (!quads) {
+      this.line(`for (var k = 0; k < ${count}; k++) {`);
+      this.nested(() => word('k', `${first} + u32(k)`));
+      this.line('}');
+      return;
+    }
+    this.line(`for (var q = 0; q < ${count / 4}; q++) {`);
+    this.nested(() => word('q', `(${first} >> 2u) + u32(q)`, 'quad'));
+    this.line('}');
+  }
+
+  /** Word `w` (a u32 expression) of tensor `t`, as a value. */
+  private readWord(t: TensorBinding, w: string): string {
+    if (t.atomic) return `atomicLoad(&${t.name}[${w}])`;
+    return t.quads ? `${t.name}[(${w}) >> 2u][(${w}) & 3u]` : `${t.name}[${w}]`;
+  }
+
+  private writeWord(t: TensorBinding, w: string, value: string): void {
+    if (t.atomic) this.line(`atomicStore(&${t.name}[${w}], ${value});`);
+    else this.line(`${t.quads ? `${t.name}[(${w}) >> 2u][(${w}) & 3u]` : `${t.name}[${w}]`} = ${value};`);
+  }
+
   /** The u32 bits of element `offset` of tensor `t` (an expression, or statements ending in `bits`). */
-  private readBits(t: { name: string; atomic: boolean }, d: Dtype, offset: string): string {
-    const word = (w: string) => (t.atomic ? `atomicLoad(&${t.name}[${w}])` : `${t.name}[${w}]`);
-    if (d.bits === 32) return word(offset);
+  private readBits(t: TensorBinding, d: Dtype, offset: string): string {
+    if (d.bits === 32) return this.readWord(t, offset);
     const mask = `0x${((2 ** d.bits - 1) >>> 0).toString(16)}u`;
     this.line(`let word = tskc_word_of(${offset}, ${d.bits}u);`);
     this.line(`let shift = tskc_shift_of(${offset}, ${d.bits}u);`);
-    this.line(`var bits = ${word('word')} >> shift;`);
+    this.line(`var bits = ${this.readWord(t, 'word')} >> shift;`);
     // Widths that do not divide 32 have elements across two words.
-    if (32 % d.bits !== 0) this.line(`if (shift + ${d.bits}u > 32u) { bits = bits | (${word('word + 1u')} << (32u - shift)); }`);
+    if (32 % d.bits !== 0) this.line(`if (shift + ${d.bits}u > 32u) { bits = bits | (${this.readWord(t, 'word + 1u')} << (32u - shift)); }`);
     return `(bits & ${mask})`;
   }
 
-  private writeBits(t: { name: string; atomic: boolean }, d: Dtype, offset: string, bits: string): void {
-    if (d.bits === 32) {
-      this.line(`${t.name}[${offset}] = ${bits};`);
-      return;
-    }
+  private writeBits(t: TensorBinding, d: Dtype, offset: string, bits: string): void {
+    if (d.bits === 32) return this.writeWord(t, offset, bits);
     const mask = `0x${((2 ** d.bits - 1) >>> 0).toString(16)}u`;
     this.line(`let word = tskc_word_of(${offset}, ${d.bits}u);`);
     this.line(`let shift = tskc_shift_of(${offset}, ${d.bits}u);`);
@@ -515,10 +608,15 @@ class WgslEmitter {
     }
   }
 
-  private tensorRepr(v: Value): { name: string; atomic: boolean } {
+  private tensorRepr(v: Value): TensorBinding {
     const rep = this.repr.get(v);
     if (rep?.kind !== 'tensor') throw new Error(`WGSL backend: %${v.id} is not a tensor`);
     return rep;
+  }
+
+  /** Element j (an i32 expression) of a word's `bits`-wide fields, as u32 bits. */
+  private static field(word: string, bits: number, j: string): string {
+    return bits === 32 ? word : `((${word} >> (u32(${j}) * ${bits}u)) & 0x${((2 ** bits - 1) >>> 0).toString(16)}u)`;
   }
 
   private load(op: Op): void {
@@ -530,12 +628,28 @@ class WgslEmitter {
     const dist = this.dist(res);
     const name = this.declare(res);
     const t = this.tensorRepr(op.operands[0]!);
-    this.accessElements(op, dist, masked ? op.operands[rank + 1] : undefined, (site, offset) => {
+    const perWord = 32 / d.bits;
+    const lane = (site: Site) => {
       const other = masked ? this.at(op.operands[rank + 2]!, site) : fromWord(d, '0u');
-      this.line('if (on && inside) {');
-      this.nested(() => this.line(`${name}[${site.r}] = ${fromBits(d, this.readBits(t, d, offset))};`));
+      this.line('if (ok) {');
+      this.nested(() => this.line(`${name}[${site.r}] = ${fromBits(d, this.readBits(t, d, 'off'))};`));
       this.line(`} else { ${name}[${site.r}] = ${other}; }`);
-    });
+    };
+    const words = (first: string, quads: boolean) =>
+      this.forWords(dist, d, first, quads, (k, index, quad) => {
+        const r0 = `(i * ${dist.colIters} + c) * ${dist.vec}`;
+        const unpack = (word: string, at: string) => {
+          if (perWord === 1) return this.line(`${name}[${r0} + ${at}] = ${fromBits(d, word)};`);
+          this.line(`for (var j = 0; j < ${perWord}; j++) { ${name}[${r0} + (${at}) * ${perWord} + j] = ${fromBits(d, WgslEmitter.field(word, d.bits, 'j'))}; }`);
+        };
+        if (!quad) {
+          this.line(`let word = ${this.readWord(t, index)};`);
+          return unpack('word', k);
+        }
+        this.line(`let quad = ${t.name}[${index}];`);
+        for (let w = 0; w < 4; w++) unpack(`quad[${w}]`, `${k} * 4 + ${w}`);
+      });
+    this.accessChunks(op, dist, masked ? op.operands[rank + 1] : undefined, lane, words);
     this.repr.set(res, { kind: 'regs', name, dist });
   }
 
@@ -544,14 +658,47 @@ class WgslEmitter {
     const rank = tensor.shape.length;
     const d = tensor.dtype;
     const value = op.operands[rank + 1]!;
+    const dist = this.dist(value);
     const t = this.tensorRepr(op.operands[0]!);
+    const perWord = 32 / d.bits;
     // Every thread's earlier loads of the tensor are done before any thread overwrites it.
     if (tensor.access === 'inout') this.line('storageBarrier();');
-    this.accessElements(op, this.dist(value), op.operands[rank + 2], (site, offset) => {
-      this.line('if (on && inside) {');
-      this.nested(() => this.writeBits(t, d, offset, bitsOf(d, this.at(value, site))));
+    const lane = (site: Site) => {
+      this.line('if (ok) {');
+      this.nested(() => this.writeBits(t, d, 'off', bitsOf(d, this.at(value, site))));
       this.line('}');
-    });
+    };
+    // Word k of the chunk, packed from its elements' bits.
+    const pack = (k: string, into: string) => {
+      const element = (j: string) => {
+        this.line(`let v = (${k}) * ${perWord} + ${j};`);
+        this.line(`let r = (i * ${dist.colIters} + c) * ${dist.vec} + v;`);
+        this.line(`let e = row * ${dist.cols} + chunk * ${dist.vec} + v;`);
+        return bitsOf(d, this.at(value, { dist, e: 'e', r: 'r' }));
+      };
+      if (perWord === 1) {
+        this.line('{');
+        this.nested(() => this.line(`${into} = ${element('0')};`));
+        this.line('}');
+        return;
+      }
+      this.line(`${into} = 0u;`);
+      this.line(`for (var j = 0; j < ${perWord}; j++) {`);
+      this.nested(() => this.line(`${into} = ${into} | ((${element('j')} & 0x${((2 ** d.bits - 1) >>> 0).toString(16)}u) << (u32(j) * ${d.bits}u));`));
+      this.line('}');
+    };
+    const words = (first: string, quads: boolean) =>
+      this.forWords(dist, d, first, quads, (k, index, quad) => {
+        if (!quad) {
+          this.line('var word: u32;');
+          pack(k, 'word');
+          return this.writeWord(t, index, 'word');
+        }
+        this.line('var quad: vec4<u32>;');
+        for (let w = 0; w < 4; w++) pack(`${k} * 4 + ${w}`, `quad[${w}]`);
+        this.line(`${t.name}[${index}] = quad;`);
+      });
+    this.accessChunks(op, this.dist(value), op.operands[rank + 2], lane, words);
     // The workgroup's later loads of an inout tensor must see every thread's stores, as in the
     // interpreter, where a store completes before the next op.
     if (tensor.access === 'inout') this.line('storageBarrier();');

@@ -40,8 +40,15 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   const r = rng(20261126);
   let adapter = '';
-  for (const c of cases) {
-    const compiled = await compileWebgpu(c.kernel);
+  // The backend's default (16 bytes per thread and access) under the CUDA bench's names; one word per
+  // thread as extra rows, the evidence for the default.
+  const runs: [Case, 1 | 4, number | undefined][] = [
+    ...cases.map((c) => [c, 4, undefined] as [Case, 4, undefined]),
+    ...cases.map((c) => [c, 1, undefined] as [Case, 1, undefined]),
+    ...cases.slice(1).flatMap((c) => [128, 512, 1024].map((t) => [c, 4, t] as [Case, 4, number])),
+  ];
+  for (const [c, vectorWords, threads] of runs) {
+    const compiled = await compileWebgpu(c.kernel, { vectorWords, ...(threads ? { threads } : {}) });
     const { device } = compiled.gpu;
     adapter = compiled.gpu.adapterName;
     const buffers: Record<string, GPUBuffer> = {};
@@ -68,7 +75,8 @@ async function main(): Promise<void> {
       samples.push((performance.now() - t0) / 20);
     }
     const ms = median(samples);
-    results.push({ name: c.name, ms: +ms.toFixed(4), threads: compiled.source.threads, GBps: +(c.bytes / (ms * 1e6)).toFixed(1) });
+    const variant = vectorWords === 1 ? ' (one word per thread)' : threads ? ` @${threads} threads` : '';
+    results.push({ name: c.name + variant, ms: +ms.toFixed(4), threads: compiled.source.threads, GBps: +(c.bytes / (ms * 1e6)).toFixed(1) });
     for (const b of Object.values(buffers)) b.destroy();
   }
   const report = { adapter, results };

@@ -26,6 +26,8 @@ export interface WebgpuCompileOptions {
   readonly threads?: number;
   /** Dawn backend in Node (see gpu.ts); by default TSKC_WEBGPU_BACKEND or the first that works. */
   readonly backend?: string;
+  /** Words per thread in contiguous loads and stores (see WgslEmitOptions); 4 by default. */
+  readonly vectorWords?: 1 | 4;
 }
 
 export interface WebgpuKernel {
@@ -142,7 +144,11 @@ function bindGroupLayout(device: GPUDevice, source: WgslSource): GPUBindGroupLay
 
 export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOptions = {}): Promise<WebgpuKernel> {
   const gpu = await openWebgpu(options.backend);
-  const source = emitWgsl(kernel, { ...(options.threads === undefined ? {} : { threads: options.threads }), fusedFma: await fmaIsFused(gpu) });
+  const source = emitWgsl(kernel, {
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.vectorWords === undefined ? {} : { vectorWords: options.vectorWords }),
+    fusedFma: await fmaIsFused(gpu),
+  });
   const { device, limits } = gpu;
   const tensors = kernel.args.filter((a) => a.type.kind === 'tensor');
   const fits: [boolean, string][] = [
@@ -288,7 +294,11 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
         const shape = shapes[a.name!];
         if (!shape) throw new WebgpuError(`runOnDevice: no shape for tensor ${a.name}`);
         a.type.shape.forEach((d, i) => typeof d === 'string' && (symbols[d] = shape[i]!));
-        buffers.push(v as GPUBuffer);
+        const buffer = v as GPUBuffer;
+        // The shader reads tensors as arrays of 16-byte vec4s: a shorter tail would read as zeros.
+        const bytes = paddedSize(Math.ceil((shape.reduce((p, x) => p * x, 1) * a.type.dtype.bits) / 8));
+        if (buffer.size < bytes) throw new WebgpuError(`runOnDevice: the buffer for ${a.name} has ${buffer.size} bytes; its shape [${shape.join(', ')}] needs ${bytes} (a whole number of 16-byte units)`);
+        buffers.push(buffer);
       }
       const { grid, params } = prepare(symbols, args as Record<string, number>);
       if (grid.every((g) => g > 0)) await dispatch(grid, params, () => buffers, repeats);

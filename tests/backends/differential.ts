@@ -6,7 +6,7 @@
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { type HostTensor, hostTensor } from '../../compiler/interpret/index.js';
-import { type Device, device } from '../../runtime/device.js';
+import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { randInt, randomTensor } from '../../examples/check.js';
 import { layerNorm } from '../../examples/layer-norm.js';
@@ -19,7 +19,12 @@ export type Outputs = Record<string, Float64Array>;
 const interp = device('interp');
 
 /** Runs `kernel` on `dev` and on the interpreter from the same inputs; the tensors' values after, by name. */
-export async function runBoth(dev: Device, kernel: Kernel, args: Record<string, HostTensor | number>): Promise<{ got: Outputs; want: Outputs }> {
+/** What runBoth needs of a device: a compile whose kernel runs. */
+export interface Runner {
+  compile(kernel: Kernel): Promise<{ run(args: Readonly<Record<string, Tensor | number>>): Promise<void> }>;
+}
+
+export async function runBoth(dev: Runner, kernel: Kernel, args: Record<string, HostTensor | number>): Promise<{ got: Outputs; want: Outputs }> {
   const results = { got: {} as Outputs, want: {} as Outputs };
   for (const [d, out] of [[dev, results.got], [interp, results.want]] as const) {
     const tensors: Record<string, Tensor | number> = {};

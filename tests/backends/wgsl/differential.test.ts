@@ -10,15 +10,21 @@ import { randomProgram } from '../../fuzz/random-program.js';
 import { randInt, randomTensor } from '../../../examples/check.js';
 import { arange, bf16, f32, kernel, load, store, tensor } from '../../../dsl/index.js';
 import { layerNormRows, rmsNormRows, softmaxRows } from '../../../bench/gpu/kernels.js';
-import { EXAMPLE_CASES, dtypeOf, expectSame, poisoned, runBoth } from '../differential.js';
+import { EXAMPLE_CASES, type Runner, dtypeOf, expectSame, poisoned, runBoth } from '../differential.js';
+import { compileWebgpu } from '../../../runtime/webgpu/webgpu-kernel.js';
 import { webgpuOr } from './harness.js';
 
 const { it } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the WebGPU differential tests');
 const webgpu = device('webgpu');
+// The backend's default moves 16 bytes per thread where it can; one word per thread is its other mode.
+const oneWord: Runner = { compile: (k) => compileWebgpu(k, { vectorWords: 1 }) };
 const runs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 40);
 jest.setTimeout(Math.max(300_000, runs * 2_000)); // lavapipe compiles and runs a program in about 0.4 s
 
-describe('WGSL backend on WebGPU == interpreter', () => {
+describe.each([
+  ['vec4 accesses', webgpu],
+  ['one-word accesses', oneWord],
+] as const)('WGSL backend on WebGPU == interpreter, %s', (_mode, webgpu) => {
   it.each(EXAMPLE_CASES)('%s', async (name, kernel, makeArgs, approximate) => {
     const seed = freshSeed();
     const { got, want } = await runBoth(webgpu, kernel, makeArgs(rng(seed)));
