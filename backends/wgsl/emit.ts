@@ -125,6 +125,9 @@ interface Site {
   readonly r: string;
 }
 
+/** Turns of loops written out one by one, at most (multiplied over nested loops; see `counted`). */
+const MAX_UNROLLED = 256;
+
 /** Index expressions longer than this are computed once into registers instead of at every use. */
 const MAX_INLINE_EXPR = 800;
 
@@ -142,6 +145,8 @@ class WgslEmitter {
   private scratchWords = 0;
   private uniformSlots = 0;
   private fresh = 0;
+  /** How many times the code being emitted is written out by the enclosing `counted` loops. */
+  private unrolled = 1;
   /** Elements per chunk of a distribution: `vectorWords` words of the kernel's narrowest tensor. */
   private readonly maxVec: number;
 
@@ -313,31 +318,50 @@ class WgslEmitter {
       this.line('}');
       return;
     }
-    this.forChunks(dist, () => {
-      this.line(`for (var v = 0; v < ${dist.vec}; v++) {`);
-      this.nested(() => {
+    this.forChunks(dist, () =>
+      this.counted('v', dist.vec, () => {
         this.line(`let r = (i * ${dist.colIters} + c) * ${dist.vec} + v;`);
         this.line(`let e = row * ${dist.cols} + chunk * ${dist.vec} + v;`);
         body({ dist, e: 'e', r: 'r' });
+      }),
+    );
+  }
+
+  /**
+   * A loop of `count` turns with counter `name`, written out turn by turn (the counter a const) while
+   * the code it multiplies stays small: WGSL has no unroll hint, and a per-thread array indexed by a
+   * variable lives in local memory on a GPU, not in registers.
+   */
+  private counted(name: string, count: number, body: () => void): void {
+    if (this.unrolled * count > MAX_UNROLLED) {
+      this.line(`for (var ${name} = 0; ${name} < ${count}; ${name}++) {`);
+      this.nested(body);
+      this.line('}');
+      return;
+    }
+    const saved = this.unrolled;
+    this.unrolled *= count;
+    for (let k = 0; k < count; k++) {
+      this.line('{');
+      this.nested(() => {
+        this.line(`const ${name} = ${k};`);
+        body();
       });
       this.line('}');
-    });
+    }
+    this.unrolled = saved;
   }
 
   /** The loops over a thread's chunks: `row`, `chunk`, `valid`, and the loop counters i and c. */
   private forChunks(dist: Distribution, body: () => void): void {
-    this.line(`for (var i = 0; i < ${dist.rowIters}; i++) {`);
-    this.nested(() => {
+    this.counted('i', dist.rowIters, () => {
       this.line(`let row = i * ${dist.groups} + tid / ${dist.lanes};`);
-      this.line(`for (var c = 0; c < ${dist.colIters}; c++) {`);
-      this.nested(() => {
+      this.counted('c', dist.colIters, () => {
         this.line(`let chunk = c * ${dist.lanes} + tid % ${dist.lanes};`);
         this.line(`let valid = row < ${dist.rows} && chunk < ${dist.cols / dist.vec};`);
         body();
       });
-      this.line('}');
     });
-    this.line('}');
   }
 
   private elementwise(op: Op, expr: (site: Site) => string): void {
@@ -518,15 +542,13 @@ class WgslEmitter {
     this.forChunks(dist, () => {
       this.line(`var oks: array<bool, ${vec}>;`);
       this.line(`var offs: array<u32, ${vec}>;`);
-      this.line(`for (var v = 0; v < ${vec}; v++) {`);
-      this.nested(() => {
+      this.counted('v', vec, () => {
         const offset = laneIndex(laneSite());
         this.line('oks[v] = on && inside;');
         this.line(`offs[v] = ${offset};`);
       });
-      this.line('}');
       this.line(`var whole = offs[0] % ${perWord}u == 0u;`);
-      this.line(`for (var v = 0; v < ${vec}; v++) { whole = whole && oks[v] && offs[v] == offs[0] + u32(v); }`);
+      this.counted('v', vec, () => this.line('whole = whole && oks[v] && offs[v] == offs[0] + u32(v);'));
       this.line('if (whole) {');
       this.nested(() => {
         this.line(`let w0 = offs[0] / ${perWord}u;`);
@@ -539,14 +561,12 @@ class WgslEmitter {
       });
       this.line('} else {');
       this.nested(() => {
-        this.line(`for (var v = 0; v < ${vec}; v++) {`);
-        this.nested(() => {
+        this.counted('v', vec, () => {
           const site = laneSite();
           this.line('let ok = oks[v];');
           this.line('let off = offs[v];');
           lane(site);
         });
-        this.line('}');
       });
       this.line('}');
     });
@@ -558,15 +578,8 @@ class WgslEmitter {
    */
   private forWords(dist: Distribution, d: Dtype, first: string, quads: boolean, word: (k: string, index: string, quad?: string) => void): void {
     const count = (dist.vec * d.bits) / 32;
-    if (!quads) {
-      this.line(`for (var k = 0; k < ${count}; k++) {`);
-      this.nested(() => word('k', `${first} + u32(k)`));
-      this.line('}');
-      return;
-    }
-    this.line(`for (var q = 0; q < ${count / 4}; q++) {`);
-    this.nested(() => word('q', `(${first} >> 2u) + u32(q)`, 'quad'));
-    this.line('}');
+    if (!quads) return this.counted('k', count, () => word('k', `${first} + u32(k)`));
+    this.counted('q', count / 4, () => word('q', `(${first} >> 2u) + u32(q)`, 'quad'));
   }
 
   /** Word `w` (a u32 expression) of tensor `t`, as a value. */
@@ -640,7 +653,7 @@ class WgslEmitter {
         const r0 = `(i * ${dist.colIters} + c) * ${dist.vec}`;
         const unpack = (word: string, at: string) => {
           if (perWord === 1) return this.line(`${name}[${r0} + ${at}] = ${fromBits(d, word)};`);
-          this.line(`for (var j = 0; j < ${perWord}; j++) { ${name}[${r0} + (${at}) * ${perWord} + j] = ${fromBits(d, WgslEmitter.field(word, d.bits, 'j'))}; }`);
+          this.counted('j', perWord, () => this.line(`${name}[${r0} + (${at}) * ${perWord} + j] = ${fromBits(d, WgslEmitter.field(word, d.bits, 'j'))};`));
         };
         if (!quad) {
           this.line(`let word = ${this.readWord(t, index)};`);
@@ -683,9 +696,7 @@ class WgslEmitter {
         return;
       }
       this.line(`${into} = 0u;`);
-      this.line(`for (var j = 0; j < ${perWord}; j++) {`);
-      this.nested(() => this.line(`${into} = ${into} | ((${element('j')} & 0x${((2 ** d.bits - 1) >>> 0).toString(16)}u) << (u32(j) * ${d.bits}u));`));
-      this.line('}');
+      this.counted('j', perWord, () => this.line(`${into} = ${into} | ((${element('j')} & 0x${((2 ** d.bits - 1) >>> 0).toString(16)}u) << (u32(j) * ${d.bits}u));`));
     };
     const words = (first: string, quads: boolean) =>
       this.forWords(dist, d, first, quads, (k, index, quad) => {
@@ -754,18 +765,16 @@ class WgslEmitter {
       float && !extreme ? `TskcAcc(bitcast<f32>(${w(0)}), bitcast<f32>(${w(1)}), bitcast<i32>(${w(2)}))` : float ? `vec2<u32>(${w(0)}, ${w(1)})` : fromWord(d, w(0));
 
     this.line(`var ${part}: array<${shape}, ${dist.rowIters}>;`);
-    this.line(`for (var i = 0; i < ${dist.rowIters}; i++) { ${part}[i] = ${identity}; }`);
+    this.counted('i', dist.rowIters, () => this.line(`${part}[i] = ${identity};`));
     this.forEach(dist, (s) => this.line(`if (valid) { ${part}[i] = ${add(`${part}[i]`, this.at(src, s), `(chunk * ${dist.vec} + v)`)}; }`));
     // Row r's lane l keeps its partial at slot (r * lanes + l) * words.
     const buf = this.scratch(dist.rowIters * dist.groups * dist.lanes * words);
     const slot = (row: string, lane: string, k: number) => buf(`(${row} * ${dist.lanes} + ${lane}) * ${words} + ${k}`);
     this.line('workgroupBarrier();');
-    this.line(`for (var i = 0; i < ${dist.rowIters}; i++) {`);
-    this.nested(() => {
+    this.counted('i', dist.rowIters, () => {
       this.line(`let row = i * ${dist.groups} + tid / ${dist.lanes};`);
       toWords(`${part}[i]`).forEach((w, k) => this.line(`${slot('row', `tid % ${dist.lanes}`, k)} = ${w};`));
     });
-    this.line('}');
     this.line(`for (var half = ${dist.lanes >> 1}; half > 0; half /= 2) {`);
     this.nested(() => {
       this.line('workgroupBarrier();');

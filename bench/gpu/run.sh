@@ -33,9 +33,13 @@ if [ "${1:-}" = pack ]; then
   du -sh .device
   exit 0
 fi
-OUT="${OUT:-/tmp/tskc-gpu-out}"
-mkdir -p "$OUT"
+# Everything is written to a work folder and comes back as one archive plus the table: the device tool
+# returns at most 8 files from $OUT.
+RETURN="${OUT:-/tmp/tskc-gpu-out}"
+OUT=/tmp/tskc-gpu-results
+rm -rf "$OUT" && mkdir -p "$OUT" "$RETURN"
 export OUT
+trap 'tar czf "$RETURN/results.tar.gz" -C "$OUT" . && cp "$OUT/table.txt" "$RETURN/" 2>/dev/null' EXIT
 xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
@@ -54,7 +58,7 @@ TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-100}" timeout 
 timeout 180 /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
 timeout 180 /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
 timeout 120 python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
-python3 - "$OUT" <<'PY'
+python3 - "$OUT" <<'PY' | tee "$OUT/table.txt"
 import json, sys, os
 out = sys.argv[1]
 def load(name):
@@ -72,6 +76,10 @@ for r in ours["results"]:
     ratio = p["ms"] / r["ms"] if p else float("nan")
     wratio = r["ms"] / w["ms"] if w else float("nan")
     print(f"{r['name']:44} {r['ms']:9.4f} {p.get('ms', float('nan')):9.4f} {str(r.get(unit)) + ' ' + unit:>12} {str(p.get(unit)) + ' ' + unit:>12} {ratio:10.2f} {str(w.get(unit, '-')) + ' ' + unit:>12} {wratio:11.2f}")
+shown = {r["name"] for r in ours["results"]}
+for w in webgpu["results"]:
+    if w["name"] not in shown:
+        print(f"{'webgpu ' + w['name']:44} {w['ms']:9.4f} {'':9} {str(w.get('GBps')) + ' GBps':>12}")
 print("nvrtc cold / cached load (ms):", [(r["name"].split()[0], r["nvrtcColdMs"], r["cachedLoadMs"]) for r in ours["results"]])
 PY
 exit $status
