@@ -76,8 +76,9 @@ export interface WgslEmitOptions {
    */
   readonly fusedFma?: boolean;
   /**
-   * Words a thread moves per chunk of a contiguous load or store: 4 (one vec4<u32>, 16 bytes, as the
-   * CUDA backend's vector accesses) or 1 (one u32, neighbouring threads on neighbouring words).
+   * Words a thread moves per chunk of a contiguous load or store: 1 (by default: one u32, neighbouring
+   * threads on neighbouring words) or 4 (one vec4<u32>, 16 bytes, as the CUDA backend's vector
+   * accesses). On an H100 the copy ran at 2028 GB/s with 1 and 991 GB/s with 4 (bench/RESULTS-GPU.md).
    */
   readonly vectorWords?: 1 | 4;
 }
@@ -86,7 +87,7 @@ export const WGSL_ENTRY = 'tskc_kernel';
 export const STATUS_BAD_STEP = -1;
 
 export function emitWgsl(kernel: Kernel, options: WgslEmitOptions = {}): WgslSource {
-  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false, options.vectorWords ?? 4).emit();
+  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false, options.vectorWords ?? 1).emit();
 }
 
 

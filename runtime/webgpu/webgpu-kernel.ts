@@ -26,7 +26,7 @@ export interface WebgpuCompileOptions {
   readonly threads?: number;
   /** Dawn backend in Node (see gpu.ts); by default TSKC_WEBGPU_BACKEND or the first that works. */
   readonly backend?: string;
-  /** Words per thread in contiguous loads and stores (see WgslEmitOptions); 4 by default. */
+  /** Words per thread in contiguous loads and stores (see WgslEmitOptions); 1 by default. */
   readonly vectorWords?: 1 | 4;
 }
 
