@@ -249,7 +249,7 @@ class CEmitter {
         return;
       }
       case 'where':
-        return this.elementwise(res!, (e) => `${at(0, e)} ? ${at(1, e)} : ${at(2, e)}`);
+        return this.elementwise(res!, (e) => `tskc_where_${valueType(d!)}(${at(0, e)}, ${at(1, e)}, ${at(2, e)})`);
       case 'cast':
         return this.elementwise(res!, (e) => castExpr(inDtype!, d!, at(0, e)));
       case 'bitcast':

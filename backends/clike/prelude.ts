@@ -21,6 +21,13 @@ TSKC_FN double tskc_bits_f64(uint64_t u) { double x; memcpy(&x, &u, 8); return x
 TSKC_FN uint64_t tskc_f64_bits(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
 TSKC_FN void tskc_atomic_and(uint32_t *p, uint32_t v) { __atomic_fetch_and(p, v, __ATOMIC_RELAXED); }
 TSKC_FN void tskc_atomic_or(uint32_t *p, uint32_t v) { __atomic_fetch_or(p, v, __ATOMIC_RELAXED); }
+/* where(c, x, y) with both operands evaluated: GCC 12.2 at -O3 with AVX-512BW vectorizes the select
+   c[e] ? x[e] : y[e] (uint8_t c, wider x and y) through masked loads and gets some lanes wrong. The
+   operands are plain values, so evaluating both changes nothing but the code GCC makes. */
+TSKC_FN float tskc_where_float(uint8_t c, float x, float y) { return c ? x : y; }
+TSKC_FN int32_t tskc_where_int32_t(uint8_t c, int32_t x, int32_t y) { return c ? x : y; }
+TSKC_FN uint32_t tskc_where_uint32_t(uint8_t c, uint32_t x, uint32_t y) { return c ? x : y; }
+TSKC_FN uint8_t tskc_where_uint8_t(uint8_t c, uint8_t x, uint8_t y) { return c ? x : y; }
 `;
 
 /** The helpers, after a header. */

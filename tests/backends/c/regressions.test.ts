@@ -8,7 +8,7 @@ import { hostTensor } from '../../../compiler/interpret/index.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
-import { arange, bf16, exp, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, store, u32 } from '../../../dsl/index.js';
+import { arange, bf16, bool, exp, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, store, u32, u8, where } from '../../../dsl/index.js';
 import { freshSeed, rng } from '../../../examples/check.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 
@@ -138,6 +138,19 @@ describe('C backend regressions', () => {
     }, { grid: () => [1] });
     expect(emitC(k.build()).source).not.toMatch(/\d{17,}(LL)? >= 0/);
     const [c, i] = await both(k, () => ({ x: Tensor.fromValues(f32, [16], Array.from({ length: 16 }, (_, j) => j)), y: Tensor.empty(f32, [8192]) }));
+    expect(c).toEqual(i);
+  });
+
+  testC('where of a bool mask between u8 values (GCC 12.2 -O3 AVX-512BW miscompiled the select)', async () => {
+    const k = kernel('where_u8', { m: input(bool, [9, 4]), a: input(u8, [9, 4]), b: input(u8, [9, 4]), y: output(u8, [9, 4]) }, ({ m, a, b, y }) => {
+      const [i, j] = [arange(9).expandDims(1).broadcastTo([9, 4]), arange(4).expandDims(0).broadcastTo([9, 4])];
+      store(y, [i, j], where(load(m, [i, j]), load(a, [i, j]), load(b, [i, j])));
+    }, { grid: () => [1] });
+    const r = rng(freshSeed());
+    const values = (f: () => number) => Array.from({ length: 36 }, f);
+    const [m, a, b] = [values(() => (r() < 0.5 ? 1 : 0)), values(() => Math.floor(r() * 256)), values(() => Math.floor(r() * 256))];
+    const make = () => ({ m: Tensor.fromValues(bool, [9, 4], m), a: Tensor.fromValues(u8, [9, 4], a), b: Tensor.fromValues(u8, [9, 4], b), y: Tensor.empty(u8, [9, 4]) });
+    const [c, i] = await both(k, make);
     expect(c).toEqual(i);
   });
 });
