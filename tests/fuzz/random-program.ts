@@ -1,9 +1,9 @@
 /**
  * Random well-typed Tile IR programs, for differential testing of backends against the interpreter.
- * A program loads a few small tensors of random dtypes and shapes whole, applies a random sequence
- * of ops that the type rules accept (elementwise math, comparisons, where, casts, bitcasts,
- * reductions, broadcasts, views, permutes, dot, a loop), and stores every value it made to its own
- * output. Everything derives from one seed, so a failure is replayed from the seed alone.
+ * A program loads a few small tensors of random dtypes and shapes whole (some with a mask and an
+ * `other` value), applies a random sequence of ops that the type rules accept (elementwise math,
+ * comparisons, where, casts, bitcasts, reductions, broadcasts, views, permutes, dot, a loop, an
+ * if/else), and stores every value it made to its own output (some stores masked). Everything derives from one seed, so a failure is replayed from the seed alone.
  */
 import { KernelBuilder } from '../../compiler/ir/builder.js';
 import { type Dtype, dtype } from '../../compiler/ir/dtype.js';
@@ -49,7 +49,15 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
     const name = `in${i}`;
     inputs.push({ name, dtype: d, shape });
     const arg = b.arg(name, tensorType(d, shape, 'in'));
-    pool.push(b.emit1('load', [arg, ...wholeIndices(shape)]));
+    const indices = wholeIndices(shape);
+    if (r() < 0.3) {
+      // Masked: rows past a random bound read `other` instead.
+      const bound = b.emit1('broadcast', [b.emit1('const', [], { value: Math.floor(r() * (shape[0]! + 1)), dtype: 'i32' })], { shape: [...shape] });
+      const mask = b.emit1('lt', [indices[0]!, bound]);
+      const fill = b.emit1('const', [], { value: d.kind === 'bool' ? 1 : d.kind === 'float' ? -1.5 : 3, dtype: d.name });
+      const other = b.emit1('broadcast', [fill], { shape: [...shape] });
+      pool.push(b.emit1('load', [arg, ...indices, mask, other]));
+    } else pool.push(b.emit1('load', [arg, ...indices]));
   }
 
   const type = (v: Value) => v.type as TileType;
@@ -68,7 +76,7 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
     const x = pick(pool);
     const t = type(x);
     const partner = pool.filter((y) => y !== x && type(y).dtype === t.dtype && sameShape(x, y));
-    const kind = pick(['unary', 'binary', 'compare', 'where', 'cast', 'bitcast', 'reduce', 'broadcast', 'permute', 'reshape', 'dot', 'loop'] as const);
+    const kind = pick(['unary', 'binary', 'compare', 'where', 'cast', 'bitcast', 'reduce', 'broadcast', 'permute', 'reshape', 'dot', 'loop', 'branch'] as const);
     let made: Value | undefined;
     switch (kind) {
       case 'unary':
@@ -125,6 +133,16 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
         made = acc;
         break;
       }
+      case 'branch': {
+        // if/else on a condition from the data when there is a bool vector to reduce, else a constant.
+        if (t.dtype.kind === 'bool') break;
+        const vectors = pool.filter((c) => type(c).dtype.name === 'bool' && type(c).shape.length === 1);
+        const cond = (vectors.length > 0 ? tryEmit('reduce', [pick(vectors)], { kind: 'max', axis: 0, keepDims: false }) : undefined) ?? b.emit1('const', [], { value: r() < 0.5 ? 0 : 1, dtype: 'bool' });
+        const [chosen] = b.ifElse(cond, () => [b.emit1('add', [x, x])], () => [x]);
+        if (approx.has(x)) approx.add(chosen!);
+        made = chosen;
+        break;
+      }
     }
     if (made) pool.push(made);
   }
@@ -138,7 +156,10 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
     if (approx.has(v)) approximate.add(name);
     const arg = b.arg(name, tensorType(t.dtype, shape, 'out'));
     const value = t.shape.length === 0 ? b.emit1('view', [v], { shape: [1] }) : v;
-    b.emit('store', [arg, ...wholeIndices(shape), value]);
+    // Sometimes masked by a bool value of the same shape: the elements it leaves out keep their poison.
+    const masks = pool.filter((m) => type(m).dtype.name === 'bool' && type(m).shape.length > 0 && sameShape(m, v));
+    if (masks.length > 0 && r() < 0.3) b.emit('store', [arg, ...wholeIndices(shape), value, pick(masks)]);
+    else b.emit('store', [arg, ...wholeIndices(shape), value]);
     return { name, dtype: t.dtype, shape };
   });
   const kernel = b.finish();
