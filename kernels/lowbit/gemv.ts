@@ -1,0 +1,83 @@
+/**
+ * Weight-only low-bit GEMV (and GEMM as one GEMV per row of x): y[M, N] = x[M, K] · Wᵀ, where W[N, K]
+ * is stored as codes of a narrow dtype with one f32 scale (and for asymmetric codes one f32 zero point)
+ * per group of GROUP elements along K, as kernels/lowbit/quantize.ts makes them:
+ *
+ *   y[m, n] = sum over groups g of scale[n, g] * sum over k in g of x[m, k] * (code[n, k] - zero[n, g])
+ *
+ * One program computes BN outputs of one row of x, walking K in steps of BK (which divides GROUP, so a
+ * step lies in one group and its scale multiplies the step's partial sum once). The codes are
+ * unpacked in registers (the load converts them); nothing but x, the codes and the scales is read.
+ * Accumulation is in f32; x may be f32, f16 or bf16, and y has x's dtype.
+ */
+import { type Dtype, arange, cdiv, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
+import { IrError } from '../../compiler/ir/errors.js';
+import type { QuantizedWeight } from './quantize.js';
+
+export interface LowbitGemvParams extends Record<string, number> {
+  /** Outputs per program. */
+  readonly BN: number;
+  /** K elements per step; must divide GROUP. */
+  readonly BK: number;
+  /** K elements per scale. */
+  readonly GROUP: number;
+}
+
+/** The kernel for activations of dtype `act` and codes of dtype `weight`, with zero points or without. */
+export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean) {
+  const args = {
+    x: input(act, ['M', 'K']),
+    w: input(weight, ['N', 'K']),
+    scales: input(f32, ['N', 'G']),
+    zeros: input(f32, ['N', 'G']),
+    y: output(act, ['M', 'N']),
+  };
+  return kernel(
+    `gemv_${act.name}_${weight.name}${withZeros ? '_zp' : ''}`,
+    withZeros ? args : { x: args.x, w: args.w, scales: args.scales, y: args.y },
+    (a, { BN, BK, GROUP }) => {
+      if (GROUP % BK !== 0) throw new IrError('type', `lowbit gemv: BK = ${BK} must divide GROUP = ${GROUP}`);
+      const { x, w, scales, y } = a;
+      const [k, n] = [x.dim(1), w.dim(0)];
+      const m = programId(0);
+      const rows = programId(1).mul(BN).add(arange(BN)); // [BN]
+      const rowOk = rows.lt(n);
+      const [acc] = forRange(0, k, BK, [zeros([BN], f32)], (k0, [sum]) => {
+        const cols = k0.add(arange(BK)); // [BK]
+        const colOk = cols.lt(k);
+        const group = k0.div(GROUP);
+        const xs = load(x, [m, cols], { mask: colOk }).to(f32);
+        let codes = load(w, [rows.expandDims(1), cols.expandDims(0)], { mask: rowOk.expandDims(1).and(colOk.expandDims(0)) }).to(f32); // [BN, BK]
+        if ('zeros' in a) codes = codes.sub(load(a.zeros as typeof scales, [rows, group], { mask: rowOk }).expandDims(1));
+        const partial = codes.mul(xs.expandDims(0)).sum(1); // [BN]
+        return [sum!.add(partial.mul(load(scales, [rows, group], { mask: rowOk })))];
+      });
+      store(y, [m, rows], acc!.to(act), { mask: rowOk });
+    },
+    {
+      params: { BN: 16, BK: 128, GROUP: 128 } as LowbitGemvParams,
+      grid: ({ M, N }, { BN }) => [M, cdiv(N, BN)],
+      shapes: { M: 1, N: 8192, K: 8192, G: 64 },
+      flops: ({ M, N, K }) => 2 * M * N * K,
+    },
+  );
+}
+
+/** The float64 reference: y = x · dequantize(W)ᵀ with the same grouping (x as given, y unrounded). */
+export function lowbitGemvReference(x: Float64Array, m: number, q: QuantizedWeight, codes: Float64Array): Float64Array {
+  const groups = q.k / q.group;
+  const y = new Float64Array(m * q.n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < q.n; j++) {
+      let total = 0;
+      for (let g = 0; g < groups; g++) {
+        const zero = q.zeros?.[j * groups + g] ?? 0;
+        let part = 0;
+        for (let kk = g * q.group; kk < (g + 1) * q.group; kk++) part += x[i * q.k + kk]! * (codes[j * q.k + kk]! - zero);
+        total += part * q.scales[j * groups + g]!;
+      }
+      y[i * q.n + j] = total;
+    }
+  }
+  return y;
+}
