@@ -345,15 +345,27 @@ class CEmitter {
    * over all lanes (loads recompute, stores rewrite the same values: both harmless).
    */
   /** See boxedAccess: one range check for the whole access instead of one per lane. */
-  private boxed(op: Op, shape: readonly number[]): BoxedAccess | undefined {
+  private boxed(op: Op, shape: readonly number[], packed: boolean): BoxedAccess | undefined {
     const tensor = op.operands[0]!.type as TensorType;
     const indices = op.operands.slice(1, 1 + tensor.shape.length);
-    return boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.elem(v, '0')), (d) => this.extent(tensor, d));
+    return boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.elem(v, '0')), (d) => this.extent(tensor, d), packed);
   }
 
 
 
-  private accessLoops(op: Op, shape: readonly number[], on: string, indent: string, lane: (ok: string, offset: string) => string): void {
+  /**
+   * `packedRow`, for loads of packed elements, reads a whole row of the tile (every lane on and inside,
+   * at consecutive elements from `row`) through its words; it is given the row's element offset and
+   * the row index `o`, and returns undefined where it does not apply.
+   */
+  private accessLoops(
+    op: Op,
+    shape: readonly number[],
+    on: string,
+    indent: string,
+    lane: (ok: string, offset: string) => string,
+    packedRow?: (ind: string) => boolean,
+  ): void {
     const { checks, offset } = this.offsets(op);
     const general = (ind: string) => {
       this.line(`${ind}for (int64_t e = 0; e < ${size(shape)}; e++) {`);
@@ -362,7 +374,7 @@ class CEmitter {
       this.line(`${ind}  ${lane('ok', offset)}`);
       this.line(`${ind}}`);
     };
-    const box = this.boxed(op, shape);
+    const box = this.boxed(op, shape, packedRow !== undefined);
     if (box) {
       // When the mask is decidable for the whole tile (see AffineAnalysis.allOn), rows skip its check.
       const mask = op.opcode === 'load' ? op.operands[(op.operands[0]!.type as TensorType).shape.length + 1] : op.operands[(op.operands[0]!.type as TensorType).shape.length + 2];
@@ -375,6 +387,8 @@ class CEmitter {
       // A row with every lane on is a plain copy: no condition left to keep the loop scalar.
       this.line(`${indent}    int whole = ${allOn ? 'all_on' : on === '1' ? '1' : '0'};`);
       if (on !== '1') this.line(`${indent}    if (!whole) { whole = 1; for (int64_t e = o * ${box.inner}; e < (o + 1) * ${box.inner}; e++) whole &= ${on}; }`);
+      // A whole row of packed elements starting on a word: word by word (packedRow clears `whole`).
+      if (packedRow) packedRow(`${indent}    `);
       for (const [cond, ok] of [['whole', '1'], ['!whole', on]] as const) {
         this.line(`${indent}    if (${cond}) for (int64_t j = 0; j < ${box.inner}; j++) {`);
         this.line(`${indent}      const int64_t e = o * ${box.inner} + j; (void)e;`);
@@ -459,7 +473,26 @@ class CEmitter {
     this.line(`  if (${total} == 0) {`);
     this.line(`    for (int64_t e = 0; e < ${size(shape)}; e++) { bad |= ${on}; ${n}[e] = ${other}; }`);
     this.line('  } else {');
-    this.accessLoops(op, shape, on, '    ', (ok, at) => `${n}[e] = (${ok}) ? ${loadElement(tensor.dtype, pointer, at)} : ${other};`);
+    const d = tensor.dtype;
+    const inner = shape[shape.length - 1] ?? 1;
+    // Packed elements of a width dividing 32, rows of whole words: read a word, then shift and mask
+    // each element out of it (a loop gcc vectorizes), instead of finding each element's word.
+    const packedRow =
+      d.bits < 8 && 32 % d.bits === 0 && (inner * d.bits) % 32 === 0
+        ? (ind: string) => {
+            const per = 32 / d.bits;
+            this.line(`${ind}if (whole && (((uint64_t)row * ${d.bits}u) & 31u) == 0) {`);
+            this.line(`${ind}  const uint32_t *const words = (const uint32_t *)${pointer} + (((uint64_t)row * ${d.bits}u) >> 5);`);
+            this.line(`${ind}  for (int64_t w = 0; w < ${(inner * d.bits) / 32}; w++) {`);
+            this.line(`${ind}    const uint32_t word = words[w];`);
+            this.line(`${ind}    for (int64_t j = 0; j < ${per}; j++) { const int64_t e = o * ${inner} + w * ${per} + j; ${n}[e] = ${fromBitsExpr(d, `((word >> (j * ${d.bits})) & ${(2 ** d.bits - 1) >>> 0}u)`)}; }`);
+            this.line(`${ind}  }`);
+            this.line(`${ind}  continue;`);
+            this.line(`${ind}}`);
+            return true;
+          }
+        : undefined;
+    this.accessLoops(op, shape, on, '    ', (ok, at) => `${n}[e] = (${ok}) ? ${loadElement(d, pointer, at)} : ${other};`, packedRow);
     this.line('  }');
     this.line(`  if (bad) return ${1 + this.argIndex.get(op.operands[0]!)!};`);
     this.line('}');

@@ -184,8 +184,10 @@ export function boxedAccess(
   forms: readonly (Affine | undefined)[],
   first: readonly string[],
   extent: (d: number) => string,
+  /** Whether the caller reads packed (sub-byte) elements through their words itself. */
+  packed = false,
 ): BoxedAccess | undefined {
-  if (tensor.dtype.bits < 8 || shape.length === 0) return undefined;
+  if ((tensor.dtype.bits < 8 && !packed) || shape.length === 0) return undefined;
   if (forms.some((f) => f === undefined || f.coefs.some((c) => !isNum(c)))) return undefined;
   const coefs = forms.map((f) => f!.coefs.map(Number));
   const ranges = coefs.map((cs) => literalRange(cs, shape));

@@ -41,6 +41,11 @@ def main():
         return d / np.sqrt(var + 1e-5) * w + bias
 
     out["layer_norm_4096"] = median_time(layer_norm, 5)
+    # fp32 GEMV of the low-bit GEMV's shape (y = W x, W [8192, 8192]): the peer of tskc's u4 GEMV.
+    wg = rng.standard_normal((8192, 8192), dtype=np.float32)
+    xg = rng.standard_normal(8192, dtype=np.float32)
+    out["gemv_8192"] = median_time(lambda: wg @ xg, 10)
+    del wg
     src = rng.standard_normal(64 * 1024 * 1024, dtype=np.float32)
     dst = np.empty_like(src)
     out["copy_256MiB"] = median_time(lambda: np.copyto(dst, src), 10)
