@@ -354,9 +354,9 @@ class CEmitter {
 
 
   /**
-   * `packedRow`, for loads of packed elements, reads a whole row of the tile (every lane on and inside,
-   * at consecutive elements from `row`) through its words; it is given the row's element offset and
-   * the row index `o`, and returns undefined where it does not apply.
+   * `packedRow`, for loads of packed elements, emits (at the given indent, inside the loop over rows
+   * `o` with element offset `row` and flag `whole`) code that reads a whole row through its words when
+   * the row starts on a word, and goes on to the next row; other rows take the lane-by-lane loops.
    */
   private accessLoops(
     op: Op,
@@ -364,7 +364,7 @@ class CEmitter {
     on: string,
     indent: string,
     lane: (ok: string, offset: string) => string,
-    packedRow?: (ind: string) => boolean,
+    packedRow?: (ind: string) => void,
   ): void {
     const { checks, offset } = this.offsets(op);
     const general = (ind: string) => {
@@ -387,7 +387,7 @@ class CEmitter {
       // A row with every lane on is a plain copy: no condition left to keep the loop scalar.
       this.line(`${indent}    int whole = ${allOn ? 'all_on' : on === '1' ? '1' : '0'};`);
       if (on !== '1') this.line(`${indent}    if (!whole) { whole = 1; for (int64_t e = o * ${box.inner}; e < (o + 1) * ${box.inner}; e++) whole &= ${on}; }`);
-      // A whole row of packed elements starting on a word: word by word (packedRow clears `whole`).
+      // A whole row of packed elements starting on a word: word by word, then the next row.
       if (packedRow) packedRow(`${indent}    `);
       for (const [cond, ok] of [['whole', '1'], ['!whole', on]] as const) {
         this.line(`${indent}    if (${cond}) for (int64_t j = 0; j < ${box.inner}; j++) {`);
@@ -489,7 +489,6 @@ class CEmitter {
             this.line(`${ind}  }`);
             this.line(`${ind}  continue;`);
             this.line(`${ind}}`);
-            return true;
           }
         : undefined;
     this.accessLoops(op, shape, on, '    ', (ok, at) => `${n}[e] = (${ok}) ? ${loadElement(d, pointer, at)} : ${other};`, packedRow);

@@ -47,7 +47,7 @@ import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { SUM_LANES, sizeOf, stridesOf } from '../../compiler/interpret/tiles.js';
-import { type Distribution, distribute, sameDistribution } from '../simt/distribution.js';
+import { type Distribution, MAX_VEC, distribute, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { WGSL_PRELUDE } from './prelude.js';
 import { binaryExpr, bitcastExpr, bitsOf, castExpr, compareExpr, fromBits, literal, roundFloat, unaryExpr, valueType, wrapTo } from './values.js';
@@ -65,6 +65,8 @@ export interface WgslSource {
   readonly paramWords: number;
   /** Whether each tensor argument's buffer is written (read_write) or only read, in argument order. */
   readonly tensorWrites: readonly boolean[];
+  /** Bytes in each tensor binding's array element (4 for u32 words, 16 for vec4<u32>), in argument order. */
+  readonly tensorUnits: readonly number[];
 }
 
 export interface WgslEmitOptions {
@@ -81,13 +83,21 @@ export interface WgslEmitOptions {
    * accesses). On an H100 the copy ran at 2028 GB/s with 1 and 991 GB/s with 4 (bench/RESULTS-GPU.md).
    */
   readonly vectorWords?: 1 | 4;
+  /**
+   * Turns of the loops over per-thread arrays written out one by one, at most (multiplied over nested
+   * loops); 1 keeps every loop a loop. WGSL has no unroll hint, and a GPU keeps an array it indexes by
+   * a variable in local memory, not registers; but the written-out shaders are long (the bf16 layer
+   * norm's is about 8000 lines), which a CPU-emulated GPU compiles slowly (SwiftShader took over a
+   * minute). 256 by default; the WebGPU runtime passes 1 for software adapters.
+   */
+  readonly unroll?: number;
 }
 
 export const WGSL_ENTRY = 'tskc_kernel';
 export const STATUS_BAD_STEP = -1;
 
 export function emitWgsl(kernel: Kernel, options: WgslEmitOptions = {}): WgslSource {
-  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false, options.vectorWords ?? 1).emit();
+  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false, options.vectorWords ?? 1, options.unroll ?? 256).emit();
 }
 
 
@@ -126,9 +136,6 @@ interface Site {
   readonly r: string;
 }
 
-/** Turns of loops written out one by one, at most (multiplied over nested loops; see `counted`). */
-const MAX_UNROLLED = 256;
-
 /** Index expressions longer than this are computed once into registers instead of at every use. */
 const MAX_INLINE_EXPR = 800;
 
@@ -156,6 +163,7 @@ class WgslEmitter {
     private readonly threads: number,
     private readonly fusedFma: boolean,
     private readonly vectorWords: 1 | 4,
+    private readonly unroll: number,
   ) {
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`WGSL backend: threads must be a power of two from 32 to 1024, got ${threads}`);
     kernel.args.forEach((a, i) => {
@@ -163,13 +171,16 @@ class WgslEmitter {
       if (a.type.kind === 'tensor') for (const d of a.type.shape) if (typeof d === 'string' && !this.symbols.includes(d)) this.symbols.push(d);
     });
     const narrowest = Math.min(32, ...kernel.args.flatMap((a) => (a.type.kind === 'tensor' ? [a.type.dtype.bits] : [])));
-    this.maxVec = Math.min(32, 2 ** Math.floor(Math.log2((32 * vectorWords) / narrowest)));
+    // At most MAX_VEC: a u1 tensor would otherwise give every tile of the kernel chunks of 32, and
+    // leave most threads idle on small tiles (u1 and u2 rows then go lane by lane).
+    this.maxVec = Math.min(MAX_VEC, 2 ** Math.floor(Math.log2((32 * vectorWords) / narrowest)));
   }
 
   emit(): WgslSource {
     const k = this.kernel;
     const bindings: string[] = [];
     const tensorWrites: boolean[] = [];
+    const tensorUnits: number[] = [];
     let word = 0;
     let binding = 2;
     const param = (w: number) => `tskc_params.w[${w >> 2}][${w & 3}]`;
@@ -184,10 +195,13 @@ class WgslEmitter {
         const writes = a.type.access !== 'in';
         tensorWrites.push(writes);
         const atomic = writes && a.type.dtype.bits < 32;
-        const quads = !atomic && this.vectorWords === 4;
+        // Only tensors the kernel reads: a write to one component of a vector may touch the whole
+        // vector (WGSL), which would race with a neighbouring thread's write to another component.
+        const quads = !writes && this.vectorWords === 4;
         const element = atomic ? 'atomic<u32>' : quads ? 'vec4<u32>' : 'u32';
         bindings.push(`@group(0) @binding(${binding++}) var<storage, ${writes ? 'read_write' : 'read'}> a${i}: array<${element}>;`);
         this.repr.set(a, { kind: 'tensor', name: `a${i}`, atomic, quads });
+        tensorUnits.push(quads ? 16 : 4);
       }
     });
     const symbolWords = this.symbols.map(() => word++);
@@ -224,7 +238,7 @@ class WgslEmitter {
       '}',
       '',
     ].join('\n');
-    return { source, entry: WGSL_ENTRY, threads: this.threads, workgroupBytes: workgroupWords * 4, symbols: [...this.symbols], paramWords, tensorWrites };
+    return { source, entry: WGSL_ENTRY, threads: this.threads, workgroupBytes: workgroupWords * 4, symbols: [...this.symbols], paramWords, tensorWrites, tensorUnits };
   }
 
   // ----- output helpers -----
@@ -330,11 +344,10 @@ class WgslEmitter {
 
   /**
    * A loop of `count` turns with counter `name`, written out turn by turn (the counter a const) while
-   * the code it multiplies stays small: WGSL has no unroll hint, and a per-thread array indexed by a
-   * variable lives in local memory on a GPU, not in registers.
+   * the turns written out stay within the `unroll` option (see WgslEmitOptions.unroll).
    */
   private counted(name: string, count: number, body: () => void): void {
-    if (this.unrolled * count > MAX_UNROLLED) {
+    if (this.unrolled * count > this.unroll) {
       this.line(`for (var ${name} = 0; ${name} < ${count}; ${name}++) {`);
       this.nested(body);
       this.line('}');

@@ -30,7 +30,7 @@ export interface QuantizeOptions {
   readonly dtype: Dtype;
   /** Elements of K per scale (it must divide K), or 'channel' for one scale per row. */
   readonly group: number | 'channel';
-  /** Unsigned codes only: a fixed middle zero point instead of a per-group one. */
+  /** Unsigned codes only (signed and float codes are always symmetric): a fixed middle zero point instead of a per-group one. */
   readonly symmetric?: boolean;
   /** The dtype the scales are stored in (f32 by default; f16 or bf16 halve their bytes). */
   readonly scaleDtype?: Dtype;
@@ -77,7 +77,7 @@ export function quantize(weights: ArrayLike<number>, shape: readonly [number, nu
   const groups = k / group;
   const codes = new Float64Array(n * k);
   const scales = new Float64Array(n * groups);
-  const zeros = asymmetric || d.kind === 'unsigned' ? new Float64Array(n * groups) : undefined;
+  const zeros = d.kind === 'unsigned' ? new Float64Array(n * groups) : undefined;
   for (let row = 0; row < n; row++) {
     for (let g = 0; g < groups; g++) {
       const start = row * k + g * group;

@@ -23,6 +23,8 @@ export interface WebgpuDevice {
   readonly limits: GPUSupportedLimits;
   /** Whether it only validates (Dawn's null backend): nothing it runs computes anything. */
   readonly validationOnly: boolean;
+  /** Whether it is a GPU emulated on the CPU (Mesa's lavapipe, SwiftShader, Dawn's null backend). */
+  readonly software: boolean;
   /** The first uncaptured error or device loss, if one happened. */
   lost?: string;
 }
@@ -101,6 +103,7 @@ async function fromAdapter(adapter: GPUAdapter | null, backend: string): Promise
     adapterName: [info?.description, info?.vendor].filter(Boolean).join(', ') || 'unknown adapter',
     limits: device.limits,
     validationOnly: backend === 'null',
+    software: backend === 'null' || /llvmpipe|lavapipe|swiftshader/i.test(`${info?.description} ${info?.vendor} ${info?.architecture} ${info?.device}`),
   };
   device.addEventListener('uncapturederror', (event) => {
     result.lost ??= `uncaptured WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`;

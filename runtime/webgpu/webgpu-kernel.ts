@@ -28,6 +28,8 @@ export interface WebgpuCompileOptions {
   readonly backend?: string;
   /** Words per thread in contiguous loads and stores (see WgslEmitOptions); 1 by default. */
   readonly vectorWords?: 1 | 4;
+  /** Loop turns written out at most (see WgslEmitOptions); by default 1 on software adapters, else 256. */
+  readonly unroll?: number;
 }
 
 export interface WebgpuKernel {
@@ -147,6 +149,7 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
   const source = emitWgsl(kernel, {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.vectorWords === undefined ? {} : { vectorWords: options.vectorWords }),
+    unroll: options.unroll ?? (gpu.software ? 1 : 256),
     fusedFma: await fmaIsFused(gpu),
   });
   const { device, limits } = gpu;
@@ -287,6 +290,7 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
     async runOnDevice(args, shapes, repeats = 1) {
       const symbols: Record<string, number> = {};
       const buffers: GPUBuffer[] = [];
+      let tensorIndex = 0;
       for (const a of kernel.args) {
         const v = args[a.name!];
         if (v === undefined) throw new WebgpuError(`runOnDevice: no value for ${a.name}`);
@@ -295,9 +299,11 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
         if (!shape) throw new WebgpuError(`runOnDevice: no shape for tensor ${a.name}`);
         a.type.shape.forEach((d, i) => typeof d === 'string' && (symbols[d] = shape[i]!));
         const buffer = v as GPUBuffer;
-        // The shader reads tensors as arrays of 16-byte vec4s: a shorter tail would read as zeros.
-        const bytes = paddedSize(Math.ceil((shape.reduce((p, x) => p * x, 1) * a.type.dtype.bits) / 8));
-        if (buffer.size < bytes) throw new WebgpuError(`runOnDevice: the buffer for ${a.name} has ${buffer.size} bytes; its shape [${shape.join(', ')}] needs ${bytes} (a whole number of 16-byte units)`);
+        // The shader sees a tensor as an array of words or of 16-byte vec4s: a shorter tail would read
+        // as zeros.
+        const unit = source.tensorUnits[tensorIndex++]!;
+        const bytes = Math.max(unit, Math.ceil(Math.ceil((shape.reduce((p, x) => p * x, 1) * a.type.dtype.bits) / 8) / unit) * unit);
+        if (buffer.size < bytes) throw new WebgpuError(`runOnDevice: the buffer for ${a.name} has ${buffer.size} bytes; its shape [${shape.join(', ')}] needs ${bytes} (a whole number of ${unit}-byte units)`);
         buffers.push(buffer);
       }
       const { grid, params } = prepare(symbols, args as Record<string, number>);

@@ -1,4 +1,5 @@
 /** The real `tskc` command, run as a subprocess (dist/ is built by npm test first). */
+import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { testWithCompiler } from '../runtime/cpu/harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+// Some tests start several tskc processes in a row (about 1.2 s each on CI's 2 cores).
+jest.setTimeout(30_000);
 const bin = join(root, 'dist/bin/tskc.js');
 const cacheDir = mkdtempSync(join(tmpdir(), 'tskc-cli-'));
 

@@ -14,15 +14,15 @@ import { expectSame, poisoned, runBoth } from '../../backends/differential.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 
 jest.setTimeout(300_000);
-const WEIGHTS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8', 'i2', 'i3', 'i4', 'i6', 'i8', 'f8e4m3', 'f8e5m2', 'f6e3m2', 'f6e2m3', 'f5e2m2', 'f4e2m1', 'f3e1m1'].map(dtype);
+const WEIGHTS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7', 'i8', 'f8e4m3', 'f8e5m2', 'f6e3m2', 'f6e2m3', 'f5e2m2', 'f4e2m1', 'f3e1m1'].map(dtype);
 const testC = testWithCompiler('the low-bit GEMV on the C backend');
 
 /** A random case: x [m, k] in `act`, W quantized to `weight`, and the kernel's arguments. */
-function makeCase(seed: number, act: Dtype, weight: Dtype, group: number) {
+function makeCase(seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false) {
   const r = rng(seed);
   const [m, n, k] = [randInt(r, 1, 3), randInt(r, 1, 70), group * randInt(r, 1, 3)];
   const x = hostTensor(act, [m, k], Float64Array.from({ length: m * k }, () => 2 * r() - 1));
-  const q = quantize(Float64Array.from({ length: n * k }, () => 2 * r() - 1), [n, k], { dtype: weight, group });
+  const q = quantize(Float64Array.from({ length: n * k }, () => 2 * r() - 1), [n, k], { dtype: weight, group, symmetric, scaleDtype: act === bf16 ? bf16 : f32 });
   const codes = codeValues(q);
   const args = {
     x,
@@ -39,7 +39,8 @@ describe('low-bit GEMV', () => {
   it.each(WEIGHTS.map((d) => [d.name, d] as const))('%s weights: the interpreter matches the float64 reference', async (_, weight) => {
     for (const [act, group] of [[f32, 32], [bf16, 64], [f16, 128]] as const) {
       const seed = freshSeed();
-      const c = makeCase(seed, act, weight, group);
+      // Unsigned codes of 2 bits or more also with the fixed middle zero point, at group 64.
+      const c = makeCase(seed, act, weight, group, weight.kind === 'unsigned' && weight.bits >= 2 && group === 64);
       const { want } = await runBoth(interp, c.kernel, c.args);
       const reference = lowbitGemvReference(c.x.data, c.m, c.q, c.codes);
       const y = want['y']!;

@@ -38,8 +38,8 @@ describe('quantize', () => {
       for (const symmetric of d.kind === 'unsigned' && d.bits >= 2 ? [false, true] : [false]) {
         const q = quantize(w, [N, K], { dtype: d, group, symmetric });
         const codes = codeValues(q);
-        // Bit-exact: the packed words are the runtime tensor's storage of the same codes, and repacking
-        // the unpacked codes gives the words back.
+        // Bit-exact: unpacking and repacking gives the words back (every code is a valid pattern), and
+        // they are the runtime tensor's storage of the same codes (the layout is tests/compiler/ir/pack.test.ts's).
         expect(Array.from(pack(d, codes))).toEqual(Array.from(q.codes));
         expect(Array.from(new Uint32Array(Tensor.fromValues(d, [N, K], codes).storage.buffer))).toEqual(Array.from(q.codes));
         const deq = dequantize(q);

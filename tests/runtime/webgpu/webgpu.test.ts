@@ -51,8 +51,8 @@ describe('WebGPU runtime', () => {
     await read.mapAsync(GPUMapMode.READ);
     expect(new Float32Array(read.getMappedRange())[0]).toBe(7);
     await expect(k.runOnDevice({ y, step: 0 }, { y: [1] })).rejects.toThrow('non-positive step');
-    // Tensors are bound as 16-byte units: a buffer short of its shape's bytes, so rounded, is refused.
-    await expect(k.runOnDevice({ y, step: 2 }, { y: [5] })).rejects.toThrow('the buffer for y has 16 bytes; its shape [5] needs 32');
+    // A buffer short of its shape's bytes (in whole words) is refused.
+    await expect(k.runOnDevice({ y, step: 2 }, { y: [5] })).rejects.toThrow('the buffer for y has 16 bytes; its shape [5] needs 20 (a whole number of 4-byte units)');
   });
 
   it('names the tensor an unmasked access went outside of', async () => {
