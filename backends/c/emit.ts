@@ -20,7 +20,7 @@ import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, type BoxedAccess, addC, boxedAccess, mulC } from '../clike/affine.js';
 import { PRELUDE } from '../clike/prelude.js';
-import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, stridesOf, unaryExpr, wrappingProduct } from '../clike/expressions.js';
+import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, stridesOf, unaryExpr, unflatten, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storeElement, valueType, wrapTo } from '../clike/dtypes.js';
 
 export interface CKernel {
@@ -51,7 +51,7 @@ class CEmitter {
   private readonly argIndex = new Map<Value, number>();
   private readonly defs = new Map<Value, Op>();
   /** Values computed where they are used (see inlineable), as expressions of an element index. */
-  private readonly inlined = new Map<Value, (e: string) => string>();
+  private readonly inlined = new Map<Value, (e: ElementIndex) => string>();
   private readonly uses = new Map<Value, { count: number; user: Op; block: Block }>();
   /** Bytes of the block frame: every tile array lives there, on the heap, not on a thread's stack. */
   private frameBytes = 0;
@@ -167,10 +167,11 @@ class CEmitter {
     return `${Math.max(size(t.shape), 1) * C_TYPE_BYTES[valueType(t.dtype)]!}`;
   }
 
-  /** Element `e` (a C index expression) of tile v. */
-  private elem(v: Value, e: string): string {
+  /** Element `e` (a flat C index expression, or an element with its coordinates) of tile v. */
+  private elem(v: Value, e: string | ElementIndex): string {
+    const at = typeof e === 'string' ? flatIndex(e) : e;
     const f = this.inlined.get(v);
-    return f ? `(${f(e)})` : `${this.name(v)}[${e}]`;
+    return f ? `(${f(at)})` : `${this.name(v)}[${at.flat}]`;
   }
 
   /**
@@ -185,14 +186,14 @@ class CEmitter {
   }
 
   /** `out[e] = expr(e)` for every element e of v, or v inlined into its user. */
-  private elementwise(v: Value, expr: (e: string) => string): void {
+  private elementwise(v: Value, expr: (e: ElementIndex) => string): void {
     if (this.inlineable(v)) {
       this.inlined.set(v, expr);
       return;
     }
     const n = this.declare(v);
     const count = size(this.tile(v).shape);
-    this.line(`for (int64_t e = 0; e < ${count}; e++) ${n}[e] = ${expr('e')};`);
+    this.line(`for (int64_t e = 0; e < ${count}; e++) ${n}[e] = ${expr(flatIndex('e'))};`);
   }
 
   /** The extent `axis` of a tensor argument, as a C expression. */
@@ -215,7 +216,7 @@ class CEmitter {
     const x = (i: number) => this.name(op.operands[i]!);
     const inType = op.operands[0]?.type;
     const inDtype = inType?.dtype;
-    const at = (i: number, e: string) => this.elem(op.operands[i]!, e);
+    const at = (i: number, e: ElementIndex) => this.elem(op.operands[i]!, e);
     if (isUnary(op.opcode)) return this.elementwise(res!, (e) => unaryExpr(op.opcode, this.tile(res!).dtype, at(0, e)));
     if (isBinary(op.opcode)) return this.elementwise(res!, (e) => binaryExpr(op.opcode, this.tile(res!).dtype, at(0, e), at(1, e)));
     if (isCompare(op.opcode)) return this.elementwise(res!, (e) => `(uint8_t)(${at(0, e)} ${COMPARE_C[op.opcode]} ${at(1, e)})`);
@@ -230,7 +231,7 @@ class CEmitter {
       case 'const':
         return this.elementwise(res!, () => literal(d!, convertNumber(d!, op.attrs['value'] as number)));
       case 'arange':
-        return this.elementwise(res!, (e) => `(int32_t)(${op.attrs['start']} + ${e})`);
+        return this.elementwise(res!, (e) => `(int32_t)(${op.attrs['start']} + ${e.flat})`);
       case 'load':
         return this.load(op);
       case 'store':
@@ -257,7 +258,7 @@ class CEmitter {
       case 'reduce':
         return this.reduce(op);
       case 'broadcast':
-        return this.gather(op, broadcastSource(this.tile(op.operands[0]!).shape, this.tile(res!).shape));
+        return this.gather(op, broadcastIndex(this.tile(op.operands[0]!).shape, this.tile(res!).shape));
       case 'view':
       case 'reshape':
         // Same elements in the same order: an alias of a materialized tile, else the same expression.
@@ -267,7 +268,7 @@ class CEmitter {
         }
         return this.elementwise(res!, (e) => at(0, e));
       case 'permute':
-        return this.gather(op, permuteSource(this.tile(op.operands[0]!).shape, op.attrs['perm'] as number[]));
+        return this.gather(op, permuteIndex(this.tile(op.operands[0]!).shape, op.attrs['perm'] as number[]));
       case 'dot':
         return this.dot(op);
       case 'for':
@@ -283,7 +284,7 @@ class CEmitter {
   }
 
   /** out[e] = in[source(e)] for a static index map (broadcast, permute). */
-  private gather(op: Op, source: (e: string) => string): void {
+  private gather(op: Op, source: (e: ElementIndex) => ElementIndex): void {
     this.elementwise(op.results[0]!, (e) => this.elem(op.operands[0]!, source(e)));
   }
 
@@ -484,8 +485,9 @@ class CEmitter {
             this.line(`${ind}if (whole && (((uint64_t)row * ${d.bits}u) & 31u) == 0) {`);
             this.line(`${ind}  const uint32_t *const words = (const uint32_t *)${pointer} + (((uint64_t)row * ${d.bits}u) >> 5);`);
             this.line(`${ind}  for (int64_t w = 0; w < ${(inner * d.bits) / 32}; w++) {`);
-            this.line(`${ind}    const uint32_t word = words[w];`);
-            this.line(`${ind}    for (int64_t j = 0; j < ${per}; j++) { const int64_t e = o * ${inner} + w * ${per} + j; ${n}[e] = ${fromBitsExpr(d, `((word >> (j * ${d.bits})) & ${(2 ** d.bits - 1) >>> 0}u)`)}; }`);
+            this.line(`${ind}    uint32_t codes[${per}];`);
+            this.line(`${ind}    tskc_unpack${d.bits}(words[w], codes);`);
+            this.line(`${ind}    for (int64_t j = 0; j < ${per}; j++) { const int64_t e = o * ${inner} + w * ${per} + j; ${n}[e] = ${fromBitsExpr(d, 'codes[j]')}; }`);
             this.line(`${ind}  }`);
             this.line(`${ind}  continue;`);
             this.line(`${ind}}`);
@@ -520,7 +522,11 @@ class CEmitter {
     const n = src.shape[axis]!;
     const inner = size(src.shape.slice(axis + 1));
     const out = this.declare(res);
-    const at = (k: string) => this.elem(op.operands[0]!, `(o / ${inner}) * ${n * inner} + (o % ${inner}) + (${k}) * ${inner}`);
+    // Result element o is (outer, inner) of the source's shape split around the axis; element k along
+    // the axis is known by its coordinates, so broadcast operands index without dividing by k.
+    const outerCoords = unflatten(inner === 1 ? 'o' : `o / ${inner}`, src.shape.slice(0, axis));
+    const innerCoords = unflatten(`o % ${inner}`, src.shape.slice(axis + 1));
+    const at = (k: string) => this.elem(op.operands[0]!, gridIndex(src.shape, [...outerCoords, k, ...innerCoords]));
     this.line(`for (int64_t o = 0; o < ${size(this.tile(res).shape)}; o++) {`);
     for (const l of reduction(kind, d, n, at, (v) => `${out}[o] = ${v};`)) this.line(`  ${l}`);
     this.line('}');

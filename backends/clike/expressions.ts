@@ -89,29 +89,90 @@ export function fromDouble(to: Dtype, x: string): string {
 export function castExpr(from: Dtype, to: Dtype, x: string): string {
   if (from.name === 'f32' && to.name === 'bf16') return `tskc_bf16_value(tskc_bf16_code_f(${x}))`;
   if (to.kind === 'bool' || from.kind === 'float') return fromDouble(to, `(double)${x}`);
+  // C converts an integer to float with one rounding, as the interpreter does; an unsigned value of
+  // 31 bits or fewer goes through int32_t, whose conversion is one vector instruction everywhere.
+  if (to.name === 'f32') return from.kind === 'unsigned' && from.bits <= 31 ? `(float)(int32_t)${x}` : `(float)${x}`;
   if (to.kind === 'float') return roundTo(to, `(double)${x}`);
   return wrapTo(to, `(int64_t)${x}`);
 }
 
 /**
- * Source index of output element e for numpy broadcasting from `from` to `to`. Element indices of a
- * tile are below 2^32 (a tile is held in memory), so the index math is unsigned 32-bit: divisions by
- * the (constant) strides become shifts or multiplications that vectorize.
+ * An element of a tile as C index expressions: its row-major index `flat`, and, where the emitter knows
+ * them, its coordinates along each axis of `shape`. With coordinates, a broadcast or permute finds its
+ * source element by multiplying and adding; from the flat index alone it must divide, which keeps gcc
+ * from vectorizing a loop whose index is `o * n + k` (it cannot see that `% n` gives back `k`).
  */
-export function broadcastSource(from: readonly number[], to: readonly number[]): (e: string) => string {
+export interface ElementIndex {
+  readonly flat: string;
+  readonly shape?: readonly number[];
+  readonly coords?: readonly string[];
+}
+
+/** An element known only by its flat index. */
+export const flatIndex = (flat: string): ElementIndex => ({ flat });
+
+/** The element of `shape` at `coords` (C expressions), with its flat index. */
+export function gridIndex(shape: readonly number[], coords: readonly string[]): ElementIndex {
+  const strides = stridesOf(shape);
+  const terms = coords.flatMap((c, d) => (shape[d] === 1 ? [] : [strides[d] === 1 ? `(${c})` : `(${c}) * ${strides[d]}`]));
+  return { flat: terms.join(' + ') || '0', shape, coords };
+}
+
+/**
+ * The coordinates of e along `shape`: its own when it has them for this shape, else digits of its flat
+ * index. Element indices of a tile are below 2^32 (a tile is held in memory), so that index math is
+ * unsigned 32-bit: divisions by the (constant) strides become shifts or multiplications that vectorize.
+ */
+export function coordinatesOf(e: ElementIndex, shape: readonly number[]): string[] {
+  if (e.coords && e.shape && e.shape.length === shape.length && e.shape.every((s, d) => s === shape[d])) return [...e.coords];
+  const strides = stridesOf(shape);
+  return shape.map((s, d) => (s === 1 ? '0' : `(((uint32_t)(${e.flat}) / ${strides[d]}u) % ${s}u)`));
+}
+
+/**
+ * The coordinates of `count` elements (C expression `i` in [0, count)) of a row-major `shape`, where
+ * `count` is the size of shape: the first digit needs no modulo and the last no division.
+ */
+export function unflatten(i: string, shape: readonly number[]): string[] {
+  const strides = stridesOf(shape);
+  return shape.map((s, d) => {
+    if (s === 1) return '0';
+    const q = strides[d] === 1 ? i : `(${i}) / ${strides[d]}`;
+    return d === 0 ? q : `(${q}) % ${s}`;
+  });
+}
+
+/** The source element of output element e for numpy broadcasting from `from` to `to`. */
+export function broadcastIndex(from: readonly number[], to: readonly number[]): (e: ElementIndex) => ElementIndex {
   const lead = to.length - from.length;
-  const [src, dst] = [stridesOf(from), stridesOf(to)];
-  const dims = from.flatMap((s, d) => (s === 1 ? [] : [d]));
-  return (e) => dims.map((d) => `(((uint32_t)(${e}) / ${dst[lead + d]}u) % ${to[lead + d]}u) * ${src[d]}u`).join(' + ') || '0';
+  return (e) => {
+    const at = coordinatesOf(e, to);
+    return gridIndex(from, from.map((s, d) => (s === 1 ? '0' : at[lead + d]!)));
+  };
 }
 
-/** Source index of output element e of permute(x, perm). */
-export function permuteSource(from: readonly number[], perm: readonly number[]): (e: string) => string {
+/** The source element of output element e of permute(x, perm). */
+export function permuteIndex(from: readonly number[], perm: readonly number[]): (e: ElementIndex) => ElementIndex {
   const shape = perm.map((p) => from[p]!);
-  const [src, dst] = [stridesOf(from), stridesOf(shape)];
-  return (e) => perm.map((p, k) => `(((uint32_t)(${e}) / ${dst[k]}u) % ${shape[k]}u) * ${src[p]}u`).join(' + ') || '0';
+  return (e) => {
+    const at = coordinatesOf(e, shape);
+    const source = from.map(() => '0');
+    perm.forEach((p, k) => (source[p] = at[k]!));
+    return gridIndex(from, source);
+  };
 }
 
+/** broadcastIndex on flat indices, for emitters that index every tile by one expression. */
+export function broadcastSource(from: readonly number[], to: readonly number[]): (e: string) => string {
+  const f = broadcastIndex(from, to);
+  return (e) => f(flatIndex(e)).flat;
+}
+
+/** permuteIndex on flat indices. */
+export function permuteSource(from: readonly number[], perm: readonly number[]): (e: string) => string {
+  const f = permuteIndex(from, perm);
+  return (e) => f(flatIndex(e)).flat;
+}
 
 /**
  * The statements computing one result of a reduction exactly as the interpreter defines it: element k
@@ -127,13 +188,16 @@ export function permuteSource(from: readonly number[], perm: readonly number[]):
  */
 export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => string, assign: (value: string) => string): string[] {
   const integer = d.kind === 'signed' || d.kind === 'unsigned';
-  const lanes = (type: string, init: string, step: (acc: string, x: string) => string): string[] => [
+  // The lanes combine in steps of constant length (a loop with a variable trip count stays scalar).
+  const pairwise = (step: (acc: string, x: string) => string) =>
+    Array.from({ length: Math.log2(SUM_LANES) }, (_, i) => SUM_LANES >> (i + 1)).map((w) => `for (int64_t l = 0; l < ${w}; l++) lane[l] = ${step('lane[l]', `lane[l + ${w}]`)};`);
+  const lanes = (type: string, init: string, step: (acc: string, x: string) => string, combine = pairwise(step)): string[] => [
     `${type} lane[${SUM_LANES}];`,
     `for (int64_t l = 0; l < ${SUM_LANES}; l++) lane[l] = ${init};`,
     'int64_t k = 0;',
     `for (; k + ${SUM_LANES} <= ${n}; k += ${SUM_LANES}) for (int64_t l = 0; l < ${SUM_LANES}; l++) lane[l] = ${step('lane[l]', at('k + l'))};`,
     `for (int64_t l = 0; k + l < ${n}; l++) lane[l] = ${step('lane[l]', at('k + l'))};`,
-    `for (int64_t w = ${SUM_LANES / 2}; w >= 1; w /= 2) for (int64_t l = 0; l < w; l++) lane[l] = ${step('lane[l]', 'lane[l + w]')};`,
+    ...combine,
   ];
   switch (kind) {
     case 'sum':
@@ -143,7 +207,10 @@ export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => 
         return [`int64_t acc = ${kind === 'sum' ? 0 : 1};`, `for (int64_t k = 0; k < ${n}; k++) acc = ${wrapTo(d, step)};`, assign(roundTo(d, 'acc'))];
       }
       const sym = kind === 'sum' ? '+' : '*';
-      return ['{', ...lanes('double', kind === 'sum' ? '0.0' : '1.0', (acc, x) => `${acc} ${sym} (double)${x}`), assign(roundTo(d, 'lane[0]')), '}'];
+      const step = (acc: string, x: string) => `${acc} ${sym} (double)${x}`;
+      // The prelude's tskc_sum_lanes16 is the same pairwise order, one vector add per step.
+      const combine = kind === 'sum' && SUM_LANES === 16 ? ['lane[0] = tskc_sum_lanes16(lane);'] : undefined;
+      return ['{', ...lanes('double', kind === 'sum' ? '0.0' : '1.0', step, combine), assign(roundTo(d, 'lane[0]')), '}'];
     }
     case 'max':
     case 'min': {

@@ -3,7 +3,7 @@
  * is stored as codes of a narrow dtype with one f32 scale (and for asymmetric codes one f32 zero point)
  * per group of GROUP elements along K, as kernels/lowbit/quantize.ts makes them:
  *
- *   y[m, n] = sum over groups g of scale[n, g] * sum over k in g of x[m, k] * (code[n, k] - zero[n, g])
+ *   y[m, n] = sum over groups g of scale[n, g] * (sum over k in g of x[m, k] * code[n, k] - zero[n, g] * sum over k in g of x[m, k])
  *
  * One program computes BN outputs of one row of x, walking K in steps of BK (which divides GROUP, so a
  * step lies in one group and its scale multiplies the step's partial sum once). The codes are
@@ -47,9 +47,10 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean) {
         const colOk = cols.lt(k);
         const group = k0.div(GROUP);
         const xs = load(x, [m, cols], { mask: colOk }).to(f32);
-        let codes = load(w, [rows.expandDims(1), cols.expandDims(0)], { mask: rowOk.expandDims(1).and(colOk.expandDims(0)) }).to(f32); // [BN, BK]
-        if ('zeros' in a) codes = codes.sub(load(a.zeros as typeof scales, [rows, group], { mask: rowOk }).expandDims(1));
-        const partial = codes.mul(xs.expandDims(0)).sum(1); // [BN]
+        const codes = load(w, [rows.expandDims(1), cols.expandDims(0)], { mask: rowOk.expandDims(1).and(colOk.expandDims(0)) }).to(f32); // [BN, BK]
+        let partial = codes.mul(xs.expandDims(0)).sum(1); // [BN]
+        // The zero point comes off the step's sum once: sum x (c - z) = sum x c - z sum x.
+        if ('zeros' in a) partial = partial.sub(load(a.zeros as typeof scales, [rows, group], { mask: rowOk }).mul(xs.sum(0, { keepDims: true })));
         return [sum!.add(partial.mul(load(scales, [rows, group], { mask: rowOk })))];
       });
       store(y, [m, rows], acc!.to(act), { mask: rowOk });
