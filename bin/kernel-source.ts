@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Kernel } from '../compiler/ir/ir.js';
 import { compileTk } from '../dsl/text/index.js';
 import { exampleKernels } from '../examples/index.js';
+import { libraryKernels } from '../kernels/index.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -34,9 +35,9 @@ function isKernelDef(x: unknown): x is KernelDefLike {
   return typeof d === 'object' && d !== null && typeof d.build === 'function' && typeof d.name === 'string' && typeof d.args === 'object';
 }
 
-/** The built-in kernels by name. */
+/** The built-in kernels by name: the examples, then the library. */
 export function builtinKernels(): ReadonlyMap<string, KernelDefLike> {
-  return new Map(Object.entries(exampleKernels) as [string, KernelDefLike][]);
+  return new Map([...Object.entries(exampleKernels), ...Object.entries(libraryKernels)] as [string, KernelDefLike][]);
 }
 
 /** The kernels a name or file stands for, keyed by kernel name. */

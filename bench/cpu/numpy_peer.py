@@ -46,6 +46,11 @@ def main():
     xg = rng.standard_normal(8192, dtype=np.float32)
     out["gemv_8192"] = median_time(lambda: wg @ xg, 10)
     del wg
+    # fp32 matmul of the low-bit GEMM's shape (x [256, 4096] . W^T, W [4096, 4096]).
+    xm = rng.standard_normal((256, 4096), dtype=np.float32)
+    wm = rng.standard_normal((4096, 4096), dtype=np.float32)
+    out["gemm_256x4096"] = median_time(lambda: xm @ wm.T, 5)
+    del wm
     src = rng.standard_normal(64 * 1024 * 1024, dtype=np.float32)
     dst = np.empty_like(src)
     out["copy_256MiB"] = median_time(lambda: np.copyto(dst, src), 10)

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { emitC } from '../../backends/c/index.js';
 import { f32, u4 } from '../../compiler/ir/dtype.js';
+import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -107,6 +108,19 @@ async function main(): Promise<void> {
     // Bytes moved: the codes, the scales and zero points, x and y.
     const bytes = (gn * gk) / 2 + 2 * 4 * ((gn * gk) / group) + 4 * (gk + gn);
     row('u4 GEMV 8192x8192, group 128 (numpy: fp32 GEMV)', medianMs(() => gemv.launch({ x: gx, w: w4, scales, zeros, y: gy }), 5), 1000 * (peer['gemv_8192'] as number), bytes, undefined);
+  }
+  // u4 weight-only GEMM, x [256, 4096], W [4096, 4096], group 128 (kernels/lowbit/gemm.ts), 128x128x64
+  // tiles (64x64x32 130, 128x128x32 172, 128x128x64 195 GFLOP/s when chosen here).
+  {
+    const [gm, gn, gk, group] = [256, 4096, 4096, 128];
+    const w4 = Tensor.empty(u4, [gn, gk]);
+    const words = new Uint32Array(w4.storage.buffer, w4.storage.byteOffset, w4.storage.byteLength / 4);
+    for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
+    const scales = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => Math.random() / 8));
+    const zeros = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => 8));
+    const [gx, gy] = [random([gm, gk]), Tensor.empty(f32, [gm, gn])];
+    const gemm = await cpu.compile(lowbitGemm(f32, u4, true).build({ BM: 128, BN: 128, BK: 64, GROUP: group }));
+    row('u4 GEMM 256x4096x4096, group 128 (numpy: fp32 matmul)', medianMs(() => gemm.launch({ x: gx, w: w4, scales, zeros, y: gy }), 3), 1000 * (peer['gemm_256x4096'] as number), undefined, 2 * gm * gn * gk);
   }
   // Compile latency: DSL -> C source in a warm process, and a cached compile (load from disk).
   const emitMs = medianMs(() => emitC(softmax.build({ BLOCK_N: 512 + Math.floor(Math.random() * 1000) })), 20);

@@ -1,8 +1,8 @@
 /**
  * A GPU backend against the reference interpreter, on the GPU machine: the CUDA backend, or with
- * TSKC_CHECK_DEVICE=webgpu the WGSL backend through Dawn on the GPU's Vulkan driver. Every example at
- * random shapes that are not multiples of its tiles, outputs poisoned before launch, and random
- * programs of the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure
+ * TSKC_CHECK_DEVICE=webgpu the WGSL backend through Dawn on the GPU's Vulkan driver. Every example and
+ * library kernel at random shapes that are not multiples of its tiles, outputs poisoned before launch,
+ * and random programs of the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure
  * and a summary, writes $OUT/check-<device>.json, and exits 1 if anything disagreed.
  *
  * How close is close enough: see disagreement(). The GPU reassociates float sums along the last axis
@@ -15,6 +15,7 @@ import { copyArguments, floatTolerance, makeArguments } from '../../bin/launch-i
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { exampleKernels } from '../../examples/index.js';
+import { libraryKernels } from '../../kernels/index.js';
 import { freshSeed, randInt, rng } from '../../examples/check.js';
 import { ArtifactCache } from '../../runtime/cache.js';
 import { device } from '../../runtime/device.js';
@@ -97,12 +98,20 @@ async function main(): Promise<void> {
       }
     }
 
-    // The benchmark kernels, at ragged shapes (N up to their BLOCK_N of 8192).
+    // The benchmark and library kernels, at ragged shapes (N up to the norms' BLOCK_N of 8192).
     const benchKernels: [Kernel, (r: () => number) => Record<string, number>][] = [
       [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
       [softmaxRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, 8192) })],
       [layerNormRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 2, 8192) })],
       [rmsNormRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, 8192) })],
+      // The low-bit GEMV and GEMM: K whole groups of 128 (G = K / 128 scales per row), M and N ragged.
+      ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [
+        def.build(),
+        (q) => {
+          const groups = randInt(q, 1, 4);
+          return { M: def.name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: randInt(q, 1, 300), K: 128 * groups, G: groups };
+        },
+      ]),
     ];
     for (const [kernel, shapes] of benchKernels) {
       for (let trial = 0; trial < 2; trial++) {

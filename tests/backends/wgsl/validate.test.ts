@@ -1,5 +1,5 @@
 /**
- * The WGSL of every example, of the GPU benchmarks' kernels and of random programs passes Dawn's validation (the null backend: no
+ * The WGSL of every example, of the GPU benchmarks' and the library's kernels and of random programs passes Dawn's validation (the null backend: no
  * driver needed), and a shader Dawn refuses is reported with WGSL line:column.
  */
 import { emitWgsl } from '../../../backends/wgsl/index.js';
@@ -8,12 +8,13 @@ import { freshSeed } from '../../../examples/check.js';
 import { randomProgram } from '../../fuzz/random-program.js';
 import { copy, layerNormRows, rmsNormRows, softmaxRows } from '../../../bench/gpu/kernels.js';
 import { EXAMPLE_CASES } from '../differential.js';
+import { libraryKernels } from '../../../kernels/index.js';
 import { webgpuOr } from './harness.js';
 
 const { gpu, it } = await webgpuOr('null', 'the WGSL validation tests');
 
 describe('generated WGSL validates', () => {
-  const benchKernels = [copy, softmaxRows(), layerNormRows(), rmsNormRows()].map((k) => [k.name, k.build()] as const);
+  const benchKernels = [copy, softmaxRows(), layerNormRows(), rmsNormRows(), ...Object.values(libraryKernels)].map((k) => [k.name, k.build()] as const);
   it.each([...EXAMPLE_CASES.map(([name, kernel]) => [name, kernel] as const), ...benchKernels])('%s', async (_, kernel) => {
     for (const threads of [32, 256]) expect(await wgslErrors(gpu!.device, emitWgsl(kernel, { threads }).source)).toEqual([]);
   });
