@@ -1,7 +1,7 @@
 /**
  * GPU benchmarks of tskc's CUDA backend, run by bench/gpu/run.sh next to PyTorch (torch_peer.py) in
- * the same call: a DSL copy kernel, bf16 row softmax / layer norm / RMS norm at 4096 x 8192, and the
- * example f32 matmul. Times are CUDA-event medians of 20 samples of 10 back-to-back launches on
+ * the same call: a DSL copy kernel, bf16 row softmax / layer norm / RMS norm at 4096 x 8192, the
+ * example f32 matmul, and the low-bit GEMV (kernels/lowbit/gemv.ts) at several code widths. Times are CUDA-event medians of 20 samples of 10 back-to-back launches on
  * device-resident buffers, after warm-up. Also the NVRTC cold compile and the cached module load.
  * Prints one JSON object and writes $OUT/bench.json.
  */
@@ -15,6 +15,8 @@ import { ArtifactCache } from '../../runtime/cache.js';
 import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { copy, layerNormRows, rmsNormRows, softmaxRows } from './kernels.js';
+import { bf16, dtype } from '../../compiler/ir/dtype.js';
+import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 
 interface Case {
   readonly name: string;
@@ -29,12 +31,37 @@ interface Case {
 
 const [M, N] = [4096, 8192];
 
+function lowbitGemvCase(code: string, m: number): Case {
+  const [n, k, group] = [8192, 8192, 128];
+  const weight = dtype(code);
+  return {
+    name: `${code} GEMV bf16 M=${m} N=K=8192 g128`,
+    kernel: lowbitGemv(bf16, weight, true).build({ BN: 16, BK: 128, GROUP: group }),
+    shapes: { x: [m, k], w: [n, k], scales: [n, k / group], zeros: [n, k / group], y: [m, n] },
+    bytes: (n * k * weight.bits) / 8 + 2 * 4 * ((n * k) / group) + 2 * m * (k + n),
+  };
+}
+
 const cases: Case[] = [
   { name: 'copy f32 1 GiB', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28) },
   { name: 'softmax bf16 4096x8192', kernel: softmaxRows().build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'layer_norm bf16 4096x8192', kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'rms_norm bf16 4096x8192', kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
+  // Weight-only low-bit GEMV, N = K = 8192, group 128, bf16 x with f32 scales and zero points: bytes are
+  // the codes, scales, zero points, x and y. The issue's targets: u4 M=1 >= 2x PyTorch's
+  // _weight_int4pack_mm and >= 85% of copy bandwidth; M=16 <= 1.3x the M=1 time; other widths within
+  // 1.2x of (bits / 4) x the u4 time.
+  ...(
+    [
+      ['u4', 1],
+      ['u4', 16],
+      ['u2', 1],
+      ['u3', 1],
+      ['u5', 1],
+      ['u6', 1],
+    ] as const
+  ).map(([code, m]) => lowbitGemvCase(code, m)),
   // How the row kernels depend on the block size (the backend chooses 512 for these tiles).
   ...[256, 1024].flatMap((threads) => [
     { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },

@@ -80,6 +80,9 @@ shown = {r["name"] for r in ours["results"]}
 for w in webgpu["results"]:
     if w["name"] not in shown:
         print(f"{'webgpu ' + w['name']:44} {w['ms']:9.4f} {'':9} {str(w.get('GBps')) + ' GBps':>12}")
+for p in torch["results"]:
+    if p["name"] not in shown:
+        print(f"{'torch ' + p['name']:44} {'':9} {p['ms']:9.4f} {'':12} {str(p.get('GBps')) + ' GBps':>12}" if "ms" in p else f"torch {p['name']}: {p.get('error')}")
 print("nvrtc cold / cached load (ms):", [(r["name"].split()[0], r["nvrtcColdMs"], r["cachedLoadMs"]) for r in ours["results"]])
 PY
 exit $status

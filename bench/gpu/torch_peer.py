@@ -49,7 +49,32 @@ def main():
     bm = torch.rand(2048, 2048, device="cuda")
     ms = time_ms(lambda: a @ bm)
     rows.append({"name": "matmul f32 2048^3 (example, 64x64 tiles)", "ms": ms, "TFLOPs": round(2 * 2048**3 / ms / 1e9, 3)})
+    rows.extend(int4_gemv_rows())
     print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(), "results": rows}))
+
+
+def int4_gemv_rows():
+    """PyTorch's int4 weight-only matmul (tinygemm, group 128, bf16) at bench.ts's u4 GEMV shapes, and
+    the bf16 GEMV it replaces. The private ops change between versions: a failure is reported, not fatal."""
+    n = k = 8192
+    group = 128
+    rows = []
+    try:
+        codes = torch.randint(0, 256, (n, k // 2), dtype=torch.uint8, device="cuda")
+        packed = torch.ops.aten._convert_weight_to_int4pack(codes, 8)
+        scales_zeros = (torch.rand(k // group, n, 2, device="cuda") * 0.1).to(torch.bfloat16)
+        for m in (1, 16):
+            x = (torch.rand(m, k, device="cuda") * 2 - 1).to(torch.bfloat16)
+            ms = time_ms(lambda: torch.ops.aten._weight_int4pack_mm(x, packed, group, scales_zeros))
+            moved = n * k // 2 + 2 * 2 * n * k // group + 2 * m * (k + n)
+            rows.append({"name": f"u4 GEMV bf16 M={m} N=K=8192 g128", "ms": ms, "GBps": round(moved / ms / 1e6)})
+    except Exception as e:  # noqa: BLE001 - a private op; report what happened
+        rows.append({"name": "u4 GEMV bf16 (torch int4pack)", "error": repr(e)[:300]})
+    w = (torch.rand(n, k, device="cuda") * 2 - 1).to(torch.bfloat16)
+    x = (torch.rand(1, k, device="cuda") * 2 - 1).to(torch.bfloat16)
+    ms = time_ms(lambda: x @ w.T)
+    rows.append({"name": "bf16 GEMV M=1 N=K=8192 (torch only)", "ms": ms, "GBps": round(2 * n * k / ms / 1e6)})
+    return rows
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testWithCompiler } from '../runtime/cpu/harness.js';
+import { exampleKernels } from '../../examples/index.js';
+import { libraryKernels } from '../../kernels/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // Some tests start several tskc processes in a row (about 1.2 s each on CI's 2 cores).
@@ -28,7 +30,8 @@ describe('tskc', () => {
     const { code, out } = await tskc(['list']);
     expect(code).toBe(0);
     expect(out).toContain('softmax(x: in f32[M, N], y: out f32[M, N])  BLOCK_N=1024\n');
-    expect(out.trim().split('\n')).toHaveLength(4);
+    expect(out).toContain('gemv_bf16_u4_zp(x: in bf16[M, K], w: in u4[N, K], scales: in f32[N, G], zeros: in f32[N, G], y: out bf16[M, N])  BN=16 BK=128 GROUP=128\n');
+    expect(out.trim().split('\n')).toHaveLength(Object.keys(exampleKernels).length + Object.keys(libraryKernels).length);
   });
 
   withC('run --check compares the CPU with the interpreter and says PASS', async () => {
