@@ -28,39 +28,17 @@ TSKC_FN float tskc_where_float(uint8_t c, float x, float y) { return c ? x : y; 
 TSKC_FN int32_t tskc_where_int32_t(uint8_t c, int32_t x, int32_t y) { return c ? x : y; }
 TSKC_FN uint32_t tskc_where_uint32_t(uint8_t c, uint32_t x, uint32_t y) { return c ? x : y; }
 TSKC_FN uint8_t tskc_where_uint8_t(uint8_t c, uint8_t x, uint8_t y) { return c ? x : y; }
-/* The codes of a word of packed B-bit elements (B = 1, 2, 4), lowest first. Written as a loop over the
-   word's elements inside a loop over words, GCC vectorizes the outer loop and transposes with shuffles;
-   a vector shift per word (GCC's and Clang's vector extensions) is a third of the time. */
-${[1, 2, 4].map(unpackWord).join('\n')}
 `;
-
-/** tskc_unpack<bits>(word, out): out[j] = bits j*B .. j*B+B-1 of word. */
-function unpackWord(bits: number): string {
-  const n = 32 / bits;
-  const mask = `${2 ** bits - 1}u`;
-  const shifts = Array.from({ length: n }, (_, j) => j * bits).join(', ');
-  return [
-    `TSKC_FN void tskc_unpack${bits}(uint32_t word, uint32_t *out) {`,
-    '#if defined(__GNUC__)',
-    `  typedef uint32_t lanes __attribute__((vector_size(${4 * n})));`,
-    `  const lanes shifts = { ${shifts} };`,
-    `  const lanes v = (word >> shifts) & ${mask};`,
-    `  memcpy(out, &v, ${4 * n});`,
-    '#else',
-    `  for (int j = 0; j < ${n}; j++) out[j] = (word >> (j * ${bits})) & ${mask};`,
-    '#endif',
-    '}',
-  ].join('\n');
-}
 
 /** The helpers, after a header. */
 export const PRELUDE_BODY = String.raw`/*
  * The 16 lanes of a float sum combined pairwise, lane l with lane l + w for w = 8, 4, 2, 1: the
  * interpreter's order (compiler/interpret/tiles.ts). GCC makes scalar shuffles of the plain loops;
- * with vector extensions each step is one vector add. (NVRTC takes the loops.)
+ * with vector extensions each step is one vector add. (NVRTC, and C compiled with
+ * -DTSKC_NO_VECTOR_EXTENSIONS, take the loops.)
  */
 TSKC_FN double tskc_sum_lanes16(const double *lane) {
-#if defined(__GNUC__) && !defined(__CUDACC__)
+#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)
   typedef double f64x8 __attribute__((vector_size(64)));
   typedef double f64x4 __attribute__((vector_size(32)));
   typedef double f64x2 __attribute__((vector_size(16)));

@@ -6,6 +6,7 @@
 import { jest } from '@jest/globals';
 import { type Dtype, bf16, dtype, f16, f32 } from '../../../compiler/ir/dtype.js';
 import { device } from '../../../runtime/device.js';
+import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 import { freshSeed } from '../../../examples/check.js';
 import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
 import { expectSame, runBoth } from '../../backends/differential.js';
@@ -56,6 +57,17 @@ describe('low-bit GEMV', () => {
       const c = gemvCase(seed, act, weight, group);
       const { got, want } = await runBoth(webgpu, c.kernel, c.args);
       expectSame(got['y']!, want['y']!, false, `${weight.name} x ${act.name} group ${group} (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, act);
+    }
+  });
+
+  testC('the C backend without vector extensions (-DTSKC_NO_VECTOR_EXTENSIONS) matches too', async () => {
+    // The plain C paths of the prelude's unpacking and lane sums, which GCC builds never take otherwise.
+    const plain = device('cpu', { flags: [...DEFAULT_CFLAGS, '-DTSKC_NO_VECTOR_EXTENSIONS'] });
+    for (const weight of WEIGHTS.filter((d) => d.bits < 8)) {
+      const seed = freshSeed();
+      const c = gemvCase(seed, f32, weight, 32);
+      const { got, want } = await runBoth(plain, c.kernel, c.args);
+      expectSame(got['y']!, want['y']!, false, `${weight.name} without vector extensions (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, f32);
     }
   });
 
