@@ -94,21 +94,22 @@ async function main(): Promise<void> {
   const mm = await cpu.compile(matmul.build({ BM: 128, BN: 128, BK: 64 }));
   row('sgemm fp32 2048^3 (128x128x64 tiles)', medianMs(() => mm.launch({ a, b: bb, c }), 3), 1000 * (peer['sgemm_2048'] as number), undefined, 2 * s ** 3);
 
-  // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4, and u3
-  // and u6, whose codes straddle words. The codes are random words (any word is valid codes): the tests
-  // check the values, this the speed.
-  for (const code of [u4, u3, u6]) {
+  // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
+  // row-major, then u4, u3 and u6 (whose codes straddle words) with W stored in 64x128 tiles
+  // (kernels/lowbit/layout.ts). The codes are random words (any word is valid codes): the tests check
+  // the values, this the speed.
+  for (const [code, tile] of [[u4, undefined], [u4, [64, 128]], [u3, [64, 128]], [u6, [64, 128]]] as const) {
     const [gn, gk, group] = [8192, 8192, 128];
-    const w = Tensor.empty(code, [gn, gk]);
+    const w = Tensor.empty(code, tile ? [gn / tile[0], gk / tile[1], ...tile] : [gn, gk]);
     const words = new Uint32Array(w.storage.buffer, w.storage.byteOffset, w.storage.byteLength / 4);
     for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
     const scales = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => Math.random() / 8));
     const zeros = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => 2 ** (code.bits - 1)));
     const [gx, gy] = [random([1, gk]), Tensor.empty(f32, [1, gn])];
-    const gemv = await cpu.compile(lowbitGemv(f32, code, true).build({ BN: 64, BK: 128, GROUP: group }));
+    const gemv = await cpu.compile(lowbitGemv(f32, code, true, tile ? { tile } : {}).build({ BN: 64, BK: 128, GROUP: group }));
     // Bytes moved: the codes, the scales and zero points, x and y.
     const bytes = (gn * gk * code.bits) / 8 + 2 * 4 * ((gn * gk) / group) + 4 * (gk + gn);
-    row(`${code.name} GEMV 8192x8192, group 128 (numpy: fp32 GEMV)`, medianMs(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), 5), 1000 * (peer['gemv_8192'] as number), bytes, undefined);
+    row(`${code.name} GEMV 8192x8192, group 128, W ${tile ? 'in 64x128 tiles' : 'row-major'} (numpy: fp32 GEMV)`, medianMs(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), 5), 1000 * (peer['gemv_8192'] as number), bytes, undefined);
   }
   // u4 weight-only GEMM, x [256, 4096], W [4096, 4096], group 128 (kernels/lowbit/gemm.ts), 128x128x64
   // tiles (64x64x32 130, 128x128x32 172, 128x128x64 195 GFLOP/s when chosen here).

@@ -8,7 +8,9 @@
  * One program computes BN outputs of one row of x, walking K in steps of BK (which divides GROUP, so a
  * step lies in one group and its scale multiplies the step's partial sum once). The codes are
  * unpacked in registers (the load converts them); nothing but x, the codes and the scales is read.
- * Accumulation is in f32; x may be f32, f16 or bf16, and y has x's dtype.
+ * Each step's sum follows the interpreter's 16-lane rule; the running total is f32. x may be f32, f16
+ * or bf16, and y has x's dtype. W is row-major [N, K], or with the `tile` option stored tile by tile
+ * (kernels/lowbit/layout.ts), so that each step reads one contiguous tile.
  */
 import { type Dtype, arange, cdiv, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
 import { IrError } from '../../compiler/ir/errors.js';
@@ -22,22 +24,32 @@ export interface LowbitGemvParams extends Record<string, number> {
   readonly GROUP: number;
 }
 
+export interface LowbitGemvOptions {
+  /**
+   * W stored tile by tile (kernels/lowbit/layout.ts: tileCodes) as a [NB, KB, BN, BK] tensor, for
+   * tiles of BN x BK: each step reads one contiguous tile. The params BN and BK must be the tile.
+   */
+  readonly tile?: readonly [number, number];
+}
+
 /** The kernel for activations of dtype `act` and codes of dtype `weight`, with zero points or without. */
-export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean) {
+export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, options: LowbitGemvOptions = {}) {
+  const { tile } = options;
   const args = {
     x: input(act, ['M', 'K']),
-    w: input(weight, ['N', 'K']),
+    w: input(weight, tile ? ['NB', 'KB', tile[0], tile[1]] : ['N', 'K']),
     scales: input(f32, ['N', 'G']),
     zeros: input(f32, ['N', 'G']),
     y: output(act, ['M', 'N']),
   };
   return kernel(
-    `gemv_${act.name}_${weight.name}${withZeros ? '_zp' : ''}`,
+    `gemv_${act.name}_${weight.name}${withZeros ? '_zp' : ''}${tile ? `_tiled${tile[0]}x${tile[1]}` : ''}`,
     withZeros ? args : { x: args.x, w: args.w, scales: args.scales, y: args.y },
     (a, { BN, BK, GROUP }) => {
       if (GROUP % BK !== 0) throw new IrError('type', `lowbit gemv: BK = ${BK} must divide GROUP = ${GROUP}`);
+      if (tile && (tile[0] !== BN || tile[1] !== BK)) throw new IrError('type', `lowbit gemv: the weights are stored in ${tile[0]} x ${tile[1]} tiles, but BN x BK = ${BN} x ${BK}`);
       const { x, w, scales, y } = a;
-      const [k, n] = [x.dim(1), w.dim(0)];
+      const [k, n] = [x.dim(1), y.dim(1)];
       const m = programId(0);
       const rows = programId(1).mul(BN).add(arange(BN)); // [BN]
       const rowOk = rows.lt(n);
@@ -46,7 +58,11 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean) {
         const colOk = cols.lt(k);
         const group = k0.div(GROUP);
         const xs = load(x, [m, cols], { mask: colOk }).to(f32);
-        const codes = load(w, [rows.expandDims(1), cols.expandDims(0)], { mask: rowOk.expandDims(1).and(colOk.expandDims(0)) }).to(f32); // [BN, BK]
+        const codes = (
+          tile
+            ? load(w, [programId(1), k0.div(BK), arange(BN).expandDims(1), arange(BK).expandDims(0)]) // one contiguous tile
+            : load(w, [rows.expandDims(1), cols.expandDims(0)], { mask: rowOk.expandDims(1).and(colOk.expandDims(0)) })
+        ).to(f32); // [BN, BK]
         let partial = codes.mul(xs.expandDims(0)).sum(1); // [BN]
         // The zero point comes off the step's sum once: sum x (c - z) = sum x c - z sum x.
         if ('zeros' in a) partial = partial.sub(load(a.zeros as typeof scales, [rows, group], { mask: rowOk }).mul(xs.sum(0, { keepDims: true })));
@@ -55,7 +71,7 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean) {
       store(y, [m, rows], acc!.to(act), { mask: rowOk });
     },
     {
-      params: { BN: 16, BK: 128, GROUP: 128 } as LowbitGemvParams,
+      params: { BN: tile?.[0] ?? 16, BK: tile?.[1] ?? 128, GROUP: 128 } as LowbitGemvParams,
       grid: ({ M, N }, { BN }) => [M, cdiv(N, BN)],
       shapes: { M: 1, N: 8192, K: 8192, G: 64 },
       flops: ({ M, N, K }) => 2 * M * N * K,

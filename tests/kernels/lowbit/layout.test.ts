@@ -1,0 +1,87 @@
+/**
+ * The tile-by-tile weight layout (kernels/lowbit/layout.ts): the layout of the algebra is the row-major
+ * order of the [NB, KB, BN, BK] tensor the kernels index, and the GEMV over tiled codes computes what
+ * it computes over row-major codes, bit for bit, on the interpreter, C and WebGPU.
+ */
+import { jest } from '@jest/globals';
+import { type Dtype, bf16, dtype, f32 } from '../../../compiler/ir/dtype.js';
+import { hostTensor } from '../../../compiler/interpret/index.js';
+import { device } from '../../../runtime/device.js';
+import { freshSeed } from '../../../examples/check.js';
+import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
+import { QuantizeError } from '../../../kernels/lowbit/quantize.js';
+import { tileCodes, tiledWeightLayout } from '../../../kernels/lowbit/layout.js';
+import { expectSame, runBoth } from '../../backends/differential.js';
+import { testWithCompiler } from '../../runtime/cpu/harness.js';
+import { webgpuOr } from '../../backends/wgsl/harness.js';
+import { makeCase } from './cases.js';
+
+jest.setTimeout(300_000);
+const testC = testWithCompiler('the tiled low-bit GEMV on the C backend');
+const { it: testWebgpu } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the tiled low-bit GEMV on WebGPU');
+
+describe('tile-by-tile weight layout', () => {
+  it.each([
+    [8, 32, 4, 16],
+    [13, 96, 4, 32], // the last tile row is partly past N
+    [1, 8, 16, 8],
+  ])('N=%i K=%i in %ix%i tiles is the row-major order of [NB, KB, BN, BK]', (n, k, bn, bk) => {
+    const layout = tiledWeightLayout(n, k, [bn, bk]);
+    const [nb, kb] = [Math.ceil(n / bn), k / bk];
+    expect(layout.cosize).toBe(nb * kb * bn * bk);
+    const seen = new Set<number>();
+    for (let r = 0; r < nb * bn; r++) {
+      for (let c = 0; c < k; c++) {
+        const offset = layout.at([r, c]);
+        expect(offset).toBe(((Math.floor(r / bn) * kb + Math.floor(c / bk)) * bn + (r % bn)) * bk + (c % bk));
+        seen.add(offset);
+      }
+    }
+    expect(seen.size).toBe(nb * bn * k); // one element per offset
+  });
+
+  it('refuses tiles that do not divide K', () => {
+    expect(() => tiledWeightLayout(8, 100, [4, 32])).toThrow(QuantizeError);
+    expect(() => tiledWeightLayout(8, 96, [0, 32])).toThrow('two positive integers');
+  });
+
+  it('refuses a GEMV whose BN x BK is not the tile', () => {
+    expect(() => lowbitGemv(f32, dtype('u4'), false, { tile: [16, 64] }).build({ BN: 16, BK: 32, GROUP: 64 })).toThrow('stored in 16 x 64 tiles, but BN x BK = 16 x 32');
+  });
+
+  /** A case with row-major and tiled arguments for the same weights. */
+  const bothLayouts = (seed: number, act: Dtype, weight: Dtype, group: number) => {
+    const c = makeCase(seed, act, weight, group, { m: [1, 3], n: [1, 70], groups: [1, 3] });
+    const tile = [16, Math.min(group, 64)] as const;
+    const tiled = tileCodes(c.q, tile);
+    const params = { BN: tile[0], BK: tile[1], GROUP: group };
+    return {
+      rowMajor: { kernel: lowbitGemv(act, weight, c.withZeros).build(params), args: c.args },
+      tiled: { kernel: lowbitGemv(act, weight, c.withZeros, { tile }).build(params), args: { ...c.args, w: hostTensor(weight, [...tiled.shape], tiled.values) } },
+      what: `${weight.name} x ${act.name} group ${group} (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`,
+      act,
+    };
+  };
+  const WEIGHTS = ['u4', 'u3', 'i6', 'f4e2m1'].map(dtype);
+
+  it('the interpreter computes the same y from tiled codes as from row-major ones', async () => {
+    const interp = device('interp');
+    for (const weight of WEIGHTS) {
+      const c = bothLayouts(freshSeed(), bf16, weight, 64);
+      const { want: rowMajor } = await runBoth(interp, c.rowMajor.kernel, c.rowMajor.args);
+      const { want: tiled } = await runBoth(interp, c.tiled.kernel, c.tiled.args);
+      expectSame(tiled['y']!, rowMajor['y']!, false, c.what, c.act);
+    }
+  });
+
+  for (const [backend, test] of [['cpu', testC], ['webgpu', testWebgpu]] as const) {
+    test(`the ${backend} backend matches the interpreter on tiled codes`, async () => {
+      const dev = device(backend);
+      for (const weight of WEIGHTS) {
+        const c = bothLayouts(freshSeed(), f32, weight, 32);
+        const { got, want } = await runBoth(dev, c.tiled.kernel, c.tiled.args);
+        expectSame(got['y']!, want['y']!, false, c.what, c.act);
+      }
+    });
+  }
+});
