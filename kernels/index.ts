@@ -17,6 +17,10 @@ const LOWBIT_VARIANTS: readonly (readonly [Dtype, string, boolean])[] = [
   [bf16, 'f6e3m2', false],
 ];
 
-const defs = LOWBIT_VARIANTS.flatMap(([act, weight, zeros]) => [lowbitGemv(act, dtype(weight), zeros), lowbitGemm(act, dtype(weight), zeros)]);
+const defs = [
+  ...LOWBIT_VARIANTS.flatMap(([act, weight, zeros]) => [lowbitGemv(act, dtype(weight), zeros), lowbitGemm(act, dtype(weight), zeros)]),
+  // W stored tile by tile (kernels/lowbit/layout.ts).
+  lowbitGemv(bf16, dtype('u4'), true, { tile: [16, 128] }),
+];
 
 export const libraryKernels: Readonly<Record<string, (typeof defs)[number]>> = Object.freeze(Object.fromEntries(defs.map((d) => [d.name, d])));

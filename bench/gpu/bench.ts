@@ -31,13 +31,13 @@ interface Case {
 
 const [M, N] = [4096, 8192];
 
-function lowbitGemvCase(code: string, m: number): Case {
-  const [n, k, group] = [8192, 8192, 128];
+function lowbitGemvCase(code: string, m: number, tiled = false): Case {
+  const [n, k, group, bn, bk] = [8192, 8192, 128, 16, 128];
   const weight = dtype(code);
   return {
-    name: `${code} GEMV bf16 M=${m} N=K=8192 g128`,
-    kernel: lowbitGemv(bf16, weight, true).build({ BN: 16, BK: 128, GROUP: group }),
-    shapes: { x: [m, k], w: [n, k], scales: [n, k / group], zeros: [n, k / group], y: [m, n] },
+    name: `${code} GEMV bf16 M=${m} N=K=8192 g128${tiled ? ' (W in 16x128 tiles)' : ''}`,
+    kernel: lowbitGemv(bf16, weight, true, tiled ? { tile: [bn, bk] } : {}).build({ BN: bn, BK: bk, GROUP: group }),
+    shapes: { x: [m, k], w: tiled ? [n / bn, k / bk, bn, bk] : [n, k], scales: [n, k / group], zeros: [n, k / group], y: [m, n] },
     bytes: (n * k * weight.bits) / 8 + 2 * 4 * ((n * k) / group) + 2 * m * (k + n),
   };
 }
@@ -62,6 +62,7 @@ const cases: Case[] = [
       ['u6', 1],
     ] as const
   ).map(([code, m]) => lowbitGemvCase(code, m)),
+  lowbitGemvCase('u4', 1, true),
   // How the row kernels depend on the block size (the backend chooses 512 for these tiles).
   ...[256, 1024].flatMap((threads) => [
     { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },

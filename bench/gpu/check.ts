@@ -108,8 +108,9 @@ async function main(): Promise<void> {
       ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [
         def.build(),
         (q) => {
-          const groups = randInt(q, 1, 4);
-          return { M: def.name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: randInt(q, 1, 300), K: 128 * groups, G: groups };
+          const [groups, n] = [randInt(q, 1, 4), randInt(q, 1, 300)];
+          // NB and KB: the tiles of a kernel whose W is stored tile by tile (BK = 128).
+          return { M: def.name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: n, K: 128 * groups, G: groups, NB: Math.ceil(n / def.params.BN!), KB: groups };
         },
       ]),
     ];

@@ -73,7 +73,7 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, option
     {
       params: { BN: tile?.[0] ?? 16, BK: tile?.[1] ?? 128, GROUP: 128 } as LowbitGemvParams,
       grid: ({ M, N }, { BN }) => [M, cdiv(N, BN)],
-      shapes: { M: 1, N: 8192, K: 8192, G: 64 },
+      shapes: { M: 1, N: 8192, K: 8192, G: 64, ...(tile ? { NB: Math.ceil(8192 / tile[0]), KB: 8192 / tile[1] } : {}) },
       flops: ({ M, N, K }) => 2 * M * N * K,
     },
   );
