@@ -7,8 +7,8 @@
  * Why helpers instead of a loop the compiler vectorizes: written as a loop over a word's elements
  * inside a loop over words, GCC vectorizes the outer loop and transposes with shuffles (a third of the
  * speed), and a loop that finds each element's word is a gather per element (for widths that do not
- * divide 32 it was 14x slower than u4). With GCC's vector extensions each 16 codes take a word
- * permutation (the low and the high word of each code), two variable shifts, an or and an and.
+ * divide 32 it was 14x slower than u4). With GCC's vector extensions each 16 codes take two word
+ * permutations (the low and the high word of each code), two variable shifts, an or and an and.
  * Compiling with -DTSKC_NO_VECTOR_EXTENSIONS takes the plain C path (the tests run both).
  */
 
@@ -71,5 +71,7 @@ function unpackHelper(bits: number): string {
   ].join('\n');
 }
 
-/** The helpers for every sub-byte width, for the C prelude. */
-export const UNPACK_PRELUDE = [1, 2, 3, 4, 5, 6, 7].map(unpackHelper).join('\n');
+/** The helpers for the given sub-byte widths (those of the kernel's packed tensors), each once. */
+export function unpackHelpers(widths: readonly number[]): string {
+  return [...new Set(widths)].sort((a, b) => a - b).map(unpackHelper).join('\n');
+}

@@ -78,7 +78,7 @@ export function fromBitsExpr(d: Dtype, b: string): string {
   if (d.name === 'f32') return `tskc_bits_f32(${b})`;
   if (d.name === 'bf16') return `tskc_bf16_value(${b})`;
   if (d.name === 'f16') return `tskc_f16_value(${b})`;
-  if (d.kind === 'float') return `(float)tskc_decode(${b}, ${formatArgs(d as FloatDtype)})`;
+  if (d.kind === 'float') return `tskc_value_${d.name}(${b})`; // defined per kernel: small-floats.ts
   if (d.kind === 'bool') return `(uint8_t)((${b}) & 1u)`;
   if (d.kind === 'signed') return `tskc_wrap_s((int64_t)(${b}), ${d.bits})`;
   return `(uint32_t)(${b})`;

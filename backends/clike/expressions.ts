@@ -113,6 +113,7 @@ export const flatIndex = (flat: string): ElementIndex => ({ flat });
 
 /** The element of `shape` at `coords` (C expressions), with its flat index. */
 export function gridIndex(shape: readonly number[], coords: readonly string[]): ElementIndex {
+  if (coords.length !== shape.length) throw new Error(`C backend: ${coords.length} coordinates for a tile of rank ${shape.length}`);
   const strides = stridesOf(shape);
   const terms = coords.flatMap((c, d) => (shape[d] === 1 ? [] : [strides[d] === 1 ? `(${c})` : `(${c}) * ${strides[d]}`]));
   return { flat: terms.join(' + ') || '0', shape, coords };
@@ -130,10 +131,10 @@ export function coordinatesOf(e: ElementIndex, shape: readonly number[]): string
 }
 
 /**
- * The coordinates of `count` elements (C expression `i` in [0, count)) of a row-major `shape`, where
- * `count` is the size of shape: the first digit needs no modulo and the last no division.
+ * The coordinates in a row-major `shape` of the element whose flat index is the C expression `i`, for
+ * i in [0, size(shape)): the first digit needs no modulo and the last no division.
  */
-export function unflatten(i: string, shape: readonly number[]): string[] {
+export function indexCoordinates(i: string, shape: readonly number[]): string[] {
   const strides = stridesOf(shape);
   return shape.map((s, d) => {
     if (s === 1) return '0';

@@ -34,8 +34,8 @@ TSKC_FN uint8_t tskc_where_uint8_t(uint8_t c, uint8_t x, uint8_t y) { return c ?
 export const PRELUDE_BODY = String.raw`/*
  * The 16 lanes of a float sum combined pairwise, lane l with lane l + w for w = 8, 4, 2, 1: the
  * interpreter's order (compiler/interpret/tiles.ts). GCC makes scalar shuffles of the plain loops;
- * with vector extensions each step is one vector add. (NVRTC, and C compiled with
- * -DTSKC_NO_VECTOR_EXTENSIONS, take the loops.)
+ * with vector extensions the first three steps are vector adds (one each with 512-bit vectors) and
+ * the last a scalar add. NVRTC, and C compiled with -DTSKC_NO_VECTOR_EXTENSIONS, take the plain C.
  */
 TSKC_FN double tskc_sum_lanes16(const double *lane) {
 #if defined(__GNUC__) && !defined(__CUDACC__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)

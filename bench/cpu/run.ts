@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { emitC } from '../../backends/c/index.js';
-import { f32, u3, u4, u6 } from '../../compiler/ir/dtype.js';
+import { type Dtype, f32, u3, u4, u6 } from '../../compiler/ir/dtype.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { device } from '../../runtime/device.js';
@@ -39,6 +39,21 @@ function medianMs(fn: () => void, repeats: number): number {
 function random(shape: number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return Tensor.fromValues(f32, shape, Float64Array.from({ length: n }, () => Math.random() * 2 - 1));
+}
+
+/**
+ * Weights of `code` for the low-bit kernels, [n, k] (or in `tile`s: [n / BN, k / BK, BN, BK]), with
+ * group scales and middle zero points. The codes are random words (any word holds valid codes): the
+ * tests check the values, the benchmarks the speed.
+ */
+function lowbitWeights(code: Dtype, n: number, k: number, group: number, tile?: readonly [number, number]) {
+  const w = Tensor.empty(code, tile ? [n / tile[0], k / tile[1], ...tile] : [n, k]);
+  const words = new Uint32Array(w.storage.buffer, w.storage.byteOffset, w.storage.byteLength / 4);
+  for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
+  const groups = (n * k) / group;
+  const scales = Tensor.fromValues(f32, [n, k / group], Float64Array.from({ length: groups }, () => Math.random() / 8));
+  const zeros = Tensor.fromValues(f32, [n, k / group], new Float64Array(groups).fill(2 ** (code.bits - 1)));
+  return { w, scales, zeros };
 }
 
 async function copyBandwidthMs(): Promise<number> {
@@ -97,15 +112,10 @@ async function main(): Promise<void> {
 
   // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
   // row-major, then u4, u3 and u6 (whose codes straddle words) with W stored in 64x128 tiles
-  // (kernels/lowbit/layout.ts). The codes are random words (any word is valid codes): the tests check
-  // the values, this the speed.
+  // (kernels/lowbit/layout.ts).
   for (const [code, tile] of [[u4, undefined], [u4, [64, 128]], [u3, [64, 128]], [u6, [64, 128]]] as const) {
     const [gn, gk, group] = [8192, 8192, 128];
-    const w = Tensor.empty(code, tile ? [gn / tile[0], gk / tile[1], ...tile] : [gn, gk]);
-    const words = new Uint32Array(w.storage.buffer, w.storage.byteOffset, w.storage.byteLength / 4);
-    for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
-    const scales = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => Math.random() / 8));
-    const zeros = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => 2 ** (code.bits - 1)));
+    const { w, scales, zeros } = lowbitWeights(code, gn, gk, group, tile);
     const [gx, gy] = [random([1, gk]), Tensor.empty(f32, [1, gn])];
     const gemv = await cpu.compile(lowbitGemv(f32, code, true, tile ? { tile } : {}).build({ BN: 64, BK: 128, GROUP: group }));
     // Bytes moved: the codes, the scales and zero points, x and y.
@@ -116,14 +126,10 @@ async function main(): Promise<void> {
   // tiles (64x64x32 130, 128x128x32 172, 128x128x64 195 GFLOP/s when chosen here).
   {
     const [gm, gn, gk, group] = [256, 4096, 4096, 128];
-    const w4 = Tensor.empty(u4, [gn, gk]);
-    const words = new Uint32Array(w4.storage.buffer, w4.storage.byteOffset, w4.storage.byteLength / 4);
-    for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
-    const scales = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => Math.random() / 8));
-    const zeros = Tensor.fromValues(f32, [gn, gk / group], Float64Array.from({ length: (gn * gk) / group }, () => 8));
+    const { w, scales, zeros } = lowbitWeights(u4, gn, gk, group);
     const [gx, gy] = [random([gm, gk]), Tensor.empty(f32, [gm, gn])];
     const gemm = await cpu.compile(lowbitGemm(f32, u4, true).build({ BM: 128, BN: 128, BK: 64, GROUP: group }));
-    row('u4 GEMM 256x4096x4096, group 128 (numpy: fp32 matmul)', medianMs(() => gemm.launch({ x: gx, w: w4, scales, zeros, y: gy }), 3), 1000 * (peer['gemm_256x4096'] as number), undefined, 2 * gm * gn * gk);
+    row('u4 GEMM 256x4096x4096, group 128 (numpy: fp32 matmul)', medianMs(() => gemm.launch({ x: gx, w, scales, zeros, y: gy }), 3), 1000 * (peer['gemm_256x4096'] as number), undefined, 2 * gm * gn * gk);
   }
   // Compile latency: DSL -> C source in a warm process, and a cached compile (load from disk).
   const emitMs = medianMs(() => emitC(softmax.build({ BLOCK_N: 512 + Math.floor(Math.random() * 1000) })), 20);

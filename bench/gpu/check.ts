@@ -109,8 +109,9 @@ async function main(): Promise<void> {
         def.build(),
         (q) => {
           const [groups, n] = [randInt(q, 1, 4), randInt(q, 1, 300)];
-          // NB and KB: the tiles of a kernel whose W is stored tile by tile (BK = 128).
-          return { M: def.name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: n, K: 128 * groups, G: groups, NB: Math.ceil(n / def.params.BN!), KB: groups };
+          // NB and KB: the tiles of a kernel whose W is stored tile by tile.
+          const k = 128 * groups;
+          return { M: def.name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: n, K: k, G: groups, NB: Math.ceil(n / def.params.BN!), KB: k / def.params.BK! };
         },
       ]),
     ];

@@ -3,7 +3,7 @@
  * quantized to a code dtype with kernels/lowbit/quantize.ts, the kernel's arguments (y poisoned), and
  * the float64 reference with its error bound.
  */
-import { type Dtype, bf16, dtype, f32 } from '../../../compiler/ir/dtype.js';
+import { type Dtype, bf16, dtype, f16, f32 } from '../../../compiler/ir/dtype.js';
 import { hostTensor } from '../../../compiler/interpret/index.js';
 import { randInt, rng } from '../../../examples/check.js';
 import { codeValues, quantize } from '../../../kernels/lowbit/quantize.js';
@@ -13,6 +13,9 @@ import { poisoned } from '../../backends/differential.js';
 /** Every code dtype the kernels take. */
 export const WEIGHTS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7', 'i8', 'f8e4m3', 'f8e5m2', 'f6e3m2', 'f6e2m3', 'f5e2m2', 'f4e2m1', 'f3e1m1'].map(dtype);
 
+/** One activation dtype and group per weight dtype, in turn (x and y of 16 bits go two to a WebGPU word). */
+export const ACT_GROUPS = [[f32, 32], [f16, 64], [bf16, 128]] as const;
+
 export interface CaseShape {
   /** Inclusive range of the rows of x. */
   readonly m: readonly [number, number];
@@ -21,6 +24,9 @@ export interface CaseShape {
   /** Inclusive range of the groups along K. */
   readonly groups: readonly [number, number];
 }
+
+/** The GEMV's shapes: a few rows of x, N ragged against BN = 16, one to three groups. */
+export const GEMV_SHAPE: CaseShape = { m: [1, 3], n: [1, 70], groups: [1, 3] };
 
 /** A random case: symmetric codes when `symmetric` (for unsigned codes: the fixed middle zero point). */
 export function makeCase(seed: number, act: Dtype, weight: Dtype, group: number, shape: CaseShape, symmetric = false) {

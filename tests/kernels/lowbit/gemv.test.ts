@@ -12,15 +12,14 @@ import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
 import { expectSame, runBoth } from '../../backends/differential.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 import { webgpuOr } from '../../backends/wgsl/harness.js';
-import { WEIGHTS, expectNearReference, makeCase } from './cases.js';
+import { ACT_GROUPS, GEMV_SHAPE, WEIGHTS, expectNearReference, makeCase } from './cases.js';
 
 jest.setTimeout(300_000);
 const testC = testWithCompiler('the low-bit GEMV on the C backend');
 const { it: testWebgpu } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the low-bit GEMV on WebGPU');
 
-const SHAPE = { m: [1, 3], n: [1, 70], groups: [1, 3] } as const;
 const gemvCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false) => {
-  const c = makeCase(seed, act, weight, group, SHAPE, symmetric);
+  const c = makeCase(seed, act, weight, group, GEMV_SHAPE, symmetric);
   return { ...c, kernel: lowbitGemv(act, weight, c.withZeros).build({ BN: 16, BK: Math.min(group, 64), GROUP: group }) };
 };
 
@@ -50,9 +49,8 @@ describe('low-bit GEMV', () => {
 
   testWebgpu('the WebGPU backend matches the interpreter bit for bit', async () => {
     const webgpu = device('webgpu');
-    const configs = [[f32, 32], [f16, 64], [bf16, 128]] as const; // 16-bit x and y: two to a WGSL word
     for (const [i, weight] of WEIGHTS.entries()) {
-      const [act, group] = configs[i % configs.length]!;
+      const [act, group] = ACT_GROUPS[i % ACT_GROUPS.length]!;
       const seed = freshSeed();
       const c = gemvCase(seed, act, weight, group);
       const { got, want } = await runBoth(webgpu, c.kernel, c.args);

@@ -14,7 +14,7 @@ import { tileCodes, tiledWeightLayout } from '../../../kernels/lowbit/layout.js'
 import { expectSame, runBoth } from '../../backends/differential.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 import { webgpuOr } from '../../backends/wgsl/harness.js';
-import { makeCase } from './cases.js';
+import { GEMV_SHAPE, makeCase } from './cases.js';
 
 jest.setTimeout(300_000);
 const testC = testWithCompiler('the tiled low-bit GEMV on the C backend');
@@ -51,7 +51,7 @@ describe('tile-by-tile weight layout', () => {
 
   /** A case with row-major and tiled arguments for the same weights. */
   const bothLayouts = (seed: number, act: Dtype, weight: Dtype, group: number) => {
-    const c = makeCase(seed, act, weight, group, { m: [1, 3], n: [1, 70], groups: [1, 3] });
+    const c = makeCase(seed, act, weight, group, GEMV_SHAPE);
     const tile = [16, Math.min(group, 64)] as const;
     const tiled = tileCodes(c.q, tile);
     const params = { BN: tile[0], BK: tile[1], GROUP: group };
