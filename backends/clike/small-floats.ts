@@ -1,9 +1,9 @@
 /**
  * Decoding the float formats of 8 bits or fewer (f8e4m3 ... f3e1m1) from their codes. Generated code
- * calls tskc_value_<name>(code); the emitter defines it for the formats its kernel uses. The C backend
- * looks the value up in a table of the format's 2^bits values, computed by the interpreter's own
- * decodeFloat (the general tskc_decode is a call with ldexp per element, which no loop vectorizes: the
- * f4e2m1 GEMV spent most of its time there); the CUDA backend calls tskc_decode.
+ * calls tskc_value_<name>(code); the emitter defines it for the formats its kernel uses, as a lookup
+ * in a table of the format's 2^bits values computed by the interpreter's own decodeFloat. The general
+ * tskc_decode is a call with ldexp per element, which no loop vectorizes: the f4e2m1 GEMV on the CPU
+ * spent 95% of its time there (393 ms; 19 ms with the table).
  */
 import { type Dtype, type FloatDtype, isFloat } from '../../compiler/ir/dtype.js';
 import { decodeFloat } from '../../compiler/ir/float-format.js';
@@ -27,27 +27,27 @@ export function smallFloatsOf(kernel: Kernel): FloatDtype[] {
   return [...found.values()];
 }
 
-/** A C float literal of the exact value x (every value of these formats is a float). */
-function floatLiteral(x: number): string {
-  if (Number.isNaN(x)) return 'NAN';
-  if (!Number.isFinite(x)) return x > 0 ? 'INFINITY' : '-INFINITY';
-  if (Object.is(x, -0)) return '-0.0f';
-  // The shortest decimal that reads back as the double x; x is a float, so it reads back as x in float too.
-  const s = String(x);
-  return /[.e]/.test(s) ? `${s}f` : `${s}.0f`;
+/** The bit pattern of x as an f32 (x is a value of a small format, so exact); NaN is the canonical quiet NaN. */
+function f32Bits(x: number): string {
+  if (Number.isNaN(x)) return '0x7fc00000u';
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, x);
+  return `0x${view.getUint32(0).toString(16).padStart(8, '0')}u`;
 }
 
-/** Definitions of tskc_value_<name> for `formats`: table lookups (C) or tskc_decode calls (CUDA). */
-export function smallFloatDecoders(formats: readonly FloatDtype[], style: 'table' | 'decode'): string {
+/**
+ * Definitions of tskc_value_<name> for `formats`: a lookup in a table of the format's values as f32
+ * bit patterns (bit patterns, not float literals: CUDA's NAN and INFINITY are not constant
+ * expressions). `qualifier` declares the table: `static const` in C, `static __device__ const` in CUDA.
+ */
+export function smallFloatDecoders(formats: readonly FloatDtype[], qualifier: string): string {
   return formats
     .map((d) => {
-      const mask = `${2 ** d.bits - 1}u`;
-      if (style === 'decode') {
-        const sp = d.specials === 'ieee' ? 0 : d.specials === 'fn' ? 1 : 2;
-        return `TSKC_FN float tskc_value_${d.name}(uint32_t code) { return (float)tskc_decode(code & ${mask}, ${d.exponentBits}, ${d.mantissaBits}, ${sp}); }`;
-      }
-      const values = Array.from({ length: 2 ** d.bits }, (_, code) => floatLiteral(decodeFloat(d, code)));
-      return [`static const float tskc_table_${d.name}[${values.length}] = { ${values.join(', ')} };`, `TSKC_FN float tskc_value_${d.name}(uint32_t code) { return tskc_table_${d.name}[code & ${mask}]; }`].join('\n');
+      const values = Array.from({ length: 2 ** d.bits }, (_, code) => f32Bits(decodeFloat(d, code)));
+      return [
+        `${qualifier} uint32_t tskc_table_${d.name}[${values.length}] = { ${values.join(', ')} };`,
+        `TSKC_FN float tskc_value_${d.name}(uint32_t code) { return tskc_bits_f32(tskc_table_${d.name}[code & ${2 ** d.bits - 1}u]); }`,
+      ].join('\n');
     })
     .join('\n');
 }
