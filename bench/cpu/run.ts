@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { emitC } from '../../backends/c/index.js';
-import { type Dtype, f32, u3, u4, u6 } from '../../compiler/ir/dtype.js';
+import { type Dtype, f32, f4e2m1, u3, u4, u6 } from '../../compiler/ir/dtype.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { device } from '../../runtime/device.js';
@@ -111,9 +111,9 @@ async function main(): Promise<void> {
   row('sgemm fp32 2048^3 (128x128x64 tiles)', medianMs(() => mm.launch({ a, b: bb, c }), 3), 1000 * (peer['sgemm_2048'] as number), undefined, 2 * s ** 3);
 
   // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
-  // row-major, then u4, u3 and u6 (whose codes straddle words) with W stored in 64x128 tiles
-  // (kernels/lowbit/layout.ts).
-  for (const [code, tile] of [[u4, undefined], [u4, [64, 128]], [u3, [64, 128]], [u6, [64, 128]]] as const) {
+  // row-major, then u4, u3 and u6 (whose codes straddle words) and f4e2m1 (decoded by table) with W
+  // stored in 64x128 tiles (kernels/lowbit/layout.ts).
+  for (const [code, tile] of [[u4, undefined], [u4, [64, 128]], [u3, [64, 128]], [u6, [64, 128]], [f4e2m1, [64, 128]]] as const) {
     const [gn, gk, group] = [8192, 8192, 128];
     const { w, scales, zeros } = lowbitWeights(code, gn, gk, group, tile);
     const [gx, gy] = [random([1, gk]), Tensor.empty(f32, [1, gn])];
