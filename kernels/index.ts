@@ -1,12 +1,17 @@
 /**
  * The library's kernels by name, as `tskc list`, `tskc run NAME` and the tests that cover every kernel
- * know them. The low-bit kernels are one definition per activation dtype, code dtype and zero-point
- * choice; listed here is a set that covers each code family (asymmetric unsigned, signed, small float),
- * a width that does not divide 32, and each activation dtype. `lowbitGemv`/`lowbitGemm` make the others.
+ * know them. Each kernel is one definition per dtype (and the low-bit ones per code dtype and
+ * zero-point choice); listed here are the row kernels in f32 and bf16, and for the low-bit kernels a set
+ * that covers each code family (asymmetric unsigned, signed, small float), a width that does not divide
+ * 32, each activation dtype, and the tiled weight layout. The functions in kernels/ make the others.
  */
 import { type Dtype, bf16, dtype, f16, f32 } from '../dsl/index.js';
 import { lowbitGemm } from './lowbit/gemm.js';
 import { lowbitGemv } from './lowbit/gemv.js';
+import { gegluRows, swigluRows } from './rows/glu.js';
+import { layerNormRows, rmsNormResidualRows, rmsNormRows } from './rows/norms.js';
+import { rotaryRows } from './rows/rotary.js';
+import { logSoftmaxRows, softmaxRows } from './rows/softmax.js';
 
 const LOWBIT_VARIANTS: readonly (readonly [Dtype, string, boolean])[] = [
   [f32, 'u4', true],
@@ -17,7 +22,11 @@ const LOWBIT_VARIANTS: readonly (readonly [Dtype, string, boolean])[] = [
   [bf16, 'f6e3m2', false],
 ];
 
+/** The row kernels: one program per row (or per position and head), the row in registers. */
+export const ROW_KERNELS = [softmaxRows, logSoftmaxRows, layerNormRows, rmsNormRows, rmsNormResidualRows, swigluRows, gegluRows, rotaryRows] as const;
+
 const defs = [
+  ...ROW_KERNELS.flatMap((make) => [make(f32), make(bf16)]),
   ...LOWBIT_VARIANTS.flatMap(([act, weight, zeros]) => [lowbitGemv(act, dtype(weight), zeros), lowbitGemm(act, dtype(weight), zeros)]),
   // W stored tile by tile (kernels/lowbit/layout.ts).
   lowbitGemv(bf16, dtype('u4'), true, { tile: [16, 128] }),

@@ -14,7 +14,9 @@ import { rng } from '../../examples/check.js';
 import { ArtifactCache } from '../../runtime/cache.js';
 import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { copy, layerNormRows, rmsNormRows, softmaxRows } from './kernels.js';
+import { copy } from './kernels.js';
+import { softmaxRows } from '../../kernels/rows/softmax.js';
+import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
 import { bf16, dtype } from '../../compiler/ir/dtype.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 
@@ -44,9 +46,9 @@ function lowbitGemvCase(code: string, m: number, tiled = false): Case {
 
 const cases: Case[] = [
   { name: 'copy f32 1 GiB', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28) },
-  { name: 'softmax bf16 4096x8192', kernel: softmaxRows().build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
-  { name: 'layer_norm bf16 4096x8192', kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
-  { name: 'rms_norm bf16 4096x8192', kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: 'softmax bf16 4096x8192', kernel: softmaxRows(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: 'layer_norm bf16 4096x8192', kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: 'rms_norm bf16 4096x8192', kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
   // Weight-only low-bit GEMV, N = K = 8192, group 128, bf16 x with f32 scales and zero points: bytes are
   // the codes, scales, zero points, x and y. The issue's targets: u4 M=1 >= 2x PyTorch's
@@ -65,8 +67,8 @@ const cases: Case[] = [
   lowbitGemvCase('u4', 1, true),
   // How the row kernels depend on the block size (the backend chooses 512 for these tiles).
   ...[256, 1024].flatMap((threads) => [
-    { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
-    { name: `rms_norm bf16 4096x8192 @${threads} threads`, kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
+    { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
+    { name: `rms_norm bf16 4096x8192 @${threads} threads`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
   ]),
 ];
 

@@ -21,7 +21,7 @@ import { ArtifactCache } from '../../runtime/cache.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { randomProgram } from '../../tests/fuzz/random-program.js';
-import { copy, layerNormRows, rmsNormRows, softmaxRows } from './kernels.js';
+import { copy } from './kernels.js';
 
 class ContextLost extends Error {}
 
@@ -56,6 +56,21 @@ function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approxima
     if (err > allowed && err >= worst) [worst, at] = [err, i];
   }
   return at < 0 ? undefined : `element ${at} is ${got[at]} on the GPU but ${want[at]} on the interpreter (allowed difference ${allowed})`;
+}
+
+/** Random extents for a library kernel (kernels/index.ts), within its tiles. */
+function libraryShapes(name: string, params: Readonly<Record<string, number>>): (q: () => number) => Record<string, number> {
+  if (name.startsWith('rotary')) return (q) => ({ S: randInt(q, 1, 20), H: randInt(q, 1, 8), D2: randInt(q, 1, params['BLOCK']!) });
+  if (name.startsWith('gemv') || name.startsWith('gemm')) {
+    // K whole groups of 128 (G = K / 128 scales per row), M and N ragged; NB and KB: the tiles of a
+    // kernel whose W is stored tile by tile.
+    return (q) => {
+      const [groups, n] = [randInt(q, 1, 4), randInt(q, 1, 300)];
+      const k = 128 * groups;
+      return { M: name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: n, K: k, G: groups, NB: Math.ceil(n / params['BN']!), KB: k / params['BK']! };
+    };
+  }
+  return (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 2, params['BLOCK_N']!) });
 }
 
 async function main(): Promise<void> {
@@ -98,22 +113,10 @@ async function main(): Promise<void> {
       }
     }
 
-    // The benchmark and library kernels, at ragged shapes (N up to the norms' BLOCK_N of 8192).
+    // The copy, and the library's kernels at ragged shapes (rows up to their BLOCK_N of 8192).
     const benchKernels: [Kernel, (r: () => number) => Record<string, number>][] = [
       [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
-      [softmaxRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, 8192) })],
-      [layerNormRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 2, 8192) })],
-      [rmsNormRows().build(), (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, 8192) })],
-      // The low-bit GEMV and GEMM: K whole groups of 128 (G = K / 128 scales per row), M and N ragged.
-      ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [
-        def.build(),
-        (q) => {
-          const [groups, n] = [randInt(q, 1, 4), randInt(q, 1, 300)];
-          // NB and KB: the tiles of a kernel whose W is stored tile by tile.
-          const k = 128 * groups;
-          return { M: def.name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: n, K: k, G: groups, NB: Math.ceil(n / def.params.BN!), KB: k / def.params.BK! };
-        },
-      ]),
+      ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
     ];
     for (const [kernel, shapes] of benchKernels) {
       for (let trial = 0; trial < 2; trial++) {

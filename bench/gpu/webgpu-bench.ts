@@ -9,11 +9,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bf16 } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { rng } from '../../examples/check.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { compileWebgpu } from '../../runtime/webgpu/webgpu-kernel.js';
-import { copy, layerNormRows, rmsNormRows, softmaxRows } from './kernels.js';
+import { copy } from './kernels.js';
+import { softmaxRows } from '../../kernels/rows/softmax.js';
+import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
 
 const small = process.env['TSKC_BENCH_SMALL'] === '1';
 const [M, N] = small ? [256, 8192] : [4096, 8192];
@@ -29,9 +32,9 @@ interface Case {
 // The copy takes blocks of 8192, not bench.ts's 4096: WebGPU allows at most 65535 workgroups a dimension.
 const cases: Case[] = [
   { name: small ? 'copy f32 16 MiB' : 'copy f32 1 GiB', kernel: copy.build({ BLOCK: 8192 }), shapes: { x: [COPY], y: [COPY] }, bytes: 2 * 4 * COPY },
-  { name: `softmax bf16 ${M}x${N}`, kernel: softmaxRows().build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
-  { name: `layer_norm bf16 ${M}x${N}`, kernel: layerNormRows().build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
-  { name: `rms_norm bf16 ${M}x${N}`, kernel: rmsNormRows().build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: `softmax bf16 ${M}x${N}`, kernel: softmaxRows(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: `layer_norm bf16 ${M}x${N}`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: `rms_norm bf16 ${M}x${N}`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -9,7 +9,8 @@ import { freshSeed, rng } from '../../../examples/check.js';
 import { randomProgram } from '../../fuzz/random-program.js';
 import { randInt, randomTensor } from '../../../examples/check.js';
 import { arange, bf16, f32, kernel, load, store, tensor } from '../../../dsl/index.js';
-import { layerNormRows, rmsNormRows, softmaxRows } from '../../../bench/gpu/kernels.js';
+import { softmaxRows } from '../../../kernels/rows/softmax.js';
+import { layerNormRows, rmsNormRows } from '../../../kernels/rows/norms.js';
 import { EXAMPLE_CASES, type Runner, dtypeOf, expectSame, poisoned, runBoth } from '../differential.js';
 import { compileWebgpu } from '../../../runtime/webgpu/webgpu-kernel.js';
 import { webgpuOr } from './harness.js';
@@ -34,9 +35,9 @@ describe.each([
 
   // bf16 tensors: 16-bit elements, two to a word, written through atomics.
   it.each([
-    ['softmax_bf16', softmaxRows().build({ BLOCK_N: 2048 }), false],
-    ['layer_norm_bf16', layerNormRows().build({ BLOCK_N: 2048 }), true],
-    ['rms_norm_bf16', rmsNormRows().build({ BLOCK_N: 2048 }), false],
+    ['softmax_bf16', softmaxRows(bf16).build({ BLOCK_N: 2048 }), false],
+    ['layer_norm_bf16', layerNormRows(bf16).build({ BLOCK_N: 2048 }), true],
+    ['rms_norm_bf16', rmsNormRows(bf16).build({ BLOCK_N: 2048 }), false],
   ] as const)('%s', async (name, kernel, withBias) => {
     const seed = freshSeed();
     const r = rng(seed);

@@ -1,0 +1,98 @@
+/**
+ * Layer norm, RMS norm, and RMS norm fused with the residual add that precedes it in a transformer
+ * block: one program per row of x [M, N] (N <= BLOCK_N), in f32, one rounding to the storage dtype.
+ */
+import { type Dtype, arange, f32, input, kernel, load, output, programId, rsqrt, store, where } from '../../dsl/index.js';
+
+/** y = (x - mean) / sqrt(var + EPS) * w + b over each row (the biased variance). */
+export function layerNormRows(d: Dtype) {
+  return kernel(
+    `layer_norm_${d.name}`,
+    { x: input(d, ['M', 'N']), w: input(d, ['N']), b: input(d, ['N']), y: output(d, ['M', 'N']) },
+    ({ x, w, b, y }, { BLOCK_N, EPS }) => {
+      const row = programId(0);
+      const cols = arange(BLOCK_N);
+      const n = x.dim(1);
+      const ok = cols.lt(n);
+      const t = load(x, [row, cols], { mask: ok }).to(f32);
+      const count = n.to(f32);
+      const mean = t.sum(0).div(count);
+      const centered = where(ok, t.sub(mean), 0);
+      const variance = centered.mul(centered).sum(0).div(count);
+      const normalized = centered.mul(rsqrt(variance.add(EPS)));
+      const out = normalized.mul(load(w, [cols], { mask: ok }).to(f32)).add(load(b, [cols], { mask: ok }).to(f32));
+      store(y, [row, cols], out.to(d), { mask: ok });
+    },
+    { params: { BLOCK_N: 8192, EPS: 1e-5 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
+  );
+}
+
+/** y = x / sqrt(mean(x²) + EPS) * w over each row. */
+export function rmsNormRows(d: Dtype) {
+  return kernel(
+    `rms_norm_${d.name}`,
+    { x: input(d, ['M', 'N']), w: input(d, ['N']), y: output(d, ['M', 'N']) },
+    ({ x, w, y }, { BLOCK_N, EPS }) => {
+      const row = programId(0);
+      const cols = arange(BLOCK_N);
+      const n = x.dim(1);
+      const ok = cols.lt(n);
+      const t = load(x, [row, cols], { mask: ok }).to(f32);
+      const meanSquare = t.mul(t).sum(0).div(n.to(f32));
+      const out = t.mul(rsqrt(meanSquare.add(EPS))).mul(load(w, [cols], { mask: ok }).to(f32));
+      store(y, [row, cols], out.to(d), { mask: ok });
+    },
+    { params: { BLOCK_N: 8192, EPS: 1e-6 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
+  );
+}
+
+/**
+ * h = x + r (stored: the residual stream goes on), y = RMS norm of h times w. The sum is rounded to the
+ * storage dtype before it is normalized, as when the add is a separate kernel: y is what the unfused
+ * pair computes, from one read of x and r instead of three reads.
+ */
+export function rmsNormResidualRows(d: Dtype) {
+  return kernel(
+    `rms_norm_residual_${d.name}`,
+    { x: input(d, ['M', 'N']), r: input(d, ['M', 'N']), w: input(d, ['N']), h: output(d, ['M', 'N']), y: output(d, ['M', 'N']) },
+    ({ x, r, w, h, y }, { BLOCK_N, EPS }) => {
+      const row = programId(0);
+      const cols = arange(BLOCK_N);
+      const n = x.dim(1);
+      const ok = cols.lt(n);
+      const sum = load(x, [row, cols], { mask: ok }).to(f32).add(load(r, [row, cols], { mask: ok }).to(f32)).to(d);
+      store(h, [row, cols], sum, { mask: ok });
+      const t = sum.to(f32);
+      const meanSquare = t.mul(t).sum(0).div(n.to(f32));
+      const out = t.mul(rsqrt(meanSquare.add(EPS))).mul(load(w, [cols], { mask: ok }).to(f32));
+      store(y, [row, cols], out.to(d), { mask: ok });
+    },
+    { params: { BLOCK_N: 8192, EPS: 1e-6 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
+  );
+}
+
+/** The float64 references, row-major [m, n]. */
+export function layerNormReference(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, m: number, n: number, eps = 1e-5): Float64Array {
+  const y = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    let mean = 0;
+    for (let j = 0; j < n; j++) mean += x[i * n + j]!;
+    mean /= n;
+    let variance = 0;
+    for (let j = 0; j < n; j++) variance += (x[i * n + j]! - mean) ** 2;
+    variance /= n;
+    for (let j = 0; j < n; j++) y[i * n + j] = ((x[i * n + j]! - mean) / Math.sqrt(variance + eps)) * w[j]! + b[j]!;
+  }
+  return y;
+}
+
+export function rmsNormReference(x: ArrayLike<number>, w: ArrayLike<number>, m: number, n: number, eps = 1e-6): Float64Array {
+  const y = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    let meanSquare = 0;
+    for (let j = 0; j < n; j++) meanSquare += x[i * n + j]! ** 2;
+    meanSquare /= n;
+    for (let j = 0; j < n; j++) y[i * n + j] = (x[i * n + j]! / Math.sqrt(meanSquare + eps)) * w[j]!;
+  }
+  return y;
+}

@@ -1,0 +1,41 @@
+/**
+ * Row softmax and log-softmax: one program per row of x [M, N], the row (N <= BLOCK_N) in registers,
+ * computed in f32 whatever the storage dtype, one rounding to it at the store.
+ */
+import { type Dtype, arange, exp, f32, input, kernel, load, log, output, programId, store } from '../../dsl/index.js';
+
+const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
+  kernel(
+    `${name}_${d.name}`,
+    { x: input(d, ['M', 'N']), y: output(d, ['M', 'N']) },
+    ({ x, y }, { BLOCK_N }) => {
+      const row = programId(0);
+      const cols = arange(BLOCK_N);
+      const ok = cols.lt(x.dim(1));
+      const t = load(x, [row, cols], { mask: ok, other: -Infinity }).to(f32);
+      const shifted = t.sub(t.max(0));
+      const e = exp(shifted);
+      const out = logOfIt ? shifted.sub(log(e.sum(0))) : e.div(e.sum(0));
+      store(y, [row, cols], out.to(d), { mask: ok });
+    },
+    { params: { BLOCK_N: 8192 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
+  );
+
+/** y[m, :] = exp(x[m, :] - max) / sum(exp(x[m, :] - max)). */
+export const softmaxRows = (d: Dtype) => rowKernel('softmax', d, false);
+
+/** y[m, :] = x[m, :] - max - log(sum(exp(x[m, :] - max))). */
+export const logSoftmaxRows = (d: Dtype) => rowKernel('log_softmax', d, true);
+
+/** The float64 references, row-major [m, n]. */
+export function softmaxReference(x: ArrayLike<number>, m: number, n: number, logOfIt = false): Float64Array {
+  const y = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, x[i * n + j]!);
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += Math.exp(x[i * n + j]! - max);
+    for (let j = 0; j < n; j++) y[i * n + j] = logOfIt ? x[i * n + j]! - max - Math.log(sum) : Math.exp(x[i * n + j]! - max) / sum;
+  }
+  return y;
+}

@@ -1,0 +1,137 @@
+/**
+ * The library's row kernels (kernels/rows/): the interpreter against each kernel's float64 reference,
+ * then the C and WebGPU backends against the interpreter, in f32 and bf16, at random ragged shapes
+ * (rows shorter than the block, a block longer than the rows), outputs poisoned beforehand.
+ */
+import { jest } from '@jest/globals';
+import type { HostTensor } from '../../compiler/interpret/index.js';
+import { type Dtype, bf16, f32 } from '../../compiler/ir/dtype.js';
+import type { Kernel } from '../../compiler/ir/ir.js';
+import { device } from '../../runtime/device.js';
+import { freshSeed, randInt, randomTensor, rng } from '../../examples/check.js';
+import { gegluRows, gelu, gluReference, silu, swigluRows } from '../../kernels/rows/glu.js';
+import { layerNormReference, layerNormRows, rmsNormReference, rmsNormResidualRows, rmsNormRows } from '../../kernels/rows/norms.js';
+import { rotaryReference, rotaryRows } from '../../kernels/rows/rotary.js';
+import { logSoftmaxRows, softmaxReference, softmaxRows } from '../../kernels/rows/softmax.js';
+import { expectSame, poisoned, runBoth } from '../backends/differential.js';
+import { testWithCompiler } from '../runtime/cpu/harness.js';
+import { webgpuOr } from '../backends/wgsl/harness.js';
+
+jest.setTimeout(300_000);
+const testC = testWithCompiler('the row kernels on the C backend');
+const { it: testWebgpu } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the row kernels on WebGPU');
+
+interface RowCase {
+  readonly kernel: Kernel;
+  readonly args: Record<string, HostTensor>;
+  /** The float64 result of each output, from the inputs as stored (rounded to d). */
+  readonly reference: () => Record<string, Float64Array>;
+  /** Whether the kernel computes a transcendental (exp, erf): backends may differ in the last places. */
+  readonly transcendental: boolean;
+  readonly what: string;
+}
+
+const BLOCK_N = 512;
+
+/** A random case of each row kernel in dtype d. */
+const CASES: Record<string, (seed: number, d: Dtype) => RowCase> = {
+  softmax: (seed, d) => softmaxCase(seed, d, false),
+  log_softmax: (seed, d) => softmaxCase(seed, d, true),
+  layer_norm: (seed, d) => {
+    const r = rng(seed);
+    const [m, n] = [randInt(r, 1, 12), randInt(r, 2, BLOCK_N)];
+    const [x, w, b] = [randomTensor(r, [m, n], -3, 5, d), randomTensor(r, [n], -2, 2, d), randomTensor(r, [n], -1, 1, d)];
+    return { kernel: layerNormRows(d).build({ BLOCK_N }), args: { x, w, b, y: poisoned(d, [m, n]) }, reference: () => ({ y: layerNormReference(x.data, w.data, b.data, m, n) }), transcendental: false, what: `layer_norm_${d.name} M=${m} N=${n} (seed ${seed})` };
+  },
+  rms_norm: (seed, d) => {
+    const r = rng(seed);
+    const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
+    const [x, w] = [randomTensor(r, [m, n], -3, 3, d), randomTensor(r, [n], -2, 2, d)];
+    return { kernel: rmsNormRows(d).build({ BLOCK_N }), args: { x, w, y: poisoned(d, [m, n]) }, reference: () => ({ y: rmsNormReference(x.data, w.data, m, n) }), transcendental: false, what: `rms_norm_${d.name} M=${m} N=${n} (seed ${seed})` };
+  },
+  rms_norm_residual: (seed, d) => {
+    const r = rng(seed);
+    const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
+    const [x, res, w] = [randomTensor(r, [m, n], -3, 3, d), randomTensor(r, [m, n], -3, 3, d), randomTensor(r, [n], -2, 2, d)];
+    const reference = () => {
+      const h = Float64Array.from(x.data, (v, i) => v + res.data[i]!);
+      return { h, y: rmsNormReference(h, w.data, m, n) };
+    };
+    return { kernel: rmsNormResidualRows(d).build({ BLOCK_N }), args: { x, r: res, w, h: poisoned(d, [m, n]), y: poisoned(d, [m, n]) }, reference, transcendental: false, what: `rms_norm_residual_${d.name} M=${m} N=${n} (seed ${seed})` };
+  },
+  swiglu: (seed, d) => gluCase(seed, d, 'swiglu'),
+  geglu: (seed, d) => gluCase(seed, d, 'geglu'),
+  rotary: (seed, d) => {
+    const r = rng(seed);
+    const [s, h, half] = [randInt(r, 1, 6), randInt(r, 1, 4), randInt(r, 1, 64)];
+    const angles = Float64Array.from({ length: s * half }, (_, i) => Math.floor(i / half) / 10000 ** ((i % half) / half));
+    const cos = randomTensor(r, [s, half]);
+    const sin = randomTensor(r, [s, half]);
+    cos.data.set(angles.map(Math.cos).map(Math.fround));
+    sin.data.set(angles.map(Math.sin).map(Math.fround));
+    const x = randomTensor(r, [s, h, 2, half], -2, 2, d);
+    return {
+      kernel: rotaryRows(d).build(),
+      args: { x, cos, sin, y: poisoned(d, [s, h, 2, half]) },
+      reference: () => ({ y: rotaryReference(x.data, cos.data, sin.data, s, h, 2 * half) }),
+      transcendental: false,
+      what: `rotary_${d.name} S=${s} H=${h} D=${2 * half} (seed ${seed})`,
+    };
+  },
+};
+
+function softmaxCase(seed: number, d: Dtype, logOfIt: boolean): RowCase {
+  const r = rng(seed);
+  const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
+  const x = randomTensor(r, [m, n], -8, 8, d);
+  const make = logOfIt ? logSoftmaxRows : softmaxRows;
+  return { kernel: make(d).build({ BLOCK_N }), args: { x, y: poisoned(d, [m, n]) }, reference: () => ({ y: softmaxReference(x.data, m, n, logOfIt) }), transcendental: true, what: `${logOfIt ? 'log_' : ''}softmax_${d.name} M=${m} N=${n} (seed ${seed})` };
+}
+
+function gluCase(seed: number, d: Dtype, which: 'swiglu' | 'geglu'): RowCase {
+  const r = rng(seed);
+  const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
+  const [a, g] = [randomTensor(r, [m, n], -6, 6, d), randomTensor(r, [m, n], -2, 2, d)];
+  const make = which === 'swiglu' ? swigluRows : gegluRows;
+  return { kernel: make(d).build({ BLOCK_N }), args: { a, g, y: poisoned(d, [m, n]) }, reference: () => ({ y: gluReference(a.data, g.data, which === 'swiglu' ? silu : gelu) }), transcendental: true, what: `${which}_${d.name} M=${m} N=${n} (seed ${seed})` };
+}
+
+/**
+ * Within the f32 work's error (a few units of f32 against the tensor's largest value) plus, for bf16,
+ * the rounding of the result and of an intermediate stored in bf16 (rms_norm_residual's h): 2^-7 of
+ * the element.
+ */
+function expectNearReference(got: Float64Array, want: Float64Array, d: Dtype, what: string): void {
+  const largest = want.reduce((acc, v) => Math.max(acc, Math.abs(v)), 0);
+  const relative = d === bf16 ? 2 ** -7 : 2 ** -20;
+  for (let i = 0; i < want.length; i++) {
+    const bound = Math.abs(want[i]!) * relative + 2 ** -20 * largest;
+    if (!(Math.abs(got[i]! - want[i]!) <= bound)) throw new Error(`${what}: element ${i} is ${got[i]}, the reference ${want[i]} (bound ${bound})`);
+  }
+}
+
+const DTYPES = [f32, bf16] as const;
+
+describe('row kernels', () => {
+  const interp = device('interp');
+  it.each(Object.keys(CASES))('%s: the interpreter matches the float64 reference', async (name) => {
+    for (const d of DTYPES) {
+      const c = CASES[name]!(freshSeed(), d);
+      const { want } = await runBoth(interp, c.kernel, c.args);
+      for (const [out, reference] of Object.entries(c.reference())) expectNearReference(want[out]!, reference, d, `${c.what} output ${out}`);
+    }
+  });
+
+  for (const [backend, test, ofTensor] of [['cpu', testC, false], ['webgpu', testWebgpu, true]] as const) {
+    test(`the ${backend} backend matches the interpreter`, async () => {
+      const dev = device(backend);
+      for (const name of Object.keys(CASES)) {
+        for (const d of DTYPES) {
+          const c = CASES[name]!(freshSeed(), d);
+          const { got, want } = await runBoth(dev, c.kernel, c.args);
+          for (const out of Object.keys(c.reference())) expectSame(got[out]!, want[out]!, c.transcendental || backend === 'webgpu', `${c.what} output ${out}`, d, ofTensor);
+        }
+      }
+    });
+  }
+});
