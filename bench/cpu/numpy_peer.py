@@ -41,6 +41,16 @@ def main():
         return d / np.sqrt(var + 1e-5) * w + bias
 
     out["layer_norm_4096"] = median_time(layer_norm, 5)
+    r = rng.standard_normal((4096, 4096), dtype=np.float32)
+
+    def rms_norm_residual():
+        h = x + r
+        return h, h / np.sqrt((h * h).mean(axis=1, keepdims=True) + 1e-6) * w
+
+    out["rms_norm_residual_4096"] = median_time(rms_norm_residual, 5)
+    g = rng.standard_normal((4096, 4096), dtype=np.float32)
+    out["swiglu_4096"] = median_time(lambda: x / (1 + np.exp(-x)) * g, 5)
+    del r, g
     # fp32 GEMV of the low-bit GEMV's shape (y = W x, W [8192, 8192]): the peer of tskc's u4 GEMV.
     wg = rng.standard_normal((8192, 8192), dtype=np.float32)
     xg = rng.standard_normal(8192, dtype=np.float32)

@@ -1,6 +1,7 @@
 /**
- * CPU benchmarks against peers measured in the same run: numpy (OpenBLAS) for sgemm, softmax and layer
- * norm, and a plain C copy loop for the memory bandwidth. Writes bench/RESULTS.md (and prints it).
+ * CPU benchmarks against peers measured in the same run: numpy (OpenBLAS) for sgemm, softmax, layer
+ * norm, the library's fused kernels (numpy composes the same computation from its operations) and the
+ * low-bit kernels, and a plain C copy loop for the memory bandwidth. Writes bench/RESULTS.md (and prints it).
  *   npm run bench:cpu
  * Needs python3 with numpy, and a C compiler.
  */
@@ -13,6 +14,8 @@ import koffi from 'koffi';
 import { emitC } from '../../backends/c/index.js';
 import { type Dtype, f32, f4e2m1, u3, u4, u6 } from '../../compiler/ir/dtype.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
+import { swigluRows } from '../../kernels/rows/glu.js';
+import { rmsNormResidualRows } from '../../kernels/rows/norms.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -102,6 +105,16 @@ async function main(): Promise<void> {
   const ln = await cpu.compile(layerNorm.build({ BLOCK_N: 4096 }));
   const [w, b] = [random([n]), random([n])];
   row('layer norm fp32 4096x4096', medianMs(() => ln.launch({ x, w, b, y }), 5), 1000 * (peer['layer_norm_4096'] as number), 2 * m * n * 4, undefined);
+
+  // Library kernels against the same computation composed from numpy operations (kernels/rows/).
+  {
+    const [r, h, g] = [random([m, n]), Tensor.empty(f32, [m, n]), random([m, n])];
+    const fused = await cpu.compile(rmsNormResidualRows(f32).build({ BLOCK_N: 4096 }));
+    // Reads x, r and w, writes h and y.
+    row('RMS norm + residual fp32 4096x4096 (library)', medianMs(() => fused.launch({ x, r, w, h, y }), 5), 1000 * (peer['rms_norm_residual_4096'] as number), 4 * m * n * 4, undefined);
+    const swiglu = await cpu.compile(swigluRows(f32).build({ BLOCK_N: 4096 }));
+    row('SwiGLU fp32 4096x4096 (library)', medianMs(() => swiglu.launch({ a: x, g, y }), 5), 1000 * (peer['swiglu_4096'] as number), 3 * m * n * 4, undefined);
+  }
 
   const s = 2048;
   const [a, bb, c] = [random([s, s]), random([s, s]), Tensor.empty(f32, [s, s])];
