@@ -8,6 +8,7 @@
 import { type Dtype, bf16, dtype, f16, f32 } from '../dsl/index.js';
 import { lowbitGemm } from './lowbit/gemm.js';
 import { lowbitGemv } from './lowbit/gemv.js';
+import { crossEntropyRows } from './rows/cross-entropy.js';
 import { gegluRows, swigluRows } from './rows/glu.js';
 import { layerNormRows, rmsNormResidualRows, rmsNormRows } from './rows/norms.js';
 import { rotaryRows } from './rows/rotary.js';
@@ -22,8 +23,8 @@ const LOWBIT_VARIANTS: readonly (readonly [Dtype, string, boolean])[] = [
   [bf16, 'f6e3m2', false],
 ];
 
-/** The row kernels: one program per row (or per position and head), the row in registers. */
-export const ROW_KERNELS = [softmaxRows, logSoftmaxRows, layerNormRows, rmsNormRows, rmsNormResidualRows, swigluRows, gegluRows, rotaryRows] as const;
+/** The row kernels: one program per row (or per position and head), the row (or a chunk of it) in registers. */
+export const ROW_KERNELS = [softmaxRows, logSoftmaxRows, layerNormRows, rmsNormRows, rmsNormResidualRows, swigluRows, gegluRows, rotaryRows, crossEntropyRows] as const;
 
 const defs = [
   ...ROW_KERNELS.flatMap((make) => [make(f32), make(bf16)]),

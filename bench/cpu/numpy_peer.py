@@ -51,6 +51,17 @@ def main():
     g = rng.standard_normal((4096, 4096), dtype=np.float32)
     out["swiglu_4096"] = median_time(lambda: x / (1 + np.exp(-x)) * g, 5)
     del r, g
+    # Cross-entropy over a 32000-word vocabulary, 1024 rows, composed from numpy operations.
+    logits = rng.standard_normal((1024, 32000), dtype=np.float32)
+    targets = rng.integers(0, 32000, 1024)
+
+    def cross_entropy():
+        mx = logits.max(axis=1, keepdims=True)
+        lse = mx[:, 0] + np.log(np.exp(logits - mx).sum(axis=1))
+        return lse - logits[np.arange(1024), targets]
+
+    out["cross_entropy_1024x32000"] = median_time(cross_entropy, 5)
+    del logits
     # fp32 GEMV of the low-bit GEMV's shape (y = W x, W [8192, 8192]): the peer of tskc's u4 GEMV.
     wg = rng.standard_normal((8192, 8192), dtype=np.float32)
     xg = rng.standard_normal(8192, dtype=np.float32)

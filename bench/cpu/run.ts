@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { emitC } from '../../backends/c/index.js';
-import { type Dtype, f32, f4e2m1, u3, u4, u6 } from '../../compiler/ir/dtype.js';
+import { type Dtype, f32, f4e2m1, i32, u3, u4, u6 } from '../../compiler/ir/dtype.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
+import { crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
 import { swigluRows } from '../../kernels/rows/glu.js';
 import { rmsNormResidualRows } from '../../kernels/rows/norms.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
@@ -114,6 +115,12 @@ async function main(): Promise<void> {
     row('RMS norm + residual fp32 4096x4096 (library)', medianMs(() => fused.launch({ x, r, w, h, y }), 5), 1000 * (peer['rms_norm_residual_4096'] as number), 4 * m * n * 4, undefined);
     const swiglu = await cpu.compile(swigluRows(f32).build({ BLOCK_N: 4096 }));
     row('SwiGLU fp32 4096x4096 (library)', medianMs(() => swiglu.launch({ a: x, g, y }), 5), 1000 * (peer['swiglu_4096'] as number), 3 * m * n * 4, undefined);
+    const [rows, vocab] = [1024, 32000];
+    const logits = random([rows, vocab]);
+    const targets = Tensor.fromValues(i32, [rows], Float64Array.from({ length: rows }, () => Math.floor(Math.random() * vocab)));
+    const loss = Tensor.empty(f32, [rows]);
+    const ce = await cpu.compile(crossEntropyRows(f32).build());
+    row('cross-entropy fp32 1024x32000 (library)', medianMs(() => ce.launch({ logits, targets, loss }), 5), 1000 * (peer['cross_entropy_1024x32000'] as number), 4 * rows * vocab, undefined);
   }
 
   const s = 2048;

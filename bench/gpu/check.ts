@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyArguments, floatTolerance, makeArguments } from '../../bin/launch-inputs.js';
-import type { Dtype } from '../../compiler/ir/dtype.js';
+import { type Dtype, i32 } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { exampleKernels } from '../../examples/index.js';
 import { libraryKernels } from '../../kernels/index.js';
@@ -61,6 +61,7 @@ function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approxima
 /** Random extents for a library kernel (kernels/index.ts), within its tiles. */
 function libraryShapes(name: string, params: Readonly<Record<string, number>>): (q: () => number) => Record<string, number> {
   if (name.startsWith('rotary')) return (q) => ({ S: randInt(q, 1, 20), H: randInt(q, 1, 8), D2: randInt(q, 1, params['BLOCK']!) });
+  if (name.startsWith('cross_entropy')) return (q) => ({ M: randInt(q, 1, 40), V: randInt(q, 1, 20_000) });
   if (name.startsWith('gemv') || name.startsWith('gemm')) {
     // K whole groups of 128 (G = K / 128 scales per row), M and N ragged; NB and KB: the tiles of a
     // kernel whose W is stored tile by tile.
@@ -122,7 +123,10 @@ async function main(): Promise<void> {
       for (let trial = 0; trial < 2; trial++) {
         const symbols = shapes(r);
         const argSeed = Math.floor(r() * 2 ** 31);
-        await runBoth(kernel, makeArguments(kernel, symbols, argSeed), `${kernel.name} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true);
+        const args = makeArguments(kernel, symbols, argSeed);
+        // Labels for cross-entropy: in [0, V), or -100 (ignored); random integers would fail the launch.
+        if ('targets' in args) args['targets'] = Tensor.fromValues(i32, [symbols['M']!], Float64Array.from({ length: symbols['M']! }, () => (r() < 0.1 ? -100 : randInt(r, 0, symbols['V']! - 1))));
+        await runBoth(kernel, args, `${kernel.name} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true);
         examplesRun++;
       }
     }

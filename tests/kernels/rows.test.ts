@@ -1,14 +1,16 @@
 /**
  * The library's row kernels (kernels/rows/): the interpreter against each kernel's float64 reference,
- * then the C and WebGPU backends against the interpreter, in f32 and bf16, at random ragged shapes
+ * then the C and WebGPU backends against the interpreter, in f32 and bf16 (cross-entropy: bf16 logits,
+ * an f32 loss), at random ragged shapes
  * (rows shorter than the block, a block longer than the rows), outputs poisoned beforehand.
  */
 import { jest } from '@jest/globals';
-import type { HostTensor } from '../../compiler/interpret/index.js';
-import { type Dtype, bf16, f32 } from '../../compiler/ir/dtype.js';
+import { type HostTensor, hostTensor } from '../../compiler/interpret/index.js';
+import { type Dtype, bf16, f32, i32 } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { device } from '../../runtime/device.js';
 import { freshSeed, randInt, randomTensor, rng } from '../../examples/check.js';
+import { crossEntropyReference, crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
 import { gegluRows, gelu, gluReference, silu, swigluRows } from '../../kernels/rows/glu.js';
 import { layerNormReference, layerNormRows, rmsNormReference, rmsNormResidualRows, rmsNormRows } from '../../kernels/rows/norms.js';
 import { rotaryReference, rotaryRows } from '../../kernels/rows/rotary.js';
@@ -28,6 +30,8 @@ interface RowCase {
   readonly reference: () => Record<string, Float64Array>;
   /** Whether the kernel computes a transcendental (exp, erf): backends may differ in the last places. */
   readonly transcendental: boolean;
+  /** The outputs' dtype when it is not the storage dtype. */
+  readonly outputDtype?: Dtype;
   readonly what: string;
 }
 
@@ -61,6 +65,21 @@ const CASES: Record<string, (seed: number, d: Dtype) => RowCase> = {
   },
   swiglu: (seed, d) => gluCase(seed, d, 'swiglu'),
   geglu: (seed, d) => gluCase(seed, d, 'geglu'),
+  cross_entropy: (seed, d) => {
+    const r = rng(seed);
+    // V past several chunks of BLOCK_V = 128, ragged; some rows ignored.
+    const [m, v] = [randInt(r, 1, 12), randInt(r, 1, 700)];
+    const logits = randomTensor(r, [m, v], -6, 6, d);
+    const targets = hostTensor(i32, [m], Array.from({ length: m }, () => (r() < 0.2 ? -100 : randInt(r, 0, v - 1))));
+    return {
+      kernel: crossEntropyRows(d).build({ BLOCK_V: 128 }),
+      args: { logits, targets, loss: poisoned(f32, [m]) },
+      reference: () => ({ loss: crossEntropyReference(logits.data, targets.data, m, v) }),
+      transcendental: true,
+      outputDtype: f32,
+      what: `cross_entropy_${d.name} M=${m} V=${v} (seed ${seed})`,
+    };
+  },
   rotary: (seed, d) => {
     const r = rng(seed);
     const [s, h, half] = [randInt(r, 1, 6), randInt(r, 1, 4), randInt(r, 1, 64)];
@@ -118,7 +137,15 @@ describe('row kernels', () => {
     for (const d of DTYPES) {
       const c = CASES[name]!(freshSeed(), d);
       const { want } = await runBoth(interp, c.kernel, c.args);
-      for (const [out, reference] of Object.entries(c.reference())) expectNearReference(want[out]!, reference, d, `${c.what} output ${out}`);
+      for (const [out, reference] of Object.entries(c.reference())) expectNearReference(want[out]!, reference, c.outputDtype ?? d, `${c.what} output ${out}`);
+    }
+  });
+
+  it('cross-entropy refuses a target outside the vocabulary (other than the ignored -100)', async () => {
+    const logits = randomTensor(rng(freshSeed()), [2, 10]);
+    for (const bad of [10, -1]) {
+      const targets = hostTensor(i32, [2], [3, bad]);
+      await expect(runBoth(interp, crossEntropyRows(f32).build({ BLOCK_V: 8 }), { logits, targets, loss: poisoned(f32, [2]) })).rejects.toThrow(/logits/);
     }
   });
 
@@ -129,7 +156,7 @@ describe('row kernels', () => {
         for (const d of DTYPES) {
           const c = CASES[name]!(freshSeed(), d);
           const { got, want } = await runBoth(dev, c.kernel, c.args);
-          for (const out of Object.keys(c.reference())) expectSame(got[out]!, want[out]!, c.transcendental || backend === 'webgpu', `${c.what} output ${out}`, d, ofTensor);
+          for (const out of Object.keys(c.reference())) expectSame(got[out]!, want[out]!, c.transcendental || backend === 'webgpu', `${c.what} output ${out}`, c.outputDtype ?? d, ofTensor);
         }
       }
     });
