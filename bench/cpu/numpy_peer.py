@@ -62,6 +62,11 @@ def main():
 
     out["cross_entropy_1024x32000"] = median_time(cross_entropy, 5)
     del logits
+    # A linear layer with bias and relu, x [1024, 2048], W [2048, 2048].
+    xl = rng.standard_normal((1024, 2048), dtype=np.float32)
+    wl = rng.standard_normal((2048, 2048), dtype=np.float32)
+    bl = rng.standard_normal(2048, dtype=np.float32)
+    out["linear_bias_relu_1024x2048x2048"] = median_time(lambda: np.maximum(xl @ wl.T + bl, 0), 5)
     # fp32 GEMV of the low-bit GEMV's shape (y = W x, W [8192, 8192]): the peer of tskc's u4 GEMV.
     wg = rng.standard_normal((8192, 8192), dtype=np.float32)
     xg = rng.standard_normal(8192, dtype=np.float32)

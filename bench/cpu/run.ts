@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { emitC } from '../../backends/c/index.js';
 import { type Dtype, f32, f4e2m1, i32, u3, u4, u6 } from '../../compiler/ir/dtype.js';
+import { linear } from '../../kernels/linear.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
 import { swigluRows } from '../../kernels/rows/glu.js';
@@ -120,6 +121,10 @@ async function main(): Promise<void> {
     const targets = Tensor.fromValues(i32, [rows], Float64Array.from({ length: rows }, () => Math.floor(Math.random() * vocab)));
     const loss = Tensor.empty(f32, [rows]);
     const ce = await cpu.compile(crossEntropyRows(f32).build());
+    const [lm, lk, ln] = [1024, 2048, 2048];
+    const [lx, lw, lb, ly] = [random([lm, lk]), random([ln, lk]), random([ln]), Tensor.empty(f32, [lm, ln])];
+    const lin = await cpu.compile(linear(f32, { bias: true, activation: 'relu' }).build({ BM: 128, BN: 128, BK: 64 }));
+    row('linear + bias + relu fp32 1024x2048x2048 (library)', medianMs(() => lin.launch({ x: lx, w: lw, bias: lb, y: ly }), 3), 1000 * (peer['linear_bias_relu_1024x2048x2048'] as number), undefined, 2 * lm * lk * ln);
     row('cross-entropy fp32 1024x32000 (library)', medianMs(() => ce.launch({ logits, targets, loss }), 5), 1000 * (peer['cross_entropy_1024x32000'] as number), 4 * rows * vocab, undefined);
   }
 

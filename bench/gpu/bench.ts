@@ -18,6 +18,7 @@ import { copy } from './kernels.js';
 import { softmaxRows } from '../../kernels/rows/softmax.js';
 import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
 import { bf16, dtype } from '../../compiler/ir/dtype.js';
+import { linear } from '../../kernels/linear.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 
 interface Case {
@@ -65,6 +66,13 @@ const cases: Case[] = [
     ] as const
   ).map(([code, m]) => lowbitGemvCase(code, m)),
   lowbitGemvCase('u4', 1, true),
+  // A linear layer with its epilogue fused (kernels/linear.ts), the issue's x(1024,8192)·W(8192,8192)ᵀ + bias → relu.
+  {
+    name: 'linear bf16 1024x8192x8192 + bias + relu',
+    kernel: linear(bf16, { bias: true, activation: 'relu' }).build(),
+    shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
+    flops: 2 * 1024 * 8192 * 8192,
+  },
   // How the row kernels depend on the block size (the backend chooses 512 for these tiles).
   ...[256, 1024].flatMap((threads) => [
     { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },

@@ -49,6 +49,12 @@ def main():
     bm = torch.rand(2048, 2048, device="cuda")
     ms = time_ms(lambda: a @ bm)
     rows.append({"name": "matmul f32 2048^3 (example, 64x64 tiles)", "ms": ms, "TFLOPs": round(2 * 2048**3 / ms / 1e9, 3)})
+    xl = (torch.rand(1024, 8192, device="cuda") * 2 - 1).to(torch.bfloat16)
+    wl = (torch.rand(8192, 8192, device="cuda") * 2 - 1).to(torch.bfloat16)
+    bl = (torch.rand(8192, device="cuda") * 2 - 1).to(torch.bfloat16)
+    ms = time_ms(lambda: F.relu(F.linear(xl, wl, bl)))
+    rows.append({"name": "linear bf16 1024x8192x8192 + bias + relu", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
+    del xl, wl, bl
     rows.extend(int4_gemv_rows())
     print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(), "results": rows}))
 
