@@ -3,10 +3,12 @@
  * know them. Each kernel is one definition per dtype (and the low-bit ones per code dtype and
  * zero-point choice); listed here are the row kernels in f32 and bf16, and for the low-bit kernels a set
  * that covers each code family (asymmetric unsigned, signed, small float), a width that does not divide
- * 32, each activation dtype, and the tiled weight layout; and three linear layers with fused epilogues.
+ * 32, each activation dtype, and the tiled weight layout; flash attention; and three linear layers with
+ * fused epilogues.
  * The functions in kernels/ make the others.
  */
 import { type Dtype, bf16, dtype, f16, f32 } from '../dsl/index.js';
+import { flashAttention } from './attention.js';
 import { linear } from './linear.js';
 import { lowbitGemm } from './lowbit/gemm.js';
 import { lowbitGemv } from './lowbit/gemv.js';
@@ -33,6 +35,10 @@ const defs = [
   ...LOWBIT_VARIANTS.flatMap(([act, weight, zeros]) => [lowbitGemv(act, dtype(weight), zeros), lowbitGemm(act, dtype(weight), zeros)]),
   // W stored tile by tile (kernels/lowbit/layout.ts).
   lowbitGemv(bf16, dtype('u4'), true, { tile: [16, 128] }),
+  // Flash attention, head dims up to 64 (BLOCK_D).
+  flashAttention(f32, false),
+  flashAttention(bf16, false),
+  flashAttention(bf16, true),
   // Linear layers with fused epilogues.
   linear(f32, { bias: true, activation: 'relu' }),
   linear(bf16, { bias: true, activation: 'gelu', residual: true }),

@@ -18,6 +18,7 @@ import { copy } from './kernels.js';
 import { softmaxRows } from '../../kernels/rows/softmax.js';
 import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
 import { bf16, dtype } from '../../compiler/ir/dtype.js';
+import { flashAttention } from '../../kernels/attention.js';
 import { linear } from '../../kernels/linear.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 
@@ -66,6 +67,13 @@ const cases: Case[] = [
     ] as const
   ).map(([code, m]) => lowbitGemvCase(code, m)),
   lowbitGemvCase('u4', 1, true),
+  // Flash attention, the issue's B=4, H=32, S=4096, D=128 (kernels/attention.ts).
+  ...[false, true].map((causal) => ({
+    name: `attention bf16 B4 H32 S4096 D128${causal ? ' causal' : ''}`,
+    kernel: flashAttention(bf16, causal).build({ BM: 64, BN: 64, BLOCK_D: 128, SCALE: 1 / Math.sqrt(128) }),
+    shapes: { q: [4, 32, 4096, 128], k: [4, 32, 4096, 128], v: [4, 32, 4096, 128], o: [4, 32, 4096, 128] },
+    flops: (causal ? 2 : 4) * 4 * 32 * 4096 * 4096 * 128,
+  })),
   // A linear layer with its epilogue fused (kernels/linear.ts), the issue's x(1024,8192)·W(8192,8192)ᵀ + bias → relu.
   {
     name: 'linear bf16 1024x8192x8192 + bias + relu',

@@ -61,6 +61,7 @@ function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approxima
 /** Random extents for a library kernel (kernels/index.ts), within its tiles. */
 function libraryShapes(name: string, params: Readonly<Record<string, number>>): (q: () => number) => Record<string, number> {
   if (name.startsWith('rotary')) return (q) => ({ S: randInt(q, 1, 20), H: randInt(q, 1, 8), D2: randInt(q, 1, params['BLOCK']!) });
+  if (name.startsWith('attention')) return (q) => ({ B: randInt(q, 1, 2), H: randInt(q, 1, 4), S: randInt(q, 1, 150), D: randInt(q, 1, params['BLOCK_D']!) });
   if (name.startsWith('linear')) return (q) => ({ M: randInt(q, 1, 200), K: randInt(q, 1, 200), N: randInt(q, 1, 200) });
   if (name.startsWith('cross_entropy')) return (q) => ({ M: randInt(q, 1, 40), V: randInt(q, 1, 20_000) });
   if (name.startsWith('gemv') || name.startsWith('gemm')) {

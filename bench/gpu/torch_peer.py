@@ -55,6 +55,12 @@ def main():
     ms = time_ms(lambda: F.relu(F.linear(xl, wl, bl)))
     rows.append({"name": "linear bf16 1024x8192x8192 + bias + relu", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
     del xl, wl, bl
+    qa, ka, va = ((torch.rand(4, 32, 4096, 128, device="cuda") * 2 - 1).to(torch.bfloat16) for _ in range(3))
+    for causal in (False, True):
+        ms = time_ms(lambda: F.scaled_dot_product_attention(qa, ka, va, is_causal=causal))
+        flops = (2 if causal else 4) * 4 * 32 * 4096 * 4096 * 128
+        rows.append({"name": "attention bf16 B4 H32 S4096 D128" + (" causal" if causal else ""), "ms": ms, "TFLOPs": round(flops / ms / 1e9, 3)})
+    del qa, ka, va
     rows.extend(int4_gemv_rows())
     print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(), "results": rows}))
 
