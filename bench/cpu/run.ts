@@ -1,7 +1,8 @@
 /**
  * CPU benchmarks against peers measured in the same run: numpy (OpenBLAS) for sgemm, softmax, layer
  * norm, the library's fused kernels (numpy composes the same computation from its operations) and the
- * low-bit kernels, and a plain C copy loop for the memory bandwidth. Writes bench/RESULTS.md (and prints it).
+ * low-bit kernels, and a plain C copy loop for the memory bandwidth. Writes bench/RESULTS.md (and prints
+ * it) and bench/RESULTS-cpu.svg (each rate beside the peer's, the bandwidths against the copy).
  *   npm run bench:cpu
  * Needs python3 with numpy, and a C compiler.
  */
@@ -23,6 +24,7 @@ import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { DEFAULT_CFLAGS, compileSharedObject, detectToolchain } from '../../runtime/cpu/toolchain.js';
 import { PRELUDE } from '../../backends/clike/prelude.js';
+import { type Bar, type Panel, barChartSvg } from '../plot.js';
 import { layerNorm } from '../../examples/layer-norm.js';
 import { matmul } from '../../examples/matmul.js';
 import { softmax } from '../../examples/softmax.js';
@@ -89,8 +91,12 @@ async function main(): Promise<void> {
   const copyGBs = (2 * 256 * 2 ** 20) / (copyMs * 1e6);
   const cpu = device('cpu');
   const rows: string[] = [];
+  const bandwidthBars: Bar[] = [];
+  const computeBars: Bar[] = [];
   // `peerBytes`: what the peer moves, when it is not the same work (numpy's fp32 GEMV for a low-bit one).
   const row = (work: string, ms: number, peerMs: number, bytes: number | undefined, flops: number | undefined, peerBytes = bytes) => {
+    if (bytes !== undefined) bandwidthBars.push({ label: work, ours: bytes / (ms * 1e6), peer: peerBytes! / (peerMs * 1e6) });
+    else computeBars.push({ label: work, ours: flops! / (ms * 1e6), peer: flops! / (peerMs * 1e6) });
     const rate = bytes !== undefined ? `${(bytes / (ms * 1e6)).toFixed(1)} GB/s (${((100 * bytes) / (ms * 1e6) / copyGBs).toFixed(0)}% of copy)` : `${(flops! / (ms * 1e6)).toFixed(1)} GFLOP/s`;
     const peerRate = peerBytes !== undefined ? `${(peerBytes / (peerMs * 1e6)).toFixed(1)} GB/s` : `${(flops! / (peerMs * 1e6)).toFixed(1)} GFLOP/s`;
     rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | ${peerMs.toFixed(2)} ms | ${peerRate} | ${(peerMs / ms).toFixed(2)}x |`);
@@ -190,6 +196,11 @@ async function main(): Promise<void> {
   const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const history = previous.indexOf('\n## History');
   writeFileSync(path, history < 0 ? report : `${report.trimEnd()}\n${previous.slice(history)}`);
+  const panels: Panel[] = [
+    { title: 'Memory-bound work: bytes it must move / time', unit: 'GB/s', bars: bandwidthBars, limit: { label: 'copy', value: copyGBs } },
+    { title: 'Compute-bound work', unit: 'GFLOP/s', bars: computeBars },
+  ];
+  writeFileSync(join(here, '..', 'RESULTS-cpu.svg'), barChartSvg(panels, 'numpy, same run', `npm run bench:cpu, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores)`));
 }
 
 await main();
