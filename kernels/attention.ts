@@ -5,12 +5,13 @@
  * unnormalized output, all rescaled by exp(m_old − m_new) when the maximum grows, so the S x S scores
  * never leave registers. Causal: a query sees the keys at or before its position, and the walk stops at
  * the block holding the diagonal. In f32 whatever the storage dtype; one rounding at the store. SCALE
- * is 1/√64 by default: pass 1/√D for another head dim (and BLOCK_D >= D).
+ * is 1/√64 by default: pass 1/√D for another head dim, and BLOCK_D >= D (a wider head fails the launch).
  *
  * Every query row sees at least key 0, in the first key block, so its maximum is finite from the first
  * step on (no exp(−inf − (−inf))).
  */
 import { type Dtype, arange, cdiv, dot, gridMul, exp, f32, forRange, full, input, kernel, load, minimum, output, programId, store, where, zeros } from '../dsl/index.js';
+import { requireFits } from './fits.js';
 
 export function flashAttention(d: Dtype, causal: boolean) {
   return kernel(
@@ -22,6 +23,7 @@ export function flashAttention(d: Dtype, causal: boolean) {
       const bh = programId(1);
       const [b, h] = [bh.div(heads), bh.rem(heads)];
       const rows = programId(0).mul(BM).add(arange(BM)); // query positions [BM]
+      requireFits(o, dim, BLOCK_D, (c) => [b, h, 0, c]);
       const cols = arange(BLOCK_D).expandDims(0); // [1, BLOCK_D]
       const rowOk = rows.lt(s).expandDims(1);
       const colOk = cols.lt(dim);

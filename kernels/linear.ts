@@ -5,22 +5,16 @@
  * runs on the accumulator in registers, so y is written once and nothing else is.
  * Activations: none, relu, gelu (exact, with erf) and silu. x, W and y share the storage dtype.
  */
-import { type Dtype, type Tile, arange, cdiv, dot, erf, f32, forRange, input, kernel, load, output, programId, sigmoid, store, zeros } from '../dsl/index.js';
+import { type Dtype, arange, cdiv, dot, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../dsl/index.js';
+import { ACTIVATIONS, type Activation } from './activations.js';
 
-export type Activation = 'none' | 'relu' | 'gelu' | 'silu';
+export type { Activation } from './activations.js';
 
 export interface LinearOptions {
   readonly bias?: boolean;
   readonly activation?: Activation;
   readonly residual?: boolean;
 }
-
-const ACTIVATIONS: Record<Activation, (t: Tile) => Tile> = {
-  none: (t) => t,
-  relu: (t) => t.maximum(0),
-  gelu: (t) => t.mul(0.5).mul(erf(t.mul(Math.SQRT1_2)).add(1)),
-  silu: (t) => t.mul(sigmoid(t)),
-};
 
 /** The kernel for storage dtype d and the chosen epilogue; SCALE is a parameter (1 by default). */
 export function linear(d: Dtype, options: LinearOptions = {}) {

@@ -122,16 +122,16 @@ async function main(): Promise<void> {
     row('RMS norm + residual fp32 4096x4096 (library)', medianMs(() => fused.launch({ x, r, w, h, y }), 5), 1000 * (peer['rms_norm_residual_4096'] as number), 4 * m * n * 4, undefined);
     const swiglu = await cpu.compile(swigluRows(f32).build({ BLOCK_N: 4096 }));
     row('SwiGLU fp32 4096x4096 (library)', medianMs(() => swiglu.launch({ a: x, g, y }), 5), 1000 * (peer['swiglu_4096'] as number), 3 * m * n * 4, undefined);
-    const [rows, vocab] = [1024, 32000];
-    const logits = random([rows, vocab]);
-    const targets = Tensor.fromValues(i32, [rows], Float64Array.from({ length: rows }, () => Math.floor(Math.random() * vocab)));
-    const loss = Tensor.empty(f32, [rows]);
+    const [tokens, vocab] = [1024, 32000];
+    const logits = random([tokens, vocab]);
+    const targets = Tensor.fromValues(i32, [tokens], Float64Array.from({ length: tokens }, () => Math.floor(Math.random() * vocab)));
+    const loss = Tensor.empty(f32, [tokens]);
     const ce = await cpu.compile(crossEntropyRows(f32).build());
-    const [lm, lk, ln] = [1024, 2048, 2048];
-    const [lx, lw, lb, ly] = [random([lm, lk]), random([ln, lk]), random([ln]), Tensor.empty(f32, [lm, ln])];
+    const [lm, lk, lnOut] = [1024, 2048, 2048];
+    const [lx, lw, lb, ly] = [random([lm, lk]), random([lnOut, lk]), random([lnOut]), Tensor.empty(f32, [lm, lnOut])];
     const lin = await cpu.compile(linear(f32, { bias: true, activation: 'relu' }).build({ BM: 128, BN: 128, BK: 64 }));
-    row('linear + bias + relu fp32 1024x2048x2048 (library)', medianMs(() => lin.launch({ x: lx, w: lw, bias: lb, y: ly }), 3), 1000 * (peer['linear_bias_relu_1024x2048x2048'] as number), undefined, 2 * lm * lk * ln);
-    row('cross-entropy fp32 1024x32000 (library)', medianMs(() => ce.launch({ logits, targets, loss }), 5), 1000 * (peer['cross_entropy_1024x32000'] as number), 4 * rows * vocab, undefined);
+    row('linear + bias + relu fp32 1024x2048x2048 (library)', medianMs(() => lin.launch({ x: lx, w: lw, bias: lb, y: ly }), 3), 1000 * (peer['linear_bias_relu_1024x2048x2048'] as number), undefined, 2 * lm * lk * lnOut);
+    row('cross-entropy fp32 1024x32000 (library)', medianMs(() => ce.launch({ logits, targets, loss }), 5), 1000 * (peer['cross_entropy_1024x32000'] as number), 4 * tokens * vocab, undefined);
   }
 
   const s = 2048;

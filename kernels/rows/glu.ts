@@ -1,36 +1,34 @@
 /**
- * Gated linear units on the two halves of a projection: y = act(a) · g for a, g [M, N] (each row,
- * N <= BLOCK_N, in one program), in f32 with one rounding to the storage dtype.
- * SwiGLU: act = silu(a) = a · sigmoid(a). GeGLU: act = gelu(a) = a/2 · (1 + erf(a/√2)) (the exact gelu).
+ * Gated linear units: y = act(a) · g for the two halves of a gate-up projection, a and g [M, N], passed
+ * as two tensors (each row, N <= BLOCK_N, in one program; a longer row fails the launch), in f32 with one
+ * rounding to the storage dtype. SwiGLU: act = silu. GeGLU: act = gelu (the exact form, with erf).
  */
-import { type Dtype, arange, erf as erfTile, f32, input, kernel, load, output, programId, sigmoid, store } from '../../dsl/index.js';
-import { erf } from '../../compiler/interpret/scalar-math.js';
+import { type Dtype, arange, f32, input, kernel, load, output, programId, store } from '../../dsl/index.js';
+import { ACTIVATIONS } from '../activations.js';
+import { requireFits } from '../fits.js';
 
-function gluRows(name: string, d: Dtype, activation: (a: ReturnType<typeof load>) => ReturnType<typeof load>) {
+function gluRows(name: string, d: Dtype, activation: 'silu' | 'gelu') {
   return kernel(
     `${name}_${d.name}`,
     { a: input(d, ['M', 'N']), g: input(d, ['M', 'N']), y: output(d, ['M', 'N']) },
     ({ a, g, y }, { BLOCK_N }) => {
       const row = programId(0);
       const cols = arange(BLOCK_N);
-      const ok = cols.lt(a.dim(1));
+      const n = a.dim(1);
+      requireFits(y, n, BLOCK_N, (c) => [row, c]);
+      const ok = cols.lt(n);
       const at = load(a, [row, cols], { mask: ok }).to(f32);
-      const out = activation(at).mul(load(g, [row, cols], { mask: ok }).to(f32));
+      const out = ACTIVATIONS[activation](at).mul(load(g, [row, cols], { mask: ok }).to(f32));
       store(y, [row, cols], out.to(d), { mask: ok });
     },
     { params: { BLOCK_N: 8192 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
   );
 }
 
-export const swigluRows = (d: Dtype) => gluRows('swiglu', d, (a) => a.mul(sigmoid(a)));
-export const gegluRows = (d: Dtype) => gluRows('geglu', d, (a) => a.mul(0.5).mul(erfTile(a.mul(Math.SQRT1_2)).add(1)));
+export const swigluRows = (d: Dtype) => gluRows('swiglu', d, 'silu');
+export const gegluRows = (d: Dtype) => gluRows('geglu', d, 'gelu');
 
-/** The float64 references, elementwise. */
-export const silu = (a: number) => a / (1 + Math.exp(-a));
-export function gelu(a: number): number {
-  return 0.5 * a * (1 + erf(a / Math.SQRT2));
-}
+/** The float64 reference, elementwise: act(a) · g. */
 export function gluReference(a: ArrayLike<number>, g: ArrayLike<number>, act: (x: number) => number): Float64Array {
   return Float64Array.from({ length: a.length }, (_, i) => act(a[i]!) * g[i]!);
 }
-

@@ -1,8 +1,10 @@
 /**
  * Layer norm, RMS norm, and RMS norm fused with the residual add that precedes it in a transformer
- * block: one program per row of x [M, N] (N <= BLOCK_N), in f32, one rounding to the storage dtype.
+ * block: one program per row of x [M, N] (N <= BLOCK_N; a longer row fails the launch), in f32, one
+ * rounding to the storage dtype at the store.
  */
-import { type Dtype, arange, f32, input, kernel, load, output, programId, rsqrt, store, where } from '../../dsl/index.js';
+import { type Dtype, type Tile, arange, f32, input, kernel, load, output, programId, rsqrt, store, where } from '../../dsl/index.js';
+import { requireFits } from '../fits.js';
 
 /** y = (x - mean) / sqrt(var + EPS) * w + b over each row (the biased variance). */
 export function layerNormRows(d: Dtype) {
@@ -13,6 +15,7 @@ export function layerNormRows(d: Dtype) {
       const row = programId(0);
       const cols = arange(BLOCK_N);
       const n = x.dim(1);
+      requireFits(y, n, BLOCK_N, (c) => [row, c]);
       const ok = cols.lt(n);
       const t = load(x, [row, cols], { mask: ok }).to(f32);
       const count = n.to(f32);
@@ -36,11 +39,10 @@ export function rmsNormRows(d: Dtype) {
       const row = programId(0);
       const cols = arange(BLOCK_N);
       const n = x.dim(1);
+      requireFits(y, n, BLOCK_N, (c) => [row, c]);
       const ok = cols.lt(n);
       const t = load(x, [row, cols], { mask: ok }).to(f32);
-      const meanSquare = t.mul(t).sum(0).div(n.to(f32));
-      const out = t.mul(rsqrt(meanSquare.add(EPS))).mul(load(w, [cols], { mask: ok }).to(f32));
-      store(y, [row, cols], out.to(d), { mask: ok });
+      store(y, [row, cols], rmsNormalized(t, n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });
     },
     { params: { BLOCK_N: 8192, EPS: 1e-6 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
   );
@@ -59,16 +61,20 @@ export function rmsNormResidualRows(d: Dtype) {
       const row = programId(0);
       const cols = arange(BLOCK_N);
       const n = x.dim(1);
+      requireFits(y, n, BLOCK_N, (c) => [row, c]);
       const ok = cols.lt(n);
       const sum = load(x, [row, cols], { mask: ok }).to(f32).add(load(r, [row, cols], { mask: ok }).to(f32)).to(d);
       store(h, [row, cols], sum, { mask: ok });
-      const t = sum.to(f32);
-      const meanSquare = t.mul(t).sum(0).div(n.to(f32));
-      const out = t.mul(rsqrt(meanSquare.add(EPS))).mul(load(w, [cols], { mask: ok }).to(f32));
-      store(y, [row, cols], out.to(d), { mask: ok });
+      store(y, [row, cols], rmsNormalized(sum.to(f32), n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });
     },
     { params: { BLOCK_N: 8192, EPS: 1e-6 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
   );
+}
+
+/** t / sqrt(mean(t²) + eps) · w for a row t of n elements (zero past them), in f32. */
+function rmsNormalized(t: Tile, n: Tile, w: Tile, eps: number): Tile {
+  const meanSquare = t.mul(t).sum(0).div(n.to(f32));
+  return t.mul(rsqrt(meanSquare.add(eps))).mul(w.to(f32));
 }
 
 /** The float64 references, row-major [m, n]. */

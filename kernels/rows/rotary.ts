@@ -4,10 +4,11 @@
  * the angle whose cosine and sine are cos[s, i], sin[s, i]:
  *   y_i = x_i cos - x_{i+D/2} sin,   y_{i+D/2} = x_{i+D/2} cos + x_i sin.
  * x and y are taken as [S, H, 2, D/2], the same memory: an odd D cannot be passed, and a cos or sin of
- * another width is refused at launch (D2 is one symbol). One program per (position, head), D/2 <= BLOCK,
- * in f32, one rounding to the storage dtype.
+ * another width is refused at launch (D2 is one symbol). One program per (position, head), D/2 <= BLOCK
+ * (a wider head fails the launch), in f32 (cos and sin are f32), one rounding to the storage dtype.
  */
 import { type Dtype, arange, f32, input, kernel, load, output, programId, store } from '../../dsl/index.js';
+import { requireFits } from '../fits.js';
 
 export function rotaryRows(d: Dtype) {
   return kernel(
@@ -16,6 +17,7 @@ export function rotaryRows(d: Dtype) {
     ({ x, cos, sin, y }, { BLOCK }) => {
       const [s, h] = [programId(0), programId(1)];
       const i = arange(BLOCK);
+      requireFits(y, x.dim(3), BLOCK, (c) => [s, h, 0, c]);
       const ok = i.lt(x.dim(3));
       const low = load(x, [s, h, 0, i], { mask: ok }).to(f32);
       const high = load(x, [s, h, 1, i], { mask: ok }).to(f32);

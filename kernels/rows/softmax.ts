@@ -1,8 +1,10 @@
 /**
- * Row softmax and log-softmax: one program per row of x [M, N], the row (N <= BLOCK_N) in registers,
- * computed in f32 whatever the storage dtype, one rounding to it at the store.
+ * Row softmax and log-softmax: one program per row of x [M, N], the row (N <= BLOCK_N; a longer row
+ * fails the launch) in registers, computed in f32 whatever the storage dtype, one rounding to it at the
+ * store.
  */
 import { type Dtype, arange, exp, f32, input, kernel, load, log, output, programId, store } from '../../dsl/index.js';
+import { requireFits } from '../fits.js';
 
 const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
   kernel(
@@ -11,7 +13,9 @@ const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
     ({ x, y }, { BLOCK_N }) => {
       const row = programId(0);
       const cols = arange(BLOCK_N);
-      const ok = cols.lt(x.dim(1));
+      const n = x.dim(1);
+      requireFits(y, n, BLOCK_N, (c) => [row, c]);
+      const ok = cols.lt(n);
       const t = load(x, [row, cols], { mask: ok, other: -Infinity }).to(f32);
       const shifted = t.sub(t.max(0));
       const e = exp(shifted);

@@ -46,6 +46,12 @@ describe('flash attention', () => {
     }
   });
 
+  it('a head wider than BLOCK_D fails the launch', async () => {
+    const shape = [1, 1, 4, 40];
+    const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng(freshSeed()), shape));
+    await expect(runBoth(interp, flashAttention(f32, false).build({ BLOCK_D: 32 }), { q: q!, k: k!, v: v!, o: poisoned(f32, shape) })).rejects.toThrow(/outside (tensor argument 3 \()?o\b/);
+  });
+
   for (const [backend, test] of [['cpu', testC], ['webgpu', testWebgpu]] as const) {
     test(`the ${backend} backend matches the interpreter`, async () => {
       const dev = device(backend);

@@ -8,7 +8,7 @@ import { type Dtype, bf16, f32 } from '../../compiler/ir/dtype.js';
 import { device } from '../../runtime/device.js';
 import { freshSeed, randInt, randomTensor, rng } from '../../examples/check.js';
 import { type LinearOptions, linear, linearReference } from '../../kernels/linear.js';
-import { gelu, silu } from '../../kernels/rows/glu.js';
+import { ACTIVATION_REFERENCES } from '../../kernels/activations.js';
 import { expectSame, poisoned, runBoth } from '../backends/differential.js';
 import { testWithCompiler } from '../runtime/cpu/harness.js';
 import { webgpuOr } from '../backends/wgsl/harness.js';
@@ -23,7 +23,6 @@ const EPILOGUES: readonly (LinearOptions & { scale: number })[] = [
   { scale: 0.5, bias: true, activation: 'gelu', residual: true },
   { scale: 1, activation: 'silu', residual: true },
 ];
-const ACTIVATION: Record<string, (v: number) => number> = { none: (v) => v, relu: (v) => Math.max(v, 0), gelu, silu };
 
 function makeCase(seed: number, d: Dtype, e: (typeof EPILOGUES)[number]) {
   const r = rng(seed);
@@ -32,7 +31,7 @@ function makeCase(seed: number, d: Dtype, e: (typeof EPILOGUES)[number]) {
   const kernel = linear(d, e).build({ BM: 16, BN: 16, BK: 16, SCALE: e.scale });
   const args = { x, w, ...(e.bias ? { bias } : {}), ...(e.residual ? { residual } : {}), y: poisoned(d, [m, n]) };
   const reference = () =>
-    linearReference(x.data, w.data, m, k, n, { scale: e.scale, ...(e.bias ? { bias: bias.data } : {}), ...(e.activation ? { activation: ACTIVATION[e.activation] } : {}), ...(e.residual ? { residual: residual.data } : {}) });
+    linearReference(x.data, w.data, m, k, n, { scale: e.scale, ...(e.bias ? { bias: bias.data } : {}), ...(e.activation ? { activation: ACTIVATION_REFERENCES[e.activation] } : {}), ...(e.residual ? { residual: residual.data } : {}) });
   return { kernel, args, reference, k, what: `${kernel.name} scale ${e.scale} M=${m} K=${k} N=${n} (seed ${seed})`, transcendental: e.activation === 'gelu' || e.activation === 'silu' };
 }
 

@@ -9,9 +9,11 @@ import { type HostTensor, hostTensor } from '../../compiler/interpret/index.js';
 import { type Dtype, bf16, f32, i32 } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { device } from '../../runtime/device.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { freshSeed, randInt, randomTensor, rng } from '../../examples/check.js';
 import { crossEntropyReference, crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
-import { gegluRows, gelu, gluReference, silu, swigluRows } from '../../kernels/rows/glu.js';
+import { gegluRows, gluReference, swigluRows } from '../../kernels/rows/glu.js';
+import { ACTIVATION_REFERENCES } from '../../kernels/activations.js';
 import { layerNormReference, layerNormRows, rmsNormReference, rmsNormResidualRows, rmsNormRows } from '../../kernels/rows/norms.js';
 import { rotaryReference, rotaryRows } from '../../kernels/rows/rotary.js';
 import { logSoftmaxRows, softmaxReference, softmaxRows } from '../../kernels/rows/softmax.js';
@@ -32,6 +34,8 @@ interface RowCase {
   readonly transcendental: boolean;
   /** The outputs' dtype when it is not the storage dtype. */
   readonly outputDtype?: Dtype;
+  /** Whether the reference is exact up to the outputs' one rounding: then within half a unit of d. */
+  readonly roundedOnce?: boolean;
   readonly what: string;
 }
 
@@ -57,11 +61,13 @@ const CASES: Record<string, (seed: number, d: Dtype) => RowCase> = {
     const r = rng(seed);
     const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
     const [x, res, w] = [randomTensor(r, [m, n], -3, 3, d), randomTensor(r, [m, n], -3, 3, d), randomTensor(r, [n], -2, 2, d)];
+    // h is x + r rounded to d, as an unfused add would store it; y is the norm of that h, to within half
+    // a unit of d (a y computed from the unrounded sum is a unit off in places, and fails).
     const reference = () => {
-      const h = Float64Array.from(x.data, (v, i) => v + res.data[i]!);
+      const h = hostTensor(d, [m, n], Float64Array.from(x.data, (v, i) => v + res.data[i]!)).data;
       return { h, y: rmsNormReference(h, w.data, m, n) };
     };
-    return { kernel: rmsNormResidualRows(d).build({ BLOCK_N }), args: { x, r: res, w, h: poisoned(d, [m, n]), y: poisoned(d, [m, n]) }, reference, transcendental: false, what: `rms_norm_residual_${d.name} M=${m} N=${n} (seed ${seed})` };
+    return { kernel: rmsNormResidualRows(d).build({ BLOCK_N }), args: { x, r: res, w, h: poisoned(d, [m, n]), y: poisoned(d, [m, n]) }, reference, transcendental: false, roundedOnce: true, what: `rms_norm_residual_${d.name} M=${m} N=${n} (seed ${seed})` };
   },
   swiglu: (seed, d) => gluCase(seed, d, 'swiglu'),
   geglu: (seed, d) => gluCase(seed, d, 'geglu'),
@@ -112,7 +118,7 @@ function gluCase(seed: number, d: Dtype, which: 'swiglu' | 'geglu'): RowCase {
   const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
   const [a, g] = [randomTensor(r, [m, n], -6, 6, d), randomTensor(r, [m, n], -2, 2, d)];
   const make = which === 'swiglu' ? swigluRows : gegluRows;
-  return { kernel: make(d).build({ BLOCK_N }), args: { a, g, y: poisoned(d, [m, n]) }, reference: () => ({ y: gluReference(a.data, g.data, which === 'swiglu' ? silu : gelu) }), transcendental: true, what: `${which}_${d.name} M=${m} N=${n} (seed ${seed})` };
+  return { kernel: make(d).build({ BLOCK_N }), args: { a, g, y: poisoned(d, [m, n]) }, reference: () => ({ y: gluReference(a.data, g.data, ACTIVATION_REFERENCES[which === 'swiglu' ? 'silu' : 'gelu']) }), transcendental: true, what: `${which}_${d.name} M=${m} N=${n} (seed ${seed})` };
 }
 
 /**
@@ -120,11 +126,13 @@ function gluCase(seed: number, d: Dtype, which: 'swiglu' | 'geglu'): RowCase {
  * the rounding of the result and of an intermediate stored in bf16 (rms_norm_residual's h): 2^-7 of
  * the element.
  */
-function expectNearReference(got: Float64Array, want: Float64Array, d: Dtype, what: string): void {
+function expectNearReference(got: Float64Array, want: Float64Array, d: Dtype, what: string, roundedOnce = false): void {
   const largest = want.reduce((acc, v) => Math.max(acc, Math.abs(v)), 0);
   const relative = d === bf16 ? 2 ** -7 : 2 ** -20;
+  // Half a unit in the last place of d at want[i], plus the f32 work's error.
+  const halfUnit = (v: number) => (v === 0 ? 0 : 2 ** (Math.floor(Math.log2(Math.abs(v))) - d.mantissaBits! - 1));
   for (let i = 0; i < want.length; i++) {
-    const bound = Math.abs(want[i]!) * relative + 2 ** -20 * largest;
+    const bound = roundedOnce ? halfUnit(want[i]!) + 2 ** -20 * (Math.abs(want[i]!) + largest) : Math.abs(want[i]!) * relative + 2 ** -20 * largest;
     if (!(Math.abs(got[i]! - want[i]!) <= bound)) throw new Error(`${what}: element ${i} is ${got[i]}, the reference ${want[i]} (bound ${bound})`);
   }
 }
@@ -137,7 +145,19 @@ describe('row kernels', () => {
     for (const d of DTYPES) {
       const c = CASES[name]!(freshSeed(), d);
       const { want } = await runBoth(interp, c.kernel, c.args);
-      for (const [out, reference] of Object.entries(c.reference())) expectNearReference(want[out]!, reference, c.outputDtype ?? d, `${c.what} output ${out}`);
+      for (const [out, reference] of Object.entries(c.reference())) expectNearReference(want[out]!, reference, c.outputDtype ?? d, `${c.what} output ${out}`, c.roundedOnce);
+    }
+  });
+
+  testC('a row longer than the tile fails the launch (on the interpreter and C), rather than leaving its end unwritten', async () => {
+    const r = rng(freshSeed());
+    const cpu = device('cpu');
+    for (const dev of [interp, cpu]) {
+      const softmax = (await dev.compile(softmaxRows(f32).build({ BLOCK_N: 16 }))).run({ x: Tensor.fromHostTensor(randomTensor(r, [2, 17])), y: Tensor.empty(f32, [2, 17]) });
+      await expect(softmax).rejects.toThrow(/outside (tensor argument 1 \()?y\b/);
+      const x = Tensor.fromHostTensor(randomTensor(r, [1, 1, 2, 65]));
+      const rotary = (await dev.compile(rotaryRows(f32).build())).run({ x, cos: Tensor.empty(f32, [1, 65]), sin: Tensor.empty(f32, [1, 65]), y: Tensor.empty(f32, [1, 1, 2, 65]) });
+      await expect(rotary).rejects.toThrow(/outside (tensor argument 3 \()?y\b/);
     }
   });
 
