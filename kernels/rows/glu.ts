@@ -3,20 +3,16 @@
  * as two tensors (each row, N <= BLOCK_N, in one program; a longer row fails the launch), in f32 with one
  * rounding to the storage dtype. SwiGLU: act = silu. GeGLU: act = gelu (the exact form, with erf).
  */
-import { type Dtype, arange, f32, input, kernel, load, output, programId, store } from '../../dsl/index.js';
+import { type Dtype, f32, input, kernel, load, output, store } from '../../dsl/index.js';
 import { ACTIVATIONS } from '../activations.js';
-import { requireFits } from '../fits.js';
+import { rowOf } from './row.js';
 
 function gluRows(name: string, d: Dtype, activation: 'silu' | 'gelu') {
   return kernel(
     `${name}_${d.name}`,
     { a: input(d, ['M', 'N']), g: input(d, ['M', 'N']), y: output(d, ['M', 'N']) },
     ({ a, g, y }, { BLOCK_N }) => {
-      const row = programId(0);
-      const cols = arange(BLOCK_N);
-      const n = a.dim(1);
-      requireFits(y, n, BLOCK_N, (c) => [row, c]);
-      const ok = cols.lt(n);
+      const { row, cols, ok } = rowOf(a, y, BLOCK_N);
       const at = load(a, [row, cols], { mask: ok }).to(f32);
       const out = ACTIVATIONS[activation](at).mul(load(g, [row, cols], { mask: ok }).to(f32));
       store(y, [row, cols], out.to(d), { mask: ok });

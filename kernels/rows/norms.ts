@@ -3,8 +3,8 @@
  * block: one program per row of x [M, N] (N <= BLOCK_N; a longer row fails the launch), in f32, one
  * rounding to the storage dtype at the store.
  */
-import { type Dtype, type Tile, arange, f32, input, kernel, load, output, programId, rsqrt, store, where } from '../../dsl/index.js';
-import { requireFits } from '../fits.js';
+import { type Dtype, type Tile, f32, input, kernel, load, output, rsqrt, store, where } from '../../dsl/index.js';
+import { rowOf } from './row.js';
 
 /** y = (x - mean) / sqrt(var + EPS) * w + b over each row (the biased variance). */
 export function layerNormRows(d: Dtype) {
@@ -12,11 +12,7 @@ export function layerNormRows(d: Dtype) {
     `layer_norm_${d.name}`,
     { x: input(d, ['M', 'N']), w: input(d, ['N']), b: input(d, ['N']), y: output(d, ['M', 'N']) },
     ({ x, w, b, y }, { BLOCK_N, EPS }) => {
-      const row = programId(0);
-      const cols = arange(BLOCK_N);
-      const n = x.dim(1);
-      requireFits(y, n, BLOCK_N, (c) => [row, c]);
-      const ok = cols.lt(n);
+      const { row, cols, n, ok } = rowOf(x, y, BLOCK_N);
       const t = load(x, [row, cols], { mask: ok }).to(f32);
       const count = n.to(f32);
       const mean = t.sum(0).div(count);
@@ -36,11 +32,7 @@ export function rmsNormRows(d: Dtype) {
     `rms_norm_${d.name}`,
     { x: input(d, ['M', 'N']), w: input(d, ['N']), y: output(d, ['M', 'N']) },
     ({ x, w, y }, { BLOCK_N, EPS }) => {
-      const row = programId(0);
-      const cols = arange(BLOCK_N);
-      const n = x.dim(1);
-      requireFits(y, n, BLOCK_N, (c) => [row, c]);
-      const ok = cols.lt(n);
+      const { row, cols, n, ok } = rowOf(x, y, BLOCK_N);
       const t = load(x, [row, cols], { mask: ok }).to(f32);
       store(y, [row, cols], rmsNormalized(t, n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });
     },
@@ -58,11 +50,7 @@ export function rmsNormResidualRows(d: Dtype) {
     `rms_norm_residual_${d.name}`,
     { x: input(d, ['M', 'N']), r: input(d, ['M', 'N']), w: input(d, ['N']), h: output(d, ['M', 'N']), y: output(d, ['M', 'N']) },
     ({ x, r, w, h, y }, { BLOCK_N, EPS }) => {
-      const row = programId(0);
-      const cols = arange(BLOCK_N);
-      const n = x.dim(1);
-      requireFits(y, n, BLOCK_N, (c) => [row, c]);
-      const ok = cols.lt(n);
+      const { row, cols, n, ok } = rowOf(x, y, BLOCK_N);
       const sum = load(x, [row, cols], { mask: ok }).to(f32).add(load(r, [row, cols], { mask: ok }).to(f32)).to(d);
       store(h, [row, cols], sum, { mask: ok });
       store(y, [row, cols], rmsNormalized(sum.to(f32), n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });

@@ -3,19 +3,15 @@
  * fails the launch) in registers, computed in f32 whatever the storage dtype, one rounding to it at the
  * store.
  */
-import { type Dtype, arange, exp, f32, input, kernel, load, log, output, programId, store } from '../../dsl/index.js';
-import { requireFits } from '../fits.js';
+import { type Dtype, exp, f32, input, kernel, load, log, output, store } from '../../dsl/index.js';
+import { rowOf } from './row.js';
 
 const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
   kernel(
     `${name}_${d.name}`,
     { x: input(d, ['M', 'N']), y: output(d, ['M', 'N']) },
     ({ x, y }, { BLOCK_N }) => {
-      const row = programId(0);
-      const cols = arange(BLOCK_N);
-      const n = x.dim(1);
-      requireFits(y, n, BLOCK_N, (c) => [row, c]);
-      const ok = cols.lt(n);
+      const { row, cols, ok } = rowOf(x, y, BLOCK_N);
       const t = load(x, [row, cols], { mask: ok, other: -Infinity }).to(f32);
       const shifted = t.sub(t.max(0));
       const e = exp(shifted);
