@@ -10,6 +10,8 @@ export const layerNorm = kernel(
     const row = programId(0);
     const cols = arange(BLOCK_N);
     const n = x.dim(1);
+    // A row longer than the block would be half computed: a store outside y (on only then) fails the launch.
+    store(y, [row, n], 0, { mask: n.gt(BLOCK_N) });
     const ok = cols.lt(n);
     const t = load(x, [row, cols], { mask: ok });
     const count = n.to(f32);

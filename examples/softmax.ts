@@ -9,7 +9,10 @@ export const softmax = kernel(
   ({ x, y }, { BLOCK_N }) => {
     const row = programId(0);
     const cols = arange(BLOCK_N);
-    const ok = cols.lt(x.dim(1));
+    const n = x.dim(1);
+    // A row longer than the block would be half computed: a store outside y (on only then) fails the launch.
+    store(y, [row, n], 0, { mask: n.gt(BLOCK_N) });
+    const ok = cols.lt(n);
     const t = load(x, [row, cols], { mask: ok, other: -Infinity });
     const e = exp(t.sub(t.max(0)));
     store(y, [row, cols], e.div(e.sum(0)), { mask: ok });

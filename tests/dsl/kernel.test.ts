@@ -20,7 +20,8 @@ describe('kernel()', () => {
     expect(k.grid).toEqual(['M']);
     // The row index, the fill value and the scalar max and sum are broadcast explicitly.
     expect(opcodes(k)).toEqual([
-      'program_id', 'arange', 'dim', 'broadcast', 'lt', 'broadcast', 'const', 'broadcast', 'load',
+      'program_id', 'arange', 'dim', 'const', 'gt', 'const', 'store', // the row-length guard
+      'broadcast', 'lt', 'broadcast', 'const', 'broadcast', 'load',
       'reduce', 'broadcast', 'sub', 'exp', 'reduce', 'broadcast', 'div', 'broadcast', 'store',
     ]);
     expect(printKernel(k)).toContain('kernel @softmax(%x: in global<f32>[M, N], %y: out global<f32>[M, N]) grid(M) params(BLOCK_N = 1024) {');
