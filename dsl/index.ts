@@ -38,6 +38,7 @@ export {
   forRange,
   ifElse,
 } from './ops.js';
+export { relu, gelu, silu } from './activations.js';
 export {
   type Dtype,
   dtype,

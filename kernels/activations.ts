@@ -2,16 +2,16 @@
  * The activations the library's kernels apply to f32 tiles, and their float64 references.
  * gelu is the exact form, a/2 · (1 + erf(a/√2)); silu is a · sigmoid(a).
  */
-import { type Tile, erf as erfTile, sigmoid } from '../dsl/index.js';
+import { type Tile, gelu, relu, silu } from '../dsl/index.js';
 import { erf } from '../compiler/interpret/scalar-math.js';
 
 export type Activation = 'none' | 'relu' | 'gelu' | 'silu';
 
 export const ACTIVATIONS: Readonly<Record<Activation, (t: Tile) => Tile>> = {
   none: (t) => t,
-  relu: (t) => t.maximum(0),
-  gelu: (t) => t.mul(0.5).mul(erfTile(t.mul(Math.SQRT1_2)).add(1)),
-  silu: (t) => t.mul(sigmoid(t)),
+  relu,
+  gelu,
+  silu,
 };
 
 /** The float64 references (erf is the interpreter's, accurate to about 1e-16). */

@@ -6,3 +6,4 @@ export { ToolchainError } from './cpu/toolchain.js';
 export { CpuLaunchError, type CpuKernel, compileCpu } from './cpu/cpu-kernel.js';
 export { WebgpuError, type WebgpuKernel, compileWebgpu, wgslErrors } from './webgpu/webgpu-kernel.js';
 export { WebgpuMissingError, openWebgpu } from './webgpu/gpu.js';
+export { checkFeeds, compileOnce, runGraph, runStep, runSteps } from './graph.js';

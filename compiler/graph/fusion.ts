@@ -1,0 +1,257 @@
+/**
+ * The fusion pass: partitions a graph into as few tile kernels ("groups") as legality allows.
+ *
+ * A group computes its nodes over one iteration space S (a shape), viewed as rows × columns: the last
+ * extent of S is the columns, the others the rows. Its nodes are computed in registers; a node leaves
+ * the group (is stored) only when a graph output or another group needs it. Values inside a group have
+ * S's shape ("full") or one value per row ("row": S without its last extent, or with it as 1).
+ *
+ * Kinds:
+ * - elementwise: nodes of shape S; any tiling of S works.
+ * - rows: also reductions over S's last axis; a program holds whole rows (columns ≤ maxRow).
+ * - matmul: one or more matmuls [M, K]·[K, N] with the same M, N, K (S = [M, N]) and their epilogue;
+ *   the epilogue may reduce rows only when N ≤ maxMatmulRow, so that one tile covers the row.
+ *
+ * Rules, applied to the nodes in topological order:
+ * - an elementwise node joins the group of one of its operands when its shape is that group's S (or,
+ *   for a group that holds whole rows, the row shape): vertical fusion, into the producer's epilogue,
+ *   which for a reduction is its consumer's prologue (x·y, then sum: one kernel);
+ * - a reduction joins the group of its operand when the operand is full there and the group can hold
+ *   whole rows; an elementwise group becomes a rows group;
+ * - the operands of a joining node from other groups must not depend on the joined group (no cycles);
+ *   a group with the same space and no path to or from the joined one is merged into it instead;
+ * - at the end, groups over the same space with no path between them merge: horizontal fusion.
+ * A matmul always starts a group (its operands are read from memory, transposed inputs included).
+ */
+import { GraphError, type GraphNode, reachable, sameShape } from './nodes.js';
+
+export type GroupKind = 'elementwise' | 'rows' | 'matmul';
+
+export interface FusionGroup {
+  /** Its position in the plan, which is an order to run the groups in. */
+  readonly id: number;
+  readonly kind: GroupKind;
+  /** The iteration space S. */
+  readonly shape: readonly number[];
+  /** The inner extent of the group's matmuls. */
+  readonly k?: number;
+  /** Whether one program must hold whole rows (a reduction is fused). */
+  readonly wholeRows: boolean;
+  /** The nodes computed here, operands first. */
+  readonly nodes: readonly GraphNode[];
+  /** What the group reads from memory: graph inputs, transposed inputs, other groups' outputs (by id). */
+  readonly inputs: readonly GraphNode[];
+  /** What it writes: its graph outputs and the nodes other groups read (by id). */
+  readonly outputs: readonly GraphNode[];
+}
+
+export interface FusionPlan {
+  readonly groups: readonly FusionGroup[];
+  readonly outputs: readonly GraphNode[];
+}
+
+export interface FusionOptions {
+  /** false: one kernel per op (the unfused plan, for comparison). Default true. */
+  readonly fuse?: boolean;
+  /** The longest row a rows group holds in one program. Default 16384. */
+  readonly maxRow?: number;
+  /** The longest row a matmul epilogue may reduce (one tile covers it). Default 256. */
+  readonly maxMatmulRow?: number;
+}
+
+interface Draft {
+  readonly serial: number;
+  kind: GroupKind;
+  readonly shape: readonly number[];
+  readonly k?: number;
+  wholeRows: boolean;
+  nodes: GraphNode[];
+  /** Set when merged into another group. */
+  into?: Draft;
+}
+
+const isComputed = (n: GraphNode) => n.op.kind !== 'input' && n.op.kind !== 'const' && n.op.kind !== 'transpose';
+const last = (s: readonly number[]) => s[s.length - 1] ?? 1;
+
+export function planFusion(outputs: readonly GraphNode[], options: FusionOptions = {}): FusionPlan {
+  const { fuse = true, maxRow = 16384, maxMatmulRow = 256 } = options;
+  const nodes = reachable(outputs);
+  for (const o of outputs) {
+    if (o.op.kind === 'const') throw new GraphError('a constant cannot be a graph output');
+  }
+  const drafts: Draft[] = [];
+  const home = new Map<number, Draft>();
+
+  const find = (d: Draft): Draft => (d.into ? find(d.into) : d);
+  const groupOf = (n: GraphNode): Draft | undefined => {
+    const d = home.get(n.id);
+    return d && find(d);
+  };
+  const alive = () => drafts.filter((d) => !d.into);
+  const depsOf = (d: Draft): Set<Draft> => {
+    const deps = new Set<Draft>();
+    for (const n of d.nodes) for (const o of n.inputs) {
+      const g = groupOf(o);
+      if (g && g !== d) deps.add(g);
+    }
+    return deps;
+  };
+  /** Whether `a` depends on `b`, directly or through other groups. */
+  const dependsOn = (a: Draft, b: Draft): boolean => {
+    const seen = new Set<Draft>();
+    const stack = [a];
+    while (stack.length > 0) {
+      for (const d of depsOf(stack.pop()!)) {
+        if (d === b) return true;
+        if (!seen.has(d)) seen.add(d), stack.push(d);
+      }
+    }
+    return false;
+  };
+  const create = (kind: GroupKind, shape: readonly number[], wholeRows: boolean, k?: number): Draft => {
+    const d: Draft = { serial: drafts.length, kind, shape, wholeRows, nodes: [], ...(k === undefined ? {} : { k }) };
+    drafts.push(d);
+    return d;
+  };
+  const join = (n: GraphNode, d: Draft) => {
+    d.nodes.push(n);
+    home.set(n.id, d);
+  };
+  const holdsRows = (d: Draft) => (d.kind === 'matmul' ? last(d.shape) <= maxMatmulRow : last(d.shape) <= maxRow);
+  const fits = (d: Draft, shape: readonly number[]) => {
+    if (sameShape(shape, d.shape)) return true;
+    const rows = d.shape.slice(0, -1);
+    return d.wholeRows && (sameShape(shape, rows) || sameShape(shape, [...rows, 1]));
+  };
+  /** Same space, compatible kinds, and neither depends on the other. */
+  const mergeable = (a: Draft, b: Draft): boolean => {
+    if (a === b || !sameShape(a.shape, b.shape)) return false;
+    if (a.kind === 'matmul' && b.kind === 'matmul' && a.k !== b.k) return false;
+    const wholeRows = a.wholeRows || b.wholeRows;
+    if (wholeRows && (a.kind === 'matmul' || b.kind === 'matmul') && last(a.shape) > maxMatmulRow) return false;
+    return !dependsOn(a, b) && !dependsOn(b, a);
+  };
+  const merge = (into: Draft, other: Draft) => {
+    into.nodes = [...into.nodes, ...other.nodes].sort((x, y) => x.id - y.id);
+    into.kind = into.kind === 'matmul' || other.kind === 'matmul' ? 'matmul' : into.kind === 'rows' || other.kind === 'rows' ? 'rows' : 'elementwise';
+    into.wholeRows ||= other.wholeRows;
+    other.into = into;
+  };
+  const rowsGroupFor = (n: GraphNode) => {
+    const operand = n.inputs[0]!;
+    if (last(operand.shape) > maxRow) {
+      throw new GraphError(
+        `${describe(n)} over rows of ${last(operand.shape)} elements: a fused reduction holds its row in one program, at most ${maxRow} elements`,
+      );
+    }
+    return create('rows', operand.shape, true);
+  };
+
+  for (const n of nodes) {
+    if (!isComputed(n)) continue;
+    if (n.op.kind === 'matmul') {
+      join(n, create('matmul', n.shape, false, n.inputs[0]!.shape[1]));
+      continue;
+    }
+    if (!fuse) {
+      join(n, n.op.kind === 'reduce' ? rowsGroupFor(n) : create('elementwise', n.shape, false));
+      continue;
+    }
+    if (n.op.kind === 'reduce') {
+      const operand = n.inputs[0]!;
+      const g = groupOf(operand);
+      if (g && sameShape(operand.shape, g.shape) && holdsRows(g)) {
+        if (g.kind === 'elementwise') g.kind = 'rows';
+        g.wholeRows = true;
+        join(n, g);
+      } else {
+        join(n, rowsGroupFor(n));
+      }
+      continue;
+    }
+    const candidates = [...new Set(n.inputs.map(groupOf).filter((g): g is Draft => g !== undefined))].sort((a, b) => b.serial - a.serial);
+    let placed = false;
+    for (const g of candidates) {
+      if (!fits(g, n.shape)) continue;
+      const others = candidates.filter((h) => h !== g && !h.into);
+      if (others.some((h) => !mergeable(g, h) && dependsOn(h, g))) continue;
+      for (const h of others) if (mergeable(g, h)) merge(g, h);
+      join(n, g);
+      placed = true;
+      break;
+    }
+    if (!placed) join(n, create('elementwise', n.shape, false));
+  }
+
+  if (fuse) horizontal(alive, mergeable, merge);
+  return finish(alive(), nodes, outputs, groupOf, depsOf);
+}
+
+/** Merges groups over the same space that do not depend on each other, until none are left. */
+function horizontal(alive: () => Draft[], mergeable: (a: Draft, b: Draft) => boolean, merge: (into: Draft, other: Draft) => void): void {
+  for (let merged = true; merged; ) {
+    merged = false;
+    const groups = alive();
+    search: for (const [i, a] of groups.entries()) {
+      for (const b of groups.slice(i + 1)) {
+        if (mergeable(a, b)) {
+          merge(a, b);
+          merged = true;
+          break search;
+        }
+      }
+    }
+  }
+}
+
+/** Orders the groups (dependencies first) and works out what each reads and writes. */
+function finish(
+  drafts: Draft[],
+  nodes: readonly GraphNode[],
+  outputs: readonly GraphNode[],
+  groupOf: (n: GraphNode) => Draft | undefined,
+  depsOf: (d: Draft) => Set<Draft>,
+): FusionPlan {
+  const ordered: Draft[] = [];
+  const done = new Set<Draft>();
+  const visit = (d: Draft) => {
+    if (done.has(d)) return;
+    done.add(d);
+    for (const dep of [...depsOf(d)].sort((a, b) => a.serial - b.serial)) visit(dep);
+    ordered.push(d);
+  };
+  for (const d of [...drafts].sort((a, b) => a.serial - b.serial)) visit(d);
+
+  const readers = new Map<number, Set<Draft>>();
+  for (const n of nodes) {
+    const g = groupOf(n);
+    if (!g) continue;
+    for (const o of n.inputs) {
+      const base = o.op.kind === 'transpose' ? o.inputs[0]! : o;
+      if (!readers.has(base.id)) readers.set(base.id, new Set());
+      readers.get(base.id)!.add(g);
+    }
+  }
+  const isOutput = new Set(outputs.map((o) => o.id));
+  const groups = ordered.map((d, id): FusionGroup => {
+    const own = new Set(d.nodes.map((n) => n.id));
+    const inputs = new Map<number, GraphNode>();
+    for (const n of d.nodes) for (const o of n.inputs) if (!own.has(o.id) && o.op.kind !== 'const') inputs.set(o.id, o);
+    const written = d.nodes.filter((n) => isOutput.has(n.id) || [...(readers.get(n.id) ?? [])].some((g) => g !== d));
+    return Object.freeze({
+      id,
+      kind: d.kind,
+      shape: d.shape,
+      ...(d.k === undefined ? {} : { k: d.k }),
+      wholeRows: d.wholeRows,
+      nodes: Object.freeze([...d.nodes]),
+      inputs: Object.freeze([...inputs.values()].sort((a, b) => a.id - b.id)),
+      outputs: Object.freeze(written),
+    });
+  });
+  return Object.freeze({ groups: Object.freeze(groups), outputs: Object.freeze([...outputs]) });
+}
+
+function describe(n: GraphNode): string {
+  return n.op.kind === 'reduce' ? `${n.op.fn}(-1)` : n.op.kind;
+}

@@ -1,0 +1,51 @@
+/**
+ * compileGraph: plans a graph's fusion and lowers each group to a tile kernel. The result (a
+ * GraphProgram) runs on any device through runtime/graph.ts (`runGraph`), and `tskc explain` prints it.
+ */
+import { type FusionOptions, planFusion } from '../../compiler/graph/fusion.js';
+import { GraphError, type GraphNode, graphInputs } from '../../compiler/graph/nodes.js';
+import { type GraphProgram, type GraphStep, type StepParams, groupSignature } from '../../compiler/graph/program.js';
+import type { FusionGroup } from '../../compiler/graph/fusion.js';
+import { Expr } from './expr.js';
+import { candidateParams, lowerGroup } from './lower.js';
+
+export interface CompileGraphOptions extends FusionOptions {
+  /** Tile sizes for a group, by its signature (what `tskc tune` found); the defaults otherwise. */
+  readonly params?: (signature: string) => StepParams | undefined;
+}
+
+/** The outputs, named: a record of expressions, or one expression (called `y`). */
+export type GraphOutputs = Expr | Readonly<Record<string, Expr>>;
+
+export function compileGraph(outputs: GraphOutputs, options: CompileGraphOptions = {}): GraphProgram {
+  const named = new Map<string, GraphNode>(outputs instanceof Expr ? [['y', outputs.node]] : Object.entries(outputs).map(([k, e]) => [k, nodeOf(k, e)]));
+  if (named.size === 0) throw new GraphError('compileGraph: no outputs');
+  const plan = planFusion([...new Set(named.values())], options);
+  const steps = plan.groups.map((group) => {
+    const signature = groupSignature(group);
+    return makeStep(group, signature, options.params?.(signature) ?? {});
+  });
+  return Object.freeze({ plan, steps: Object.freeze(steps), inputs: graphInputs([...named.values()]), outputs: named });
+}
+
+function nodeOf(name: string, e: unknown): GraphNode {
+  // Checked by shape, not instanceof: a graph file loaded from source has its own copy of the classes.
+  const node = (e as { node?: GraphNode } | null)?.node;
+  if (node === undefined || typeof node.id !== 'number' || !Array.isArray(node.shape)) throw new GraphError(`output ${name} is not a graph expression`);
+  return node;
+}
+
+function makeStep(group: FusionGroup, signature: string, params: StepParams): GraphStep {
+  const { kernel, args } = lowerGroup(group, params);
+  const candidates = candidateParams(group);
+  const chosen = kernel.params;
+  return Object.freeze({
+    group,
+    params: chosen,
+    kernel,
+    args,
+    signature,
+    candidates: [chosen, ...candidates.filter((c) => JSON.stringify({ ...chosen, ...c }) !== JSON.stringify(chosen))],
+    rebuild: (p: StepParams) => makeStep(group, signature, p),
+  });
+}

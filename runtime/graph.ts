@@ -1,0 +1,79 @@
+/**
+ * Running a compiled graph (compiler/graph/program.ts) on a device: the inputs are checked against the
+ * graph, each step's kernel is compiled once per device (then reused), and the steps launch in plan
+ * order on tensors allocated for what they write. Returns the outputs by name.
+ *
+ *   const program = compileGraph({ y: x.softmax() });            // tskc (dsl/graph)
+ *   const { y } = await runGraph(device('cpu'), program, { x: Tensor.fromValues(f32, [m, n], data) });
+ */
+import type { GraphProgram, GraphStep } from '../compiler/graph/program.js';
+import { printKernel } from '../compiler/ir/printer.js';
+import type { Kernel } from '../compiler/ir/ir.js';
+import { type CompiledKernel, type Device, DeviceError } from './device.js';
+import { Tensor } from './tensor.js';
+
+const compiled = new WeakMap<Device, Map<string, Promise<CompiledKernel>>>();
+
+/** The device's compiled kernel for `kernel`, compiled on first use. */
+export function compileOnce(dev: Device, kernel: Kernel): Promise<CompiledKernel> {
+  let byText = compiled.get(dev);
+  if (!byText) compiled.set(dev, (byText = new Map()));
+  const text = printKernel(kernel);
+  let k = byText.get(text);
+  if (!k) {
+    k = dev.compile(kernel);
+    k.catch(() => byText.delete(text)); // a failed compile is not remembered
+    byText.set(text, k);
+  }
+  return k;
+}
+
+/** Checks that the feeds are exactly the graph's inputs, with their dtypes and shapes. */
+export function checkFeeds(program: GraphProgram, feeds: Readonly<Record<string, Tensor>>): void {
+  for (const [name, node] of program.inputs) {
+    const t = feeds[name];
+    if (t === undefined) throw new DeviceError(`graph input ${name} (${node.dtype.name}[${node.shape.join(', ')}]) is not given`);
+    if (!(t instanceof Tensor)) throw new DeviceError(`graph input ${name}: expected a Tensor`);
+    if (t.dtype !== node.dtype || t.shape.length !== node.shape.length || t.shape.some((e, i) => e !== node.shape[i])) {
+      throw new DeviceError(`graph input ${name}: expected ${node.dtype.name}[${node.shape.join(', ')}], got ${t.dtype.name}[${t.shape.join(', ')}]`);
+    }
+  }
+  for (const name of Object.keys(feeds)) {
+    if (!program.inputs.has(name)) throw new DeviceError(`${name} is not an input of the graph (its inputs: ${[...program.inputs.keys()].join(', ')})`);
+  }
+}
+
+/** The same data as a 1-D tensor, as graph kernels take every argument. */
+function flat(t: Tensor): Tensor {
+  return Tensor.fromStorage(t.dtype, [t.size], t.storage);
+}
+
+/** Runs one step on the tensors computed so far, adding the ones it writes. */
+export async function runStep(dev: Device, step: GraphStep, buffers: Map<number, Tensor>): Promise<void> {
+  const args: Record<string, Tensor> = {};
+  for (const a of step.args) {
+    let t = buffers.get(a.node.id);
+    if (a.role === 'out' && t === undefined) buffers.set(a.node.id, (t = Tensor.empty(a.node.dtype, a.node.shape)));
+    if (t === undefined) throw new DeviceError(`graph step ${step.kernel.name} reads a tensor no earlier step wrote (node ${a.node.id})`);
+    args[a.arg] = flat(t);
+  }
+  await (await compileOnce(dev, step.kernel)).run(args);
+}
+
+/** Runs every step; returns the tensors by node id (the feeds included). */
+export async function runSteps(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>): Promise<Map<number, Tensor>> {
+  checkFeeds(program, feeds);
+  const buffers = new Map<number, Tensor>();
+  for (const [name, node] of program.inputs) buffers.set(node.id, feeds[name]!);
+  for (const step of program.steps) await runStep(dev, step, buffers);
+  return buffers;
+}
+
+/** Runs the program on `dev`; the outputs by name. */
+export async function runGraph(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
+  const buffers = await runSteps(dev, program, feeds);
+  const out: Record<string, Tensor> = {};
+  for (const [name, node] of program.outputs) out[name] = buffers.get(node.id)!;
+  return out;
+}
+
