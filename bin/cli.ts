@@ -6,10 +6,12 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { benchCommand } from './commands/bench.js';
 import { compileCommand } from './commands/compile.js';
+import { explainCommand } from './commands/explain.js';
 import { irCommand } from './commands/ir.js';
 import { layoutCommand } from './commands/layout.js';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
+import { tuneCommand } from './commands/tune.js';
 import { UsageError } from './kernel-source.js';
 import { LayoutError } from '../compiler/layout/index.js';
 
@@ -49,7 +51,7 @@ export function createProgram(io: Io = processIo, setExitCode: (code: number) =>
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError();
-  for (const command of [runCommand(io, setExitCode), compileCommand(io), benchCommand(io), irCommand(io), listCommand(io), layoutCommand(io)]) {
+  for (const command of [runCommand(io, setExitCode), compileCommand(io), benchCommand(io), irCommand(io), listCommand(io), layoutCommand(io), explainCommand(io), tuneCommand(io)]) {
     program.addCommand(command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride().showHelpAfterError());
   }
   return program;

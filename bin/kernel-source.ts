@@ -54,19 +54,32 @@ export async function loadKernels(target: string): Promise<ReadonlyMap<string, K
     if (defs.length === 0) throw new UsageError(`${target} defines no kernels`);
     return new Map(defs.map((d) => [d.name, d as unknown as KernelDefLike]));
   }
-  let module: Record<string, unknown>;
-  if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
-    const { tsImport } = await import('tsx/esm/api');
-    module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
-  } else if (ext === '.js' || ext === '.mjs') {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } else {
-    throw new UsageError(`${target}: expected a .tk file, or a .ts or .js file exporting kernels`);
-  }
+  if (!SCRIPT_EXTENSIONS.includes(ext)) throw new UsageError(`${target}: expected a .tk file, or a .ts or .js file exporting kernels`);
+  const module = await importScript(path);
   const defs = new Map<string, KernelDefLike>();
   for (const value of Object.values(module)) if (isKernelDef(value)) defs.set(value.name, value);
   if (defs.size === 0) throw new UsageError(`${target} exports no kernels (export the result of kernel(...))`);
   return defs;
+}
+
+const SCRIPT_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs'];
+
+/** A file that exists and is a script, else a UsageError saying what `what` expected. */
+export function scriptPath(target: string, what: string): string {
+  const path = resolve(target);
+  if (!existsSync(path)) throw new UsageError(`${target}: no such file`);
+  if (!SCRIPT_EXTENSIONS.includes(extname(path))) throw new UsageError(`${target}: expected a .ts or .js file ${what}`);
+  return path;
+}
+
+/** The exports of a .ts file (through tsx: no build step) or a .js file. */
+export async function importScript(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  if (/\.[mc]?ts$/.test(path)) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
+  return (await import(url)) as Record<string, unknown>;
 }
 
 /** The one kernel `--kernel NAME` picks, or the only one there is. */

@@ -48,12 +48,21 @@ function flat(t: Tensor): Tensor {
   return Tensor.fromStorage(t.dtype, [t.size], t.storage);
 }
 
+export interface RunGraphOptions {
+  /** Fill every tensor a step writes with NaN first, so an element no kernel writes shows (tests). */
+  readonly poison?: boolean;
+}
+
 /** Runs one step on the tensors computed so far, adding the ones it writes. */
-export async function runStep(dev: Device, step: GraphStep, buffers: Map<number, Tensor>): Promise<void> {
+export async function runStep(dev: Device, step: GraphStep, buffers: Map<number, Tensor>, options: RunGraphOptions = {}): Promise<void> {
   const args: Record<string, Tensor> = {};
   for (const a of step.args) {
     let t = buffers.get(a.node.id);
-    if (a.role === 'out' && t === undefined) buffers.set(a.node.id, (t = Tensor.empty(a.node.dtype, a.node.shape)));
+    if (a.role === 'out' && t === undefined) {
+      t = Tensor.empty(a.node.dtype, a.node.shape);
+      if (options.poison) t.fill(NaN);
+      buffers.set(a.node.id, t);
+    }
     if (t === undefined) throw new DeviceError(`graph step ${step.kernel.name} reads a tensor no earlier step wrote (node ${a.node.id})`);
     args[a.arg] = flat(t);
   }
@@ -61,17 +70,17 @@ export async function runStep(dev: Device, step: GraphStep, buffers: Map<number,
 }
 
 /** Runs every step; returns the tensors by node id (the feeds included). */
-export async function runSteps(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>): Promise<Map<number, Tensor>> {
+export async function runSteps(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, options: RunGraphOptions = {}): Promise<Map<number, Tensor>> {
   checkFeeds(program, feeds);
   const buffers = new Map<number, Tensor>();
   for (const [name, node] of program.inputs) buffers.set(node.id, feeds[name]!);
-  for (const step of program.steps) await runStep(dev, step, buffers);
+  for (const step of program.steps) await runStep(dev, step, buffers, options);
   return buffers;
 }
 
 /** Runs the program on `dev`; the outputs by name. */
-export async function runGraph(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
-  const buffers = await runSteps(dev, program, feeds);
+export async function runGraph(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, options: RunGraphOptions = {}): Promise<Record<string, Tensor>> {
+  const buffers = await runSteps(dev, program, feeds, options);
   const out: Record<string, Tensor> = {};
   for (const [name, node] of program.outputs) out[name] = buffers.get(node.id)!;
   return out;

@@ -6,4 +6,5 @@ export { ToolchainError } from './cpu/toolchain.js';
 export { CpuLaunchError, type CpuKernel, compileCpu } from './cpu/cpu-kernel.js';
 export { WebgpuError, type WebgpuKernel, compileWebgpu, wgslErrors } from './webgpu/webgpu-kernel.js';
 export { WebgpuMissingError, openWebgpu } from './webgpu/gpu.js';
-export { checkFeeds, compileOnce, runGraph, runStep, runSteps } from './graph.js';
+export { type RunGraphOptions, checkFeeds, compileOnce, runGraph, runStep, runSteps } from './graph.js';
+export { type StepTiming, type TuneOptions, type TunedStep, TuningStore, deviceIdentity, tuneProgram } from './tune.js';

@@ -11,7 +11,7 @@
  * - reductions (sum, mean, max, min) run over the last axis, summing in f32 as `reduce` does;
  * - matmul takes a [M, K] and b [K, N] and accumulates in f32 (`dot`); a transposed input is a view.
  */
-import { type Dtype, bf16, f16, f32 } from '../ir/dtype.js';
+import { type Dtype, bf16, dtype, f16, f32 } from '../ir/dtype.js';
 
 export class GraphError extends Error {
   constructor(message: string) {
@@ -193,4 +193,33 @@ export function describeNode(n: GraphNode): string {
     case 'transpose':
       return n.op.kind;
   }
+}
+
+/**
+ * The graph again, made with this module's constructors and dtypes, when it was made by another copy of
+ * tskc (a graph file the command line loads from source): dtypes compare by identity. As is otherwise.
+ */
+export function adoptNodes(outputs: readonly GraphNode[]): GraphNode[] {
+  if (reachable(outputs).every((n) => n.dtype === dtype(n.dtype.name))) return [...outputs];
+  const made = new Map<number, GraphNode>();
+  const adopt = (n: GraphNode): GraphNode => {
+    const done = made.get(n.id);
+    if (done) return done;
+    const [a, b] = n.inputs.map(adopt);
+    const op = n.op;
+    const copy =
+      op.kind === 'input' ? inputNode(op.name, dtype(n.dtype.name), n.shape)
+      : op.kind === 'const' ? constNode(op.value)
+      : op.kind === 'unary' ? unaryNode(op.fn, a!)
+      : op.kind === 'binary' ? binaryNode(op.fn, a!, b!)
+      : op.kind === 'cast' ? castNode(a!, dtype(n.dtype.name))
+      : op.kind === 'reduce' ? reduceNode(op.fn, a!, -1, op.keepDim)
+      : op.kind === 'matmul' ? matmulNode(a!, b!)
+      : transposeNode(a!);
+    made.set(n.id, copy);
+    return copy;
+  };
+  // Operands first, so the copies keep the originals' order.
+  for (const n of reachable(outputs)) adopt(n);
+  return outputs.map(adopt);
 }

@@ -3,7 +3,7 @@
  * GraphProgram) runs on any device through runtime/graph.ts (`runGraph`), and `tskc explain` prints it.
  */
 import { type FusionOptions, planFusion } from '../../compiler/graph/fusion.js';
-import { GraphError, type GraphNode, graphInputs } from '../../compiler/graph/nodes.js';
+import { GraphError, type GraphNode, adoptNodes, graphInputs } from '../../compiler/graph/nodes.js';
 import { type GraphProgram, type GraphStep, type StepParams, groupSignature } from '../../compiler/graph/program.js';
 import type { FusionGroup } from '../../compiler/graph/fusion.js';
 import { Expr } from './expr.js';
@@ -18,8 +18,10 @@ export interface CompileGraphOptions extends FusionOptions {
 export type GraphOutputs = Expr | Readonly<Record<string, Expr>>;
 
 export function compileGraph(outputs: GraphOutputs, options: CompileGraphOptions = {}): GraphProgram {
-  const named = new Map<string, GraphNode>(outputs instanceof Expr ? [['y', outputs.node]] : Object.entries(outputs).map(([k, e]) => [k, nodeOf(k, e)]));
-  if (named.size === 0) throw new GraphError('compileGraph: no outputs');
+  const given = outputs instanceof Expr ? [['y', outputs.node] as const] : Object.entries(outputs).map(([k, e]) => [k, nodeOf(k, e)] as const);
+  if (given.length === 0) throw new GraphError('compileGraph: no outputs');
+  const adopted = adoptNodes(given.map(([, n]) => n));
+  const named = new Map<string, GraphNode>(given.map(([k], i) => [k, adopted[i]!]));
   const plan = planFusion([...new Set(named.values())], options);
   const steps = plan.groups.map((group) => {
     const signature = groupSignature(group);
