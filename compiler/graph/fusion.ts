@@ -20,6 +20,9 @@
  *   whole rows; an elementwise group becomes a rows group;
  * - the operands of a joining node from other groups must not depend on the joined group (no cycles);
  *   a group with the same space and no path to or from the joined one is merged into it instead;
+ * - an elementwise operand from another group moves into the consumer's group (its prologue) when
+ *   that saves memory traffic: nothing else there uses it, and what it is computed from is written
+ *   anyway or is narrower (a cast to f32 moves to its consumer; the bf16 value crosses memory);
  * - at the end, groups over the same space with no path between them merge: horizontal fusion.
  * A matmul always starts a group (its operands are read from memory, transposed inputs included).
  */
@@ -43,6 +46,11 @@ export interface FusionGroup {
   readonly inputs: readonly GraphNode[];
   /** What it writes: its graph outputs and the nodes other groups read (by id). */
   readonly outputs: readonly GraphNode[];
+  /**
+   * The nodes holding one value per row shaped as S without its last axis (a reduction without
+   * keepDim, and what is computed from it): their operands broadcast against S's rows, not its columns.
+   */
+  readonly rowValued: readonly GraphNode[];
 }
 
 export interface FusionPlan {
@@ -63,9 +71,11 @@ interface Draft {
   readonly serial: number;
   kind: GroupKind;
   readonly shape: readonly number[];
-  readonly k?: number;
+  k?: number;
   wholeRows: boolean;
   nodes: GraphNode[];
+  /** Ids of the nodes in the row frame (FusionGroup.rowValued). */
+  readonly rowValued: Set<number>;
   /** Set when merged into another group. */
   into?: Draft;
 }
@@ -109,19 +119,53 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
     return false;
   };
   const create = (kind: GroupKind, shape: readonly number[], wholeRows: boolean, k?: number): Draft => {
-    const d: Draft = { serial: drafts.length, kind, shape, wholeRows, nodes: [], ...(k === undefined ? {} : { k }) };
+    const d: Draft = { serial: drafts.length, kind, shape, wholeRows, nodes: [], rowValued: new Set(), ...(k === undefined ? {} : { k }) };
     drafts.push(d);
     return d;
   };
-  const join = (n: GraphNode, d: Draft) => {
+  const isOutput = new Set(outputs.map((o) => o.id));
+  const consumers = new Map<number, GraphNode[]>();
+  for (const n of nodes) for (const o of n.inputs) consumers.set(o.id, [...(consumers.get(o.id) ?? []), n]);
+
+  /** Adds n to d; `rowValued` when its value is one per row without the last axis. */
+  const join = (n: GraphNode, d: Draft, rowValued = false) => {
     d.nodes.push(n);
     home.set(n.id, d);
+    if (rowValued) d.rowValued.add(n.id);
+    if (fuse) for (const o of n.inputs) pull(o, n, d);
   };
   const holdsRows = (d: Draft) => (d.kind === 'matmul' ? last(d.shape) <= maxMatmulRow : last(d.shape) <= maxRow);
-  const fits = (d: Draft, shape: readonly number[]) => {
-    if (sameShape(shape, d.shape)) return true;
+  /** How a node of `shape` lives in d: over the whole space, one value per row (row frame), or not at all. */
+  const fits = (d: Draft, shape: readonly number[]): 'full' | 'row' | undefined => {
+    if (sameShape(shape, d.shape)) return 'full';
+    if (!d.wholeRows) return undefined;
     const rows = d.shape.slice(0, -1);
-    return d.wholeRows && (sameShape(shape, rows) || sameShape(shape, [...rows, 1]));
+    return sameShape(shape, [...rows, 1]) ? 'full' : sameShape(shape, rows) ? 'row' : undefined;
+  };
+  /** Whether tensor p is written by its group whatever else happens: an output, or read by another group. */
+  const writtenAnyway = (p: GraphNode) => isOutput.has(p.id) || (consumers.get(p.id) ?? []).some((c) => home.has(c.id) && groupOf(c) !== groupOf(p));
+  /**
+   * Moves operand o of n (joining d) from its group into d, when o is elementwise, only n and nodes
+   * not yet placed use it, and writing what o is computed from costs fewer bytes than writing o. Then
+   * the same for o's operands. o takes n's frame (its operands broadcast as n's do); a value d could not
+   * write (another shape: a weight's cast, say) moves only when n is its one user.
+   */
+  const pull = (o: GraphNode, n: GraphNode, d: Draft) => {
+    const from = groupOf(o);
+    // A matmul reads its operands from memory, tile by tile: nothing moves into it.
+    if (!from || from === d || isOutput.has(o.id) || n.op.kind === 'matmul') return;
+    if (o.op.kind !== 'unary' && o.op.kind !== 'binary' && o.op.kind !== 'cast') return;
+    const users = consumers.get(o.id) ?? [];
+    if (users.some((c) => c !== n && home.has(c.id) && groupOf(c) !== d)) return;
+    const rowFrame = d.rowValued.has(n.id) && n.op.kind !== 'reduce';
+    const storable = rowFrame ? sameShape(o.shape, d.shape.slice(0, -1)) : fits(d, o.shape) === 'full';
+    if (!storable && users.some((c) => c !== n)) return;
+    const needed = o.inputs.filter((p) => groupOf(p) === from && !writtenAnyway(p));
+    if (needed.reduce((bytes, p) => bytes + p.dtype.bits, 0) >= o.dtype.bits) return;
+    from.nodes = from.nodes.filter((x) => x !== o);
+    from.rowValued.delete(o.id);
+    join(o, d, rowFrame);
+    d.nodes.sort((x, y) => x.id - y.id);
   };
   /** Same space, compatible kinds, and neither depends on the other. */
   const mergeable = (a: Draft, b: Draft): boolean => {
@@ -133,7 +177,9 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
   };
   const merge = (into: Draft, other: Draft) => {
     into.nodes = [...into.nodes, ...other.nodes].sort((x, y) => x.id - y.id);
+    for (const id of other.rowValued) into.rowValued.add(id);
     into.kind = into.kind === 'matmul' || other.kind === 'matmul' ? 'matmul' : into.kind === 'rows' || other.kind === 'rows' ? 'rows' : 'elementwise';
+    if (other.k !== undefined) into.k = other.k;
     into.wholeRows ||= other.wholeRows;
     other.into = into;
   };
@@ -146,6 +192,7 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
     }
     return create('rows', operand.shape, true);
   };
+  const rowValuedReduce = (n: GraphNode) => n.op.kind === 'reduce' && !n.op.keepDim;
 
   for (const n of nodes) {
     if (!isComputed(n)) continue;
@@ -154,7 +201,7 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
       continue;
     }
     if (!fuse) {
-      join(n, n.op.kind === 'reduce' ? rowsGroupFor(n) : create('elementwise', n.shape, false));
+      join(n, n.op.kind === 'reduce' ? rowsGroupFor(n) : create('elementwise', n.shape, false), rowValuedReduce(n));
       continue;
     }
     if (n.op.kind === 'reduce') {
@@ -163,20 +210,24 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
       if (g && sameShape(operand.shape, g.shape) && holdsRows(g)) {
         if (g.kind === 'elementwise') g.kind = 'rows';
         g.wholeRows = true;
-        join(n, g);
+        join(n, g, rowValuedReduce(n));
       } else {
-        join(n, rowsGroupFor(n));
+        join(n, rowsGroupFor(n), rowValuedReduce(n));
       }
       continue;
     }
     const candidates = [...new Set(n.inputs.map(groupOf).filter((g): g is Draft => g !== undefined))].sort((a, b) => b.serial - a.serial);
     let placed = false;
     for (const g of candidates) {
-      if (!fits(g, n.shape)) continue;
+      const form = fits(g, n.shape);
+      if (form === undefined) continue;
+      // A value per row is computed from values per row only (its operands broadcast against the rows).
+      if (form === 'row' && n.inputs.some((o) => groupOf(o) === g && !g.rowValued.has(o.id))) continue;
+      if (form === 'full' && n.inputs.some((o) => g.rowValued.has(o.id))) continue;
       const others = candidates.filter((h) => h !== g && !h.into);
       if (others.some((h) => !mergeable(g, h) && dependsOn(h, g))) continue;
       for (const h of others) if (mergeable(g, h)) merge(g, h);
-      join(n, g);
+      join(n, g, form === 'row');
       placed = true;
       break;
     }
@@ -184,7 +235,7 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
   }
 
   if (fuse) horizontal(alive, mergeable, merge);
-  return finish(alive(), nodes, outputs, groupOf, depsOf);
+  return finish(alive().filter((d) => d.nodes.length > 0), nodes, outputs, groupOf, depsOf);
 }
 
 /** Merges groups over the same space that do not depend on each other, until none are left. */
@@ -247,6 +298,7 @@ function finish(
       nodes: Object.freeze([...d.nodes]),
       inputs: Object.freeze([...inputs.values()].sort((a, b) => a.id - b.id)),
       outputs: Object.freeze(written),
+      rowValued: Object.freeze(d.nodes.filter((n) => d.rowValued.has(n.id))),
     });
   });
   return Object.freeze({ groups: Object.freeze(groups), outputs: Object.freeze([...outputs]) });

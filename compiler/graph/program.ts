@@ -78,7 +78,8 @@ export function groupSignature(group: FusionGroup): string {
   const nodes = group.nodes.map((n, i) => {
     local.set(n.id, `v${i}`);
     const operands = n.inputs.map((o) => (o.op.kind === 'const' ? `const ${o.op.value}` : local.get(o.id)));
-    return `${describeNode(n)} ${n.dtype.name}[${n.shape.join(',')}](${operands.join(',')})`;
+    const frame = group.rowValued.includes(n) ? ' per-row' : '';
+    return `${describeNode(n)} ${n.dtype.name}[${n.shape.join(',')}](${operands.join(',')})${frame}`;
   });
   const outputs = group.outputs.map((n) => local.get(n.id));
   return [`${group.kind}[${group.shape.join(',')}]${group.k === undefined ? '' : ` k=${group.k}`}${group.wholeRows ? ' rows' : ''}`, ...inputs, ...nodes, `out ${outputs.join(',')}`].join('\n');

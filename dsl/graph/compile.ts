@@ -11,7 +11,7 @@ import { candidateParams, lowerGroup } from './lower.js';
 
 export interface CompileGraphOptions extends FusionOptions {
   /** Tile sizes for a group, by its signature (what `tskc tune` found); the defaults otherwise. */
-  readonly params?: (signature: string) => StepParams | undefined;
+  readonly params?: (signature: string, group: FusionGroup) => StepParams | undefined;
 }
 
 /** The outputs, named: a record of expressions, or one expression (called `y`). */
@@ -25,7 +25,7 @@ export function compileGraph(outputs: GraphOutputs, options: CompileGraphOptions
   const plan = planFusion([...new Set(named.values())], options);
   const steps = plan.groups.map((group) => {
     const signature = groupSignature(group);
-    return makeStep(group, signature, options.params?.(signature) ?? {});
+    return makeStep(group, signature, options.params?.(signature, group) ?? {});
   });
   return Object.freeze({ plan, steps: Object.freeze(steps), inputs: graphInputs([...named.values()]), outputs: named });
 }

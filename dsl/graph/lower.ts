@@ -92,7 +92,8 @@ export function candidateParams(group: FusionGroup): StepParams[] {
 export function lowerGroup(group: FusionGroup, params: StepParams = {}): LoweredGroup {
   const p = { ...defaultParams(group), ...params };
   checkParams(group, p);
-  const space = spaceOf(group);
+  const flat = isFlat(group);
+  const space = flat ? [numel(group.shape)] : group.shape;
   const [R, C] = rowsCols(space);
 
   // Kernel arguments: each tensor read (by storage, so x and x.T are one argument) and each written.
@@ -121,12 +122,15 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
       const grid = { ...tile, R, C, rowOk: tile.rows.lt(R), colOk: tile.cols.lt(C) };
       const values = new Map<number, Tile>();
       if (group.kind === 'matmul') computeMatmuls(group, grid, q, tensorOf, values);
+      const rowValued = new Set(group.rowValued.map((n) => n.id));
       for (const n of group.nodes) {
         if (n.op.kind === 'matmul') continue;
         const operand = (i: number): TileLike => {
           const o = n.inputs[i]!;
           if (o.op.kind === 'const') return Math.fround(o.op.value);
-          return values.get(o.id) ?? readInput(o, space, grid, tensorOf(o));
+          // A reduction's operand spans the whole space, whatever the frame of its result.
+          const frame = flat ? 'flat' : rowValued.has(n.id) && n.op.kind !== 'reduce' ? 'row' : 'full';
+          return values.get(o.id) ?? readInput(o, space, grid, tensorOf(o), frame);
         };
         values.set(n.id, roundTo(n.dtype, compute(n, operand, grid)));
       }
@@ -204,9 +208,13 @@ function roundTo(d: Dtype, t: Tile): Tile {
   return d === f32 ? t : t.to(d).to(f32);
 }
 
-/** The offsets of tensor `n` (shape broadcast to the space) at the tile's rows and columns. */
-function readInput(n: GraphNode, space: readonly number[], grid: Grid, tensor: TensorArg): Tile {
-  const strides = alignedStrides(n, space);
+/**
+ * Tensor n at the tile's rows and columns, broadcast to the space; for a consumer in the row frame
+ * (one value per row, FusionGroup.rowValued), broadcast against the rows: n's axes end before the columns.
+ */
+function readInput(n: GraphNode, space: readonly number[], grid: Grid, tensor: TensorArg, frame: 'flat' | 'full' | 'row'): Tile {
+  // A flattened space (isFlat) reads n in its own order: a stride of 1, or 0 for a single value.
+  const strides = frame === 'flat' ? [numel(n.shape) === 1 ? 0 : 1] : frame === 'row' ? [...alignedStrides(n, space.slice(0, -1)), 0] : alignedStrides(n, space);
   const rank = space.length;
   const colStride = strides[rank - 1] ?? 0;
   const rowOffset = rowOffsets(space.slice(0, -1), strides.slice(0, -1), grid.rows);
@@ -222,8 +230,6 @@ function alignedStrides(n: GraphNode, space: readonly number[]): number[] {
   const own: number[] = [];
   for (let a = base.shape.length - 1, s = 1; a >= 0; a--) own[a] = s, (s *= base.shape[a]!);
   const viewStrides = n.op.kind === 'transpose' ? [own[1]!, own[0]!] : own;
-  // A flattened space reads n in its own order (isFlat): one stride of 1, or 0 for a single value.
-  if (space.length === 1 && numel(n.shape) === space[0] && n.shape.length !== 1) return [1];
   const shift = space.length - n.shape.length;
   return space.map((extent, a) => {
     const e = n.shape[a - shift];
