@@ -155,3 +155,37 @@ describe('tskc with .tk files', () => {
     expect(e.err).toContain('defines no kernels');
   });
 });
+
+describe('tskc explain and tune (graph files)', () => {
+  test('explain prints the plan of examples/graph.ts: the kernels, what each fuses, the bytes', async () => {
+    const { code, out } = await tskc(['explain', 'examples/graph.ts']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^3 outputs \(h, out, scores\) from 8 inputs: 4 kernels \(one per op: 22\)\n/);
+    expect(out).toContain('  fuses 4 ops: matmul, silu, matmul, mul -> t');
+    expect(out).toContain('  reads  x f32[64, 256], residual f32[64, 256], w f32[256] = 129.0 KiB\n');
+    expect(out).toMatch(/\ntotal: 2\.2 MiB moved; one kernel per op would move 3\.7 MiB \(1\.68x\)\n/);
+    const unfused = await tskc(['explain', 'examples/graph.ts', '--no-fuse']);
+    expect(unfused.out.match(/^kernel \d+:/gm)).toHaveLength(22);
+  });
+
+  test('explain names what is wrong with a graph file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tskc-graph-'));
+    const empty = join(dir, 'empty.ts');
+    writeFileSync(empty, 'export const n = 1;\n');
+    expect(await tskc(['explain', empty])).toMatchObject({ code: 2, err: expect.stringContaining('exports no graph expressions') });
+    const long = join(dir, 'long.ts');
+    writeFileSync(long, `import { f32 } from '${root}dsl/index.js';\nimport { graphInput } from '${root}dsl/graph/index.js';\nexport const s = graphInput('x', f32, [2, 20000]).softmax();\n`);
+    expect(await tskc(['explain', long])).toMatchObject({ code: 1, err: expect.stringMatching(/rows of 20000 elements: .* at most 16384/) });
+    expect(await tskc(['explain', join(dir, 'none.ts')])).toMatchObject({ code: 2, err: expect.stringContaining('no such file') });
+  });
+
+  withC('tune times each kernel, stores the fastest tiles, and explain --tuned uses them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tskc-tune-'));
+    const tuned = await tskc(['tune', 'examples/graph.ts', '--min-ms', '0', '--seed', '7'], { TSKC_CACHE_DIR: dir });
+    expect(tuned.code).toBe(0);
+    const chosen = [...tuned.out.matchAll(/^(g\d\w+): ((?:\w+=\d+ ?)+) +[\d.]+ ms \(default/gm)].map((m) => m[2]!.trim());
+    expect(chosen).toHaveLength(4);
+    const explained = await tskc(['explain', 'examples/graph.ts', '--tuned', 'cpu'], { TSKC_CACHE_DIR: dir });
+    expect([...explained.out.matchAll(/; tile (.*)$/gm)].map((m) => m[1])).toEqual(chosen);
+  }, 300_000);
+});
