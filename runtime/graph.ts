@@ -13,12 +13,14 @@ import { type CompiledKernel, type Device, DeviceError } from './device.js';
 import { Tensor } from './tensor.js';
 
 const compiled = new WeakMap<Device, Map<string, Promise<CompiledKernel>>>();
+const texts = new WeakMap<Kernel, string>();
 
-/** The device's compiled kernel for `kernel`, compiled on first use. */
+/** The device's compiled kernel for `kernel`, compiled on first use (kernels are told apart by their text). */
 export function compileOnce(dev: Device, kernel: Kernel): Promise<CompiledKernel> {
   let byText = compiled.get(dev);
   if (!byText) compiled.set(dev, (byText = new Map()));
-  const text = printKernel(kernel);
+  let text = texts.get(kernel);
+  if (text === undefined) texts.set(kernel, (text = printKernel(kernel)));
   let k = byText.get(text);
   if (!k) {
     k = dev.compile(kernel);
@@ -51,7 +53,16 @@ function flat(t: Tensor): Tensor {
 export interface RunGraphOptions {
   /** Fill every tensor a step writes with NaN first, so an element no kernel writes shows (tests). */
   readonly poison?: boolean;
+  /** Tensors to write outputs into, by name (others are allocated). */
+  readonly outputs?: Readonly<Record<string, Tensor>>;
 }
+
+/**
+ * Intermediate tensors of earlier runs, per program, for the next run to write again: a fresh tensor
+ * costs a page fault per 4 KiB on first touch, which on some machines is longer than the kernel. A run
+ * takes a set and gives it back at its end, so runs that overlap never share one.
+ */
+const spare = new WeakMap<GraphProgram, Map<number, Tensor>[]>();
 
 /** Runs one step on the tensors computed so far, adding the ones it writes. */
 export async function runStep(dev: Device, step: GraphStep, buffers: Map<number, Tensor>, options: RunGraphOptions = {}): Promise<void> {
@@ -72,9 +83,23 @@ export async function runStep(dev: Device, step: GraphStep, buffers: Map<number,
 /** Runs every step; returns the tensors by node id (the feeds included). */
 export async function runSteps(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, options: RunGraphOptions = {}): Promise<Map<number, Tensor>> {
   checkFeeds(program, feeds);
-  const buffers = new Map<number, Tensor>();
+  const pool = spare.get(program) ?? [];
+  spare.set(program, pool);
+  const reused = options.poison ? undefined : pool.pop();
+  const buffers = new Map<number, Tensor>(reused);
   for (const [name, node] of program.inputs) buffers.set(node.id, feeds[name]!);
+  for (const [name, t] of Object.entries(options.outputs ?? {})) {
+    const node = program.outputs.get(name);
+    if (node === undefined) throw new DeviceError(`${name} is not an output of the graph (its outputs: ${[...program.outputs.keys()].join(', ')})`);
+    if (node.op.kind === 'input') throw new DeviceError(`output ${name} is the graph input ${node.op.name}: nothing writes it`);
+    if (!(t instanceof Tensor) || t.dtype !== node.dtype || t.shape.length !== node.shape.length || t.shape.some((e, i) => e !== node.shape[i])) {
+      throw new DeviceError(`output ${name}: expected a Tensor ${node.dtype.name}[${node.shape.join(', ')}]`);
+    }
+    buffers.set(node.id, t);
+  }
   for (const step of program.steps) await runStep(dev, step, buffers, options);
+  const kept = new Set([...program.inputs.values(), ...program.outputs.values()].map((n) => n.id));
+  pool.push(new Map([...buffers].filter(([id]) => !kept.has(id))));
   return buffers;
 }
 

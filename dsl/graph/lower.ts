@@ -119,8 +119,10 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
     (tensors, q) => {
       const tensorOf = (n: GraphNode) => tensors[argName(storageOf(n))]!;
       const tile = group.kind === 'matmul' ? matmulTile(q, group.wholeRows) : group.kind === 'rows' ? rowsTile(q) : elementwiseTile(q);
-      const grid = { ...tile, R, C, rowOk: tile.rows.lt(R), colOk: tile.cols.lt(C) };
+      // Masks only where the tile can pass the edge: none when the tiles divide the space.
+      const grid: Grid = { ...tile, R, C, ...(R % tile.BR === 0 ? {} : { rowOk: tile.rows.lt(R) }), ...(C % tile.BC === 0 ? {} : { colOk: tile.cols.lt(C) }) };
       const values = new Map<number, Tile>();
+      const reads = new Map<string, Tile>();
       if (group.kind === 'matmul') computeMatmuls(group, grid, q, tensorOf, values);
       const rowValued = new Set(group.rowValued.map((n) => n.id));
       for (const n of group.nodes) {
@@ -130,7 +132,9 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
           if (o.op.kind === 'const') return Math.fround(o.op.value);
           // A reduction's operand spans the whole space, whatever the frame of its result.
           const frame = flat ? 'flat' : rowValued.has(n.id) && n.op.kind !== 'reduce' ? 'row' : 'full';
-          return values.get(o.id) ?? readInput(o, space, grid, tensorOf(o), frame);
+          const key = `${o.id} ${frame}`;
+          if (!values.has(o.id) && !reads.has(key)) reads.set(key, readInput(o, space, grid, tensorOf(o), frame));
+          return values.get(o.id) ?? reads.get(key)!;
         };
         values.set(n.id, roundTo(n.dtype, compute(n, operand, grid)));
       }
@@ -138,7 +142,8 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
         const full = sameShape(n.shape, group.shape);
         const v = values.get(n.id)!.broadcastTo(full ? [grid.BR, grid.BC] : [grid.BR, 1]);
         const offset = full ? grid.rows.mul(C).add(grid.cols) : grid.rows;
-        store(tensors[outName.get(n.id)!]!, [offset], v.to(n.dtype), { mask: full ? grid.rowOk.and(grid.colOk) : grid.rowOk });
+        const mask = full ? both(grid.rowOk, grid.colOk) : grid.rowOk;
+        store(tensors[outName.get(n.id)!]!, [offset], n.dtype === f32 ? v : v.to(n.dtype), mask ? { mask } : {});
       }
     },
     {
@@ -165,8 +170,9 @@ interface TileFrame {
 interface Grid extends TileFrame {
   readonly R: number;
   readonly C: number;
-  readonly rowOk: Tile;
-  readonly colOk: Tile;
+  /** Which rows and columns of the tile are in the space; absent when all are. */
+  readonly rowOk?: Tile;
+  readonly colOk?: Tile;
 }
 
 function elementwiseTile(q: StepParams): TileFrame {
@@ -203,6 +209,16 @@ function kernelName(group: FusionGroup): string {
   return name.length <= 48 ? name : `${name.slice(0, 40)}_${ops.length}ops`;
 }
 
+/** Both masks, either, or none. */
+function both(a: Tile | undefined, b: Tile | undefined): Tile | undefined {
+  return a && b ? a.and(b) : a ?? b;
+}
+
+/** f32 from a tile of any float dtype. */
+function widen(t: Tile): Tile {
+  return t.dtype === f32 ? t : t.to(f32);
+}
+
 /** A value rounded to `d` and widened back, as storing and reloading it would. */
 function roundTo(d: Dtype, t: Tile): Tile {
   return d === f32 ? t : t.to(d).to(f32);
@@ -218,10 +234,10 @@ function readInput(n: GraphNode, space: readonly number[], grid: Grid, tensor: T
   const rank = space.length;
   const colStride = strides[rank - 1] ?? 0;
   const rowOffset = rowOffsets(space.slice(0, -1), strides.slice(0, -1), grid.rows);
-  const colOffset = colStride === 0 ? undefined : grid.cols.mul(colStride);
+  const colOffset = colStride === 0 ? undefined : times(grid.cols, colStride);
   const offset = rowOffset && colOffset ? rowOffset.add(colOffset) : rowOffset ?? colOffset ?? full([1, 1], 0, i32);
-  const mask = rowOffset && colOffset ? grid.rowOk.and(grid.colOk) : rowOffset ? grid.rowOk : colOffset ? grid.colOk : undefined;
-  return load(tensor, [offset], mask ? { mask } : {}).to(f32);
+  const mask = rowOffset && colOffset ? both(grid.rowOk, grid.colOk) : rowOffset ? grid.rowOk : colOffset ? grid.colOk : undefined;
+  return widen(load(tensor, [offset], mask ? { mask } : {}));
 }
 
 /** The strides of n read as a tensor of the space's shape: 0 along broadcast axes. */
@@ -244,8 +260,13 @@ function rowOffsets(lead: readonly number[], strides: readonly number[], rows: T
   // Axes that step like one flat index (stride = ρ · inner extent) need no division: r · ρ.
   const rho = axes[0]!.stride / axes[0]!.inner;
   const flat = lead.every((extent, a) => extent === 1 || strides[a] === rho * numel(lead.slice(a + 1)));
-  if (flat && Number.isInteger(rho)) return rows.mul(rho);
-  return axes.map(({ extent, stride, inner }) => rows.div(inner).rem(extent).mul(stride)).reduce((s, t) => s.add(t));
+  if (flat && Number.isInteger(rho)) return times(rows, rho);
+  return axes.map(({ extent, stride, inner }) => times(rows.div(inner).rem(extent), stride)).reduce((s, t) => s.add(t));
+}
+
+/** t · k, without the multiplication when k is 1 (so backends see a plain index: a contiguous access). */
+function times(t: Tile, k: number): Tile {
+  return k === 1 ? t : t.mul(k);
 }
 
 /** The node's value on the tile, in f32, from its operands'. */
@@ -262,7 +283,7 @@ function compute(n: GraphNode, operand: (i: number) => TileLike, grid: Grid): Ti
       const fn = n.op.fn;
       const x = tileOf(operand(0)).broadcastTo([grid.BR, grid.BC]);
       const identity = fn === 'max' ? -Infinity : fn === 'min' ? Infinity : 0;
-      const lanes = where(grid.colOk, x, identity);
+      const lanes = grid.colOk ? where(grid.colOk, x, identity) : x;
       const r = fn === 'max' ? lanes.max(1, { keepDims: true }) : fn === 'min' ? lanes.min(1, { keepDims: true }) : lanes.sum(1, { keepDims: true });
       return fn === 'mean' ? r.div(grid.C) : r;
     }
@@ -302,15 +323,14 @@ function computeMatmuls(group: FusionGroup, grid: Grid, q: StepParams, tensorOf:
       const [a, b] = mm.inputs as [GraphNode, GraphNode];
       const [sa0, sa1] = alignedStrides(a, a.shape);
       const [sb0, sb1] = alignedStrides(b, b.shape);
-      const kOk = ks.lt(k);
-      const x = once(`a${a.id}`, () =>
-        load(tensorOf(a), [grid.rows.mul(sa0!).add(ks.expandDims(0).mul(sa1!))], { mask: grid.rowOk.and(kOk.expandDims(0)) }).to(f32),
-      );
+      const kOk = k % bk === 0 ? undefined : ks.lt(k);
+      const masked = (mask: Tile | undefined) => (mask ? { mask } : {});
+      const x = once(`a${a.id}`, () => widen(load(tensorOf(a), [times(grid.rows, sa0!).add(times(ks.expandDims(0), sa1!))], masked(both(grid.rowOk, kOk?.expandDims(0))))));
       // b with K contiguous (a transposed weight) is read as [BN, BK] rows and transposed in registers.
       const y = once(`b${b.id}`, () =>
         sb0 === 1 && sb1 !== 1
-          ? load(tensorOf(b), [colsV.expandDims(1).mul(sb1!).add(ks.expandDims(0))], { mask: colsV.lt(grid.C).expandDims(1).and(kOk.expandDims(0)) }).to(f32).T
-          : load(tensorOf(b), [ks.expandDims(1).mul(sb0!).add(grid.cols.mul(sb1!))], { mask: kOk.expandDims(1).and(grid.colOk) }).to(f32),
+          ? widen(load(tensorOf(b), [times(colsV.expandDims(1), sb1!).add(ks.expandDims(0))], masked(both(grid.colOk?.reshape([grid.BC, 1]), kOk?.expandDims(0))))).T
+          : widen(load(tensorOf(b), [times(ks.expandDims(1), sb0!).add(times(grid.cols, sb1!))], masked(both(kOk?.expandDims(1), grid.colOk)))),
       );
       return dot(x, y, sums[i]!);
     });
