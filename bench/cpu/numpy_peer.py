@@ -67,6 +67,23 @@ def main():
     wl = rng.standard_normal((2048, 2048), dtype=np.float32)
     bl = rng.standard_normal(2048, dtype=np.float32)
     out["linear_bias_relu_1024x2048x2048"] = median_time(lambda: np.maximum(xl @ wl.T + bl, 0), 5)
+
+    def linear_relu_softmax():
+        z = np.maximum(xl @ wl.T + bl, 0)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    out["linear_relu_softmax_1024x2048x2048"] = median_time(linear_relu_softmax, 5)
+    # The gated MLP of a transformer: silu(x W_gate^T) * (x W_up^T).
+    wu = rng.standard_normal((2048, 2048), dtype=np.float32)
+
+    def swiglu_mlp():
+        gate = xl @ wl.T
+        with np.errstate(over="ignore"):  # exp(-gate) overflows to inf for gate < -88: silu is then -0
+            return gate / (1 + np.exp(-gate)) * (xl @ wu.T)
+
+    out["swiglu_mlp_1024x2048x2048"] = median_time(swiglu_mlp, 5)
+    del wu
     # fp32 GEMV of the low-bit GEMV's shape (y = W x, W [8192, 8192]): the peer of tskc's u4 GEMV.
     wg = rng.standard_normal((8192, 8192), dtype=np.float32)
     xg = rng.standard_normal(8192, dtype=np.float32)

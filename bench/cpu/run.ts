@@ -25,6 +25,9 @@ import { Tensor } from '../../runtime/tensor.js';
 import { DEFAULT_CFLAGS, compileSharedObject, detectToolchain } from '../../runtime/cpu/toolchain.js';
 import { PRELUDE } from '../../backends/clike/prelude.js';
 import { type Bar, type Panel, barChartSvg } from '../plot.js';
+import { type Expr, compileGraph, graphInput } from '../../dsl/graph/index.js';
+import { runGraph } from '../../runtime/graph.js';
+import { tuneProgram } from '../../runtime/tune.js';
 import { layerNorm } from '../../examples/layer-norm.js';
 import { matmul } from '../../examples/matmul.js';
 import { softmax } from '../../examples/softmax.js';
@@ -37,6 +40,18 @@ function medianMs(fn: () => void, repeats: number): number {
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
     fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+async function medianAsyncMs(fn: () => Promise<unknown>, repeats: number): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -134,6 +149,35 @@ async function main(): Promise<void> {
     row('cross-entropy fp32 1024x32000 (library)', medianMs(() => ce.launch({ logits, targets, loss }), 5), 1000 * (peer['cross_entropy_1024x32000'] as number), 4 * tokens * vocab, undefined);
   }
 
+  // The graph API (dsl/graph): each graph planned by the fusion pass, its tile sizes tuned here
+  // (runtime/tune.ts), run with runGraph into output tensors allocated once; numpy composes the same.
+  const graphNotes: string[] = [];
+  {
+    const graphRow = async (work: string, outputs: Record<string, Expr>, feeds: Record<string, Tensor>, peerKey: string, bytes: number | undefined, flops?: number) => {
+      let program = compileGraph(outputs);
+      const defaultMs = await medianAsyncMs(() => runGraph(cpu, program, feeds), 3);
+      program = (await tuneProgram(cpu, program, feeds, { minMs: 200 })).program;
+      const out = await runGraph(cpu, program, feeds);
+      const ms = await medianAsyncMs(() => runGraph(cpu, program, feeds, { outputs: out }), 5);
+      row(`${work} (graph: ${program.steps.length} kernel${program.steps.length === 1 ? '' : 's'})`, ms, 1000 * (peer[peerKey] as number), bytes, flops);
+      graphNotes.push(`- ${work}: ${program.steps.map((st) => `${st.kernel.name} ${Object.entries(st.params).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('; ')}; ${ms.toFixed(2)} ms tuned, ${defaultMs.toFixed(2)} ms with the default tiles and fresh outputs`);
+    };
+    const [gx, gr, gg] = [graphInput('x', f32, [m, n]), graphInput('r', f32, [m, n]), graphInput('g', f32, [m, n])];
+    const [gw, gb] = [graphInput('w', f32, [n]), graphInput('b', f32, [n])];
+    const gh = gx.add(gr);
+    const r = random([m, n]);
+    await graphRow('softmax fp32 4096x4096', { y: gx.softmax() }, { x }, 'softmax_4096', 2 * m * n * 4);
+    await graphRow('layer norm fp32 4096x4096', { y: gx.layerNorm(gw, gb) }, { x, w, b }, 'layer_norm_4096', 2 * m * n * 4);
+    await graphRow('RMS norm + residual fp32 4096x4096', { h: gh, y: gh.rmsNorm(gw) }, { x, r, w }, 'rms_norm_residual_4096', 4 * m * n * 4);
+    await graphRow('SwiGLU fp32 4096x4096', { y: gx.silu().mul(gg) }, { x, g: r }, 'swiglu_4096', 3 * m * n * 4);
+    const [lm, lk, ln_] = [1024, 2048, 2048];
+    const [lx, lw, lu, lb] = [graphInput('x', f32, [lm, lk]), graphInput('w', f32, [ln_, lk]), graphInput('u', f32, [ln_, lk]), graphInput('b', f32, [ln_])];
+    const lfeeds = { x: random([lm, lk]), w: random([ln_, lk]), u: random([ln_, lk]), b: random([ln_]) };
+    await graphRow('linear + bias + relu fp32 1024x2048x2048', { y: lx.matmul(lw.T).add(lb).relu() }, { x: lfeeds.x, w: lfeeds.w, b: lfeeds.b }, 'linear_bias_relu_1024x2048x2048', undefined, 2 * lm * lk * ln_);
+    await graphRow('linear + bias + relu -> softmax fp32 1024x2048x2048', { y: lx.matmul(lw.T).add(lb).relu().softmax() }, { x: lfeeds.x, w: lfeeds.w, b: lfeeds.b }, 'linear_relu_softmax_1024x2048x2048', undefined, 2 * lm * lk * ln_);
+    await graphRow('SwiGLU MLP silu(x Wg^T) * (x Wu^T) fp32 1024x2048x2048', { y: lx.matmul(lw.T).silu().mul(lx.matmul(lu.T)) }, { x: lfeeds.x, w: lfeeds.w, u: lfeeds.u }, 'swiglu_mlp_1024x2048x2048', undefined, 4 * lm * lk * ln_);
+  }
+
   const s = 2048;
   const [a, bb, c] = [random([s, s]), random([s, s]), Tensor.empty(f32, [s, s])];
   // The example's kernel with larger tiles than its defaults (chosen by hand on this 2-core VM: 64x64x32
@@ -188,6 +232,10 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `Compile latency: DSL trace + C emission ${emitMs.toFixed(2)} ms (median, warm process); compile() of a cached kernel ${cachedMs.toFixed(2)} ms.`,
+    '',
+    'Graph rows (dsl/graph): the kernels the fusion pass chose, the tiles tuneProgram chose, and the time with the default tiles and outputs allocated per run (a fresh tensor pays a page fault per 4 KiB on first touch):',
+    '',
+    ...graphNotes,
     '',
   ].join('\n');
   process.stdout.write(report);

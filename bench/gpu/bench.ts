@@ -1,7 +1,9 @@
 /**
  * GPU benchmarks of tskc's CUDA backend, run by bench/gpu/run.sh next to PyTorch (torch_peer.py) in
  * the same call: a DSL copy kernel, bf16 row softmax / layer norm / RMS norm at 4096 x 8192, the
- * example f32 matmul, and the low-bit GEMV (kernels/lowbit/gemv.ts) at several code widths. Times are CUDA-event medians of 20 samples of 10 back-to-back launches on
+ * example f32 matmul, and the low-bit GEMV (kernels/lowbit/gemv.ts) at several code widths; and graphs
+ * of the graph API (dsl/graph) as the fusion pass cuts them, every kernel of a graph in one timed run.
+ * Times are CUDA-event medians of 20 samples of 10 back-to-back launches (runs of a graph) on
  * device-resident buffers, after warm-up. Also the NVRTC cold compile and the cached module load.
  * Prints one JSON object and writes $OUT/bench.json.
  */
@@ -21,11 +23,16 @@ import { bf16, dtype } from '../../compiler/ir/dtype.js';
 import { flashAttention } from '../../kernels/attention.js';
 import { linear } from '../../kernels/linear.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
+import { type Expr, compileGraph, graphInput } from '../../dsl/graph/index.js';
+import type { GraphProgram } from '../../compiler/graph/program.js';
+import type { CudaKernel } from '../../runtime/cuda/cuda-kernel.js';
 
 interface Case {
   readonly name: string;
   readonly kernel: Kernel;
   readonly shapes: Record<string, number[]>;
+  /** A graph: its kernels run one after the other (kernel and shapes are its first step's). */
+  readonly graph?: GraphProgram;
   /** Bytes that must move (read + written), for GB/s; or flops, for TFLOP/s. */
   readonly bytes?: number;
   readonly flops?: number;
@@ -88,6 +95,53 @@ const cases: Case[] = [
   ]),
 ];
 
+/** A graph of the graph API, as compileGraph plans it, with the default tiles. */
+function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: number; flops?: number }): Case {
+  const graph = compileGraph(outputs);
+  const first = graph.steps[0]!;
+  return { name: `graph: ${name} (${graph.steps.length} kernel${graph.steps.length === 1 ? '' : 's'})`, kernel: first.kernel, shapes: {}, graph, ...size };
+}
+
+{
+  const [x, r, g] = ['x', 'r', 'g'].map((k) => graphInput(k, bf16, [M, N]));
+  const w = graphInput('w', bf16, [N]);
+  const h = x!.add(r!);
+  const [lx, lw, lb] = [graphInput('x', bf16, [1024, 8192]), graphInput('w', bf16, [8192, 8192]), graphInput('b', bf16, [8192])];
+  const linearFlops = 2 * 1024 * 8192 * 8192;
+  cases.push(
+    graphCase('softmax bf16 4096x8192', { y: x!.softmax() }, { bytes: 2 * 2 * M * N }),
+    graphCase('rms_norm + residual bf16 4096x8192', { h, y: h.rmsNorm(w) }, { bytes: 4 * 2 * M * N }),
+    graphCase('swiglu bf16 4096x8192', { y: x!.silu().mul(g!) }, { bytes: 3 * 2 * M * N }),
+    graphCase('linear bf16 1024x8192x8192 + bias + relu', { y: lx.matmul(lw.T).add(lb).relu() }, { flops: linearFlops }),
+    graphCase('linear bf16 1024x8192x8192 + bias + gelu + softmax', { y: lx.matmul(lw.T).add(lb).gelu().softmax() }, { flops: linearFlops }),
+  );
+}
+
+/** Device buffers for every tensor of a graph (inputs random), and one run of all its kernels. */
+async function graphRun(graph: GraphProgram, options: { cache: ArtifactCache }, r: () => number) {
+  const kernels: CudaKernel[] = [];
+  for (const step of graph.steps) kernels.push(await compileCuda(step.kernel, options));
+  const dev = kernels[0]!.device;
+  const buffers = new Map<number, bigint>();
+  const bufferOf = (node: GraphProgram['steps'][number]['args'][number]['node']): bigint => {
+    let p = buffers.get(node.id);
+    if (p !== undefined) return p;
+    const count = node.shape.reduce((a, b) => a * b, 1);
+    const t = Tensor.empty(node.dtype, [count]);
+    if (node.op.kind === 'input') t.setValues(Float64Array.from({ length: count }, () => 2 * r() - 1));
+    p = dev.alloc(t.storage.byteLength);
+    dev.toDevice(p, new Uint8Array(t.storage.buffer, t.storage.byteOffset, t.storage.byteLength));
+    buffers.set(node.id, p);
+    return p;
+  };
+  const launches = graph.steps.map((step, i) => {
+    const pointers = Object.fromEntries(step.args.map((a) => [a.arg, bufferOf(a.node)]));
+    const shapes = Object.fromEntries(step.args.map((a) => [a.arg, [a.node.shape.reduce((p, q) => p * q, 1)]]));
+    return () => kernels[i]!.launchOnDevice(pointers, shapes);
+  });
+  return { kernels, run: () => launches.forEach((l) => l()), free: () => [...buffers.values()].forEach((p) => dev.free(p)) };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -96,6 +150,22 @@ async function main(): Promise<void> {
   const r = rng(20261126);
   for (const c of cases) {
     const options = c.threads === undefined ? { cache } : { cache, threads: c.threads };
+    if (c.graph) {
+      const g = await graphRun(c.graph, { cache }, r);
+      const dev = g.kernels[0]!.device;
+      for (let i = 0; i < 3; i++) g.run();
+      dev.synchronize();
+      const samples: number[] = [];
+      for (let s = 0; s < 20; s++) samples.push(dev.time(() => { for (let i = 0; i < 10; i++) g.run(); }) / 10);
+      const ms = median(samples);
+      const row: Record<string, unknown> = { name: c.name, ms: +ms.toFixed(4), nvrtcColdMs: +g.kernels.reduce((t, k) => t + k.compileMs, 0).toFixed(1), cachedLoadMs: 0 };
+      if (c.bytes) row['GBps'] = Math.round(c.bytes / ms / 1e6);
+      if (c.flops) row['TFLOPs'] = +(c.flops / ms / 1e9).toFixed(3);
+      results.push(row);
+      g.free();
+      console.error(JSON.stringify(row));
+      continue;
+    }
     const compiled = await compileCuda(c.kernel, options);
     const again = await compileCuda(c.kernel, options); // from the cache: load only
     const dev = compiled.device;

@@ -12,7 +12,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyArguments, floatTolerance, makeArguments } from '../../bin/launch-inputs.js';
-import { type Dtype, i32 } from '../../compiler/ir/dtype.js';
+import { type Dtype, bf16, f32, i32 } from '../../compiler/ir/dtype.js';
+import { compileGraph, graphInput } from '../../dsl/graph/index.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { exampleKernels } from '../../examples/index.js';
 import { libraryKernels } from '../../kernels/index.js';
@@ -76,6 +77,25 @@ function libraryShapes(name: string, params: Readonly<Record<string, number>>): 
   return (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, params['BLOCK_N']!) });
 }
 
+/** Kernels of graphs at ragged shapes (drawn from r): rows, a residual norm, matmul epilogues, broadcasting. */
+function graphKernels(r: () => number): Kernel[] {
+  const [m, n, k] = [randInt(r, 1, 300), randInt(r, 1, 8192), randInt(r, 1, 300)];
+  const nn = randInt(r, 1, 256);
+  const x = graphInput('x', bf16, [m, n]), res = graphInput('r', bf16, [m, n]), w = graphInput('w', bf16, [n]);
+  const a = graphInput('a', bf16, [m, k]), wa = graphInput('wa', bf16, [nn, k]), wb = graphInput('wb', bf16, [nn, k]), b = graphInput('b', bf16, [nn]);
+  const t = graphInput('t', f32, [randInt(r, 1, 9), randInt(r, 1, 9), randInt(r, 1, 500)]);
+  const h = x.add(res);
+  const graphs = [
+    { s: x.softmax(), l: x.logsumexp() },
+    { h, y: h.rmsNorm(w) },
+    { y: x.layerNorm(w).silu().mul(res) },
+    { y: a.matmul(wa.T).add(b).gelu().softmax() },
+    { y: a.matmul(wa.T).silu().mul(a.matmul(wb.T)) },
+    { y: t.sub(t.max(-1, { keepDim: true })).exp().mean(-1) },
+  ];
+  return graphs.flatMap((g) => compileGraph(g).steps.map((s) => s.kernel));
+}
+
 async function main(): Promise<void> {
   const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
   const gpu = device(kind, kind === 'cuda' ? { cache: new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-'))) } : {});
@@ -134,6 +154,13 @@ async function main(): Promise<void> {
         await runBoth(kernel, args, `${kernel.name} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true);
         examplesRun++;
       }
+    }
+
+    // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
+    for (const kernel of graphKernels(r)) {
+      const argSeed = Math.floor(r() * 2 ** 31);
+      await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} seed ${argSeed}`, () => true);
+      examplesRun++;
     }
 
     for (let i = 0; i < programs; i++) {

@@ -45,6 +45,20 @@ def main():
     ]:
         ms = time_ms(fn)
         rows.append({"name": name, "ms": ms, "GBps": round(2 * 2 * m * n / ms / 1e6)})
+    rb = (torch.rand(m, n, device="cuda") * 2 - 1).to(torch.bfloat16)
+
+    def rms_residual():
+        h = xb + rb
+        return h, F.rms_norm(h, (n,), w, 1e-6)
+
+    for name, fn, moved in [
+        ("graph: softmax bf16 4096x8192 (1 kernel)", lambda: torch.softmax(xb, -1), 2),
+        ("graph: rms_norm + residual bf16 4096x8192 (1 kernel)", rms_residual, 4),
+        ("graph: swiglu bf16 4096x8192 (1 kernel)", lambda: F.silu(xb) * rb, 3),
+    ]:
+        ms = time_ms(fn)
+        rows.append({"name": name, "ms": ms, "GBps": round(moved * 2 * m * n / ms / 1e6)})
+    del rb
     a = torch.rand(2048, 2048, device="cuda")
     bm = torch.rand(2048, 2048, device="cuda")
     ms = time_ms(lambda: a @ bm)
@@ -54,6 +68,10 @@ def main():
     bl = (torch.rand(8192, device="cuda") * 2 - 1).to(torch.bfloat16)
     ms = time_ms(lambda: F.relu(F.linear(xl, wl, bl)))
     rows.append({"name": "linear bf16 1024x8192x8192 + bias + relu", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
+    # The graph rows of bench.ts (PyTorch eager composing the same ops).
+    rows.append({"name": "graph: linear bf16 1024x8192x8192 + bias + relu (1 kernel)", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
+    ms = time_ms(lambda: torch.softmax(F.gelu(F.linear(xl, wl, bl)), -1))
+    rows.append({"name": "graph: linear bf16 1024x8192x8192 + bias + gelu + softmax (2 kernels)", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
     del xl, wl, bl
     qa, ka, va = ((torch.rand(4, 32, 4096, 128, device="cuda") * 2 - 1).to(torch.bfloat16) for _ in range(3))
     for causal in (False, True):

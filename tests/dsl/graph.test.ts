@@ -133,7 +133,10 @@ describe.each(Object.keys(CASES))('graph %s', (name) => {
   test('the interpreter matches the float64 reference, fused as unfused, and the plan fuses as expected', async () => {
     for (const d of [f32, bf16]) {
       const c = makeCase(name, freshSeed(), d);
-      expect(compileGraph(c.outputs, c.options).steps.length).toBe(c.kernels);
+      const program = compileGraph(c.outputs, c.options);
+      expect(program.steps.length).toBe(c.kernels);
+      // Nothing but a group's outputs goes to memory: one store each, and no other.
+      for (const step of program.steps) expect(step.kernel.body.ops.filter((op) => op.opcode === 'store')).toHaveLength(step.group.outputs.length);
       const fused = await run(interp, c);
       const unfused = await run(interp, c, { fuse: false });
       const small = await run(interp, c, { params: SMALL_TILES });
