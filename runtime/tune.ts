@@ -62,7 +62,9 @@ export class TuningStore {
 
 export interface StepTiming {
   readonly params: StepParams;
+  /** The median time of a launch; Infinity when these tiles do not fit the device (see `error`). */
   readonly ms: number;
+  readonly error?: string;
 }
 
 export interface TunedStep {
@@ -86,10 +88,16 @@ export async function tuneProgram(dev: Device, program: GraphProgram, feeds: Rea
     const timings: StepTiming[] = [];
     for (const [j, params] of step.candidates.entries()) {
       options.progress?.(i, program.steps.length, j, step.candidates.length);
-      const candidate = j === 0 ? step : step.rebuild(params);
-      timings.push({ params: candidate.params, ms: await timeStep(dev, candidate, buffers, options.minMs ?? 100) });
+      try {
+        const candidate = j === 0 ? step : step.rebuild(params);
+        timings.push({ params: candidate.params, ms: await timeStep(dev, candidate, buffers, options.minMs ?? 100) });
+      } catch (e) {
+        // Tiles the device cannot hold (shared memory, threads) are not a choice; the others still are.
+        timings.push({ params, ms: Infinity, error: e instanceof Error ? e.message : String(e) });
+      }
     }
     const best = timings.reduce((a, b) => (b.ms < a.ms ? b : a));
+    if (best.ms === Infinity) throw new Error(`no tile sizes of ${step.kernel.name} run on this device: ${timings[0]!.error}`);
     const chosen = best.params === step.params ? step : step.rebuild(best.params);
     await options.store?.set(step.signature, chosen.params, best.ms);
     tuned.push({ step: chosen, timings });

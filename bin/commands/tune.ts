@@ -38,7 +38,9 @@ export function tuneCommand(io: Io): Command {
       for (const { step, timings } of steps) {
         const first = timings[0]!;
         const best = timings.reduce((a, b) => (b.ms < a.ms ? b : a));
-        io.out(`${step.kernel.name}: ${formatParams(best.params)}  ${best.ms.toFixed(3)} ms (default ${formatParams(first.params)}: ${first.ms.toFixed(3)} ms; ${timings.length} tried)\n`);
+        const misfits = timings.filter((t) => t.error !== undefined).length;
+        const firstMs = first.error === undefined ? `${first.ms.toFixed(3)} ms` : 'does not fit the device';
+        io.out(`${step.kernel.name}: ${formatParams(best.params)}  ${best.ms.toFixed(3)} ms (default ${formatParams(first.params)}: ${firstMs}; ${timings.length} tried${misfits ? `, ${misfits} did not fit` : ''})\n`);
       }
       io.out(`stored in ${store.cache.dir}\n`);
     });

@@ -56,9 +56,13 @@ export function defaultParams(group: FusionGroup): StepParams {
       return { BR: Math.min(nextPow2(r), Math.max(1, 2048 / bc)), BC: bc };
     }
     case 'rows':
-      return { BR: Math.min(nextPow2(r), Math.max(1, 2048 / nextPow2(c))), BC: nextPow2(c) };
+      // One row per program unless rows are short (the C backend runs [1, BC] tiles about 4x faster
+      // than [2, BC] ones; `tskc tune` finds what suits another device).
+      return { BR: Math.min(nextPow2(r), Math.max(1, 256 / nextPow2(c))), BC: nextPow2(c) };
     case 'matmul':
-      return group.wholeRows ? { BM: Math.min(64, Math.max(8, 4096 / nextPow2(c))), BN: nextPow2(c), BK: 32 } : { BM: 64, BN: 64, BK: 32 };
+      // A tile covering the row: fewer rows and a shorter K step as it widens, so the operand tiles
+      // stay within 32 KiB of shared memory (WebGPU's usual limit).
+      return group.wholeRows ? { BM: Math.min(64, Math.max(8, 2048 / nextPow2(c))), BN: nextPow2(c), BK: Math.min(32, Math.max(8, 4096 / nextPow2(c))) } : { BM: 64, BN: 64, BK: 32 };
   }
 }
 
@@ -81,7 +85,7 @@ export function candidateParams(group: FusionGroup): StepParams[] {
       if (group.wholeRows) {
         for (const [bm, bk] of [[16, 32], [32, 32], [32, 64]] as const) add({ BM: bm, BN: nextPow2(c), BK: bk });
       } else {
-        for (const [bm, bn, bk] of [[32, 32, 32], [64, 128, 32], [128, 64, 32], [64, 64, 64], [128, 128, 32]] as const) add({ BM: bm, BN: bn, BK: bk });
+        for (const [bm, bn, bk] of [[32, 32, 32], [64, 128, 32], [128, 64, 32], [64, 64, 64], [128, 128, 32], [128, 128, 64]] as const) add({ BM: bm, BN: bn, BK: bk });
       }
       break;
   }
