@@ -51,16 +51,17 @@ function flat(t: Tensor): Tensor {
 }
 
 export interface RunGraphOptions {
-  /** Fill every tensor a step writes with NaN first, so an element no kernel writes shows (tests). */
+  /** Fill every tensor a step allocates with NaN first, so an element no kernel writes shows (tests). */
   readonly poison?: boolean;
   /** Tensors to write outputs into, by name (others are allocated). */
   readonly outputs?: Readonly<Record<string, Tensor>>;
 }
 
 /**
- * Intermediate tensors of earlier runs, per program, for the next run to write again: a fresh tensor
- * costs a page fault per 4 KiB on first touch, which on some machines is longer than the kernel. A run
- * takes a set and gives it back at its end, so runs that overlap never share one.
+ * Intermediate tensors of earlier runGraph calls, per program, for the next call to write again: a
+ * fresh tensor costs a page fault per 4 KiB on first touch, which on some machines is longer than the
+ * kernel. A call takes a set and gives it back at its end, so calls that overlap never share one, and
+ * intermediates never reach the caller.
  */
 const spare = new WeakMap<GraphProgram, Map<number, Tensor>[]>();
 
@@ -80,34 +81,50 @@ export async function runStep(dev: Device, step: GraphStep, buffers: Map<number,
   await (await compileOnce(dev, step.kernel)).run(args);
 }
 
-/** Runs every step; returns the tensors by node id (the feeds included). */
-export async function runSteps(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, options: RunGraphOptions = {}): Promise<Map<number, Tensor>> {
-  checkFeeds(program, feeds);
-  const pool = spare.get(program) ?? [];
-  spare.set(program, pool);
-  const reused = options.poison ? undefined : pool.pop();
-  const buffers = new Map<number, Tensor>(reused);
-  for (const [name, node] of program.inputs) buffers.set(node.id, feeds[name]!);
-  for (const [name, t] of Object.entries(options.outputs ?? {})) {
+/** The output tensors the caller gives, checked, by node id. */
+function givenOutputs(program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, given: Readonly<Record<string, Tensor>>): Map<number, Tensor> {
+  const byNode = new Map<number, Tensor>();
+  const feedTensors = new Set(Object.values(feeds));
+  for (const [name, t] of Object.entries(given)) {
     const node = program.outputs.get(name);
     if (node === undefined) throw new DeviceError(`${name} is not an output of the graph (its outputs: ${[...program.outputs.keys()].join(', ')})`);
-    if (node.op.kind === 'input') throw new DeviceError(`output ${name} is the graph input ${node.op.name}: nothing writes it`);
     if (!(t instanceof Tensor) || t.dtype !== node.dtype || t.shape.length !== node.shape.length || t.shape.some((e, i) => e !== node.shape[i])) {
       throw new DeviceError(`output ${name}: expected a Tensor ${node.dtype.name}[${node.shape.join(', ')}]`);
     }
-    buffers.set(node.id, t);
+    if (feedTensors.has(t)) throw new DeviceError(`output ${name}: the tensor is also an input of the run (kernels would read what they overwrite)`);
+    const other = byNode.get(node.id);
+    if (other !== undefined && other !== t) throw new DeviceError(`output ${name} is the same value as another output: give it one tensor`);
+    if (other === undefined && [...byNode.values()].includes(t)) throw new DeviceError(`output ${name}: the tensor is given for another output too`);
+    byNode.set(node.id, t);
   }
+  return byNode;
+}
+
+/** Runs every step from the feeds (and `initial` tensors to write into); the tensors by node id. */
+export async function runSteps(
+  dev: Device,
+  program: GraphProgram,
+  feeds: Readonly<Record<string, Tensor>>,
+  options: RunGraphOptions = {},
+  initial: ReadonlyMap<number, Tensor> = new Map(),
+): Promise<Map<number, Tensor>> {
+  checkFeeds(program, feeds);
+  const buffers = new Map<number, Tensor>(initial);
+  for (const [id, t] of givenOutputs(program, feeds, options.outputs ?? {})) buffers.set(id, t);
+  for (const [name, node] of program.inputs) buffers.set(node.id, feeds[name]!);
   for (const step of program.steps) await runStep(dev, step, buffers, options);
-  const kept = new Set([...program.inputs.values(), ...program.outputs.values()].map((n) => n.id));
-  pool.push(new Map([...buffers].filter(([id]) => !kept.has(id))));
   return buffers;
 }
 
 /** Runs the program on `dev`; the outputs by name. */
 export async function runGraph(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, options: RunGraphOptions = {}): Promise<Record<string, Tensor>> {
-  const buffers = await runSteps(dev, program, feeds, options);
+  // Poisoned runs allocate afresh (a reused tensor holds the last run's values) and keep nothing.
+  const pool = options.poison ? undefined : spare.get(program) ?? [];
+  if (pool) spare.set(program, pool);
+  const buffers = await runSteps(dev, program, feeds, options, pool?.pop());
   const out: Record<string, Tensor> = {};
   for (const [name, node] of program.outputs) out[name] = buffers.get(node.id)!;
+  const kept = new Set([...program.inputs.values(), ...program.outputs.values()].map((n) => n.id));
+  pool?.push(new Map([...buffers].filter(([id]) => !kept.has(id))));
   return out;
 }
-

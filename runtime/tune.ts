@@ -8,15 +8,28 @@ import * as os from 'node:os';
 import type { GraphProgram, GraphStep, StepParams } from '../compiler/graph/program.js';
 import { ArtifactCache } from './cache.js';
 import type { Device, DeviceKind } from './device.js';
+import { openCudaDevice } from './cuda/driver.js';
 import { runStep, runSteps } from './graph.js';
+import { openWebgpu } from './webgpu/gpu.js';
 import type { Tensor } from './tensor.js';
 import * as fs from 'node:fs';
 
 const FORMAT = 'tskc-tune-1';
 
-/** What identifies the hardware a choice was timed on. */
-export function deviceIdentity(kind: DeviceKind): string {
-  return kind === 'cpu' ? `cpu ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}` : kind;
+/** What identifies the hardware a choice was timed on: the CPU model and cores, the GPU, the adapter. */
+export async function deviceIdentity(kind: DeviceKind): Promise<string> {
+  switch (kind) {
+    case 'cpu':
+      return `cpu ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}`;
+    case 'cuda':
+      return `cuda ${openCudaDevice().name}`;
+    case 'webgpu': {
+      const gpu = await openWebgpu();
+      return `webgpu ${gpu.backend} ${gpu.adapterName}`;
+    }
+    case 'interp':
+      return 'interp';
+  }
 }
 
 interface StoredChoice {
@@ -29,10 +42,15 @@ interface StoredChoice {
 
 /** Tuned tile sizes on disk: one small JSON entry per (device, step signature), written atomically. */
 export class TuningStore {
-  readonly device: string;
+  /** `device` names the hardware (deviceIdentity); choices made on other hardware are not seen. */
+  constructor(
+    readonly device: string,
+    readonly cache: ArtifactCache = new ArtifactCache(),
+  ) {}
 
-  constructor(kind: DeviceKind, readonly cache: ArtifactCache = new ArtifactCache()) {
-    this.device = deviceIdentity(kind);
+  /** The store of the hardware behind device kind `kind`. */
+  static async of(kind: DeviceKind, cache?: ArtifactCache): Promise<TuningStore> {
+    return new TuningStore(await deviceIdentity(kind), cache);
   }
 
   private key(signature: string): string {
@@ -82,7 +100,8 @@ export interface TuneOptions {
 
 /** Tunes every step on `dev` with these inputs; the program with the fastest tile sizes, and the timings. */
 export async function tuneProgram(dev: Device, program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, options: TuneOptions = {}): Promise<{ program: GraphProgram; steps: TunedStep[] }> {
-  const buffers = await runSteps(dev, program, feeds);
+  // Each step runs on what the steps before it wrote (every candidate writes the same values).
+  const buffers = await runSteps(dev, { ...program, steps: [] }, feeds);
   const tuned: TunedStep[] = [];
   for (const [i, step] of program.steps.entries()) {
     const timings: StepTiming[] = [];

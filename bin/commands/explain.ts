@@ -14,9 +14,9 @@ export function explainCommand(io: Io): Command {
     .description('print the fusion plan of the graph expressions a .ts/.js file exports')
     .argument('<file>', 'a file exporting graph expressions (dsl/graph)')
     .option('--no-fuse', 'plan one kernel per op instead')
-    .addOption(new Option('--tuned <target>', 'use the tile sizes `tskc tune` stored for this target').choices(['cpu', 'interp', 'cuda', 'webgpu']))
-    .action(async (file: string, o: { fuse: boolean; tuned?: 'cpu' | 'interp' | 'cuda' | 'webgpu' }) => {
-      const store = o.tuned ? new TuningStore(o.tuned) : undefined;
+    .addOption(new Option('--tuned <target>', 'use the tile sizes `tskc tune` stored for this target').choices(['cpu', 'cuda', 'webgpu']))
+    .action(async (file: string, o: { fuse: boolean; tuned?: 'cpu' | 'cuda' | 'webgpu' }) => {
+      const store = o.tuned ? await TuningStore.of(o.tuned) : undefined;
       const program = compileGraph(await loadGraph(file), { fuse: o.fuse, ...(store ? { params: store.lookup } : {}) });
       io.out(explainProgram(program));
     });

@@ -27,7 +27,7 @@ export function tuneCommand(io: Io): Command {
       const seed = o.seed !== undefined ? Number(o.seed) : freshSeed();
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${o.seed}: expected a non-negative integer`);
       const program = compileGraph(await loadGraph(file));
-      const store = new TuningStore(o.target);
+      const store = await TuningStore.of(o.target);
       io.out(`tuning ${program.steps.length} kernel${program.steps.length === 1 ? '' : 's'} on ${store.device} (inputs from seed ${seed})\n`);
       const { steps } = await tuneProgram(device(o.target), program, randomFeeds(program, seed), {
         store,

@@ -28,7 +28,7 @@ export function explainProgram(program: GraphProgram): string {
   const nameOf = (n: GraphNode): string => (n.op.kind === 'input' ? n.op.name : outputNames.get(n.id) ?? `t${n.id}`);
   const tensor = (n: GraphNode) => `${nameOf(n)} ${n.dtype.name}[${n.shape.join(', ')}]`;
 
-  const unfused = planFusion(program.plan.outputs, { fuse: false });
+  const unfused = planFusion(program.plan.outputs, { ...program.fusion, fuse: false });
   const lines = [
     `${program.outputs.size} output${program.outputs.size === 1 ? '' : 's'} (${[...program.outputs.keys()].join(', ')}) from ${program.inputs.size} input${program.inputs.size === 1 ? '' : 's'}: ` +
       `${program.steps.length} kernel${program.steps.length === 1 ? '' : 's'} (one per op: ${unfused.groups.length})`,

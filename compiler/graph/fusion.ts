@@ -156,7 +156,8 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
     if (!from || from === d || isOutput.has(o.id) || n.op.kind === 'matmul') return;
     if (o.op.kind !== 'unary' && o.op.kind !== 'binary' && o.op.kind !== 'cast') return;
     const users = consumers.get(o.id) ?? [];
-    if (users.some((c) => c !== n && home.has(c.id) && groupOf(c) !== d)) return;
+    // Every other placed user must compute in d, and none may be a matmul (it reads o from memory).
+    if (users.some((c) => c !== n && home.has(c.id) && (groupOf(c) !== d || c.op.kind === 'matmul'))) return;
     const rowFrame = d.rowValued.has(n.id) && n.op.kind !== 'reduce';
     const storable = rowFrame ? sameShape(o.shape, d.shape.slice(0, -1)) : fits(d, o.shape) === 'full';
     if (!storable && users.some((c) => c !== n)) return;
@@ -221,9 +222,15 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
     for (const g of candidates) {
       const form = fits(g, n.shape);
       if (form === undefined) continue;
-      // A value per row is computed from values per row only (its operands broadcast against the rows).
-      if (form === 'row' && n.inputs.some((o) => groupOf(o) === g && !g.rowValued.has(o.id))) continue;
-      if (form === 'full' && n.inputs.some((o) => g.rowValued.has(o.id))) continue;
+      // A value per row is computed from values per row only (its operands broadcast against the rows),
+      // and a full value from none (numpy broadcasts an [M] operand along the columns): among the
+      // operands held in g, or in a group about to merge into it, which would be read from registers.
+      const held = n.inputs.filter((o) => {
+        const h = groupOf(o);
+        return h !== undefined && (h === g || mergeable(g, h));
+      });
+      const perRow = (o: GraphNode) => groupOf(o)!.rowValued.has(o.id);
+      if (form === 'row' ? held.some((o) => !perRow(o)) : held.some(perRow)) continue;
       const others = candidates.filter((h) => h !== g && !h.into);
       if (others.some((h) => !mergeable(g, h) && dependsOn(h, g))) continue;
       for (const h of others) if (mergeable(g, h)) merge(g, h);

@@ -4,7 +4,7 @@
  * what both need to agree on, plus what a plan costs in memory traffic.
  */
 import type { Kernel } from '../ir/ir.js';
-import type { FusionGroup, FusionPlan } from './fusion.js';
+import type { FusionGroup, FusionOptions, FusionPlan } from './fusion.js';
 import { type GraphNode, describeNode, numel } from './nodes.js';
 
 export type StepParams = Readonly<Record<string, number>>;
@@ -37,6 +37,8 @@ export interface GraphProgram {
   readonly inputs: ReadonlyMap<string, GraphNode>;
   /** The outputs by the names they were given. */
   readonly outputs: ReadonlyMap<string, GraphNode>;
+  /** The options the plan was made with. */
+  readonly fusion: FusionOptions;
 }
 
 /** Bytes of one element in memory. */

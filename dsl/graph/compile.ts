@@ -20,14 +20,25 @@ export type GraphOutputs = Expr | Readonly<Record<string, Expr>>;
 export function compileGraph(outputs: GraphOutputs, options: CompileGraphOptions = {}): GraphProgram {
   const given = outputs instanceof Expr ? [['y', outputs.node] as const] : Object.entries(outputs).map(([k, e]) => [k, nodeOf(k, e)] as const);
   if (given.length === 0) throw new GraphError('compileGraph: no outputs');
+  for (const [name, n] of given) {
+    if (n.op.kind === 'input' || n.op.kind === 'transpose') throw new GraphError(`output ${name} is the graph input ${n.op.kind === 'input' ? n.op.name : `${(n.inputs[0]!.op as { name: string }).name}.T`} itself: nothing computes it`);
+  }
   const adopted = adoptNodes(given.map(([, n]) => n));
   const named = new Map<string, GraphNode>(given.map(([k], i) => [k, adopted[i]!]));
   const plan = planFusion([...new Set(named.values())], options);
   const steps = plan.groups.map((group) => {
     const signature = groupSignature(group);
-    return makeStep(group, signature, options.params?.(signature, group) ?? {});
+    const chosen = options.params?.(signature, group);
+    try {
+      return makeStep(group, signature, chosen ?? {});
+    } catch (e) {
+      // Stored tile sizes that no longer fit the group (a changed lowering): the defaults instead.
+      if (chosen === undefined || !(e instanceof GraphError)) throw e;
+      return makeStep(group, signature, {});
+    }
   });
-  return Object.freeze({ plan, steps: Object.freeze(steps), inputs: graphInputs([...named.values()]), outputs: named });
+  const fusion = { ...(options.fuse === undefined ? {} : { fuse: options.fuse }), ...(options.maxRow === undefined ? {} : { maxRow: options.maxRow }), ...(options.maxMatmulRow === undefined ? {} : { maxMatmulRow: options.maxMatmulRow }) };
+  return Object.freeze({ plan, steps: Object.freeze(steps), inputs: graphInputs([...named.values()]), outputs: named, fusion });
 }
 
 function nodeOf(name: string, e: unknown): GraphNode {

@@ -60,8 +60,8 @@ export function defaultParams(group: FusionGroup): StepParams {
       // than [2, BC] ones; `tskc tune` finds what suits another device).
       return { BR: Math.min(nextPow2(r), Math.max(1, 256 / nextPow2(c))), BC: nextPow2(c) };
     case 'matmul':
-      // A tile covering the row: fewer rows and a shorter K step as it widens, so the operand tiles
-      // stay within 32 KiB of shared memory (WebGPU's usual limit).
+      // A tile covering the row: fewer rows and a shorter K step as it widens, so that for rows up to
+      // 256 (the default maxMatmulRow) the operand tiles stay within 32 KiB (WebGPU's usual limit).
       return group.wholeRows ? { BM: Math.min(64, Math.max(8, 2048 / nextPow2(c))), BN: nextPow2(c), BK: Math.min(32, Math.max(8, 4096 / nextPow2(c))) } : { BM: 64, BN: 64, BK: 32 };
   }
 }
@@ -100,8 +100,22 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
   const space = flat ? [numel(group.shape)] : group.shape;
   const [R, C] = rowsCols(space);
 
-  // Kernel arguments: each tensor read (by storage, so x and x.T are one argument) and each written.
-  const argName = (n: GraphNode) => (n.op.kind === 'input' ? n.op.name : `t${n.id}`);
+  // Kernel arguments: each tensor read (by storage, so x and x.T are one argument) and each written,
+  // one name per tensor: graph inputs by their names, computed tensors as t<id> (made unique: an input
+  // may be called t7 too).
+  const names = new Map<number, string>();
+  const taken = new Set<string>();
+  const argName = (n: GraphNode): string => {
+    let name = names.get(n.id);
+    if (name === undefined) {
+      name = n.op.kind === 'input' ? n.op.name : `t${n.id}`;
+      while (taken.has(name)) name = `${name}_`;
+      names.set(n.id, name);
+      taken.add(name);
+    }
+    return name;
+  };
+  for (const n of group.inputs) if (storageOf(n).op.kind === 'input') argName(storageOf(n));
   const args: StepArgument[] = [];
   const specs: Record<string, TensorSpec> = {};
   for (const n of group.inputs) {
@@ -111,9 +125,8 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
     args.push({ arg: argName(s), node: s, role: 'in' });
   }
   for (const n of group.outputs) {
-    const name = specs[argName(n)] ? `${argName(n)}_out` : argName(n);
-    specs[name] = output(n.dtype, [numel(n.shape)]);
-    args.push({ arg: name, node: n, role: 'out' });
+    specs[argName(n)] = output(n.dtype, [numel(n.shape)]);
+    args.push({ arg: argName(n), node: n, role: 'out' });
   }
   const outName = new Map(args.filter((a) => a.role === 'out').map((a) => [a.node.id, a.arg]));
 

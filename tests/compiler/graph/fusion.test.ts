@@ -128,6 +128,26 @@ describe('horizontal fusion', () => {
   });
 });
 
+describe('what review found', () => {
+  test('a value per row in a group merged in is not read per row by a full consumer (numpy: along the columns)', () => {
+    const [a, b] = [graphInput('a', f32, [4, 4]), graphInput('b', f32, [4, 4])];
+    const n = b.exp().sub(a.max(-1)); // exp(b[i, j]) - max(a[j, :])
+    const p = plan([n]);
+    const home = p.groups.find((g) => g.nodes.includes(n.node))!;
+    const max = n.node.inputs[1]!;
+    expect(home.nodes.includes(max) && home.rowValued.includes(max)).toBe(false);
+  });
+
+  test('an operand of a matmul stays out of the matmul\'s group though its other user joins it (h · W + h)', () => {
+    const [x, w] = [graphInput('x', f32, [4, 8]), graphInput('w', f32, [8, 8])];
+    const h = x.mul(2);
+    const p = plan([h.matmul(w).add(h)]);
+    const mm = p.groups.find((g) => g.kind === 'matmul')!;
+    expect(mm.nodes).not.toContain(h.node);
+    expect(mm.inputs).toContain(h.node);
+  });
+});
+
 describe('limits', () => {
   test('the unfused plan has one kernel per op', () => {
     const x = graphInput('x', f32, [4, 10]);

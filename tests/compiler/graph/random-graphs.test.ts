@@ -71,7 +71,9 @@ function randomGraph(seed: number, small: boolean): Graph {
   };
   const dtype = () => (r() < 0.8 ? f32 : bf16);
   const C = randInt(r, 1, small ? 24 : 70);
-  const lead = r() < 0.25 ? [randInt(r, 1, 3), randInt(r, 1, 4)] : [randInt(r, 1, small ? 4 : 9)];
+  // Square spaces now and then: a value per row ([R]) then has a row of columns' shape, where
+  // broadcasting mistakes show.
+  const lead = r() < 0.25 ? [randInt(r, 1, 3), randInt(r, 1, 4)] : [r() < 0.3 ? C : randInt(r, 1, small ? 4 : 9)];
   const variants = lead.length === 2 ? [[...lead, C], [lead[0]!, 1, C], [lead[1]!, C], [C], [...lead, 1]] : [[...lead, C], [C], [lead[0]!, 1], [1, C]];
   input([...lead, C], dtype());
   for (let i = randInt(r, 0, 2); i > 0; i--) input(pick(variants), dtype());
@@ -97,7 +99,7 @@ function randomGraph(seed: number, small: boolean): Graph {
     } else if (kind === 'matmul' && node((e) => e.shape.length === 2)) {
       const a = node((e) => e.shape.length === 2)!;
       const [m, k] = a.e.shape as [number, number];
-      const n = randInt(r, 1, small ? 24 : 70);
+      const n = r() < 0.3 ? k : randInt(r, 1, small ? 24 : 70); // N = K: a result can meet its operand
       const b = node((e) => e.shape.length === 2 && e.shape[0] === k && e.dtype === a.e.dtype);
       const how = r();
       if (how < 0.2 && a.e.node.op.kind === 'input') { const w = input([m, n], a.e.dtype); add(a.e.T.matmul(w.e), `${a.name}.T.matmul(${w.name})`); }
@@ -300,6 +302,18 @@ describe('fusion rules', () => {
     const [{ x, r, s }, feeds] = inputs({ x: [3, 4], r: [3, 1], s: [3, 3] });
     await check({ y: x.max(-1).mul(r.max(-1)) }, feeds);
     await check({ y: s.min(-1).add(s) }, feeds);
+  });
+
+  test('what review found: per-row values met by a merged group, h · W + h, an input called like an intermediate', async () => {
+    const [{ a, b, x, w }, feeds] = inputs({ a: [4, 4], b: [4, 4], x: [4, 8], w: [8, 8] });
+    await check({ y: b.exp().sub(a.max(-1)) }, feeds);
+    await check({ y: a.max(-1, { keepDim: true }).minimum(a.sum(-1)) }, feeds);
+    const h = x.mul(2);
+    await check({ y: h.matmul(w).add(h) }, feeds);
+    // An input named t<id> of an intermediate in the same kernel: each must stay its own argument.
+    const e = a.exp();
+    const named = graphInput(`t${e.node.id}`, f32, [4, 4]);
+    await check({ y: e.matmul(b).add(named) }, { ...feeds, [`t${e.node.id}`]: feeds['b']! });
   });
 
   test('a matmul group merged into an earlier elementwise group keeps its K', async () => {
