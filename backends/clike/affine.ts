@@ -102,8 +102,13 @@ export class AffineAnalysis {
   private compute(v: Value): Affine | undefined {
     const t = v.type as TileType;
     if (t.kind !== 'tile' || (t.dtype.kind !== 'signed' && t.dtype.kind !== 'unsigned')) return undefined;
-    if (t.shape.length === 0) return { base: `(int64_t)${this.scalar(v)}`, coefs: [] };
     const op = this.definingOp(v);
+    if (t.shape.length === 0) {
+      // A constant is its literal, so that a tile scaled by it keeps literal coefficients (an index
+      // rows * 2048 + cols is then checked once per access, as rows and cols indexing two dims are).
+      const value = op?.opcode === 'const' ? op.attrs['value'] : undefined;
+      return typeof value === 'number' && Number.isSafeInteger(value) ? { base: String(value), coefs: [] } : { base: `(int64_t)${this.scalar(v)}`, coefs: [] };
+    }
     if (op === undefined) return undefined;
     const x = (i: number) => this.of(op.operands[i]!);
     const shapeOf = (i: number) => (op.operands[i]!.type as TileType).shape;
