@@ -122,10 +122,13 @@ export class AffineAnalysis {
         const lead = t.shape.length - from.length;
         return { base: a.base, coefs: t.shape.map((_, d) => (d < lead || from[d - lead] === 1 ? '0' : a.coefs[d - lead]!)) };
       }
-      case 'view': {
-        // Extent-1 dims come and go; the others keep their order and coefficients.
+      case 'view':
+      case 'reshape': {
+        // Extent-1 dims come and go; the others keep their order and coefficients. (A reshape that
+        // does more than that reorders no elements either, but its coordinates mix: not handled.)
         const a = x(0);
-        if (!a) return undefined;
+        const nonUnit = (shape: readonly number[]) => shape.filter((s) => s !== 1).join(',');
+        if (!a || (op.opcode === 'reshape' && nonUnit(shapeOf(0)) !== nonUnit(t.shape))) return undefined;
         const kept = shapeOf(0).flatMap((s, d) => (s === 1 ? [] : [a.coefs[d]!]));
         let next = 0;
         return { base: a.base, coefs: t.shape.map((s) => (s === 1 ? '0' : kept[next++]!)) };
