@@ -15,14 +15,17 @@
  * Rules, applied to the nodes in topological order:
  * - an elementwise node joins the group of one of its operands when its shape is that group's S (or,
  *   for a group that holds whole rows, the row shape): vertical fusion, into the producer's epilogue,
- *   which for a reduction is its consumer's prologue (x·y, then sum: one kernel);
+ *   which for a reduction is its consumer's prologue (x·y, then sum: one kernel). A value per row
+ *   without the last axis is computed from such values only, and a full value from none (numpy would
+ *   broadcast an [R] operand along the columns), counting the groups about to merge in;
  * - a reduction joins the group of its operand when the operand is full there and the group can hold
  *   whole rows; an elementwise group becomes a rows group;
  * - the operands of a joining node from other groups must not depend on the joined group (no cycles);
  *   a group with the same space and no path to or from the joined one is merged into it instead;
  * - an elementwise operand from another group moves into the consumer's group (its prologue) when
- *   that saves memory traffic: nothing else there uses it, and what it is computed from is written
- *   anyway or is narrower (a cast to f32 moves to its consumer; the bf16 value crosses memory);
+ *   that saves memory traffic: nothing else there uses it (no matmul: it reads its operands from
+ *   memory), and what it is computed from is written anyway or is narrower (a cast to f32 moves to
+ *   its consumer; the bf16 value crosses memory);
  * - at the end, groups over the same space with no path between them merge: horizontal fusion.
  * A matmul always starts a group (its operands are read from memory, transposed inputs included).
  */
