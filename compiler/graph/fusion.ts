@@ -29,7 +29,7 @@
  * - at the end, groups over the same space with no path between them merge: horizontal fusion.
  * A matmul always starts a group (its operands are read from memory, transposed inputs included).
  */
-import { GraphError, type GraphNode, reachable, sameShape } from './nodes.js';
+import { GraphError, type GraphNode, describeNode, reachable, sameShape } from './nodes.js';
 
 export type GroupKind = 'elementwise' | 'rows' | 'matmul';
 
@@ -191,7 +191,7 @@ export function planFusion(outputs: readonly GraphNode[], options: FusionOptions
     const operand = n.inputs[0]!;
     if (last(operand.shape) > maxRow) {
       throw new GraphError(
-        `${describe(n)} over rows of ${last(operand.shape)} elements: a fused reduction holds its row in one program, at most ${maxRow} elements`,
+        `${describeNode(n)} over rows of ${last(operand.shape)} elements: a fused reduction holds its row in one program, at most ${maxRow} elements`,
       );
     }
     return create('rows', operand.shape, true);
@@ -312,8 +312,4 @@ function finish(
     });
   });
   return Object.freeze({ groups: Object.freeze(groups), outputs: Object.freeze([...outputs]) });
-}
-
-function describe(n: GraphNode): string {
-  return n.op.kind === 'reduce' ? `${n.op.fn}(-1)` : n.op.kind;
 }

@@ -24,8 +24,6 @@ export type UnaryFn = 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' 
 export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 export type ReduceFn = 'sum' | 'mean' | 'max' | 'min';
 
-export const UNARY_FNS: readonly UnaryFn[] = ['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sigmoid', 'relu', 'gelu', 'silu'];
-export const BINARY_FNS: readonly BinaryFn[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
 
 export type GraphOp =
   | { readonly kind: 'input'; readonly name: string }

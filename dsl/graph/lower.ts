@@ -97,7 +97,7 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
   const p = { ...defaultParams(group), ...params };
   checkParams(group, p);
   const flat = isFlat(group);
-  const space = flat ? [numel(group.shape)] : group.shape;
+  const space = spaceOf(group);
   const [R, C] = rowsCols(space);
 
   // Kernel arguments: each tensor read (by storage, so x and x.T are one argument) and each written,
