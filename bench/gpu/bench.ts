@@ -3,9 +3,11 @@
  * the same call: a DSL copy kernel, bf16 row softmax / layer norm / RMS norm at 4096 x 8192, the
  * example f32 matmul, and the low-bit GEMV (kernels/lowbit/gemv.ts) at several code widths; and graphs
  * of the graph API (dsl/graph) as the fusion pass cuts them, every kernel of a graph in one timed run.
- * Times are CUDA-event medians of 20 samples of 10 back-to-back launches (runs of a graph) on
- * device-resident buffers, after warm-up. Also the NVRTC cold compile and the cached module load.
- * Prints one JSON object and writes $OUT/bench.json.
+ * Times are CUDA-event medians of up to 20 samples of up to 10 back-to-back launches (runs of a graph)
+ * on device-resident buffers, after warm-up; slow cases take fewer (see timing()), so that the whole
+ * bench fits the GPU machine's short lease. Also the NVRTC cold compile and the cached module load.
+ * Each result is printed to stderr as a JSON line as soon as it is measured (a case that fails gives a
+ * row with its error); the end prints one JSON object and writes $OUT/bench.json.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,32 +146,45 @@ async function graphRun(graph: GraphProgram, options: { cache: ArtifactCache }, 
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function main(): Promise<void> {
-  const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-bench-')));
-  const results: Record<string, unknown>[] = [];
-  const r = rng(20261126);
-  for (const c of cases) {
-    const options = c.threads === undefined ? { cache } : { cache, threads: c.threads };
-    if (c.graph) {
-      const g = await graphRun(c.graph, { cache }, r);
-      const dev = g.kernels[0]!.device;
-      for (let i = 0; i < 3; i++) g.run();
-      dev.synchronize();
-      const samples: number[] = [];
-      for (let s = 0; s < 20; s++) samples.push(dev.time(() => { for (let i = 0; i < 10; i++) g.run(); }) / 10);
-      const ms = median(samples);
-      const row: Record<string, unknown> = { name: c.name, ms: +ms.toFixed(4), nvrtcColdMs: +g.kernels.reduce((t, k) => t + k.compileMs, 0).toFixed(1), cachedLoadMs: 0 };
-      if (c.bytes) row['GBps'] = Math.round(c.bytes / ms / 1e6);
-      if (c.flops) row['TFLOPs'] = +(c.flops / ms / 1e9).toFixed(3);
-      results.push(row);
+/**
+ * The median time of one run, in ms: 3 warm-up runs, then samples of back-to-back runs timed with CUDA
+ * events. A run is first timed alone; samples then take as many runs as fit ~20 ms (1 to 10) and there
+ * are as many samples as fit ~1 s (5 to 20), so an attention case of 100 ms a run costs seconds, not
+ * minutes.
+ */
+function timing(dev: { synchronize(): void; time(f: () => void): number }, run: () => void): number {
+  for (let i = 0; i < 3; i++) run();
+  dev.synchronize();
+  const once = dev.time(run);
+  const repeats = Math.max(1, Math.min(10, Math.floor(20 / once)));
+  const count = Math.max(5, Math.min(20, Math.floor(1000 / (once * repeats))));
+  const samples: number[] = [];
+  for (let s = 0; s < count; s++) samples.push(dev.time(() => { for (let i = 0; i < repeats; i++) run(); }) / repeats);
+  return median(samples);
+}
+
+const rate = (c: Case, ms: number): Record<string, number> => ({
+  ...(c.bytes ? { GBps: Math.round(c.bytes / ms / 1e6) } : {}),
+  ...(c.flops ? { TFLOPs: +(c.flops / ms / 1e9).toFixed(3) } : {}),
+});
+
+/** One case's row: its time, rate and compile costs. */
+async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<Record<string, unknown>> {
+  const options = c.threads === undefined ? { cache } : { cache, threads: c.threads };
+  if (c.graph) {
+    const g = await graphRun(c.graph, { cache }, r);
+    try {
+      const ms = timing(g.kernels[0]!.device, g.run);
+      return { name: c.name, ms: +ms.toFixed(4), ...rate(c, ms), nvrtcColdMs: +g.kernels.reduce((t, k) => t + k.compileMs, 0).toFixed(1), cachedLoadMs: 0 };
+    } finally {
       g.free();
-      console.error(JSON.stringify(row));
-      continue;
     }
-    const compiled = await compileCuda(c.kernel, options);
-    const again = await compileCuda(c.kernel, options); // from the cache: load only
-    const dev = compiled.device;
-    const pointers: Record<string, bigint> = {};
+  }
+  const compiled = await compileCuda(c.kernel, options);
+  const again = await compileCuda(c.kernel, options); // from the cache: load only
+  const dev = compiled.device;
+  const pointers: Record<string, bigint> = {};
+  try {
     for (const a of c.kernel.args) {
       if (a.type.kind !== 'tensor') continue;
       const shape = c.shapes[a.name!]!;
@@ -177,34 +192,56 @@ async function main(): Promise<void> {
       // Random data (never zeros), generated in blocks so 1 GiB does not need 1 GiB of doubles.
       const t = Tensor.empty(a.type.dtype, [Math.min(count, 1 << 22)]);
       t.setValues(Float64Array.from({ length: t.size }, () => 2 * r() - 1));
-      const p = dev.alloc(count * (t.storage.byteLength / t.size));
+      const elementBytes = t.storage.byteLength / t.size;
+      const p = dev.alloc(count * elementBytes);
+      pointers[a.name!] = p;
       for (let off = 0; off < count; off += t.size) {
         const n = Math.min(t.size, count - off);
-        dev.toDevice(p + BigInt(off * (t.storage.byteLength / t.size)), new Uint8Array(t.storage.buffer, t.storage.byteOffset, n * (t.storage.byteLength / t.size)));
+        dev.toDevice(p + BigInt(off * elementBytes), new Uint8Array(t.storage.buffer, t.storage.byteOffset, n * elementBytes));
       }
-      pointers[a.name!] = p;
     }
-    const run = () => compiled.launchOnDevice(pointers, c.shapes);
-    for (let i = 0; i < 3; i++) run();
-    dev.synchronize();
-    const samples: number[] = [];
-    for (let s = 0; s < 20; s++) samples.push(dev.time(() => { for (let i = 0; i < 10; i++) run(); }) / 10);
-    const ms = median(samples);
-    const row: Record<string, unknown> = {
+    const ms = timing(dev, () => compiled.launchOnDevice(pointers, c.shapes));
+    return {
       name: c.name,
       ms: +ms.toFixed(4),
+      ...rate(c, ms),
       threads: compiled.source.threads,
       sharedBytes: compiled.source.sharedBytes,
       nvrtcColdMs: +compiled.compileMs.toFixed(1),
       cachedLoadMs: +again.loadMs.toFixed(2),
     };
-    if (c.bytes) row['GBps'] = Math.round(c.bytes / ms / 1e6);
-    if (c.flops) row['TFLOPs'] = +(c.flops / ms / 1e9).toFixed(3);
-    results.push(row);
+  } finally {
     for (const p of Object.values(pointers)) dev.free(p);
-    console.error(JSON.stringify(row));
   }
-  const out = { device: (await compileCuda(cases[0]!.kernel, { cache })).device.name, results };
+}
+
+async function cudaDeviceName(cache: ArtifactCache): Promise<string> {
+  try {
+    return (await compileCuda(copy.build(), { cache })).device.name;
+  } catch (e) {
+    return `unknown (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+  }
+}
+
+async function main(): Promise<void> {
+  const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-bench-')));
+  const results: Record<string, unknown>[] = [];
+  const r = rng(20261126);
+  const only = process.env['TSKC_BENCH_ONLY'];
+  for (const c of cases) {
+    if (only && !c.name.includes(only)) continue;
+    let row: Record<string, unknown>;
+    try {
+      row = await measure(c, cache, r);
+    } catch (e) {
+      row = { name: c.name, error: (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 6).join(' | ') };
+    }
+    results.push(row);
+    console.error(JSON.stringify(row));
+    // A fault poisons the CUDA context: every later case would fail the same way.
+    if (/ILLEGAL_ADDRESS|LAUNCH_FAILED|MISALIGNED|ILLEGAL_INSTRUCTION/.test(String(row['error'] ?? ''))) break;
+  }
+  const out = { device: await cudaDeviceName(cache), results };
   console.log(JSON.stringify(out));
   if (process.env['OUT']) writeFileSync(join(process.env['OUT'], 'bench.json'), JSON.stringify(out, null, 2));
 }

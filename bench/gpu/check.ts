@@ -101,6 +101,13 @@ async function main(): Promise<void> {
   const gpu = device(kind, kind === 'cuda' ? { cache: new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-'))) } : {});
   const interp = device('interp');
   const failures: Failure[] = [];
+  // Failures are printed as they happen (the run may be cut short by its timeout), the first 40 of them.
+  const fail = (f: Failure) => {
+    failures.push(f);
+    if (failures.length <= 40) console.log(`FAIL ${f.what}: ${f.detail}`);
+  };
+  const started = performance.now();
+  const phase = (what: string) => console.log(`${what} done after ${((performance.now() - started) / 1000).toFixed(1)} s (${examplesRun} kernel runs, ${failures.length} failures)`);
   const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
   const r = rng(seed);
   let examplesRun = 0;
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
       await (await gpu.compile(kernel)).run(args);
     } catch (e) {
       const message = e instanceof Error ? e.message.split('\n').slice(0, 12).join('\n') : String(e);
-      failures.push({ what, detail: `${kind} failed: ${message}` });
+      fail({ what, detail: `${kind} failed: ${message}` });
       // A fault poisons the CUDA context (or loses the WebGPU device): every later launch would fail the same way.
       if (/ILLEGAL_ADDRESS|LAUNCH_FAILED|MISALIGNED|ILLEGAL_INSTRUCTION|device was lost/.test(message)) throw new ContextLost(what);
       return;
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
     for (const a of kernel.args) {
       if (a.type.kind !== 'tensor' || a.type.access === 'in') continue;
       const error = disagreement(a.type.dtype, (args[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues(), approximate(a.name!));
-      if (error) failures.push({ what, detail: `output ${a.name}: ${error}` });
+      if (error) fail({ what, detail: `output ${a.name}: ${error}` });
     }
   };
 
@@ -135,6 +142,8 @@ async function main(): Promise<void> {
         examplesRun++;
       }
     }
+
+    phase('examples');
 
     // The copy, and the library's kernels at ragged shapes (rows up to their BLOCK_N of 8192).
     const benchKernels: [Kernel, (r: () => number) => Record<string, number>][] = [
@@ -156,6 +165,8 @@ async function main(): Promise<void> {
       }
     }
 
+    phase('library kernels');
+
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
     for (const kernel of graphKernels(r)) {
       const argSeed = Math.floor(r() * 2 ** 31);
@@ -163,18 +174,20 @@ async function main(): Promise<void> {
       examplesRun++;
     }
 
+    phase('graph kernels');
+
     for (let i = 0; i < programs; i++) {
       const p = randomProgram((seed + i) >>> 0);
       const args: Record<string, Tensor | number> = {};
       for (const [k, v] of Object.entries(p.makeArgs())) args[k] = Tensor.fromHostTensor(v);
-        await runBoth(p.kernel, args, `random program ${p.seed}`, (n) => p.approximate.has(n));
+      await runBoth(p.kernel, args, `random program ${p.seed}`, (n) => p.approximate.has(n));
     }
+    phase('random programs');
 
   } catch (e) {
     if (!(e instanceof ContextLost)) throw e;
     console.log(`stopped: the ${kind} context was lost after ${e.message}`);
   }
-  for (const f of failures.slice(0, 40)) console.log(`FAIL ${f.what}: ${f.detail}`);
   const summary = { device: kind, seed, examplesRun, programs, failures: failures.length, pass: failures.length === 0 };
   console.log(JSON.stringify(summary));
   if (process.env['OUT']) writeFileSync(join(process.env['OUT'], `check-${kind}.json`), JSON.stringify({ ...summary, failures }, null, 2));

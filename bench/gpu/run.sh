@@ -2,10 +2,10 @@
 # The GPU checks and benchmarks, in one call on the GPU machine (see ../shared/GPU.md):
 #   here:   bash bench/gpu/run.sh pack      (bundles the code and Node into .device/, ignored by git)
 #   there:  bash bench/gpu/run.sh           (with .device carried; results under $OUT)
-# Steps: the runtime smoke test, the CUDA backend against the interpreter (examples, benchmark kernels
-# and random programs: bench/gpu/check.ts), the same for the WGSL backend through Dawn on NVIDIA's
-# Vulkan driver, then tskc's benchmarks (CUDA: bench.ts, WebGPU: webgpu-bench.ts) and PyTorch's in the
-# same call, and a table of all three. Exits non-zero if any check failed.
+# Steps: the runtime smoke test, the CUDA backend against the interpreter (examples, library kernels,
+# graph kernels and random programs: bench/gpu/check.ts), tskc's CUDA benchmarks (bench.ts) and
+# PyTorch's (torch_peer.py) in the same call, then the WGSL backend through Dawn on NVIDIA's Vulkan
+# driver (check.ts again, webgpu-bench.ts), and a table of all three. Exits non-zero if any check failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${1:-}" = pack ]; then
@@ -39,13 +39,33 @@ RETURN="${OUT:-/tmp/tskc-gpu-out}"
 OUT=/tmp/tskc-gpu-results
 rm -rf "$OUT" && mkdir -p "$OUT" "$RETURN"
 export OUT
-trap 'tar czf "$RETURN/results.tar.gz" -C "$OUT" . && cp "$OUT/table.txt" "$RETURN/" 2>/dev/null' EXIT
+# The archive is refreshed after every step, so a run cut short still returns what it did.
+snapshot() { tar czf "$RETURN/results.tar.gz" -C "$OUT" . 2>/dev/null; }
+trap 'snapshot; cp "$OUT/table.txt" "$RETURN/" 2>/dev/null' EXIT
+# TSKC_GPU_STEPS picks steps (all by default); each has its own time limit, so that the whole fits one
+# lease (GPU.md): the CUDA checks and benchmarks and PyTorch's first, WebGPU after.
+STEPS=" ${TSKC_GPU_STEPS:-smoke check bench torch webgpu-check webgpu-bench} "
+want() { [[ "$STEPS" == *" $1 "* ]]; }
 xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
-timeout 60 /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
-timeout "${TSKC_CHECK_TIMEOUT:-240}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
-[ "${PIPESTATUS[0]}" = 0 ] || status=1
+if want smoke; then
+  timeout 60 /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
+  snapshot
+fi
+if want check; then
+  timeout "${TSKC_CHECK_TIMEOUT:-150}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  snapshot
+fi
+if want bench; then
+  timeout "${TSKC_BENCH_TIMEOUT:-150}" /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
+  snapshot
+fi
+if want torch; then
+  PYTHONUNBUFFERED=1 timeout 90 python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
+  snapshot
+fi
 # WebGPU: the Vulkan loader and glvnd unpacked, and NVIDIA's ICD named where the loader does not find it.
 for deb in .device/gl/*.deb; do dpkg -x "$deb" /; done
 ldconfig
@@ -53,20 +73,35 @@ icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
 egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
-TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-100}" timeout "${TSKC_CHECK_TIMEOUT:-240}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
-[ "${PIPESTATUS[0]}" = 0 ] || status=1
-timeout 180 /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
-timeout 180 /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
-timeout 120 python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
+if want webgpu-check; then
+  TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" timeout "${TSKC_CHECK_TIMEOUT:-150}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  snapshot
+fi
+if want webgpu-bench; then
+  timeout "${TSKC_BENCH_TIMEOUT:-150}" /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
+  snapshot
+fi
 python3 - "$OUT" <<'PY' | tee "$OUT/table.txt"
 import json, sys, os
 out = sys.argv[1]
-def load(name):
+def load(name, rows=None):
+    # The last line of a step's stdout is its report; a step killed by its timeout leaves none, and then
+    # the rows it printed to stderr as it went are what there is.
     try:
         return json.loads(open(os.path.join(out, name)).read().strip().splitlines()[-1])
     except Exception:
-        return {"results": []}
-ours, torch, webgpu = load("bench.txt"), load("torch.txt"), load("webgpu-bench.txt")
+        results = []
+        try:
+            for line in open(os.path.join(out, rows)) if rows else []:
+                if line.startswith("{"):
+                    results.append(json.loads(line))
+        except Exception:
+            pass
+        return {"results": results}
+ours, torch, webgpu = load("bench.txt", "bench.err"), load("torch.txt"), load("webgpu-bench.txt", "webgpu-bench.err")
+ours["results"] = [r for r in ours["results"] if "ms" in r or print(f"tskc {r['name']}: {r.get('error')}")]
+webgpu["results"] = [r for r in webgpu["results"] if "ms" in r or print(f"webgpu {r['name']}: {r.get('error')}")]
 peer = {r["name"]: r for r in torch["results"]}
 wgpu = {r["name"]: r for r in webgpu["results"]}
 print(f"\n{'benchmark':44} {'tskc ms':>9} {'torch ms':>9} {'tskc rate':>12} {'torch rate':>12} {'tskc/torch':>10} {'webgpu rate':>12} {'webgpu/cuda':>11}")
@@ -83,6 +118,6 @@ for w in webgpu["results"]:
 for p in torch["results"]:
     if p["name"] not in shown:
         print(f"{'torch ' + p['name']:44} {'':9} {p['ms']:9.4f} {'':12} {str(p.get('GBps')) + ' GBps':>12}" if "ms" in p else f"torch {p['name']}: {p.get('error')}")
-print("nvrtc cold / cached load (ms):", [(r["name"].split()[0], r["nvrtcColdMs"], r["cachedLoadMs"]) for r in ours["results"]])
+print("nvrtc cold / cached load (ms):", [(r["name"], r["nvrtcColdMs"], r["cachedLoadMs"]) for r in ours["results"]])
 PY
 exit $status

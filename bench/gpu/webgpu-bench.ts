@@ -51,40 +51,52 @@ async function main(): Promise<void> {
     ...cases.slice(1).flatMap((c) => [128, 512, 1024].map((t) => [c, 1, t] as [Case, 1, number])),
   ];
   for (const [c, vectorWords, threads] of runs) {
-    const compiled = await compileWebgpu(c.kernel, { vectorWords, ...(threads ? { threads } : {}) });
-    const { device } = compiled.gpu;
-    adapter = compiled.gpu.adapterName;
-    const buffers: Record<string, GPUBuffer> = {};
-    for (const a of c.kernel.args) {
-      if (a.type.kind !== 'tensor') continue;
-      const count = c.shapes[a.name!]!.reduce((p, x) => p * x, 1);
-      // Random data (never zeros), uploaded in blocks so 1 GiB does not need 1 GiB of doubles.
-      const block = Tensor.empty(a.type.dtype, [Math.min(count, 1 << 22)]);
-      block.setValues(Float64Array.from({ length: block.size }, () => 2 * r() - 1));
-      const elementBytes = block.storage.byteLength / block.size;
-      const buffer = device.createBuffer({ size: Math.ceil((count * elementBytes) / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-      for (let at = 0; at < count; at += block.size) {
-        const n = Math.min(block.size, count - at);
-        device.queue.writeBuffer(buffer, at * elementBytes, new Uint8Array(block.storage.buffer, block.storage.byteOffset, Math.ceil((n * elementBytes) / 4) * 4));
-      }
-      buffers[a.name!] = buffer;
-    }
-    const run = (repeats: number) => compiled.runOnDevice(buffers, c.shapes, repeats);
-    await run(3);
-    const samples: number[] = [];
-    for (let s = 0; s < 10; s++) {
-      const t0 = performance.now();
-      await run(20);
-      samples.push((performance.now() - t0) / 20);
-    }
-    const ms = median(samples);
     const variant = vectorWords === 4 ? ' (vec4 per thread)' : threads ? ` @${threads} threads` : '';
-    results.push({ name: c.name + variant, ms: +ms.toFixed(4), threads: compiled.source.threads, GBps: +(c.bytes / (ms * 1e6)).toFixed(1) });
-    for (const b of Object.values(buffers)) b.destroy();
+    let row: Record<string, unknown>;
+    try {
+      const m = await measure(c, vectorWords, threads, r);
+      adapter = m.adapter;
+      row = { name: c.name + variant, ms: +m.ms.toFixed(4), threads: m.threads, GBps: +(c.bytes / (m.ms * 1e6)).toFixed(1) };
+    } catch (e) {
+      row = { name: c.name + variant, error: (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 6).join(' | ') };
+    }
+    results.push(row);
+    console.error(JSON.stringify(row));
   }
   const report = { adapter, results };
   console.log(JSON.stringify(report));
   if (process.env['OUT']) writeFileSync(join(process.env['OUT'], 'webgpu-bench.json'), JSON.stringify(report, null, 2));
+}
+
+/** One case's median time per dispatch (ms), its thread count and the adapter's name. */
+async function measure(c: Case, vectorWords: 1 | 4, threads: number | undefined, r: () => number) {
+  const compiled = await compileWebgpu(c.kernel, { vectorWords, ...(threads ? { threads } : {}) });
+  const { device } = compiled.gpu;
+  const buffers: Record<string, GPUBuffer> = {};
+  for (const a of c.kernel.args) {
+    if (a.type.kind !== 'tensor') continue;
+    const count = c.shapes[a.name!]!.reduce((p, x) => p * x, 1);
+    // Random data (never zeros), uploaded in blocks so 1 GiB does not need 1 GiB of doubles.
+    const block = Tensor.empty(a.type.dtype, [Math.min(count, 1 << 22)]);
+    block.setValues(Float64Array.from({ length: block.size }, () => 2 * r() - 1));
+    const elementBytes = block.storage.byteLength / block.size;
+    const buffer = device.createBuffer({ size: Math.ceil((count * elementBytes) / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    for (let at = 0; at < count; at += block.size) {
+      const n = Math.min(block.size, count - at);
+      device.queue.writeBuffer(buffer, at * elementBytes, new Uint8Array(block.storage.buffer, block.storage.byteOffset, Math.ceil((n * elementBytes) / 4) * 4));
+    }
+    buffers[a.name!] = buffer;
+  }
+  const run = (repeats: number) => compiled.runOnDevice(buffers, c.shapes, repeats);
+  await run(3);
+  const samples: number[] = [];
+  for (let s = 0; s < 10; s++) {
+    const t0 = performance.now();
+    await run(20);
+    samples.push((performance.now() - t0) / 20);
+  }
+  for (const b of Object.values(buffers)) b.destroy();
+  return { ms: median(samples), threads: compiled.source.threads, adapter: compiled.gpu.adapterName };
 }
 
 await main();
