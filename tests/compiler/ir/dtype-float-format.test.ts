@@ -1,6 +1,7 @@
 import fc from 'fast-check';
+import { rng } from '../../../examples/check.js';
 import { type FloatDtype, bf16, dtype, f16, f32, isFloat } from '../../../compiler/ir/dtype.js';
-import { decodeFloat, encodeFloat, maxFiniteCode, nanCode, roundToFormat } from '../../../compiler/ir/float-format.js';
+import { decodeFloat, encodeFloat, encodeFloats, maxFiniteCode, nanCode, roundToFormat } from '../../../compiler/ir/float-format.js';
 
 const F = (name: string): FloatDtype => {
   const d = dtype(name);
@@ -183,6 +184,22 @@ describe.each(NARROW.map((f) => [f.name, f] as const))('%s, every code', (_, f) 
       if (odd || got.some((g, i) => g !== want[i])) bad.push(`${c}: ${got} != ${want}`);
     }
     expect(bad).toEqual([]);
+  });
+
+  test('encodeFloats gives the codes of encodeFloat: every value, every midpoint and its neighbours, overflow, random magnitudes', () => {
+    const probes: number[] = [...values, Infinity, -Infinity, NaN, Number.MAX_VALUE, Number.MIN_VALUE, 2 * f.maxFinite];
+    for (let c = 0; c + 1 < signBit; c++) {
+      const [lo, hi] = [values[c]!, values[c + 1]!];
+      if (!Number.isFinite(hi)) continue;
+      const mid = (lo + hi) / 2;
+      for (const x of [mid, mid - (hi - lo) / 1024, mid + (hi - lo) / 1024, mid - 2 ** -1074, mid + 2 ** -1074]) probes.push(x, -x);
+    }
+    const r = rng(7);
+    for (let i = 0; i < 20_000; i++) probes.push((r() - 0.5) * 2 ** Math.floor(r() * 300 - 150));
+    const got = new Float64Array(probes.length);
+    encodeFloats(f, probes, got);
+    const bad = probes.flatMap((x, i) => (got[i] === encodeFloat(f, x) ? [] : [`${x}: ${got[i]} != ${encodeFloat(f, x)}`]));
+    expect(bad.slice(0, 5)).toEqual([]);
   });
 
   test('overflow: to infinity from max + half an ulp (ieee), else saturating', () => {
