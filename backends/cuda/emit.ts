@@ -63,13 +63,18 @@ export interface CudaSource {
 export interface CudaEmitOptions {
   /** Threads per block (a power of two from 32 to 1024); by default chosen from the largest tile. */
   readonly threads?: number;
+  /**
+   * The blocks per SM that `__launch_bounds__` asks ptxas to make room for (1 by default): more caps
+   * the registers per thread (65536 / (threads x blocks)), trading spills for occupancy.
+   */
+  readonly minBlocksPerSm?: number;
 }
 
 export const STATUS_BAD_STEP = -1;
 export const ENTRY = 'tskc_kernel';
 
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
-  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel)).emit();
+  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? 1).emit();
 }
 
 
@@ -109,8 +114,10 @@ class CudaEmitter {
   constructor(
     private readonly kernel: Kernel,
     private readonly threads: number,
+    private readonly minBlocksPerSm: number,
   ) {
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`CUDA backend: threads must be a power of two from 32 to 1024, got ${threads}`);
+    if (!Number.isInteger(minBlocksPerSm) || minBlocksPerSm < 1 || minBlocksPerSm > 32) throw new Error(`CUDA backend: minBlocksPerSm must be an integer from 1 to 32, got ${minBlocksPerSm}`);
     kernel.args.forEach((a, i) => {
       this.argIndex.set(a, i);
       if (a.type.kind === 'tensor') for (const d of a.type.shape) if (typeof d === 'string' && !this.symbols.includes(d)) this.symbols.push(d);
@@ -142,7 +149,7 @@ class CudaEmitter {
       smallFloatDecoders(smallFloatsOf(k), 'static __device__ const'),
       // Minimum one block per SM: ptxas may use every register a thread of this block can have rather
       // than spill to fit a second block (the tiles live in registers).
-      `extern "C" __global__ void __launch_bounds__(${this.threads}, 1) ${ENTRY}(${params.join(', ')}) {`,
+      `extern "C" __global__ void __launch_bounds__(${this.threads}, ${this.minBlocksPerSm}) ${ENTRY}(${params.join(', ')}) {`,
       '  extern __shared__ __align__(16) unsigned char tskc_smem[];',
       // Shared tiles first, then the scratch area for exchanges between threads.
       `  unsigned char *const tskc_scratch = tskc_smem + ${this.sharedTileBytes}; (void)tskc_scratch;`,

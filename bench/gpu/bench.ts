@@ -25,6 +25,7 @@ import { type Dtype, bf16, dtype } from '../../compiler/ir/dtype.js';
 import { flashAttention } from '../../kernels/attention.js';
 import { linear } from '../../kernels/linear.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
+import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { type Expr, compileGraph, graphInput } from '../../dsl/graph/index.js';
 import type { GraphProgram } from '../../compiler/graph/program.js';
 import type { CudaKernel } from '../../runtime/cuda/cuda-kernel.js';
@@ -40,18 +41,24 @@ interface Case {
   readonly flops?: number;
   /** Threads per block, when not the backend's choice (a sweep). */
   readonly threads?: number;
+  /** Blocks per SM for __launch_bounds__ (caps registers), when not the backend's 1. */
+  readonly minBlocksPerSm?: number;
 }
 
 const [M, N] = [4096, 8192];
 
-function lowbitGemvCase(code: string, m: number, tiled = false): Case {
-  const [n, k, group, bn, bk] = [8192, 8192, 128, 16, 128];
+function lowbitGemvCase(code: string, m: number, tiled = false, tile: { bn?: number; threads?: number; minBlocksPerSm?: number } = {}): Case {
+  const [n, k, group, bn, bk] = [8192, 8192, 128, tile.bn ?? 16, 128];
   const weight = dtype(code);
+  const knobs = [`BN=${bn}`, ...(tile.threads ? [`${tile.threads} threads`] : []), ...(tile.minBlocksPerSm ? [`${tile.minBlocksPerSm} blocks/SM`] : [])];
+  const variant = tile.bn || tile.threads || tile.minBlocksPerSm ? ` (${knobs.join(', ')})` : '';
   return {
-    name: `${code} GEMV bf16 M=${m} N=K=8192 g128${tiled ? ' (W in 16x128 tiles)' : ''}`,
+    name: `${code} GEMV bf16 M=${m} N=K=8192 g128${tiled ? ' (W in 16x128 tiles)' : ''}${variant}`,
     kernel: lowbitGemv(bf16, weight, true, tiled ? { tile: [bn, bk] } : {}).build({ BN: bn, BK: bk, GROUP: group }),
     shapes: { x: [m, k], w: tiled ? [n / bn, k / bk, bn, bk] : [n, k], scales: [n, k / group], zeros: [n, k / group], y: [m, n] },
     bytes: (n * k * weight.bits) / 8 + 2 * 4 * ((n * k) / group) + 2 * m * (k + n),
+    ...(tile.threads ? { threads: tile.threads } : {}),
+    ...(tile.minBlocksPerSm ? { minBlocksPerSm: tile.minBlocksPerSm } : {}),
   };
 }
 
@@ -76,6 +83,21 @@ const cases: Case[] = [
     ] as const
   ).map(([code, m]) => lowbitGemvCase(code, m)),
   lowbitGemvCase('u4', 1, true),
+  // The first H100 run found every width at the same ~0.45 ms: latency-bound, with 1 KiB of codes per
+  // step for 256 threads, a block-wide reduction each step, and 178 registers a thread (ptxas), so one
+  // block per SM. Fewer threads per program, registers capped for 2-4 blocks per SM, other BN: the
+  // sweep to choose the GPU's tiles from.
+  ...[{ threads: 64 }, { threads: 128 }, { bn: 8, threads: 64 }, { bn: 64 }, { minBlocksPerSm: 2 }, { minBlocksPerSm: 4 }, { threads: 64, minBlocksPerSm: 8 }].map((tile) =>
+    lowbitGemvCase('u4', 1, false, tile),
+  ),
+  // M = 16 through the GEMM (one [16, BN] tile of y per program, W read once), against the GEMV's
+  // one row of x per program (the first run: 14x its M = 1 time).
+  {
+    name: 'u4 GEMM bf16 M=16 N=K=8192 g128 (BM=16, BN=32, BK=128)',
+    kernel: lowbitGemm(bf16, dtype('u4'), true).build({ BM: 16, BN: 32, BK: 128, GROUP: 128 }),
+    shapes: { x: [16, 8192], w: [8192, 8192], scales: [8192, 64], zeros: [8192, 64], y: [16, 8192] },
+    bytes: (8192 * 8192 * 4) / 8 + 2 * 4 * ((8192 * 8192) / 128) + 2 * 16 * (8192 + 8192),
+  },
   // A linear layer with its epilogue fused (kernels/linear.ts), the issue's x(1024,8192)·W(8192,8192)ᵀ + bias → relu.
   {
     name: 'linear bf16 1024x8192x8192 + bias + relu',
@@ -185,7 +207,7 @@ const rate = (c: Case, ms: number): Record<string, number> => ({
 
 /** One case's row: its time, rate and compile costs. */
 async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<Record<string, unknown>> {
-  const options = c.threads === undefined ? { cache } : { cache, threads: c.threads };
+  const options = { cache, ...(c.threads === undefined ? {} : { threads: c.threads }), ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }) };
   if (c.graph) {
     const g = await graphRun(c.graph, { cache }, r);
     try {
@@ -232,14 +254,23 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   const r = rng(20261126);
   const only = process.env['TSKC_BENCH_ONLY'];
+  // Past this many seconds no new case starts (each would be killed by the step's limit anyway).
+  const budgetS = Number(process.env['TSKC_BENCH_BUDGET_S'] ?? Infinity);
+  const started = performance.now();
   for (const c of cases) {
     if (only && !c.name.includes(only)) continue;
+    const t0 = performance.now();
+    if ((t0 - started) / 1000 > budgetS) {
+      results.push({ name: c.name, error: `not run: the bench's budget of ${budgetS} s was spent` });
+      continue;
+    }
     let row: Record<string, unknown>;
     try {
       row = await measure(c, cache, r);
     } catch (e) {
       row = { name: c.name, error: (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 6).join(' | ') };
     }
+    row['wallS'] = +((performance.now() - t0) / 1000).toFixed(1);
     results.push(row);
     console.error(JSON.stringify(row));
     // A fault poisons the CUDA context: every later case would fail the same way.

@@ -27,6 +27,8 @@ export interface CudaCompileOptions {
   readonly cache?: ArtifactCache;
   /** Threads per block; by default the backend chooses from the largest tile. */
   readonly threads?: number;
+  /** Blocks per SM to make room for (see CudaEmitOptions); 1 by default. */
+  readonly minBlocksPerSm?: number;
 }
 
 export class CudaLaunchError extends Error {
@@ -57,7 +59,10 @@ export interface CudaKernel {
 export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = {}): Promise<CudaKernel> {
   const device = openCudaDevice();
   const compiler = nvrtc();
-  const source = emitCuda(kernel, options.threads === undefined ? {} : { threads: options.threads });
+  const source = emitCuda(kernel, {
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: options.minBlocksPerSm }),
+  });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();
   const key = cache.key([ABI_VERSION, source.source, compiler.version, arch]);

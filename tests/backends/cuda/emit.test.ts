@@ -22,4 +22,14 @@ describe('CUDA emitter', () => {
     const body = source.slice(source.indexOf('tskc_kernel('));
     expect(body.match(/__syncthreads\(\);/g)?.length).toBeGreaterThanOrEqual(2);
   });
+
+  test('minBlocksPerSm becomes the second __launch_bounds__ argument (1 by default); out of range it is refused', () => {
+    const k = kernel('copy', { x: input(f32, ['N']), y: output(f32, ['N']) }, ({ x, y }) => {
+      const i = programId(0).mul(256).add(arange(256));
+      store(y, [i], load(x, [i], { mask: i.lt(x.dim(0)) }), { mask: i.lt(x.dim(0)) });
+    }, { grid: () => [1] }).build();
+    expect(emitCuda(k, { threads: 128 }).source).toContain('__launch_bounds__(128, 1)');
+    expect(emitCuda(k, { threads: 128, minBlocksPerSm: 4 }).source).toContain('__launch_bounds__(128, 4)');
+    expect(() => emitCuda(k, { minBlocksPerSm: 0 })).toThrow(/minBlocksPerSm must be an integer from 1 to 32, got 0/);
+  });
 });
