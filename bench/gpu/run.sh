@@ -42,8 +42,9 @@ export OUT
 # The archive is refreshed after every step, so a run cut short still returns what it did.
 snapshot() { tar czf "$RETURN/results.tar.gz" -C "$OUT" . 2>/dev/null; }
 trap 'snapshot; cp "$OUT/table.txt" "$RETURN/" 2>/dev/null' EXIT
-# TSKC_GPU_STEPS picks steps (all by default); each has its own time limit, so that the whole fits one
-# lease (GPU.md): the CUDA checks and benchmarks and PyTorch's first, WebGPU after. `timeout -k`: a
+# TSKC_GPU_STEPS picks steps (all by default); each has its own time limit, together 570 s, so that the
+# whole fits one call (at most 600 s) of one lease (GPU.md): the CUDA checks and benchmarks and
+# PyTorch's first, WebGPU after. `timeout -k`: a
 # node process inside a CUDA driver call can ignore SIGTERM, and a plain timeout then waits forever.
 STEPS=" ${TSKC_GPU_STEPS:-smoke check bench torch webgpu-check webgpu-bench} "
 want() { [[ "$STEPS" == *" $1 "* ]]; }
@@ -51,11 +52,11 @@ xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
 if want smoke; then
-  timeout -k 10 60 /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
+  timeout -k 10 40 /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
   snapshot
 fi
 if want check; then
-  timeout -k 10 "${TSKC_CHECK_TIMEOUT:-150}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
+  timeout -k 10 "${TSKC_CHECK_TIMEOUT:-140}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   snapshot
 fi
@@ -64,7 +65,7 @@ if want bench; then
   snapshot
 fi
 if want torch; then
-  PYTHONUNBUFFERED=1 timeout -k 10 90 python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
+  PYTHONUNBUFFERED=1 timeout -k 10 70 python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
   snapshot
 fi
 # WebGPU: the Vulkan loader and glvnd unpacked, and NVIDIA's ICD named where the loader does not find it.
@@ -75,12 +76,12 @@ icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
 if want webgpu-check; then
-  TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" timeout -k 10 "${TSKC_CHECK_TIMEOUT:-150}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
+  TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" timeout -k 10 "${TSKC_WEBGPU_CHECK_TIMEOUT:-90}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   snapshot
 fi
 if want webgpu-bench; then
-  timeout -k 10 "${TSKC_BENCH_TIMEOUT:-150}" /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
+  timeout -k 10 "${TSKC_WEBGPU_BENCH_TIMEOUT:-80}" /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
   snapshot
 fi
 python3 - "$OUT" <<'PY' | tee "$OUT/table.txt"
