@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
   const r = rng(seed);
   let examplesRun = 0;
+  let programsRun = 0;
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
 
   const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean) => {
@@ -177,7 +178,10 @@ async function main(): Promise<void> {
 
     phase('graph kernels');
 
-    for (let i = 0; i < programs; i++) {
+    // Random programs until TSKC_FUZZ_RUNS or the time budget (TSKC_CHECK_BUDGET_S, from the start) runs out.
+    const budgetS = Number(process.env['TSKC_CHECK_BUDGET_S'] ?? Infinity);
+    for (let i = 0; i < programs && (performance.now() - started) / 1000 < budgetS; i++) {
+      programsRun++;
       const p = randomProgram((seed + i) >>> 0);
       const args: Record<string, Tensor | number> = {};
       for (const [k, v] of Object.entries(p.makeArgs())) args[k] = Tensor.fromHostTensor(v);
@@ -189,7 +193,7 @@ async function main(): Promise<void> {
     if (!(e instanceof ContextLost)) throw e;
     console.log(`stopped: the ${kind} context was lost after ${e.message}`);
   }
-  const summary = { device: kind, seed, examplesRun, programs, failures: failures.length, pass: failures.length === 0 };
+  const summary = { device: kind, seed, examplesRun, programs: programsRun, programsAsked: programs, failures: failures.length, pass: failures.length === 0 };
   console.log(JSON.stringify(summary));
   if (process.env['OUT']) writeFileSync(join(process.env['OUT'], `check-${kind}.json`), JSON.stringify({ ...summary, failures }, null, 2));
   process.exitCode = failures.length === 0 ? 0 : 1;

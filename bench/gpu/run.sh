@@ -56,7 +56,7 @@ if want smoke; then
   snapshot
 fi
 if want check; then
-  timeout -k 10 "${TSKC_CHECK_TIMEOUT:-140}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
+  TSKC_CHECK_BUDGET_S=$((${TSKC_CHECK_TIMEOUT:-140} - 15)) timeout -k 10 "${TSKC_CHECK_TIMEOUT:-140}" /tmp/node .device/check.mjs 2>&1 | tee "$OUT/check.txt" | tail -45
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   snapshot
 fi
@@ -76,7 +76,7 @@ icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
 if want webgpu-check; then
-  TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" timeout -k 10 "${TSKC_WEBGPU_CHECK_TIMEOUT:-90}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
+  TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" TSKC_CHECK_BUDGET_S=$((${TSKC_WEBGPU_CHECK_TIMEOUT:-90} - 15)) timeout -k 10 "${TSKC_WEBGPU_CHECK_TIMEOUT:-90}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   snapshot
 fi
