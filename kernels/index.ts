@@ -35,6 +35,8 @@ const defs = [
   ...LOWBIT_VARIANTS.flatMap(([act, weight, zeros]) => [lowbitGemv(act, dtype(weight), zeros), lowbitGemm(act, dtype(weight), zeros)]),
   // W stored tile by tile (kernels/lowbit/layout.ts).
   lowbitGemv(bf16, dtype('u4'), true, { tile: [16, 128] }),
+  // The GEMV's GPU form: a [BN, BK] accumulator summed once, no reduction inside the loop.
+  lowbitGemv(bf16, dtype('u4'), true, { accumulate: 'tile' }),
   // Flash attention, head dims up to 64 (BLOCK_D).
   flashAttention(f32, false),
   flashAttention(bf16, false),

@@ -47,14 +47,19 @@ interface Case {
 
 const [M, N] = [4096, 8192];
 
-function lowbitGemvCase(code: string, m: number, tiled = false, tile: { bn?: number; threads?: number; minBlocksPerSm?: number } = {}): Case {
+function lowbitGemvCase(code: string, m: number, tiled = false, tile: { bn?: number; threads?: number; minBlocksPerSm?: number; tileAccumulator?: boolean } = {}): Case {
   const [n, k, group, bn, bk] = [8192, 8192, 128, tile.bn ?? 16, 128];
   const weight = dtype(code);
-  const knobs = [`BN=${bn}`, ...(tile.threads ? [`${tile.threads} threads`] : []), ...(tile.minBlocksPerSm ? [`${tile.minBlocksPerSm} blocks/SM`] : [])];
-  const variant = tile.bn || tile.threads || tile.minBlocksPerSm ? ` (${knobs.join(', ')})` : '';
+  const knobs = [
+    `BN=${bn}`,
+    ...(tile.threads ? [`${tile.threads} threads`] : []),
+    ...(tile.minBlocksPerSm ? [`${tile.minBlocksPerSm} blocks/SM`] : []),
+    ...(tile.tileAccumulator ? ['tile accumulator'] : []),
+  ];
+  const variant = tile.bn || tile.threads || tile.minBlocksPerSm || tile.tileAccumulator ? ` (${knobs.join(', ')})` : '';
   return {
     name: `${code} GEMV bf16 M=${m} N=K=8192 g128${tiled ? ' (W in 16x128 tiles)' : ''}${variant}`,
-    kernel: lowbitGemv(bf16, weight, true, tiled ? { tile: [bn, bk] } : {}).build({ BN: bn, BK: bk, GROUP: group }),
+    kernel: lowbitGemv(bf16, weight, true, { ...(tiled ? { tile: [bn, bk] as const } : {}), ...(tile.tileAccumulator ? { accumulate: 'tile' as const } : {}) }).build({ BN: bn, BK: bk, GROUP: group }),
     shapes: { x: [m, k], w: tiled ? [n / bn, k / bk, bn, bk] : [n, k], scales: [n, k / group], zeros: [n, k / group], y: [m, n] },
     bytes: (n * k * weight.bits) / 8 + 2 * 4 * ((n * k) / group) + 2 * m * (k + n),
     ...(tile.threads ? { threads: tile.threads } : {}),
@@ -87,9 +92,20 @@ const cases: Case[] = [
   // step for 256 threads, a block-wide reduction each step, and 178 registers a thread (ptxas), so one
   // block per SM. Fewer threads per program, registers capped for 2-4 blocks per SM, other BN: the
   // sweep to choose the GPU's tiles from.
-  ...[{ threads: 64 }, { threads: 128 }, { bn: 8, threads: 64 }, { bn: 64 }, { minBlocksPerSm: 2 }, { minBlocksPerSm: 4 }, { threads: 64, minBlocksPerSm: 8 }].map((tile) =>
-    lowbitGemvCase('u4', 1, false, tile),
-  ),
+  // The 'tile' accumulator (kernels/lowbit/gemv.ts) has no barrier in its loop and needs 126 registers.
+  ...[
+    { threads: 64 },
+    { threads: 128 },
+    { bn: 8, threads: 64 },
+    { bn: 64 },
+    { minBlocksPerSm: 2 },
+    { minBlocksPerSm: 4 },
+    { threads: 64, minBlocksPerSm: 8 },
+    { tileAccumulator: true },
+    { tileAccumulator: true, minBlocksPerSm: 2 },
+    { tileAccumulator: true, bn: 8, threads: 128 },
+    { tileAccumulator: true, bn: 4, threads: 64 },
+  ].map((tile) => lowbitGemvCase('u4', 1, false, tile)),
   // M = 16 through the GEMM (one [16, BN] tile of y per program, W read once), against the GEMV's
   // one row of x per program (the first run: 14x its M = 1 time).
   {
@@ -105,7 +121,7 @@ const cases: Case[] = [
     shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
     flops: 2 * 1024 * 8192 * 8192,
   },
-  // How the row kernels depend on the block size (the backend chooses 512 for these tiles).
+  // How the row kernels depend on the block size (the backend chooses 256 for these tiles).
   ...[256, 1024].flatMap((threads) => [
     { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
     { name: `rms_norm bf16 4096x8192 @${threads} threads`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
@@ -144,13 +160,21 @@ cases.push(
   }))
 );
 
+/** One block of 4M random elements in [-1, 1) (never zeros) per dtype, encoded once for the whole bench. */
+const randomBlocks = new Map<Dtype, Tensor>();
+
 /**
- * A device buffer of `count` random elements in [-1, 1) (never zeros): one block of up to 4M values is
- * generated and uploaded over and over, so 1 GiB needs neither 1 GiB of doubles nor minutes of encoding.
+ * A device buffer of `count` random elements: the dtype's random block uploaded over and over, so 1 GiB
+ * needs neither 1 GiB of doubles nor seconds of encoding per case (timing does not depend on the values).
  */
 function randomBuffer(dev: CudaKernel['device'], d: Dtype, count: number, r: () => number): bigint {
-  const block = Tensor.empty(d, [Math.min(count, 1 << 22)]);
-  block.setValues(Float64Array.from({ length: block.size }, () => 2 * r() - 1));
+  let block = randomBlocks.get(d);
+  if (block === undefined) {
+    const values = new Float64Array(1 << 22);
+    for (let i = 0; i < values.length; i++) values[i] = 2 * r() - 1;
+    block = Tensor.empty(d, [values.length]).setValues(values);
+    randomBlocks.set(d, block);
+  }
   const elementBytes = block.storage.byteLength / block.size;
   const p = dev.alloc(count * elementBytes);
   for (let at = 0; at < count; at += block.size) {
@@ -160,7 +184,7 @@ function randomBuffer(dev: CudaKernel['device'], d: Dtype, count: number, r: () 
   return p;
 }
 
-/** Device buffers for every tensor of a graph (inputs random), and one run of all its kernels. */
+/** Device buffers for every tensor of a graph (all random), and one run of all its kernels. */
 async function graphRun(graph: GraphProgram, options: { cache: ArtifactCache }, r: () => number) {
   const kernels: CudaKernel[] = [];
   for (const step of graph.steps) kernels.push(await compileCuda(step.kernel, options));
@@ -173,12 +197,18 @@ async function graphRun(graph: GraphProgram, options: { cache: ArtifactCache }, 
     buffers.set(node.id, p);
     return p;
   };
-  const launches = graph.steps.map((step, i) => {
-    const pointers = Object.fromEntries(step.args.map((a) => [a.arg, bufferOf(a.node)]));
-    const shapes = Object.fromEntries(step.args.map((a) => [a.arg, [a.node.shape.reduce((p, q) => p * q, 1)]]));
-    return () => kernels[i]!.launchOnDevice(pointers, shapes);
-  });
-  return { kernels, run: () => launches.forEach((l) => l()), free: () => [...buffers.values()].forEach((p) => dev.free(p)) };
+  const free = () => [...buffers.values()].forEach((p) => dev.free(p));
+  try {
+    const launches = graph.steps.map((step, i) => {
+      const pointers = Object.fromEntries(step.args.map((a) => [a.arg, bufferOf(a.node)]));
+      const shapes = Object.fromEntries(step.args.map((a) => [a.arg, [a.node.shape.reduce((p, q) => p * q, 1)]]));
+      return () => kernels[i]!.launchOnDevice(pointers, shapes);
+    });
+    return { kernels, run: () => launches.forEach((l) => l()), free };
+  } catch (e) {
+    free(); // an allocation failed part way: the buffers already made go back
+    throw e;
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -108,6 +108,10 @@ async function main(): Promise<void> {
     if (failures.length <= 40) console.log(`FAIL ${f.what}: ${f.detail}`);
   };
   const started = performance.now();
+  // Past TSKC_CHECK_BUDGET_S (from the start) no new kernel starts: the summary still prints, and says
+  // how many ran, before the step's time limit would kill the check.
+  const budgetS = Number(process.env['TSKC_CHECK_BUDGET_S'] ?? Infinity);
+  const overBudget = () => (performance.now() - started) / 1000 > budgetS;
   const phase = (what: string) => console.log(`${what} done after ${((performance.now() - started) / 1000).toFixed(1)} s (${examplesRun} kernel runs, ${failures.length} failures)`);
   const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
   const r = rng(seed);
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
       ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
     ];
     for (const [kernel, shapes] of benchKernels) {
+      if (overBudget()) break;
       for (let trial = 0; trial < 2; trial++) {
         const symbols = shapes(r);
         const argSeed = Math.floor(r() * 2 ** 31);
@@ -170,7 +175,8 @@ async function main(): Promise<void> {
     phase('library kernels');
 
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
-    for (const kernel of graphKernels(r)) {
+    for (const kernel of overBudget() ? [] : graphKernels(r)) {
+      if (overBudget()) break;
       const argSeed = Math.floor(r() * 2 ** 31);
       await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} seed ${argSeed}`, () => true);
       examplesRun++;
@@ -178,9 +184,8 @@ async function main(): Promise<void> {
 
     phase('graph kernels');
 
-    // Random programs until TSKC_FUZZ_RUNS or the time budget (TSKC_CHECK_BUDGET_S, from the start) runs out.
-    const budgetS = Number(process.env['TSKC_CHECK_BUDGET_S'] ?? Infinity);
-    for (let i = 0; i < programs && (performance.now() - started) / 1000 < budgetS; i++) {
+    // Random programs until TSKC_FUZZ_RUNS or the time budget runs out.
+    for (let i = 0; i < programs && !overBudget(); i++) {
       programsRun++;
       const p = randomProgram((seed + i) >>> 0);
       const args: Record<string, Tensor | number> = {};
@@ -193,7 +198,7 @@ async function main(): Promise<void> {
     if (!(e instanceof ContextLost)) throw e;
     console.log(`stopped: the ${kind} context was lost after ${e.message}`);
   }
-  const summary = { device: kind, seed, examplesRun, programs: programsRun, programsAsked: programs, failures: failures.length, pass: failures.length === 0 };
+  const summary = { device: kind, seed, examplesRun, programs: programsRun, programsAsked: programs, budgetSpent: overBudget(), failures: failures.length, pass: failures.length === 0 };
   console.log(JSON.stringify(summary));
   if (process.env['OUT']) writeFileSync(join(process.env['OUT'], `check-${kind}.json`), JSON.stringify({ ...summary, failures }, null, 2));
   process.exitCode = failures.length === 0 ? 0 : 1;

@@ -43,10 +43,14 @@ export OUT
 snapshot() { tar czf "$RETURN/results.tar.gz" -C "$OUT" . 2>/dev/null; }
 trap 'snapshot; cp "$OUT/table.txt" "$RETURN/" 2>/dev/null' EXIT
 # TSKC_GPU_STEPS picks steps (all by default); each has its own time limit, together 570 s, so that the
-# whole fits one call (at most 600 s) of one lease (GPU.md): the CUDA checks and benchmarks and
-# PyTorch's first, WebGPU after. `timeout -k`: a
+# whole fits one call of one lease (GPU.md): call the device tool with timeout_s 600. The CUDA checks
+# and benchmarks and PyTorch's first, WebGPU after. `timeout -k`: a
 # node process inside a CUDA driver call can ignore SIGTERM, and a plain timeout then waits forever.
-STEPS=" ${TSKC_GPU_STEPS:-smoke check bench torch webgpu-check webgpu-bench} "
+ALL_STEPS="smoke check bench torch webgpu-check webgpu-bench"
+STEPS=" ${TSKC_GPU_STEPS:-$ALL_STEPS} "
+for step in $STEPS; do
+  [[ " $ALL_STEPS " == *" $step "* ]] || { echo "run.sh: unknown step '$step' in TSKC_GPU_STEPS (steps: $ALL_STEPS)" >&2; exit 2; }
+done
 want() { [[ "$STEPS" == *" $1 "* ]]; }
 xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
@@ -69,12 +73,14 @@ if want torch; then
   snapshot
 fi
 # WebGPU: the Vulkan loader and glvnd unpacked, and NVIDIA's ICD named where the loader does not find it.
-for deb in .device/gl/*.deb; do dpkg -x "$deb" /; done
-ldconfig
-icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
-egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
-[ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
+if want webgpu-check || want webgpu-bench; then
+  for deb in .device/gl/*.deb; do dpkg -x "$deb" /; done
+  ldconfig
+  icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  [ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
+  egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+  [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
+fi
 if want webgpu-check; then
   TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" TSKC_CHECK_BUDGET_S=$((${TSKC_WEBGPU_CHECK_TIMEOUT:-90} - 15)) timeout -k 10 "${TSKC_WEBGPU_CHECK_TIMEOUT:-90}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
@@ -95,11 +101,16 @@ def load(name, rows=None):
     except Exception:
         results = []
         try:
-            for line in open(os.path.join(out, rows)) if rows else []:
-                if line.startswith("{"):
-                    results.append(json.loads(line))
-        except Exception:
-            pass
+            lines = open(os.path.join(out, rows)).readlines() if rows else []
+        except OSError:
+            lines = []
+        for line in lines:
+            if not line.startswith("{"):
+                continue
+            try:
+                results.append(json.loads(line))
+            except ValueError:
+                pass  # a line cut short when the step was killed
         return {"results": results}
 ours, torch, webgpu = load("bench.txt", "bench.err"), load("torch.txt"), load("webgpu-bench.txt", "webgpu-bench.err")
 ours["results"] = [r for r in ours["results"] if "ms" in r or print(f"tskc {r['name']}: {r.get('error')}")]
@@ -109,6 +120,7 @@ wgpu = {r["name"]: r for r in webgpu["results"]}
 print(f"\n{'benchmark':44} {'tskc ms':>9} {'torch ms':>9} {'tskc rate':>12} {'torch rate':>12} {'tskc/torch':>10} {'webgpu rate':>12} {'webgpu/cuda':>11}")
 for r in ours["results"]:
     p, w = peer.get(r["name"], {}), wgpu.get(r["name"], {})
+    p = p if "ms" in p else {}
     unit = "GBps" if "GBps" in r else "TFLOPs"
     ratio = p["ms"] / r["ms"] if p else float("nan")
     wratio = r["ms"] / w["ms"] if w else float("nan")

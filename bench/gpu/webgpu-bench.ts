@@ -73,30 +73,33 @@ async function measure(c: Case, vectorWords: 1 | 4, threads: number | undefined,
   const compiled = await compileWebgpu(c.kernel, { vectorWords, ...(threads ? { threads } : {}) });
   const { device } = compiled.gpu;
   const buffers: Record<string, GPUBuffer> = {};
-  for (const a of c.kernel.args) {
-    if (a.type.kind !== 'tensor') continue;
-    const count = c.shapes[a.name!]!.reduce((p, x) => p * x, 1);
-    // Random data (never zeros), uploaded in blocks so 1 GiB does not need 1 GiB of doubles.
-    const block = Tensor.empty(a.type.dtype, [Math.min(count, 1 << 22)]);
-    block.setValues(Float64Array.from({ length: block.size }, () => 2 * r() - 1));
-    const elementBytes = block.storage.byteLength / block.size;
-    const buffer = device.createBuffer({ size: Math.ceil((count * elementBytes) / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    for (let at = 0; at < count; at += block.size) {
-      const n = Math.min(block.size, count - at);
-      device.queue.writeBuffer(buffer, at * elementBytes, new Uint8Array(block.storage.buffer, block.storage.byteOffset, Math.ceil((n * elementBytes) / 4) * 4));
+  try {
+    for (const a of c.kernel.args) {
+      if (a.type.kind !== 'tensor') continue;
+      const count = c.shapes[a.name!]!.reduce((p, x) => p * x, 1);
+      // Random data (never zeros), uploaded in blocks so 1 GiB does not need 1 GiB of doubles.
+      const block = Tensor.empty(a.type.dtype, [Math.min(count, 1 << 22)]);
+      block.setValues(Float64Array.from({ length: block.size }, () => 2 * r() - 1));
+      const elementBytes = block.storage.byteLength / block.size;
+      const buffer = device.createBuffer({ size: Math.ceil((count * elementBytes) / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      for (let at = 0; at < count; at += block.size) {
+        const n = Math.min(block.size, count - at);
+        device.queue.writeBuffer(buffer, at * elementBytes, new Uint8Array(block.storage.buffer, block.storage.byteOffset, Math.ceil((n * elementBytes) / 4) * 4));
+      }
+      buffers[a.name!] = buffer;
     }
-    buffers[a.name!] = buffer;
+    const run = (repeats: number) => compiled.runOnDevice(buffers, c.shapes, repeats);
+    await run(3);
+    const samples: number[] = [];
+    for (let s = 0; s < 10; s++) {
+      const t0 = performance.now();
+      await run(20);
+      samples.push((performance.now() - t0) / 20);
+    }
+    return { ms: median(samples), threads: compiled.source.threads, adapter: compiled.gpu.adapterName };
+  } finally {
+    for (const b of Object.values(buffers)) b.destroy(); // up to 2 GiB for the copy, failed or not
   }
-  const run = (repeats: number) => compiled.runOnDevice(buffers, c.shapes, repeats);
-  await run(3);
-  const samples: number[] = [];
-  for (let s = 0; s < 10; s++) {
-    const t0 = performance.now();
-    await run(20);
-    samples.push((performance.now() - t0) / 20);
-  }
-  for (const b of Object.values(buffers)) b.destroy();
-  return { ms: median(samples), threads: compiled.source.threads, adapter: compiled.gpu.adapterName };
 }
 
 await main();

@@ -18,6 +18,12 @@ const NARROW = [...SMALL, f16, bf16]; // exhaustive over every code
 const f32Bits = (x: number): number => new Uint32Array(new Float32Array([x]).buffer)[0]!;
 const f32Value = (bits: number): number => new Float32Array(new Uint32Array([bits]).buffer)[0]!;
 const hex = (n: number): string => `0x${n.toString(16)}`;
+/** The float64 `steps` units in the last place from x (x positive and finite). */
+const float64Step = (x: number, steps: number): number => {
+  const bits = new BigInt64Array(new Float64Array([x]).buffer);
+  bits[0] = bits[0]! + BigInt(steps);
+  return new Float64Array(bits.buffer)[0]!;
+};
 
 describe('known bit patterns', () => {
   test.each([
@@ -192,7 +198,9 @@ describe.each(NARROW.map((f) => [f.name, f] as const))('%s, every code', (_, f) 
       const [lo, hi] = [values[c]!, values[c + 1]!];
       if (!Number.isFinite(hi)) continue;
       const mid = (lo + hi) / 2;
-      for (const x of [mid, mid - (hi - lo) / 1024, mid + (hi - lo) / 1024, mid - 2 ** -1074, mid + 2 ** -1074]) probes.push(x, -x);
+      // The tie, a little off it, and one float64 ulp either side (an exact tie in the high word with
+      // low bits set, which must round away from the tie).
+      for (const x of [mid, mid - (hi - lo) / 1024, mid + (hi - lo) / 1024, float64Step(mid, -1), float64Step(mid, 1)]) probes.push(x, -x);
     }
     const r = rng(7);
     for (let i = 0; i < 20_000; i++) probes.push((r() - 0.5) * 2 ** Math.floor(r() * 300 - 150));

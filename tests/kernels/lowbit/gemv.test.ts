@@ -8,7 +8,7 @@ import { type Dtype, bf16, dtype, f16, f32 } from '../../../compiler/ir/dtype.js
 import { device } from '../../../runtime/device.js';
 import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 import { freshSeed } from '../../../examples/check.js';
-import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
+import { type LowbitGemvOptions, lowbitGemv } from '../../../kernels/lowbit/gemv.js';
 import { expectSame, runBoth } from '../../backends/differential.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 import { webgpuOr } from '../../backends/wgsl/harness.js';
@@ -18,9 +18,9 @@ jest.setTimeout(300_000);
 const testC = testWithCompiler('the low-bit GEMV on the C backend');
 const { it: testWebgpu } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the low-bit GEMV on WebGPU');
 
-const gemvCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false) => {
+const gemvCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false, options: LowbitGemvOptions = {}) => {
   const c = makeCase(seed, act, weight, group, GEMV_SHAPE, symmetric);
-  return { ...c, kernel: lowbitGemv(act, weight, c.withZeros).build({ BN: 16, BK: Math.min(group, 64), GROUP: group }) };
+  return { ...c, kernel: lowbitGemv(act, weight, c.withZeros, options).build({ BN: 16, BK: Math.min(group, 64), GROUP: group }) };
 };
 
 describe('low-bit GEMV', () => {
@@ -67,6 +67,42 @@ describe('low-bit GEMV', () => {
       const { got, want } = await runBoth(plain, c.kernel, c.args);
       expectSame(got['y']!, want['y']!, false, `${weight.name} without vector extensions (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, f32);
     }
+  });
+
+  // The variant that sums a [BN, BK] accumulator once after the walk (the GPU's form: no reduction in the loop).
+  describe("accumulate: 'tile'", () => {
+    const tileAcc = { accumulate: 'tile' } as const;
+    // Every other code dtype (the codes' loads are the default form's, tested above for all of them).
+    it.each(WEIGHTS.filter((_, i) => i % 2 === 0).map((d) => [d.name, d] as const))('%s weights: the interpreter matches the float64 reference', async (_, weight) => {
+      for (const [act, group] of [[f32, 32], [bf16, 128]] as const) {
+        const seed = freshSeed();
+        const c = gemvCase(seed, act, weight, group, weight.kind === 'unsigned' && weight.bits >= 2 && group === 32, tileAcc);
+        const { want } = await runBoth(interp, c.kernel, c.args);
+        expectNearReference(want['y']!, c, act, weight, `${weight.name} x ${act.name} group ${group}, tile accumulator (seed ${seed})`);
+      }
+    });
+
+    testC('the C backend matches the interpreter bit for bit', async () => {
+      const cpu = device('cpu');
+      for (const [i, weight] of WEIGHTS.entries()) {
+        if (i % 3 !== 1) continue;
+        const [act, group] = ACT_GROUPS[i % ACT_GROUPS.length]!;
+        const seed = freshSeed();
+        const c = gemvCase(seed, act, weight, group, false, tileAcc);
+        const { got, want } = await runBoth(cpu, c.kernel, c.args);
+        expectSame(got['y']!, want['y']!, false, `${weight.name} x ${act.name} group ${group}, tile accumulator (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, act);
+      }
+    });
+
+    testWebgpu('the WebGPU backend matches the interpreter bit for bit', async () => {
+      const webgpu = device('webgpu');
+      for (const weight of WEIGHTS.filter((_, i) => i % 3 === 0)) {
+        const seed = freshSeed();
+        const c = gemvCase(seed, bf16, weight, 64, false, tileAcc);
+        const { got, want } = await runBoth(webgpu, c.kernel, c.args);
+        expectSame(got['y']!, want['y']!, false, `${weight.name} x bf16 group 64, tile accumulator (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, bf16);
+      }
+    });
   });
 
   it('refuses a step that does not divide the group', () => {
