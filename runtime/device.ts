@@ -48,6 +48,8 @@ export interface DeviceOptions {
   /** C compiler flags for 'cpu'. */
   readonly flags?: readonly string[];
   readonly cache?: ArtifactCache;
+  /** 'cuda': bf16/f16 dots on tensor cores (mma.sync; CudaEmitOptions.tensorCores). Off by default. */
+  readonly tensorCores?: boolean;
 }
 
 export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
@@ -60,7 +62,11 @@ export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
       // Fails here, naming what is missing (CudaMissingError), on a machine without a GPU or libraries.
       openCudaDevice();
       nvrtc();
-      return { kind, compile: async (kernel) => withRun(await compileCuda(kernel, options.cache ? { cache: options.cache } : {})) };
+      return {
+        kind,
+        compile: async (kernel) =>
+          withRun(await compileCuda(kernel, { ...(options.cache ? { cache: options.cache } : {}), ...(options.tensorCores ? { tensorCores: true } : {}) })),
+      };
     case 'webgpu':
       // The adapter is opened by the first compile (asynchronously), which names what is missing.
       return {

@@ -68,13 +68,20 @@ export interface CudaEmitOptions {
    * the registers per thread (65536 / (threads x blocks)), trading spills for occupancy.
    */
   readonly minBlocksPerSm?: number;
+  /**
+   * `dot` of bf16 x bf16 (or f16 x f16) into f32 on tensor cores, mma.sync.m16n8k16, where the tile's
+   * M, N and K are multiples of 16, 8 and 16 (off by default; see CudaEmitter.mmaDot). The tensor core
+   * sums the products in its own order, so results agree with the interpreter within the GPU check's
+   * tolerance rather than bit for bit. Needs sm_80 or later.
+   */
+  readonly tensorCores?: boolean;
 }
 
 export const STATUS_BAD_STEP = -1;
 export const ENTRY = 'tskc_kernel';
 
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
-  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? 1).emit();
+  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? 1, options.tensorCores ?? false).emit();
 }
 
 
@@ -91,7 +98,7 @@ interface Site {
   readonly r: string;
 }
 
-const BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
+const BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint16_t: 2, uint8_t: 1, double: 8, int64_t: 8 };
 /** Index expressions longer than this are computed once into registers instead of at every use. */
 const MAX_INLINE_EXPR = 800;
 const FULL_MASK = '0xffffffffu';
@@ -115,6 +122,7 @@ class CudaEmitter {
     private readonly kernel: Kernel,
     private readonly threads: number,
     private readonly minBlocksPerSm: number,
+    private readonly tensorCores: boolean,
   ) {
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`CUDA backend: threads must be a power of two from 32 to 1024, got ${threads}`);
     if (!Number.isInteger(minBlocksPerSm) || minBlocksPerSm < 1 || minBlocksPerSm > 32) throw new Error(`CUDA backend: minBlocksPerSm must be an integer from 1 to 32, got ${minBlocksPerSm}`);
@@ -718,6 +726,10 @@ class CudaEmitter {
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
     const d = this.tile(res).dtype;
+    const operand = this.sixteenBitValues(a);
+    if (this.tensorCores && d.name === 'f32' && operand && this.sixteenBitValues(b) === operand && m % 16 === 0 && n % 8 === 0 && k % 16 === 0) {
+      return this.mmaDot(op, operand);
+    }
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
     const aBytes = Math.ceil((m * k * BYTES[valueType(this.tile(a).dtype)]!) / 16) * 16;
     const sa = this.scratch(valueType(this.tile(a).dtype), m * k);
@@ -740,6 +752,88 @@ class CudaEmitter {
         this.line(`${name}[${s.r}] = ${roundTo(d, 'sum')};`);
       }
     });
+    this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  /**
+   * The 16-bit float format every value of v is exact in: v's own dtype, or for an f32 tile a cast from
+   * one (the kernels widen bf16 operands to f32 before a dot), through views, permutes and broadcasts.
+   */
+  private sixteenBitValues(v: Value): 'bf16' | 'f16' | undefined {
+    const own = this.tile(v).dtype.name;
+    if (own === 'bf16' || own === 'f16') return own;
+    const def = this.defs.get(v);
+    if (def === undefined) return undefined;
+    if (def.opcode === 'cast' && own === 'f32') {
+      const from = this.tile(def.operands[0]!).dtype.name;
+      return from === 'bf16' || from === 'f16' ? from : undefined;
+    }
+    if (['permute', 'view', 'reshape', 'broadcast'].includes(def.opcode)) return this.sixteenBitValues(def.operands[0]!);
+    return undefined;
+  }
+
+  /**
+   * acc + a @ b on tensor cores (the tensorCores option), in three steps through shared memory:
+   *   1. a and b are staged row-major as 16-bit codes, acc as f32 in a [m, n] array;
+   *   2. each warp takes 16 x 8 tiles of the result in turn: its four accumulators from the array, then
+   *      mma.sync.m16n8k16 for each 16 of K, its fragments gathered from the staged codes, then the
+   *      four results back into the array;
+   *   3. each thread reads its elements of the result in its register layout.
+   * Fragments, per the PTX ISA for m16n8k16 with 16-bit operands (lane = 4 g + t): A's four registers
+   * hold (row g, columns 2t and 2t+1), (row g+8, the same), (row g, columns 2t+8 and 2t+9), (row g+8,
+   * the same); B's two hold (rows 2t and 2t+1, column g) and (rows 2t+8 and 2t+9, column g); C's four
+   * floats are (row g, columns 2t, 2t+1) and (row g+8, columns 2t, 2t+1). Two codes share a register,
+   * the lower column or row in the low half.
+   */
+  private mmaDot(op: Op, operand: 'bf16' | 'f16'): void {
+    const [a, b, acc] = op.operands as [Value, Value, Value];
+    const res = op.results[0]!;
+    const [m, k] = this.tile(a).shape as [number, number];
+    const n = this.tile(b).shape[1]!;
+    const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
+    const aBytes = Math.ceil((m * k * 2) / 16) * 16;
+    const bBytes = Math.ceil((k * n * 2) / 16) * 16;
+    const sa = this.scratch('uint16_t', m * k);
+    const sb = this.scratch('uint16_t', k * n, aBytes);
+    const sc = this.scratch('float', m * n, aBytes + bBytes);
+    this.line('__syncthreads();');
+    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${sa}[${s.e}] = ${code(this.at(a, s))};`));
+    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${sb}[${s.e}] = ${code(this.at(b, s))};`));
+    this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`));
+    this.line('__syncthreads();');
+    const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
+    const A = (row: string, col: string) => `${sa}[(r0 + ${row}) * ${k} + kk + ${col}]`;
+    const B = (row: string, col: string) => `${sb}[(kk + ${row}) * ${n} + c0 + ${col}]`;
+    const C = (row: string, col: string) => `${sc}[(r0 + ${row}) * ${n} + c0 + ${col}]`;
+    const cells: [string, string][] = [['g', '2 * t'], ['g', '2 * t + 1'], ['g + 8', '2 * t'], ['g + 8', '2 * t + 1']];
+    this.line('{');
+    this.nested(() => {
+      this.line('const int lane = tid & 31, g = lane >> 2, t = lane & 3;');
+      // Warp-uniform loops: every lane of a warp runs each mma.sync together, as .aligned requires.
+      this.line(`for (int tile = tid >> 5; tile < ${(m / 16) * (n / 8)}; tile += ${this.threads / 32}) {`);
+      this.nested(() => {
+        this.line(`const int r0 = (tile / ${n / 8}) * 16, c0 = (tile % ${n / 8}) * 8;`);
+        this.line(`float c[4] = { ${cells.map(([r, col]) => C(r, col)).join(', ')} };`);
+        this.line(`for (int kk = 0; kk < ${k}; kk += 16) {`);
+        this.nested(() => {
+          this.line(`const uint32_t a0 = ${pair(A('g', '2 * t'), A('g', '2 * t + 1'))}, a1 = ${pair(A('g + 8', '2 * t'), A('g + 8', '2 * t + 1'))};`);
+          this.line(`const uint32_t a2 = ${pair(A('g', '2 * t + 8'), A('g', '2 * t + 9'))}, a3 = ${pair(A('g + 8', '2 * t + 8'), A('g + 8', '2 * t + 9'))};`);
+          this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
+          this.line(
+            `asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" ` +
+              ': "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));',
+          );
+        });
+        this.line('}');
+        cells.forEach(([r, col], i) => this.line(`${C(r, col)} = c[${i}];`));
+      });
+      this.line('}');
+    });
+    this.line('}');
+    this.line('__syncthreads();');
+    const name = this.declare(res);
+    const dist = this.dist(res);
+    this.forEach(dist, (s) => this.line(`${name}[${s.r}] = valid ? ${sc}[${s.e}] : 0.0f;`));
     this.repr.set(res, { kind: 'regs', name, dist });
   }
 

@@ -43,6 +43,8 @@ interface Case {
   readonly threads?: number;
   /** Blocks per SM for __launch_bounds__ (caps registers), when not the backend's 1. */
   readonly minBlocksPerSm?: number;
+  /** bf16 dots on tensor cores (mma.sync: CudaEmitOptions.tensorCores). */
+  readonly tensorCores?: boolean;
 }
 
 const [M, N] = [4096, 8192];
@@ -115,12 +117,13 @@ const cases: Case[] = [
     bytes: (8192 * 8192 * 4) / 8 + 2 * 4 * ((8192 * 8192) / 128) + 2 * 16 * (8192 + 8192),
   },
   // A linear layer with its epilogue fused (kernels/linear.ts), the issue's x(1024,8192)·W(8192,8192)ᵀ + bias → relu.
-  {
-    name: 'linear bf16 1024x8192x8192 + bias + relu',
+  ...[false, true].map((tensorCores) => ({
+    name: `linear bf16 1024x8192x8192 + bias + relu${tensorCores ? ' (tensor cores)' : ''}`,
     kernel: linear(bf16, { bias: true, activation: 'relu' }).build(),
     shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
     flops: 2 * 1024 * 8192 * 8192,
-  },
+    tensorCores,
+  })),
   // How the row kernels depend on the block size (the backend chooses 256 for these tiles).
   ...[256, 1024].flatMap((threads) => [
     { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
@@ -129,10 +132,11 @@ const cases: Case[] = [
 ];
 
 /** A graph of the graph API, as compileGraph plans it, with the default tiles. */
-function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: number; flops?: number }): Case {
+function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: number; flops?: number }, tensorCores = false): Case {
   const graph = compileGraph(outputs);
   const first = graph.steps[0]!;
-  return { name: `graph: ${name} (${graph.steps.length} kernel${graph.steps.length === 1 ? '' : 's'})`, kernel: first.kernel, shapes: {}, graph, ...size };
+  const kernels = `${graph.steps.length} kernel${graph.steps.length === 1 ? '' : 's'}`;
+  return { name: `graph: ${name} (${kernels}${tensorCores ? ', tensor cores' : ''})`, kernel: first.kernel, shapes: {}, graph, ...size, ...(tensorCores ? { tensorCores } : {}) };
 }
 
 {
@@ -147,6 +151,7 @@ function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: 
     graphCase('swiglu bf16 4096x8192', { y: x!.silu().mul(g!) }, { bytes: 3 * 2 * M * N }),
     graphCase('linear bf16 1024x8192x8192 + bias + relu', { y: lx.matmul(lw.T).add(lb).relu() }, { flops: linearFlops }),
     graphCase('linear bf16 1024x8192x8192 + bias + gelu + softmax', { y: lx.matmul(lw.T).add(lb).gelu().softmax() }, { flops: linearFlops }),
+    graphCase('linear bf16 1024x8192x8192 + bias + relu', { y: lx.matmul(lw.T).add(lb).relu() }, { flops: linearFlops }, true),
   );
 }
 
@@ -185,7 +190,7 @@ function randomBuffer(dev: CudaKernel['device'], d: Dtype, count: number, r: () 
 }
 
 /** Device buffers for every tensor of a graph (all random), and one run of all its kernels. */
-async function graphRun(graph: GraphProgram, options: { cache: ArtifactCache }, r: () => number) {
+async function graphRun(graph: GraphProgram, options: { cache: ArtifactCache; tensorCores?: boolean }, r: () => number) {
   const kernels: CudaKernel[] = [];
   for (const step of graph.steps) kernels.push(await compileCuda(step.kernel, options));
   const dev = kernels[0]!.device;
@@ -237,9 +242,14 @@ const rate = (c: Case, ms: number): Record<string, number> => ({
 
 /** One case's row: its time, rate and compile costs. */
 async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<Record<string, unknown>> {
-  const options = { cache, ...(c.threads === undefined ? {} : { threads: c.threads }), ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }) };
+  const options = {
+    cache,
+    ...(c.threads === undefined ? {} : { threads: c.threads }),
+    ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }),
+    ...(c.tensorCores ? { tensorCores: true } : {}),
+  };
   if (c.graph) {
-    const g = await graphRun(c.graph, { cache }, r);
+    const g = await graphRun(c.graph, { cache, ...(c.tensorCores ? { tensorCores: true } : {}) }, r);
     try {
       const ms = timing(g.kernels[0]!.device, g.run);
       return { name: c.name, ms: +ms.toFixed(4), ...rate(c, ms), nvrtcColdMs: +g.kernels.reduce((t, k) => t + k.compileMs, 0).toFixed(1), cachedLoadMs: 0 };

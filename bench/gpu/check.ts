@@ -23,6 +23,7 @@ import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { randomProgram } from '../../tests/fuzz/random-program.js';
 import { copy } from './kernels.js';
+import { emitCuda } from '../../backends/cuda/index.js';
 
 class ContextLost extends Error {}
 
@@ -99,7 +100,10 @@ function graphKernels(r: () => number): Kernel[] {
 
 async function main(): Promise<void> {
   const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
-  const gpu = device(kind, kind === 'cuda' ? { cache: new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-'))) } : {});
+  const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-')));
+  const gpu = device(kind, kind === 'cuda' ? { cache } : {});
+  // CUDA with its tensor-core path (the tensorCores option, mma.sync), for the kernels whose dot takes it.
+  const mma = kind === 'cuda' ? device('cuda', { cache, tensorCores: true }) : undefined;
   const interp = device('interp');
   const failures: Failure[] = [];
   // Failures are printed as they happen (the run may be cut short by its timeout), the first 40 of them.
@@ -119,10 +123,10 @@ async function main(): Promise<void> {
   let programsRun = 0;
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
 
-  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean) => {
+  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on = gpu) => {
     const want = copyArguments(args);
     try {
-      await (await gpu.compile(kernel)).run(args);
+      await (await on.compile(kernel)).run(args);
     } catch (e) {
       const message = e instanceof Error ? e.message.split('\n').slice(0, 12).join('\n') : String(e);
       fail({ what, detail: `${kind} failed: ${message}` });
@@ -174,12 +178,31 @@ async function main(): Promise<void> {
 
     phase('library kernels');
 
+    // The tensor-core path for every library kernel whose dot takes it.
+    if (mma) {
+      for (const [kernel, shapes] of benchKernels) {
+        if (overBudget()) break;
+        if (!emitCuda(kernel, { tensorCores: true }).source.includes('mma.sync')) continue;
+        for (let trial = 0; trial < 2; trial++) {
+          const symbols = shapes(r);
+          const argSeed = Math.floor(r() * 2 ** 31);
+          await runBoth(kernel, makeArguments(kernel, symbols, argSeed), `${kernel.name} on tensor cores ${JSON.stringify(symbols)} seed ${argSeed}`, () => true, mma);
+          examplesRun++;
+        }
+      }
+      phase('tensor-core kernels');
+    }
+
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
     for (const kernel of overBudget() ? [] : graphKernels(r)) {
       if (overBudget()) break;
       const argSeed = Math.floor(r() * 2 ** 31);
       await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} seed ${argSeed}`, () => true);
       examplesRun++;
+      if (mma && emitCuda(kernel, { tensorCores: true }).source.includes('mma.sync')) {
+        await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} on tensor cores seed ${argSeed}`, () => true, mma);
+        examplesRun++;
+      }
     }
 
     phase('graph kernels');

@@ -29,6 +29,8 @@ export interface CudaCompileOptions {
   readonly threads?: number;
   /** Blocks per SM to make room for (see CudaEmitOptions); 1 by default. */
   readonly minBlocksPerSm?: number;
+  /** bf16/f16 dots on tensor cores (see CudaEmitOptions); off by default. */
+  readonly tensorCores?: boolean;
 }
 
 export class CudaLaunchError extends Error {
@@ -62,6 +64,7 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
   const source = emitCuda(kernel, {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: options.minBlocksPerSm }),
+    ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores }),
   });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();

@@ -1,6 +1,6 @@
 /** CUDA code generation cases that need no compiler: found in review. */
 import { emitCuda } from '../../../backends/cuda/index.js';
-import { arange, f32, i32, input, kernel, load, output, programId, scalar, store, tensor } from '../../../dsl/index.js';
+import { arange, dot, dtype, f32, i32, input, kernel, load, output, programId, scalar, store, tensor, zeros } from '../../../dsl/index.js';
 
 describe('CUDA emitter', () => {
   test('an affine index too long to inline (held in registers) takes the per-lane path', () => {
@@ -31,5 +31,30 @@ describe('CUDA emitter', () => {
     expect(emitCuda(k, { threads: 128 }).source).toContain('__launch_bounds__(128, 1)');
     expect(emitCuda(k, { threads: 128, minBlocksPerSm: 4 }).source).toContain('__launch_bounds__(128, 4)');
     expect(() => emitCuda(k, { minBlocksPerSm: 0 })).toThrow(/minBlocksPerSm must be an integer from 1 to 32, got 0/);
+  });
+
+  describe('tensorCores: dot on mma.sync', () => {
+    // acc + a · b for [M, K] x [K, N] tiles of `operand` values, widened to f32 before the dot as the kernels do.
+    const matmul = (operand: 'bf16' | 'f16' | 'f32', [M, N, K]: [number, number, number]) =>
+      kernel('mm', { a: input(dtype(operand), [M, K]), b: input(dtype(operand), [K, N]), c: output(f32, [M, N]) }, ({ a, b, c }) => {
+        const [i, j, q] = [arange(M).expandDims(1), arange(N).expandDims(0), arange(K)];
+        const x = load(a, [i, q.expandDims(0)]).to(f32);
+        const y = load(b, [q.expandDims(1), j]).to(f32);
+        store(c, [i, j], dot(x, y, zeros([M, N], f32)));
+      }, { grid: () => [1] }).build();
+    const mma = (k: ReturnType<typeof matmul>, tensorCores = true) => emitCuda(k, { tensorCores }).source.match(/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.(\w+)/)?.[1];
+
+    test('bf16 and f16 operands (widened to f32) take the tensor cores when M, N, K are multiples of 16, 8, 16', () => {
+      expect(mma(matmul('bf16', [32, 16, 32]))).toBe('bf16');
+      expect(mma(matmul('f16', [16, 8, 16]))).toBe('f16');
+    });
+
+    test('not without the option, for f32 operands, or for tiles off the 16 x 8 x 16 grid', () => {
+      expect(mma(matmul('bf16', [32, 16, 32]), false)).toBeUndefined();
+      expect(mma(matmul('f32', [32, 16, 32]))).toBeUndefined();
+      expect(mma(matmul('bf16', [8, 16, 32]))).toBeUndefined();
+      expect(mma(matmul('bf16', [32, 12, 32]))).toBeUndefined();
+      expect(mma(matmul('bf16', [32, 16, 24]))).toBeUndefined();
+    });
   });
 });

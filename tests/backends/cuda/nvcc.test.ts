@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { emitCuda } from '../../../backends/cuda/index.js';
+import { type CudaEmitOptions, emitCuda } from '../../../backends/cuda/index.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
 import { exampleKernels } from '../../../examples/index.js';
 import { libraryKernels } from '../../../kernels/index.js';
@@ -33,10 +33,10 @@ const withNvcc = nvcc === undefined ? test.skip : test;
 const dir = mkdtempSync(join(tmpdir(), 'tskc-nvcc-'));
 
 /** Compiles the kernels' CUDA in one nvcc call; returns ptxas's report. */
-async function compile(kernels: readonly Kernel[], arch: string): Promise<string> {
+async function compile(kernels: readonly Kernel[], arch: string, options: CudaEmitOptions = {}): Promise<string> {
   const files = kernels.map((k, i) => {
-    const path = join(dir, `${arch}-${i}-${k.name}.cu`);
-    writeFileSync(path, emitCuda(k).source);
+    const path = join(dir, `${arch}-${i}-${k.name}${options.tensorCores ? '-mma' : ''}.cu`);
+    writeFileSync(path, emitCuda(k, options).source);
     return path;
   });
   const { stderr } = await run(nvcc!, ['-cubin', `-arch=${arch}`, '--fmad=false', '-Xptxas', '-v', '-odir', dir, ...files], { maxBuffer: 64 << 20 });
@@ -56,6 +56,16 @@ describe('generated CUDA compiles with nvcc', () => {
     expect([...report.matchAll(/Compiling entry function/g)].length).toBe(all.length);
     const spills = [...report.matchAll(/(\d+) bytes spill stores, (\d+) bytes spill loads/g)];
     expect(spills.length).toBeGreaterThanOrEqual(all.length);
+    for (const [, stores, loads] of spills) expect([stores, loads]).toEqual(['0', '0']);
+  });
+
+  withNvcc.each(['sm_90', 'sm_80'])('library kernels whose dots run on tensor cores (mma.sync) for %s, no spills', async (arch) => {
+    const withMma = library.filter((k) => emitCuda(k, { tensorCores: true }).source.includes('mma.sync'));
+    expect(withMma.map((k) => k.name)).toEqual(expect.arrayContaining(['linear_bf16_silu', 'linear_bf16_bias_gelu_residual']));
+    const report = await compile(withMma, arch, { tensorCores: true });
+    expect(report).not.toMatch(/error/i);
+    const spills = [...report.matchAll(/(\d+) bytes spill stores, (\d+) bytes spill loads/g)];
+    expect(spills.length).toBeGreaterThanOrEqual(withMma.length);
     for (const [, stores, loads] of spills) expect([stores, loads]).toEqual(['0', '0']);
   });
 
