@@ -21,7 +21,8 @@
  * per thread and then across threads (a different order than the interpreter's, which differs only in
  * the rare case that the double sums differ and the rounding to the dtype does not hide it), and of
  * equal max/min operands (+0 and -0) the one returned may be another. Generic reductions (other axes,
- * argmax/argmin) and dot run in the interpreter's order and agree bit for bit.
+ * argmax/argmin) and dot run in the interpreter's order and agree bit for bit, except a dot on tensor
+ * cores (the tensorCores option), whose sums the hardware forms in its own order and rounding.
  *
  * Memory order: a store to an inout tensor is preceded by __syncthreads(), so that every thread has
  * done its earlier loads of what the store overwrites, and followed by one, so the block's later loads
@@ -70,9 +71,10 @@ export interface CudaEmitOptions {
   readonly minBlocksPerSm?: number;
   /**
    * `dot` of bf16 x bf16 (or f16 x f16) into f32 on tensor cores, mma.sync.m16n8k16, where the tile's
-   * M, N and K are multiples of 16, 8 and 16 (off by default; see CudaEmitter.mmaDot). The tensor core
-   * sums the products in its own order, so results agree with the interpreter within the GPU check's
-   * tolerance rather than bit for bit. Needs sm_80 or later.
+   * M, N and K are multiples of 16, 8 and 16 and its staging fits 48 KiB of shared memory (off by
+   * default; see CudaEmitter.mmaDot). The tensor core sums the products in its own order and rounding,
+   * so results agree with the interpreter within the GPU check's tolerance rather than bit for bit.
+   * Needs sm_80 or later (compileCuda leaves it off on older devices).
    */
   readonly tensorCores?: boolean;
 }
@@ -727,7 +729,9 @@ class CudaEmitter {
     const n = this.tile(b).shape[1]!;
     const d = this.tile(res).dtype;
     const operand = this.sixteenBitValues(a);
-    if (this.tensorCores && d.name === 'f32' && operand && this.sixteenBitValues(b) === operand && m % 16 === 0 && n % 8 === 0 && k % 16 === 0) {
+    // Its staging (16-bit a and b, f32 acc) within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
+    const mmaShared = Math.ceil((m * k * 2) / 16) * 16 + Math.ceil((k * n * 2) / 16) * 16 + m * n * 4;
+    if (this.tensorCores && d.name === 'f32' && operand && this.sixteenBitValues(b) === operand && m % 16 === 0 && n % 8 === 0 && k % 16 === 0 && mmaShared <= 48 * 1024) {
       return this.mmaDot(op, operand);
     }
     const integer = d.kind === 'signed' || d.kind === 'unsigned';

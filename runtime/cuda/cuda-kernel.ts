@@ -64,7 +64,8 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
   const source = emitCuda(kernel, {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: options.minBlocksPerSm }),
-    ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores }),
+    // mma.sync.m16n8k16 with bf16 needs sm_80: older devices keep the FMA dot.
+    ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores && device.capability[0] >= 8 }),
   });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();

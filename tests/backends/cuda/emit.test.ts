@@ -49,12 +49,14 @@ describe('CUDA emitter', () => {
       expect(mma(matmul('f16', [16, 8, 16]))).toBe('f16');
     });
 
-    test('not without the option, for f32 operands, or for tiles off the 16 x 8 x 16 grid', () => {
+    test('not without the option, for f32 operands, for tiles off the 16 x 8 x 16 grid, or past 48 KiB of staging', () => {
       expect(mma(matmul('bf16', [32, 16, 32]), false)).toBeUndefined();
       expect(mma(matmul('f32', [32, 16, 32]))).toBeUndefined();
       expect(mma(matmul('bf16', [8, 16, 32]))).toBeUndefined();
       expect(mma(matmul('bf16', [32, 12, 32]))).toBeUndefined();
       expect(mma(matmul('bf16', [32, 16, 24]))).toBeUndefined();
+      expect(mma(matmul('bf16', [128, 128, 32]))).toBeUndefined(); // 8 + 8 + 64 KiB
+      expect(mma(matmul('bf16', [64, 128, 32]))).toBe('bf16'); // 4 + 8 + 32 KiB
     });
   });
 });
