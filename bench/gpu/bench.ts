@@ -125,7 +125,7 @@ const cases: Case[] = [
     tensorCores,
   })),
   // How the row kernels depend on the block size (the backend chooses 256 for these tiles).
-  ...[256, 1024].flatMap((threads) => [
+  ...[128, 512].flatMap((threads) => [
     { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
     { name: `rms_norm bf16 4096x8192 @${threads} threads`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
   ]),
