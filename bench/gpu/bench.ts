@@ -91,20 +91,20 @@ const cases: Case[] = [
   ).map(([code, m]) => lowbitGemvCase(code, m)),
   lowbitGemvCase('u4', 1, true),
   // The first H100 run found every width at the same ~0.45 ms: latency-bound, with 1 KiB of codes per
-  // step for 256 threads, a block-wide reduction each step, and 178 registers a thread (ptxas), so one
-  // block per SM. Fewer threads per program, registers capped for 2-4 blocks per SM, other BN: the
-  // sweep to choose the GPU's tiles from.
-  // The 'tile' accumulator (kernels/lowbit/gemv.ts) has no barrier in its loop and needs 126 registers.
+  // step for 256 threads and a block-wide reduction (six barriers) each step. ptxas (sm_90) gives the
+  // default 104 registers a thread (two 256-thread blocks per SM); 64 or 128 threads, 178 and 164; BN 64,
+  // 178; capped for 3 or 4 blocks per SM, 80 and 64 with 28 and 148 bytes of spills. The 'tile'
+  // accumulator (kernels/lowbit/gemv.ts) has no barrier in its loop and needs 126 registers at 256
+  // threads, 128 at 64 or 128. The sweep to choose the GPU's tiles from:
   ...[
     { threads: 64 },
     { threads: 128 },
     { bn: 8, threads: 64 },
     { bn: 64 },
-    { minBlocksPerSm: 2 },
+    { minBlocksPerSm: 3 },
     { minBlocksPerSm: 4 },
     { threads: 64, minBlocksPerSm: 8 },
     { tileAccumulator: true },
-    { tileAccumulator: true, minBlocksPerSm: 2 },
     { tileAccumulator: true, bn: 8, threads: 128 },
     { tileAccumulator: true, bn: 4, threads: 64 },
   ].map((tile) => lowbitGemvCase('u4', 1, false, tile)),
@@ -153,6 +153,25 @@ function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: 
     graphCase('linear bf16 1024x8192x8192 + bias + gelu + softmax', { y: lx.matmul(lw.T).add(lb).gelu().softmax() }, { flops: linearFlops }),
     graphCase('linear bf16 1024x8192x8192 + bias + relu', { y: lx.matmul(lw.T).add(lb).relu() }, { flops: linearFlops }, true),
   );
+}
+
+// Tilus's benchmark shapes (issue 7's table): K = 4096, N = 12288, group 128, bf16 x, for f6e3m2, f4e2m1,
+// i3, i6 (symmetric) and u4 (with zero points); M = 1 through the GEMV, M = 16 and 4097 (ragged against
+// the 32-row tiles) through the GEMM. torch_peer.py times PyTorch's f16 matmul at the same shapes.
+for (const code of ['f6e3m2', 'f4e2m1', 'i3', 'i6', 'u4']) {
+  const [k, n, group] = [4096, 12288, 128];
+  const weight = dtype(code);
+  const zeros = code === 'u4';
+  for (const m of [1, 16, 4097]) {
+    const params = m === 1 ? { BN: 16, BK: 128, GROUP: group } : { BM: 32, BN: 32, BK: 32, GROUP: group };
+    cases.push({
+      name: `tilus: ${code} bf16 M=${m} K=4096 N=12288 g128 (${m === 1 ? 'GEMV' : 'GEMM'})`,
+      kernel: (m === 1 ? lowbitGemv(bf16, weight, zeros) : lowbitGemm(bf16, weight, zeros)).build(params),
+      shapes: { x: [m, k], w: [n, k], scales: [n, k / group], ...(zeros ? { zeros: [n, k / group] } : {}), y: [m, n] },
+      bytes: (n * k * weight.bits) / 8 + (zeros ? 2 : 1) * 4 * ((n * k) / group) + 2 * m * (k + n),
+      flops: 2 * m * n * k,
+    });
+  }
 }
 
 // Flash attention, last: the slowest, the issue's B=4, H=32, S=4096, D=128 (kernels/attention.ts), in

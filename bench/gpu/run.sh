@@ -65,7 +65,7 @@ if want check; then
   snapshot
 fi
 if want bench; then
-  TSKC_BENCH_BUDGET_S="${TSKC_BENCH_BUDGET_S:-130}" timeout -k 10 "${TSKC_BENCH_TIMEOUT:-150}" /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
+  TSKC_BENCH_BUDGET_S="${TSKC_BENCH_BUDGET_S:-150}" timeout -k 10 "${TSKC_BENCH_TIMEOUT:-170}" /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
   snapshot
 fi
 if want torch; then
@@ -82,7 +82,7 @@ if want webgpu-check || want webgpu-bench; then
   [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
 fi
 if want webgpu-check; then
-  TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" TSKC_CHECK_BUDGET_S=$((${TSKC_WEBGPU_CHECK_TIMEOUT:-90} - 15)) timeout -k 10 "${TSKC_WEBGPU_CHECK_TIMEOUT:-90}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
+  TSKC_CHECK_DEVICE=webgpu TSKC_FUZZ_RUNS="${TSKC_WEBGPU_FUZZ_RUNS:-40}" TSKC_CHECK_BUDGET_S=$((${TSKC_WEBGPU_CHECK_TIMEOUT:-70} - 15)) timeout -k 10 "${TSKC_WEBGPU_CHECK_TIMEOUT:-70}" /tmp/node .device/check.mjs 2>&1 | grep -v '^Warning: max' | tee "$OUT/check-webgpu.txt" | tail -20
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   snapshot
 fi

@@ -81,6 +81,7 @@ def main():
         rows.append({"name": "attention bf16 B4 H32 S4096 D128" + (" causal" if causal else ""), "ms": ms, "TFLOPs": round(flops / ms / 1e9, 3)})
     del qa, ka, va
     rows.extend(int4_gemv_rows())
+    rows.extend(tilus_rows())
     print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(), "results": rows}))
 
 
@@ -105,6 +106,18 @@ def int4_gemv_rows():
     x = (torch.rand(1, k, device="cuda") * 2 - 1).to(torch.bfloat16)
     ms = time_ms(lambda: x @ w.T)
     rows.append({"name": "bf16 GEMV M=1 N=K=8192 (torch only)", "ms": ms, "GBps": round(2 * n * k / ms / 1e6)})
+    return rows
+
+
+def tilus_rows():
+    """PyTorch's f16 matmul at Tilus's benchmark shapes (K = 4096, N = 12288), the peer of bench.ts's tilus rows."""
+    k, n = 4096, 12288
+    w = (torch.rand(n, k, device="cuda") * 2 - 1).to(torch.float16)
+    rows = []
+    for m in (1, 16, 4096, 4097):
+        x = (torch.rand(m, k, device="cuda") * 2 - 1).to(torch.float16)
+        ms = time_ms(lambda: x @ w.T)
+        rows.append({"name": f"tilus: f16 matmul M={m} K=4096 N=12288 (torch)", "ms": ms, "TFLOPs": round(2 * m * n * k / ms / 1e9, 3), "GBps": round(2 * (n * k + m * (k + n)) / ms / 1e6)})
     return rows
 
 
