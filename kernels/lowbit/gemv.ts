@@ -78,8 +78,8 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, option
           const colOk = cols.lt(k);
           const ok = rowOk.expandDims(1).and(colOk.expandDims(0)); // [BN, BK]
           // Index tiles of the whole [BN, BK] shape: a row's index along the columns, a column's down the rows.
-          const rowIndex = rows.expandDims(1).add(cols.expandDims(0).mul(0));
-          const colIndex = cols.expandDims(0).add(rows.expandDims(1).mul(0));
+          const rowIndex = rows.expandDims(1).broadcastTo([BN, BK]);
+          const colIndex = cols.expandDims(0).broadcastTo([BN, BK]);
           const group = k0.div(GROUP);
           const xs = load(x, [m, colIndex], { mask: ok }).to(f32);
           const scale = load(scales, [rowIndex, group], { mask: ok });
