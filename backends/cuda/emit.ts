@@ -105,6 +105,13 @@ const BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint1
 const MAX_INLINE_EXPR = 800;
 const FULL_MASK = '0xffffffffu';
 
+/** Where a tensor-core dot stages a and b (16-bit codes) and the accumulator (f32) in the scratch area, and its size. */
+function mmaStaging(m: number, n: number, k: number): { b: number; c: number; bytes: number } {
+  const b = Math.ceil((m * k * 2) / 16) * 16;
+  const c = b + Math.ceil((k * n * 2) / 16) * 16;
+  return { b, c, bytes: c + m * n * 4 };
+}
+
 class CudaEmitter {
   private readonly lines: string[] = [];
   private indent = '  ';
@@ -729,9 +736,8 @@ class CudaEmitter {
     const n = this.tile(b).shape[1]!;
     const d = this.tile(res).dtype;
     const operand = this.sixteenBitValues(a);
-    // Its staging (16-bit a and b, f32 acc) within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
-    const mmaShared = Math.ceil((m * k * 2) / 16) * 16 + Math.ceil((k * n * 2) / 16) * 16 + m * n * 4;
-    if (this.tensorCores && d.name === 'f32' && operand && this.sixteenBitValues(b) === operand && m % 16 === 0 && n % 8 === 0 && k % 16 === 0 && mmaShared <= 48 * 1024) {
+    // Its staging within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
+    if (this.tensorCores && d.name === 'f32' && operand && this.sixteenBitValues(b) === operand && m % 16 === 0 && n % 8 === 0 && k % 16 === 0 && mmaStaging(m, n, k).bytes <= 48 * 1024) {
       return this.mmaDot(op, operand);
     }
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
@@ -795,11 +801,10 @@ class CudaEmitter {
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
     const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
-    const aBytes = Math.ceil((m * k * 2) / 16) * 16;
-    const bBytes = Math.ceil((k * n * 2) / 16) * 16;
+    const staging = mmaStaging(m, n, k);
     const sa = this.scratch('uint16_t', m * k);
-    const sb = this.scratch('uint16_t', k * n, aBytes);
-    const sc = this.scratch('float', m * n, aBytes + bBytes);
+    const sb = this.scratch('uint16_t', k * n, staging.b);
+    const sc = this.scratch('float', m * n, staging.c);
     this.line('__syncthreads();');
     this.forEach(this.dist(a), (s) => this.line(`if (valid) ${sa}[${s.e}] = ${code(this.at(a, s))};`));
     this.forEach(this.dist(b), (s) => this.line(`if (valid) ${sb}[${s.e}] = ${code(this.at(b, s))};`));

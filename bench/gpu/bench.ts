@@ -28,7 +28,7 @@ import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { type Expr, compileGraph, graphInput } from '../../dsl/graph/index.js';
 import type { GraphProgram } from '../../compiler/graph/program.js';
-import type { CudaKernel } from '../../runtime/cuda/cuda-kernel.js';
+import type { CudaCompileOptions, CudaKernel } from '../../runtime/cuda/cuda-kernel.js';
 
 interface Case {
   readonly name: string;
@@ -210,7 +210,7 @@ function randomBuffer(dev: CudaKernel['device'], d: Dtype, count: number, r: () 
 }
 
 /** Device buffers for every tensor of a graph (all random), and one run of all its kernels. */
-async function graphRun(graph: GraphProgram, options: { cache: ArtifactCache; tensorCores?: boolean }, r: () => number) {
+async function graphRun(graph: GraphProgram, options: CudaCompileOptions, r: () => number) {
   const kernels: CudaKernel[] = [];
   for (const step of graph.steps) kernels.push(await compileCuda(step.kernel, options));
   const dev = kernels[0]!.device;
@@ -269,7 +269,7 @@ async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<
     ...(c.tensorCores ? { tensorCores: true } : {}),
   };
   if (c.graph) {
-    const g = await graphRun(c.graph, { cache, ...(c.tensorCores ? { tensorCores: true } : {}) }, r);
+    const g = await graphRun(c.graph, options, r);
     try {
       const ms = timing(g.kernels[0]!.device, g.run);
       return { name: c.name, ms: +ms.toFixed(4), ...rate(c, ms), nvrtcColdMs: +g.kernels.reduce((t, k) => t + k.compileMs, 0).toFixed(1), cachedLoadMs: 0 };

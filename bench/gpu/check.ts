@@ -98,6 +98,9 @@ function graphKernels(r: () => number): Kernel[] {
   return graphs.flatMap((g) => compileGraph(g).steps.map((s) => s.kernel));
 }
 
+/** Whether CUDA's tensorCores option puts any of the kernel's dots on mma.sync. */
+const takesTensorCores = (kernel: Kernel): boolean => emitCuda(kernel, { tensorCores: true }).source.includes('mma.sync');
+
 async function main(): Promise<void> {
   const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
   const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-')));
@@ -106,6 +109,8 @@ async function main(): Promise<void> {
   const mma = kind === 'cuda' ? device('cuda', { cache, tensorCores: true }) : undefined;
   const interp = device('interp');
   const failures: Failure[] = [];
+  let examplesRun = 0;
+  let programsRun = 0;
   // Failures are printed as they happen (the run may be cut short by its timeout), the first 40 of them.
   const fail = (f: Failure) => {
     failures.push(f);
@@ -119,8 +124,6 @@ async function main(): Promise<void> {
   const phase = (what: string) => console.log(`${what} done after ${((performance.now() - started) / 1000).toFixed(1)} s (${examplesRun} kernel runs, ${failures.length} failures)`);
   const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
   const r = rng(seed);
-  let examplesRun = 0;
-  let programsRun = 0;
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
 
   const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on = gpu) => {
@@ -160,8 +163,8 @@ async function main(): Promise<void> {
       [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
       ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
     ];
-    for (const [kernel, shapes] of benchKernels) {
-      if (overBudget()) break;
+    // Two trials of a library kernel at ragged shapes, on `on`.
+    const runLibraryKernel = async (kernel: Kernel, shapes: (q: () => number) => Record<string, number>, on: typeof gpu, label: string) => {
       for (let trial = 0; trial < 2; trial++) {
         const symbols = shapes(r);
         const argSeed = Math.floor(r() * 2 ** 31);
@@ -171,35 +174,32 @@ async function main(): Promise<void> {
           const labels = rng(argSeed + 1); // from the printed seed, so a failure can be rerun
           args['targets'] = Tensor.fromValues(i32, [symbols['M']!], Float64Array.from({ length: symbols['M']! }, () => (labels() < 0.1 ? -100 : randInt(labels, 0, symbols['V']! - 1))));
         }
-        await runBoth(kernel, args, `${kernel.name} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true);
+        await runBoth(kernel, args, `${kernel.name}${label} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true, on);
         examplesRun++;
       }
+    };
+    for (const [kernel, shapes] of benchKernels) {
+      if (overBudget()) break;
+      await runLibraryKernel(kernel, shapes, gpu, '');
     }
-
     phase('library kernels');
 
     // The tensor-core path for every library kernel whose dot takes it.
     if (mma) {
       for (const [kernel, shapes] of benchKernels) {
         if (overBudget()) break;
-        if (!emitCuda(kernel, { tensorCores: true }).source.includes('mma.sync')) continue;
-        for (let trial = 0; trial < 2; trial++) {
-          const symbols = shapes(r);
-          const argSeed = Math.floor(r() * 2 ** 31);
-          await runBoth(kernel, makeArguments(kernel, symbols, argSeed), `${kernel.name} on tensor cores ${JSON.stringify(symbols)} seed ${argSeed}`, () => true, mma);
-          examplesRun++;
-        }
+        if (takesTensorCores(kernel)) await runLibraryKernel(kernel, shapes, mma, ' on tensor cores');
       }
       phase('tensor-core kernels');
     }
 
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
-    for (const kernel of overBudget() ? [] : graphKernels(r)) {
+    for (const kernel of graphKernels(r)) {
       if (overBudget()) break;
       const argSeed = Math.floor(r() * 2 ** 31);
       await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} seed ${argSeed}`, () => true);
       examplesRun++;
-      if (mma && emitCuda(kernel, { tensorCores: true }).source.includes('mma.sync')) {
+      if (mma && takesTensorCores(kernel)) {
         await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} on tensor cores seed ${argSeed}`, () => true, mma);
         examplesRun++;
       }
