@@ -468,7 +468,10 @@ class CudaEmitter {
   private accessChunks(op: Op, dist: Distribution, mask: Value | undefined, access: (lane0: string, whole: string, width: number) => void): void {
     const tensor = op.operands[0]!.type as TensorType;
     const bytes = storageBytes(tensor.dtype);
-    const width = bytes === 0 ? 1 : Math.min(dist.vec, 16 / bytes);
+    // Packed elements are loaded a chunk at a time from the words that hold it (tskc_get_bit_run, any
+    // bit alignment); stores of them stay per element (atomic, neighbours may be other threads').
+    const packedRun = bytes === 0 && op.opcode === 'load' && dist.vec * tensor.dtype.bits <= 64;
+    const width = bytes === 0 ? (packedRun ? dist.vec : 1) : Math.min(dist.vec, 16 / bytes);
     const stride = (d: number) => tensor.shape.slice(d + 1).map((_, k) => this.extent(tensor, d + 1 + k));
     const laneBody = (site: Site) => {
       const idx = tensor.shape.map((_, dIndex) => `x${dIndex}`);
@@ -505,7 +508,7 @@ class CudaEmitter {
         this.line(`for (int s = 0; s < ${dist.vec}; s += ${width}) {`);
         this.nested(() => {
           if (width > 1) {
-            this.line(`bool whole = off[s] % ${width} == 0;`);
+            this.line(`bool whole = ${packedRun ? 'true' : `off[s] % ${width} == 0`};`);
             this.line('#pragma unroll');
             this.line(`for (int v = 0; v < ${width}; v++) whole = whole && ok[s + v] && off[s + v] == off[s] + v;`);
           }
@@ -518,7 +521,7 @@ class CudaEmitter {
     const shape = this.tile(op.operands[1]!).shape;
     // Only indices every thread can evaluate at element 0 (long expressions are held in registers).
     const boxed = indices.every((v) => this.isIndexable(v))
-      ? boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.at(v, uniform)), (d) => this.extent(tensor, d))
+      ? boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.at(v, uniform)), (d) => this.extent(tensor, d), packedRun)
       : undefined;
     if (!boxed) return chunks(laneBody);
     // Every lane inside at its affine offset (one test for the block): no per-lane index math.
@@ -559,6 +562,17 @@ class CudaEmitter {
       };
       if (width === 1) return scalar();
       this.line(`if (${whole}) {`);
+      if (d.bits < 8) {
+        this.nested(() => {
+          this.line(`const uint64_t run = tskc_get_bit_run((const uint32_t *)${pointer}, off[${lane0}], ${d.bits}u, ${width}u);`);
+          this.line('#pragma unroll');
+          this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ${fromBitsExpr(d, `(uint32_t)((run >> (v * ${d.bits})) & ${2 ** d.bits - 1}u)`)};`);
+        });
+        this.line('} else {');
+        this.nested(scalar);
+        this.line('}');
+        return;
+      }
       this.nested(() => {
         this.line(`union { ${vectorType(width * storageBytes(d))} vec; ${st} lane[${width}]; } u;`);
         this.line(`u.vec = *(const ${vectorType(width * storageBytes(d))} *)((const ${st} *)${pointer} + off[${lane0}]);`);

@@ -32,6 +32,21 @@ TSKC_FN double tskc_bits_f64(uint64_t u) { return __longlong_as_double((long lon
 TSKC_FN uint64_t tskc_f64_bits(double x) { return (uint64_t)__double_as_longlong(x); }
 TSKC_FN void tskc_atomic_and(uint32_t *p, uint32_t v) { atomicAnd(p, v); }
 TSKC_FN void tskc_atomic_or(uint32_t *p, uint32_t v) { atomicOr(p, v); }
+/*
+ * The bits of n consecutive width-bit elements from element i on (n * width <= 64), the first element
+ * lowest: the one to three words that hold them, each read once, instead of one or two reads and a
+ * 64-bit address per element. A word is read only when the run reaches it, so none past the tensor.
+ */
+TSKC_FN uint64_t tskc_get_bit_run(const uint32_t *w, int64_t i, unsigned width, unsigned n) {
+  const uint64_t bit = (uint64_t)i * width;
+  const uint32_t *p = w + (bit >> 5);
+  const unsigned sh = (unsigned)(bit & 31u), end = sh + width * n;
+  uint64_t v = p[0];
+  if (end > 32u) v |= (uint64_t)p[1] << 32;
+  v >>= sh;
+  if (end > 64u) v |= (uint64_t)p[2] << (64u - sh);
+  return v;
+}
 `;
 
 export const CUDA_PRELUDE = `${CUDA_PRELUDE_HEADER}\n${PRELUDE_BODY}\n`;
