@@ -48,7 +48,7 @@ export interface DeviceOptions {
   /** C compiler flags for 'cpu'. */
   readonly flags?: readonly string[];
   readonly cache?: ArtifactCache;
-  /** 'cuda': bf16/f16 dots on tensor cores (mma.sync; CudaEmitOptions.tensorCores). Off by default. */
+  /** 'cuda': bf16/f16 dots on tensor cores (mma.sync; CudaEmitOptions.tensorCores). On by default (sm_80 on); false keeps them on FMA. */
   readonly tensorCores?: boolean;
 }
 
@@ -65,7 +65,7 @@ export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
       return {
         kind,
         compile: async (kernel) =>
-          withRun(await compileCuda(kernel, { ...(options.cache ? { cache: options.cache } : {}), ...(options.tensorCores ? { tensorCores: true } : {}) })),
+          withRun(await compileCuda(kernel, { ...(options.cache ? { cache: options.cache } : {}), ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores }) })),
       };
     case 'webgpu':
       // The adapter is opened by the first compile (asynchronously), which names what is missing.

@@ -71,8 +71,9 @@ export interface CudaEmitOptions {
   readonly minBlocksPerSm?: number;
   /**
    * `dot` of bf16 x bf16 (or f16 x f16) into f32 on tensor cores, mma.sync.m16n8k16, where the tile's
-   * M, N and K are multiples of 16, 8 and 16 and its staging fits 48 KiB of shared memory (off by
-   * default; see CudaEmitter.mmaDot). The tensor core sums the products in its own order and rounding,
+   * M, N and K are multiples of 16, 8 and 16 and its staging fits 48 KiB of shared memory (on by
+   * default since the H100 check passed it, 2.6x the FMA dot's speed; false keeps every dot on FMA
+   * in the interpreter's order; see CudaEmitter.mmaDot). The tensor core sums the products in its own order and rounding,
    * so results agree with the interpreter within the GPU check's tolerance rather than bit for bit.
    * Needs sm_80 or later (compileCuda leaves it off on older devices).
    */
@@ -83,7 +84,7 @@ export const STATUS_BAD_STEP = -1;
 export const ENTRY = 'tskc_kernel';
 
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
-  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? 1, options.tensorCores ?? false).emit();
+  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? 1, options.tensorCores ?? true).emit();
 }
 
 
@@ -521,7 +522,7 @@ class CudaEmitter {
     const shape = this.tile(op.operands[1]!).shape;
     // Only indices every thread can evaluate at element 0 (long expressions are held in registers).
     const boxed = indices.every((v) => this.isIndexable(v))
-      ? boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.at(v, uniform)), (d) => this.extent(tensor, d), packedRun)
+      ? boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.at(v, uniform)), (d) => this.extent(tensor, d), packedRun, true)
       : undefined;
     if (!boxed) return chunks(laneBody);
     // Every lane inside at its affine offset (one test for the block): no per-lane index math.
@@ -529,7 +530,8 @@ class CudaEmitter {
     this.nested(() =>
       chunks(() => {
         this.line(`ok[v] = valid && ${mask ? `${this.at(mask, { dist, e: 'e', r: 'r' })} != 0` : 'true'};`);
-        this.line(`off[v] = ${boxed.rowBase('row')} + chunk * ${dist.vec} + v;`);
+        // A row broadcast along the last dim (a scale per row) reads one element for all its lanes.
+        this.line(`off[v] = ${boxed.rowBase('row')}${boxed.innerStride === 1 ? ` + chunk * ${dist.vec} + v` : ''};`);
       }),
     );
     this.line('} else {');

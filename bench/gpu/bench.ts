@@ -18,10 +18,10 @@ import { rng } from '../../examples/check.js';
 import { ArtifactCache } from '../../runtime/cache.js';
 import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { copy } from './kernels.js';
+import { copy, rowCopy } from './kernels.js';
 import { softmaxRows } from '../../kernels/rows/softmax.js';
 import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
-import { type Dtype, bf16, dtype } from '../../compiler/ir/dtype.js';
+import { type Dtype, bf16, dtype, f32 } from '../../compiler/ir/dtype.js';
 import { flashAttention } from '../../kernels/attention.js';
 import { linear } from '../../kernels/linear.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
@@ -45,6 +45,8 @@ interface Case {
   readonly minBlocksPerSm?: number;
   /** bf16 dots on tensor cores (mma.sync: CudaEmitOptions.tensorCores). */
   readonly tensorCores?: boolean;
+  /** More NVRTC options (CudaCompileOptions.nvrtcOptions). */
+  readonly nvrtcOptions?: readonly string[];
 }
 
 const [M, N] = [4096, 8192];
@@ -74,6 +76,10 @@ const cases: Case[] = [
   { name: 'softmax bf16 4096x8192', kernel: softmaxRows(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'layer_norm bf16 4096x8192', kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: 'rms_norm bf16 4096x8192', kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  // The WebGPU bench's diagnostics, for the side-by-side table: rows copied without arithmetic, softmax on f32.
+  { name: 'row copy bf16 4096x8192', kernel: rowCopy(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: 'row copy f32 4096x8192', kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
+  { name: 'softmax f32 4096x8192', kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
   { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
   // Weight-only low-bit GEMV, N = K = 8192, group 128, bf16 x with f32 scales and zero points: bytes are
   // the codes, scales, zero points, x and y. The issue's targets: u4 M=1 >= 2x PyTorch's
@@ -90,23 +96,15 @@ const cases: Case[] = [
     ] as const
   ).map(([code, m]) => lowbitGemvCase(code, m)),
   lowbitGemvCase('u4', 1, true),
-  // The first H100 run found every width at the same ~0.45 ms: latency-bound, with 1 KiB of codes per
-  // step for 256 threads and a block-wide reduction (six barriers) each step. ptxas (sm_90) gives the
-  // default 104 registers a thread (two 256-thread blocks per SM); 64 or 128 threads, 178 and 164; BN 64,
-  // 178; capped for 3 or 4 blocks per SM, 80 and 64 with 28 and 148 bytes of spills. The 'tile'
-  // accumulator (kernels/lowbit/gemv.ts) has no barrier in its loop and needs 126 registers at 256
-  // threads, 128 at 64 or 128. The sweep to choose the GPU's tiles from:
+  // Session 7's H100 run found every width at the same ~0.45 ms and no sweep variant (64 or 128
+  // threads, BN 8 or 64, registers capped for 3 to 8 blocks per SM, the tile accumulator) below 0.40
+  // ms: bound by instructions, one 64-bit address and word read per code. Codes are now read a chunk of
+  // 8 at a time (tskc_get_bit_run); the variants that came closest, again:
   ...[
     { threads: 64 },
-    { threads: 128 },
-    { bn: 8, threads: 64 },
     { bn: 64 },
-    { minBlocksPerSm: 3 },
-    { minBlocksPerSm: 4 },
-    { threads: 64, minBlocksPerSm: 8 },
     { tileAccumulator: true },
     { tileAccumulator: true, bn: 8, threads: 128 },
-    { tileAccumulator: true, bn: 4, threads: 64 },
   ].map((tile) => lowbitGemvCase('u4', 1, false, tile)),
   // M = 16 through the GEMM (one [16, BN] tile of y per program, W read once), against the GEMV's
   // one row of x per program (the first run: 14x its M = 1 time).
@@ -124,10 +122,35 @@ const cases: Case[] = [
     flops: 2 * 1024 * 8192 * 8192,
     tensorCores,
   })),
-  // How the row kernels depend on the block size (the backend chooses 256 for these tiles).
-  ...[128, 512].flatMap((threads) => [
-    { name: `layer_norm bf16 4096x8192 @${threads} threads`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
-    { name: `rms_norm bf16 4096x8192 @${threads} threads`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads },
+  // The row kernels against occupancy. A program holds its whole row, so an SM overlaps one row's
+  // loads with another's reductions only with several blocks resident: at 256 threads the default
+  // build takes 89 (softmax), 127 (layer norm) and 104 (RMS norm) registers (ptxas, sm_90), two blocks
+  // per SM; the graph's softmax, 80 registers and three blocks, ran 1.4x faster. ptxas at 3 and 4
+  // blocks per SM: softmax 80 / 64 registers (20 bytes of spills at 4), layer norm 356 / 564 bytes of
+  // spills, RMS norm 64 / 592; at 512 threads 56, 71 and 64 registers (2 blocks: 56, 64 with 32 bytes
+  // of spills, 58); at 1024 threads 42, 40, 46. (Session 7: 128 threads was slower everywhere.)
+  ...(
+    [
+      [256, 3],
+      [256, 4],
+      [512, 1],
+      [512, 2],
+      [1024, 1],
+    ] as const
+  ).flatMap(([threads, minBlocksPerSm]) => {
+    const variant = ` @${threads} threads${minBlocksPerSm > 1 ? `, ${minBlocksPerSm} blocks/SM` : ''}`;
+    return [
+      { name: `softmax bf16 4096x8192${variant}`, kernel: softmaxRows(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N, threads, minBlocksPerSm },
+      { name: `layer_norm bf16 4096x8192${variant}`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads, minBlocksPerSm },
+      { name: `rms_norm bf16 4096x8192${variant}`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N, threads, minBlocksPerSm },
+    ];
+  }),
+  // NVRTC's cold compile against its --Ofast-compile levels (CUDA 12.8 on), and what each costs at run
+  // time: the issue's target is 150 ms; session 7 measured 170 ms (copy) to 3.8 s.
+  ...['min', 'mid', 'max'].flatMap((level) => [
+    { name: `softmax bf16 4096x8192 (--Ofast-compile=${level})`, kernel: softmaxRows(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N, nvrtcOptions: [`--Ofast-compile=${level}`] },
+    { name: `layer_norm bf16 4096x8192 (--Ofast-compile=${level})`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N, nvrtcOptions: [`--Ofast-compile=${level}`] },
+    { ...lowbitGemvCase('u4', 1), name: `u4 GEMV bf16 M=1 N=K=8192 g128 (--Ofast-compile=${level})`, nvrtcOptions: [`--Ofast-compile=${level}`] },
   ]),
 ];
 
@@ -136,7 +159,7 @@ function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: 
   const graph = compileGraph(outputs);
   const first = graph.steps[0]!;
   const kernels = `${graph.steps.length} kernel${graph.steps.length === 1 ? '' : 's'}`;
-  return { name: `graph: ${name} (${kernels}${tensorCores ? ', tensor cores' : ''})`, kernel: first.kernel, shapes: {}, graph, ...size, ...(tensorCores ? { tensorCores } : {}) };
+  return { name: `graph: ${name} (${kernels}${tensorCores ? ', tensor cores' : ''})`, kernel: first.kernel, shapes: {}, graph, ...size, tensorCores };
 }
 
 {
@@ -266,7 +289,8 @@ async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<
     cache,
     ...(c.threads === undefined ? {} : { threads: c.threads }),
     ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }),
-    ...(c.tensorCores ? { tensorCores: true } : {}),
+    ...(c.tensorCores === undefined ? {} : { tensorCores: c.tensorCores }),
+    ...(c.nvrtcOptions ? { nvrtcOptions: c.nvrtcOptions } : {}),
   };
   if (c.graph) {
     const g = await graphRun(c.graph, options, r);

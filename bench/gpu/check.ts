@@ -98,15 +98,15 @@ function graphKernels(r: () => number): Kernel[] {
   return graphs.flatMap((g) => compileGraph(g).steps.map((s) => s.kernel));
 }
 
-/** Whether CUDA's tensorCores option puts any of the kernel's dots on mma.sync. */
+/** Whether any of the kernel's dots go to mma.sync (CUDA's tensorCores option, on by default). */
 const takesTensorCores = (kernel: Kernel): boolean => emitCuda(kernel, { tensorCores: true }).source.includes('mma.sync');
 
 async function main(): Promise<void> {
   const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
   const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-')));
   const gpu = device(kind, kind === 'cuda' ? { cache } : {});
-  // CUDA with its tensor-core path (the tensorCores option, mma.sync), for the kernels whose dot takes it.
-  const mma = kind === 'cuda' ? device('cuda', { cache, tensorCores: true }) : undefined;
+  // CUDA without its tensor-core path (mma.sync, on by default), for the kernels whose dot takes it.
+  const fma = kind === 'cuda' ? device('cuda', { cache, tensorCores: false }) : undefined;
   const interp = device('interp');
   const failures: Failure[] = [];
   let examplesRun = 0;
@@ -184,13 +184,13 @@ async function main(): Promise<void> {
     }
     phase('library kernels');
 
-    // The tensor-core path for every library kernel whose dot takes it.
-    if (mma) {
+    // The FMA dot of every library kernel whose dot the default puts on tensor cores.
+    if (fma) {
       for (const [kernel, shapes] of benchKernels) {
         if (overBudget()) break;
-        if (takesTensorCores(kernel)) await runLibraryKernel(kernel, shapes, mma, ' on tensor cores');
+        if (takesTensorCores(kernel)) await runLibraryKernel(kernel, shapes, fma, ' on FMA');
       }
-      phase('tensor-core kernels');
+      phase('FMA-dot kernels');
     }
 
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
@@ -199,8 +199,8 @@ async function main(): Promise<void> {
       const argSeed = Math.floor(r() * 2 ** 31);
       await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} seed ${argSeed}`, () => true);
       examplesRun++;
-      if (mma && takesTensorCores(kernel)) {
-        await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} on tensor cores seed ${argSeed}`, () => true, mma);
+      if (fma && takesTensorCores(kernel)) {
+        await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} on FMA seed ${argSeed}`, () => true, fma);
         examplesRun++;
       }
     }

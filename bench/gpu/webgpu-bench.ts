@@ -9,12 +9,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bf16 } from '../../compiler/ir/dtype.js';
+import { bf16, f32 } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { rng } from '../../examples/check.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { compileWebgpu } from '../../runtime/webgpu/webgpu-kernel.js';
-import { copy } from './kernels.js';
+import { copy, rowCopy } from './kernels.js';
 import { softmaxRows } from '../../kernels/rows/softmax.js';
 import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
 
@@ -36,6 +36,14 @@ const cases: Case[] = [
   { name: `layer_norm bf16 ${M}x${N}`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
   { name: `rms_norm bf16 ${M}x${N}`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: 2 * 2 * M * N },
 ];
+// Where the row kernels' time goes (session 7: 0.14-0.17 of the CUDA backend's bandwidth): the same
+// rows copied without arithmetic, bf16 (packed two to a word, stored through atomics) and f32, and
+// softmax on f32.
+const diagnostics: Case[] = [
+  { name: `row copy bf16 ${M}x${N}`, kernel: rowCopy(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 2 * M * N },
+  { name: `row copy f32 ${M}x${N}`, kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
+  { name: `softmax f32 ${M}x${N}`, kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
+];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -46,7 +54,7 @@ async function main(): Promise<void> {
   // The backend's default (one word per thread and access) under the CUDA bench's names; 16 bytes per
   // thread (vec4) and other thread counts as extra rows, the evidence for the defaults.
   const runs: [Case, 1 | 4, number | undefined][] = [
-    ...cases.map((c) => [c, 1, undefined] as [Case, 1, undefined]),
+    ...[...cases, ...diagnostics].map((c) => [c, 1, undefined] as [Case, 1, undefined]),
     ...cases.map((c) => [c, 4, undefined] as [Case, 4, undefined]),
     ...cases.slice(1).flatMap((c) => [128, 512, 1024].map((t) => [c, 1, t] as [Case, 1, number])),
   ];

@@ -29,8 +29,13 @@ export interface CudaCompileOptions {
   readonly threads?: number;
   /** Blocks per SM to make room for (see CudaEmitOptions); 1 by default. */
   readonly minBlocksPerSm?: number;
-  /** bf16/f16 dots on tensor cores (see CudaEmitOptions); off by default. */
+  /** bf16/f16 dots on tensor cores (see CudaEmitOptions); on by default where the device has them (sm_80 on). */
   readonly tensorCores?: boolean;
+  /**
+   * More NVRTC options, after tskc's own (--gpu-architecture, -std=c++17, --fmad=false, the include
+   * path), e.g. ['--Ofast-compile=min'] or ['-lineinfo']; part of the cache key.
+   */
+  readonly nvrtcOptions?: readonly string[];
 }
 
 export class CudaLaunchError extends Error {
@@ -65,16 +70,17 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: options.minBlocksPerSm }),
     // mma.sync.m16n8k16 with bf16 needs sm_80: older devices keep the FMA dot.
-    ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores && device.capability[0] >= 8 }),
+    tensorCores: (options.tensorCores ?? true) && device.capability[0] >= 8,
   });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();
-  const key = cache.key([ABI_VERSION, source.source, compiler.version, arch]);
+  const nvrtcOptions = options.nvrtcOptions ?? [];
+  const key = cache.key([ABI_VERSION, source.source, compiler.version, arch, ...(nvrtcOptions.length ? [JSON.stringify(nvrtcOptions)] : [])]);
   const sourcePath = await cache.getOrPut(key, 'cu', (tmp) => writeFileSync(tmp, source.source));
   let compileMs = 0;
   const cubinPath = await cache.getOrPut(key, 'cubin', (tmp) => {
     const start = performance.now();
-    writeFileSync(tmp, compiler.compile(source.source, sourcePath, device.capability));
+    writeFileSync(tmp, compiler.compile(source.source, sourcePath, device.capability, nvrtcOptions));
     compileMs = performance.now() - start;
   });
   const loadStart = performance.now();

@@ -16,7 +16,7 @@ export class NvrtcError extends Error {
 }
 
 type Fn = (...args: unknown[]) => number;
-let api: { compile(source: string, name: string, capability: readonly [number, number]): Uint8Array; version: string } | undefined;
+let api: { compile(source: string, name: string, capability: readonly [number, number], extraOptions?: readonly string[]): Uint8Array; version: string } | undefined;
 
 export function nvrtc(): NonNullable<typeof api> {
   if (api) return api;
@@ -40,11 +40,11 @@ export function nvrtc(): NonNullable<typeof api> {
   const include = findCudaInclude();
   api = {
     version: `${major[0]}.${minor[0]}`,
-    compile(source, name, [ccMajor, ccMinor]) {
+    compile(source, name, [ccMajor, ccMinor], extraOptions = []) {
       const prog: unknown[] = [null];
       check('nvrtcCreateProgram', nvrtcCreateProgram(prog, source, name, 0, null, null));
       try {
-        const options = [`--gpu-architecture=sm_${ccMajor}${ccMinor}`, '-std=c++17', '--fmad=false', ...(include ? [`-I${include}`] : [])];
+        const options = [`--gpu-architecture=sm_${ccMajor}${ccMinor}`, '-std=c++17', '--fmad=false', ...(include ? [`-I${include}`] : []), ...extraOptions];
         const status = nvrtcCompileProgram(prog[0], options.length, options);
         const logSize = [0];
         check('nvrtcGetProgramLogSize', nvrtcGetProgramLogSize(prog[0], logSize));
