@@ -25,6 +25,8 @@ export interface WebgpuDevice {
   readonly validationOnly: boolean;
   /** Whether it is a GPU emulated on the CPU (Mesa's lavapipe, SwiftShader, Dawn's null backend). */
   readonly software: boolean;
+  /** Whether the device has WebGPU's `subgroups` feature (asked for wherever the adapter offers it). */
+  readonly subgroups: boolean;
   /** The first uncaptured error or device loss, if one happened. */
   lost?: string;
 }
@@ -95,7 +97,8 @@ async function fromAdapter(adapter: GPUAdapter | null, backend: string): Promise
   if (!adapter) throw new WebgpuMissingError('no WebGPU adapter: navigator.gpu.requestAdapter() returned none (is WebGPU enabled in this browser?)');
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
-  const device = await adapter.requestDevice({ requiredLimits });
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
   const result: WebgpuDevice = {
     device,
@@ -104,6 +107,7 @@ async function fromAdapter(adapter: GPUAdapter | null, backend: string): Promise
     limits: device.limits,
     validationOnly: backend === 'null',
     software: backend === 'null' || /llvmpipe|lavapipe|swiftshader/i.test(`${info?.description} ${info?.vendor} ${info?.architecture} ${info?.device}`),
+    subgroups: device.features.has('subgroups'),
   };
   device.addEventListener('uncapturederror', (event) => {
     result.lost ??= `uncaptured WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`;

@@ -30,6 +30,8 @@ export interface WebgpuCompileOptions {
   readonly vectorWords?: 1 | 4;
   /** Loop turns written out at most (see WgslEmitOptions); by default 1 on software adapters, else 256. */
   readonly unroll?: number;
+  /** Row reductions through subgroup shuffles (see WgslEmitOptions); by default where the device has subgroups. */
+  readonly subgroups?: boolean;
 }
 
 export interface WebgpuKernel {
@@ -151,6 +153,7 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
     ...(options.vectorWords === undefined ? {} : { vectorWords: options.vectorWords }),
     unroll: options.unroll ?? (gpu.software ? 1 : 256),
     fusedFma: await fmaIsFused(gpu),
+    subgroups: (options.subgroups ?? true) && gpu.subgroups,
   });
   const { device, limits } = gpu;
   const tensors = kernel.args.filter((a) => a.type.kind === 'tensor');
