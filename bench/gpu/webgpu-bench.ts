@@ -13,7 +13,7 @@ import { bf16, f32 } from '../../compiler/ir/dtype.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { rng } from '../../examples/check.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { compileWebgpu } from '../../runtime/webgpu/webgpu-kernel.js';
+import { type WebgpuCompileOptions, compileWebgpu } from '../../runtime/webgpu/webgpu-kernel.js';
 import { copy, rowCopy } from './kernels.js';
 import { softmaxRows } from '../../kernels/rows/softmax.js';
 import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
@@ -51,19 +51,21 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   const r = rng(20261126);
   let adapter = '';
-  // The backend's default (one word per thread and access) under the CUDA bench's names; 16 bytes per
-  // thread (vec4) and other thread counts as extra rows, the evidence for the defaults.
-  const runs: [Case, 1 | 4, number | undefined][] = [
-    ...[...cases, ...diagnostics].map((c) => [c, 1, undefined] as [Case, 1, undefined]),
-    ...cases.map((c) => [c, 4, undefined] as [Case, 4, undefined]),
-    ...cases.slice(1).flatMap((c) => [128, 512, 1024].map((t) => [c, 1, t] as [Case, 1, number])),
+  let subgroups = false;
+  // The backend's default (one word per thread and access, subgroup reductions where the device has
+  // them) under the CUDA bench's names; 16 bytes per thread (vec4), the workgroup-memory reductions
+  // and other thread counts as extra rows, the evidence for the defaults.
+  const rows: [Case, string, WebgpuCompileOptions][] = [
+    ...[...cases, ...diagnostics].map((c): [Case, string, WebgpuCompileOptions] => [c, '', {}]),
+    ...cases.map((c): [Case, string, WebgpuCompileOptions] => [c, ' (vec4 per thread)', { vectorWords: 4 }]),
+    ...cases.slice(1).map((c): [Case, string, WebgpuCompileOptions] => [c, ' (no subgroups)', { subgroups: false }]),
+    ...cases.slice(1).flatMap((c) => [512, 1024].map((t): [Case, string, WebgpuCompileOptions] => [c, ` @${t} threads`, { threads: t }])),
   ];
-  for (const [c, vectorWords, threads] of runs) {
-    const variant = vectorWords === 4 ? ' (vec4 per thread)' : threads ? ` @${threads} threads` : '';
+  for (const [c, variant, options] of rows) {
     let row: Record<string, unknown>;
     try {
-      const m = await measure(c, vectorWords, threads, r);
-      adapter = m.adapter;
+      const m = await measure(c, options, r);
+      [adapter, subgroups] = [m.adapter, m.subgroups];
       row = { name: c.name + variant, ms: +m.ms.toFixed(4), threads: m.threads, GBps: +(c.bytes / (m.ms * 1e6)).toFixed(1) };
     } catch (e) {
       row = { name: c.name + variant, error: (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 6).join(' | ') };
@@ -71,14 +73,14 @@ async function main(): Promise<void> {
     results.push(row);
     console.error(JSON.stringify(row));
   }
-  const report = { adapter, results };
+  const report = { adapter, subgroups, results };
   console.log(JSON.stringify(report));
   if (process.env['OUT']) writeFileSync(join(process.env['OUT'], 'webgpu-bench.json'), JSON.stringify(report, null, 2));
 }
 
 /** One case's median time per dispatch (ms), its thread count and the adapter's name. */
-async function measure(c: Case, vectorWords: 1 | 4, threads: number | undefined, r: () => number) {
-  const compiled = await compileWebgpu(c.kernel, { vectorWords, ...(threads ? { threads } : {}) });
+async function measure(c: Case, options: WebgpuCompileOptions, r: () => number) {
+  const compiled = await compileWebgpu(c.kernel, options);
   const { device } = compiled.gpu;
   const buffers: Record<string, GPUBuffer> = {};
   try {
@@ -104,7 +106,7 @@ async function measure(c: Case, vectorWords: 1 | 4, threads: number | undefined,
       await run(20);
       samples.push((performance.now() - t0) / 20);
     }
-    return { ms: median(samples), threads: compiled.source.threads, adapter: compiled.gpu.adapterName };
+    return { ms: median(samples), threads: compiled.source.threads, adapter: compiled.gpu.adapterName, subgroups: compiled.gpu.subgroups };
   } finally {
     for (const b of Object.values(buffers)) b.destroy(); // up to 2 GiB for the copy, failed or not
   }
