@@ -50,6 +50,8 @@ import { SUM_LANES, sizeOf, stridesOf } from '../../compiler/interpret/tiles.js'
 import { type Distribution, MAX_VEC, distribute, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { WGSL_PRELUDE } from './prelude.js';
+import { AffineAnalysis } from '../clike/affine.js';
+import { wgslBoxedAccess } from './boxed.js';
 import { binaryExpr, bitcastExpr, bitsOf, castExpr, compareExpr, fromBits, literal, roundFloat, unaryExpr, valueType, wrapTo } from './values.js';
 
 export interface WgslSource {
@@ -156,6 +158,13 @@ class WgslEmitter {
   private readonly repr = new Map<Value, Repr>();
   private readonly symbols: string[] = [];
   private readonly argIndex = new Map<Value, number>();
+  private readonly defs = new Map<Value, Op>();
+  // Only the literal coefficients are used here (wgslBoxedAccess), so a scalar's C expression is a
+  // placeholder that is never a literal.
+  private readonly affine = new AffineAnalysis(
+    (v) => this.defs.get(v),
+    (v) => `scalar${v.id}`,
+  );
   private sharedTileWords = 0;
   private scratchWords = 0;
   private uniformSlots = 0;
@@ -421,7 +430,10 @@ class WgslEmitter {
   // ----- ops -----
 
   private block(b: Block): void {
-    for (const op of b.ops) if (op.opcode !== 'yield') this.op(op);
+    for (const op of b.ops) {
+      op.results.forEach((r) => this.defs.set(r, op));
+      if (op.opcode !== 'yield') this.op(op);
+    }
   }
 
   private op(op: Op): void {
@@ -552,7 +564,9 @@ class WgslEmitter {
    * and its element offset as a u32 (below 2^31: the runtime refuses larger tensors). A chunk whose
    * lanes are all on, contiguous and start on a word boundary moves as whole words (`words`: vec4s
    * where the binding has them and the chunk starts on one), with no read-modify-write and no atomic
-   * but a store; any other chunk goes lane by lane (`lane`, with `ok` and `off` in scope).
+   * but a store; any other chunk goes lane by lane (`lane`, with `ok` and `off` in scope). Where the
+   * indices are affine with literal coefficients (boxed.ts), one test finds the whole tile inside the
+   * tensor, and then each lane's offset is its row's plus its column, with no per-lane checks.
    */
   private accessChunks(op: Op, dist: Distribution, mask: Value | undefined, lane: (site: Site) => void, words: (first: string, quads: boolean) => void): void {
     const tensor = op.operands[0]!.type as TensorType;
@@ -584,14 +598,55 @@ class WgslEmitter {
       this.line(`let e = row * ${dist.cols} + chunk * ${vec} + v;`);
       return { dist, e: 'e', r: 'r' };
     };
-    this.forChunks(dist, () => {
-      this.line(`var oks: array<bool, ${vec}>;`);
-      this.line(`var offs: array<u32, ${vec}>;`);
+    // Every lane's offset and whether it is on: checked lane by lane, or (`boxed`) from the row's
+    // affine offset once the whole tile was found inside the tensor.
+    const lanesOf = (boxed?: { rowBase: (o: string) => string }) =>
       this.counted('v', vec, () => {
-        const offset = laneIndex(laneSite());
+        const site = laneSite();
+        if (boxed) {
+          this.line(`oks[v] = valid && ${mask ? `${this.at(mask, site)} != 0u` : 'true'};`);
+          this.line(`offs[v] = ${boxed.rowBase('row')} + u32(chunk * ${vec} + v);`);
+          return;
+        }
+        const offset = laneIndex(site);
         this.line('oks[v] = on && inside;');
         this.line(`offs[v] = ${offset};`);
       });
+    const indices = op.operands.slice(1, 1 + tensor.shape.length);
+    const boxed = indices.every((v) => this.isIndexable(v))
+      ? wgslBoxedAccess(
+          tensor,
+          this.tile(op.operands[1]!).shape,
+          indices.map((v) => {
+            const f = this.affine.of(v);
+            return f && f.coefs.every((c) => /^-?\d+$/.test(c)) ? f.coefs.map(Number) : undefined;
+          }),
+          indices.map((v) => this.at(v, this.uniform())),
+          (d) => this.extent(tensor, d),
+        )
+      : undefined;
+    if (!boxed) return this.chunkAccesses(dist, perWord, t, lanesOf, lane, words);
+    // One test for the whole tile, then no per-lane index math.
+    this.line(`if (${boxed.guard}) {`);
+    this.nested(() => this.chunkAccesses(dist, perWord, t, () => lanesOf(boxed), lane, words));
+    this.line('} else {');
+    this.nested(() => this.chunkAccesses(dist, perWord, t, () => lanesOf(), lane, words));
+    this.line('}');
+  }
+
+  /** The chunks of a distribution: their lanes' offsets (`lanesOf`), then whole words or lane by lane. */
+  private chunkAccesses(dist: Distribution, perWord: number, t: TensorBinding, lanesOf: () => void, lane: (site: Site) => void, words: (first: string, quads: boolean) => void): void {
+    const vec = dist.vec;
+    const chunkWords = (dist.vec * 32) / (32 * perWord);
+    const laneSite = (): Site => {
+      this.line(`let r = (i * ${dist.colIters} + c) * ${vec} + v;`);
+      this.line(`let e = row * ${dist.cols} + chunk * ${vec} + v;`);
+      return { dist, e: 'e', r: 'r' };
+    };
+    this.forChunks(dist, () => {
+      this.line(`var oks: array<bool, ${vec}>;`);
+      this.line(`var offs: array<u32, ${vec}>;`);
+      lanesOf();
       this.line(`var whole = offs[0] % ${perWord}u == 0u;`);
       this.counted('v', vec, () => this.line('whole = whole && oks[v] && offs[v] == offs[0] + u32(v);'));
       this.line('if (whole) {');

@@ -2,6 +2,7 @@
  * The WGSL of every example, of the GPU benchmarks' and the library's kernels and of random programs passes Dawn's validation (the null backend: no
  * driver needed), and a shader Dawn refuses is reported with WGSL line:column.
  */
+import { jest } from '@jest/globals';
 import { emitWgsl } from '../../../backends/wgsl/index.js';
 import { wgslErrors } from '../../../runtime/webgpu/webgpu-kernel.js';
 import { freshSeed } from '../../../examples/check.js';
@@ -12,6 +13,9 @@ import { libraryKernels } from '../../../kernels/index.js';
 import { webgpuOr } from './harness.js';
 
 const { gpu, it } = await webgpuOr('null', 'the WGSL validation tests');
+// Written out whole (as for a GPU), the library's row kernels are 5000 to 8000 lines: Dawn validates
+// one in about 3 s alone, more beside other suites.
+jest.setTimeout(60_000);
 
 describe('generated WGSL validates', () => {
   const benchKernels = [copy, ...Object.values(libraryKernels)].map((k) => [k.name, k.build()] as const);
