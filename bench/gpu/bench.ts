@@ -105,6 +105,9 @@ const cases: Case[] = [
     { bn: 64 },
     { tileAccumulator: true },
     { tileAccumulator: true, bn: 8, threads: 128 },
+    // More codes in flight a thread: 2 and 4 words a step (256 and 128 programs for N = 8192).
+    { tileAccumulator: true, bn: 32 },
+    { tileAccumulator: true, bn: 64 },
   ].map((tile) => lowbitGemvCase('u4', 1, false, tile)),
   // M = 16 through the GEMM (one [16, BN] tile of y per program, W read once), against the GEMV's
   // one row of x per program (the first run: 14x its M = 1 time).
