@@ -56,7 +56,7 @@ xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
 if want smoke; then
-  timeout -k 10 40 /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
+  timeout -k 10 "${TSKC_SMOKE_TIMEOUT:-40}" /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
   snapshot
 fi
 if want check; then
@@ -69,7 +69,7 @@ if want bench; then
   snapshot
 fi
 if want torch; then
-  PYTHONUNBUFFERED=1 timeout -k 10 70 python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
+  PYTHONUNBUFFERED=1 timeout -k 10 "${TSKC_TORCH_TIMEOUT:-70}" python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
   snapshot
 fi
 # WebGPU: the Vulkan loader and glvnd unpacked, and NVIDIA's ICD named where the loader does not find it.
