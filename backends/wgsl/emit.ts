@@ -100,13 +100,20 @@ export interface WgslEmitOptions {
    * takes workgroup memory otherwise). Off by default; the WebGPU runtime turns it on where it can.
    */
   readonly subgroups?: boolean;
+  /**
+   * Boxed accesses (boxed.ts): where a load's or store's indices are affine with literal
+   * coefficients, one test for the whole tile instead of bounds checks lane by lane. Off by default:
+   * on the H100 (Dawn on NVIDIA's Vulkan driver, bench/RESULTS-GPU.md, session 8) the one-word copy
+   * ran at 773 GB/s with it against 2600 without, though the vec4 copy went from 790 to 2288.
+   */
+  readonly boxed?: boolean;
 }
 
 export const WGSL_ENTRY = 'tskc_kernel';
 export const STATUS_BAD_STEP = -1;
 
 export function emitWgsl(kernel: Kernel, options: WgslEmitOptions = {}): WgslSource {
-  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false, options.vectorWords ?? 1, options.unroll ?? 256, options.subgroups ?? false).emit();
+  return new WgslEmitter(kernel, options.threads ?? chooseThreads(kernel), options.fusedFma ?? false, options.vectorWords ?? 1, options.unroll ?? 256, options.subgroups ?? false, options.boxed ?? false).emit();
 }
 
 
@@ -183,6 +190,7 @@ class WgslEmitter {
     private readonly vectorWords: 1 | 4,
     private readonly unroll: number,
     private readonly subgroups: boolean,
+    private readonly boxedAccesses: boolean,
   ) {
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`WGSL backend: threads must be a power of two from 32 to 1024, got ${threads}`);
     kernel.args.forEach((a, i) => {
@@ -565,7 +573,7 @@ class WgslEmitter {
    * lanes are all on, contiguous and start on a word boundary moves as whole words (`words`: vec4s
    * where the binding has them and the chunk starts on one), with no read-modify-write and no atomic
    * but a store; any other chunk goes lane by lane (`lane`, with `ok` and `off` in scope). Where the
-   * indices are affine with literal coefficients (boxed.ts), one test finds the whole tile inside the
+   * indices are affine with literal coefficients and the `boxed` option is on (boxed.ts), one test finds the whole tile inside the
    * tensor, and then each lane's offset is its row's plus its column, with no per-lane checks.
    */
   private accessChunks(op: Op, dist: Distribution, mask: Value | undefined, lane: (site: Site) => void, words: (first: string, quads: boolean) => void): void {
@@ -613,7 +621,7 @@ class WgslEmitter {
         this.line(`offs[v] = ${offset};`);
       });
     const indices = op.operands.slice(1, 1 + tensor.shape.length);
-    const boxed = indices.every((v) => this.isIndexable(v))
+    const boxed = this.boxedAccesses && indices.every((v) => this.isIndexable(v))
       ? wgslBoxedAccess(
           tensor,
           this.tile(op.operands[1]!).shape,

@@ -32,6 +32,8 @@ export interface WebgpuCompileOptions {
   readonly unroll?: number;
   /** Row reductions through subgroup shuffles (see WgslEmitOptions); by default where the device has subgroups. */
   readonly subgroups?: boolean;
+  /** One bounds test per tile for affine accesses (see WgslEmitOptions); off by default. */
+  readonly boxed?: boolean;
 }
 
 export interface WebgpuKernel {
@@ -154,6 +156,7 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
     unroll: options.unroll ?? (gpu.software ? 1 : 256),
     fusedFma: await fmaIsFused(gpu),
     subgroups: (options.subgroups ?? true) && gpu.subgroups,
+    ...(options.boxed === undefined ? {} : { boxed: options.boxed }),
   });
   const { device, limits } = gpu;
   const tensors = kernel.args.filter((a) => a.type.kind === 'tensor');

@@ -18,14 +18,15 @@ import { webgpuOr } from './harness.js';
 const { it } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the WebGPU differential tests');
 const webgpu = device('webgpu');
 // The backend's default moves one word per thread and access; 16 bytes (a vec4) is its other mode.
-// On a software adapter the loops stay loops by default; the second mode writes them out as on a GPU.
-const quads: Runner = { compile: (k) => compileWebgpu(k, { vectorWords: 4, unroll: 256 }) };
+// On a software adapter the loops stay loops by default; the second mode writes them out as on a GPU,
+// and checks whole tiles at once where their indices are affine (the `boxed` option).
+const quads: Runner = { compile: (k) => compileWebgpu(k, { vectorWords: 4, unroll: 256, boxed: true }) };
 const runs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 40);
 jest.setTimeout(Math.max(300_000, runs * 2_000)); // lavapipe compiles and runs a program in about 0.4 s
 
 describe.each([
   ['one-word accesses', webgpu],
-  ['vec4 accesses, loops written out', quads],
+  ['vec4 accesses, loops written out, boxed', quads],
 ] as const)('WGSL backend on WebGPU == interpreter, %s', (_mode, webgpu) => {
   it.each(EXAMPLE_CASES)('%s', async (name, kernel, makeArgs, approximate) => {
     const seed = freshSeed();

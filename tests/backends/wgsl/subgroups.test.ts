@@ -67,6 +67,7 @@ describe('WGSL row reductions through subgroups', () => {
 
   const paths: [string, Runner][] = [
     ['shuffles', { compile: (k) => compileWebgpu(k, { subgroups: true }) }],
+    ['shuffles, boxed accesses', { compile: (k) => compileWebgpu(k, { subgroups: true, boxed: true }) }],
     ['workgroup memory', { compile: (k) => compileWebgpu(k, { subgroups: false }) }],
   ];
   describe.each(paths)('%s', (_path, runner) => {
