@@ -8,7 +8,7 @@
  */
 import { KernelBuilder } from '../compiler/ir/builder.js';
 import { IrError } from '../compiler/ir/errors.js';
-import { type GridExpr, type GridOp, type Kernel, evalGridExpr } from '../compiler/ir/ir.js';
+import { type GridExpr, type GridOp, type Kernel, type KernelHints, evalGridExpr } from '../compiler/ir/ir.js';
 import { scalarType, tensorType } from '../compiler/ir/types.js';
 import { verify } from '../compiler/ir/verifier.js';
 import { type ArgSpec, type ScalarSpec, TensorArg, type TensorSpec } from './tensor.js';
@@ -34,6 +34,11 @@ export interface KernelOptions<A extends Record<string, ArgSpec>, P extends Para
   readonly shapes?: { readonly [K in SymbolsOf<A>]?: number };
   /** Floating-point operations of one launch at the given extents, for GFLOP/s. */
   readonly flops?: (shapes: { readonly [K in SymbolsOf<A>]: number }, params: P) => number;
+  /**
+   * Launch hints for GPU backends (Kernel.hints), e.g. { cuda: { threads: 512, minBlocksPerSm: 2 } },
+   * or a function of the parameters giving them (hints measured at one tile size may not fit another).
+   */
+  readonly hints?: KernelHints | ((params: P) => KernelHints);
 }
 
 export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {
@@ -74,7 +79,8 @@ export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {
     }
     if (this.options.grid) b.setGrid(this.options.grid(symbolTable(this.name, symbols) as { [K in SymbolsOf<A>]: GridExpr }, params));
     tracing(b, () => this.body(handles as ArgsOf<A>, params));
-    const k = b.finish();
+    const hints = typeof this.options.hints === 'function' ? this.options.hints(params) : this.options.hints;
+    const k = hints ? { ...b.finish(), hints } : b.finish();
     verify(k);
     this.built.set(key, k);
     return k;

@@ -62,11 +62,15 @@ export interface CudaSource {
 }
 
 export interface CudaEmitOptions {
-  /** Threads per block (a power of two from 32 to 1024); by default chosen from the largest tile. */
+  /**
+   * Threads per block (a power of two from 32 to 1024); by default the kernel's hint (Kernel.hints),
+   * else chosen from the largest tile.
+   */
   readonly threads?: number;
   /**
-   * The blocks per SM that `__launch_bounds__` asks ptxas to make room for (1 by default): more caps
-   * the registers per thread (65536 / (threads x blocks)), trading spills for occupancy.
+   * The blocks per SM that `__launch_bounds__` asks ptxas to make room for (by default the kernel's
+   * hint, else 1): more caps the registers per thread (65536 / (threads x blocks)), trading spills
+   * for occupancy.
    */
   readonly minBlocksPerSm?: number;
   /**
@@ -84,7 +88,8 @@ export const STATUS_BAD_STEP = -1;
 export const ENTRY = 'tskc_kernel';
 
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
-  return new CudaEmitter(kernel, options.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? 1, options.tensorCores ?? true).emit();
+  const hints = kernel.hints?.cuda;
+  return new CudaEmitter(kernel, options.threads ?? hints?.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? hints?.minBlocksPerSm ?? 1, options.tensorCores ?? true).emit();
 }
 
 

@@ -63,6 +63,7 @@ export {
   type GridExpr,
   type GridOp,
   type Kernel,
+  type KernelHints,
   type Op,
   Block,
   Value,

@@ -49,6 +49,16 @@ export interface Kernel {
   readonly params: Readonly<Record<string, number>>;
   readonly grid: readonly GridExpr[];
   readonly body: Block;
+  /**
+   * Launch hints for GPU backends, measured per kernel (not semantics: the text form leaves them out,
+   * and two kernels that differ only in them are equal).
+   */
+  readonly hints?: KernelHints;
+}
+
+export interface KernelHints {
+  /** The CUDA backend's threads per block and blocks per SM (__launch_bounds__), unless compile options say otherwise. */
+  readonly cuda?: { readonly threads?: number; readonly minBlocksPerSm?: number };
 }
 
 /** Evaluates a grid expression with the symbols bound (e.g. N = 5000). */

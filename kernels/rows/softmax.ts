@@ -20,7 +20,16 @@ const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
       const out = logOfIt ? shifted.sub(log(e.sum(0))) : e.mul(full([], 1, f32).div(e.sum(0)));
       store(y, [row, cols], out.to(d), { mask: ok });
     },
-    { params: { BLOCK_N: 8192 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
+    {
+      params: { BLOCK_N: 8192 },
+      grid: ({ M }) => [M],
+      shapes: { M: 4096, N: 8192 },
+      // Registers capped for 3 blocks of 256 threads per SM (80, no spills): the H100 ran bf16 softmax
+      // over 4096 x 8192 at 1476 GB/s so, against 1220 with the 89 ptxas takes uncapped (session 8).
+      // Not log-softmax (unmeasured; it spills 40 to 92 bytes under that cap), nor f32 (twice the bytes
+      // per element: 2422 GB/s uncapped, 0.86 of copy; it spills 8 bytes for sm_80 under the cap).
+      hints: ({ BLOCK_N }) => (BLOCK_N <= 8192 && !logOfIt && d.bits === 16 ? { cuda: { minBlocksPerSm: 3 } } : {}),
+    },
   );
 
 /** y[m, :] = exp(x[m, :] - max) / sum(exp(x[m, :] - max)). */

@@ -1,5 +1,6 @@
 /** CUDA code generation cases that need no compiler: found in review. */
 import { emitCuda } from '../../../backends/cuda/index.js';
+import type { KernelHints } from '../../../compiler/ir/ir.js';
 import { arange, dot, dtype, f32, i32, input, kernel, load, output, programId, scalar, store, tensor, zeros } from '../../../dsl/index.js';
 
 describe('CUDA emitter', () => {
@@ -33,6 +34,25 @@ describe('CUDA emitter', () => {
     expect(() => emitCuda(k, { minBlocksPerSm: 0 })).toThrow(/minBlocksPerSm must be an integer from 1 to 32, got 0/);
   });
 
+  test("a kernel's launch hints set the block and __launch_bounds__ unless the options do; a function of the params may withhold them", () => {
+    const hinted = (hints: KernelHints | ((params: { BLOCK_N: number }) => KernelHints) | undefined) =>
+      kernel('copy_rows', { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) }, ({ x, y }, { BLOCK_N }) => {
+        const cols = arange(BLOCK_N);
+        store(y, [programId(0), cols], load(x, [programId(0), cols]));
+      }, { params: { BLOCK_N: 1024 }, grid: ({ M }) => [M], ...(hints ? { hints } : {}) });
+    const bounds = (source: string) => /__launch_bounds__\((\d+), (\d+)\)/.exec(source)!.slice(1).map(Number);
+    const plain = hinted(undefined).build();
+    const fixed = hinted({ cuda: { threads: 512, minBlocksPerSm: 2 } }).build();
+    expect(bounds(emitCuda(plain).source)).toEqual([128, 1]);
+    expect(fixed.hints).toEqual({ cuda: { threads: 512, minBlocksPerSm: 2 } });
+    expect(bounds(emitCuda(fixed).source)).toEqual([512, 2]);
+    expect(bounds(emitCuda(fixed, { threads: 64 }).source)).toEqual([64, 2]);
+    expect(bounds(emitCuda(fixed, { minBlocksPerSm: 1 }).source)).toEqual([512, 1]);
+    const bySize = hinted(({ BLOCK_N }: { BLOCK_N: number }) => (BLOCK_N <= 1024 ? { cuda: { minBlocksPerSm: 3 } } : {}));
+    expect(bounds(emitCuda(bySize.build()).source)).toEqual([128, 3]);
+    expect(bounds(emitCuda(bySize.build({ BLOCK_N: 4096 })).source)).toEqual([256, 1]);
+  });
+
   describe('tensorCores: dot on mma.sync', () => {
     // acc + a · b for [M, K] x [K, N] tiles of `operand` values, widened to f32 before the dot as the kernels do.
     const matmul = (operand: 'bf16' | 'f16' | 'f32', [M, N, K]: [number, number, number]) =>
@@ -49,7 +69,8 @@ describe('CUDA emitter', () => {
       expect(mma(matmul('f16', [16, 8, 16]))).toBe('f16');
     });
 
-    test('not without the option, for f32 operands, for tiles off the 16 x 8 x 16 grid, or past 48 KiB of staging', () => {
+    test('by default; not with tensorCores: false, for f32 operands, for tiles off the 16 x 8 x 16 grid, or past 48 KiB of staging', () => {
+      expect(emitCuda(matmul('bf16', [32, 16, 32])).source).toContain('mma.sync');
       expect(mma(matmul('bf16', [32, 16, 32]), false)).toBeUndefined();
       expect(mma(matmul('f32', [32, 16, 32]))).toBeUndefined();
       expect(mma(matmul('bf16', [8, 16, 32]))).toBeUndefined();
