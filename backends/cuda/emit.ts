@@ -69,7 +69,7 @@ export interface CudaEmitOptions {
   readonly threads?: number;
   /**
    * The blocks per SM that `__launch_bounds__` asks ptxas to make room for (by default the kernel's
-   * hint, else 1): more caps the registers per thread (65536 / (threads x blocks)), trading spills
+   * hint when the block is the hinted size, else 1): more caps the registers per thread (65536 / (threads x blocks)), trading spills
    * for occupancy.
    */
   readonly minBlocksPerSm?: number;
@@ -89,7 +89,11 @@ export const ENTRY = 'tskc_kernel';
 
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
   const hints = kernel.hints?.cuda;
-  return new CudaEmitter(kernel, options.threads ?? hints?.threads ?? chooseThreads(kernel), options.minBlocksPerSm ?? hints?.minBlocksPerSm ?? 1, options.tensorCores ?? true).emit();
+  const hintedThreads = hints?.threads ?? chooseThreads(kernel);
+  const threads = options.threads ?? hintedThreads;
+  // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
+  const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
+  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true).emit();
 }
 
 

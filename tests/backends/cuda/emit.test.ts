@@ -46,7 +46,9 @@ describe('CUDA emitter', () => {
     expect(bounds(emitCuda(plain).source)).toEqual([128, 1]);
     expect(fixed.hints).toEqual({ cuda: { threads: 512, minBlocksPerSm: 2 } });
     expect(bounds(emitCuda(fixed).source)).toEqual([512, 2]);
-    expect(bounds(emitCuda(fixed, { threads: 64 }).source)).toEqual([64, 2]);
+    // The hinted blocks per SM belong to the hinted block size.
+    expect(bounds(emitCuda(fixed, { threads: 64 }).source)).toEqual([64, 1]);
+    expect(bounds(emitCuda(fixed, { threads: 512 }).source)).toEqual([512, 2]);
     expect(bounds(emitCuda(fixed, { minBlocksPerSm: 1 }).source)).toEqual([512, 1]);
     const bySize = hinted(({ BLOCK_N }: { BLOCK_N: number }) => (BLOCK_N <= 1024 ? { cuda: { minBlocksPerSm: 3 } } : {}));
     expect(bounds(emitCuda(bySize.build()).source)).toEqual([128, 3]);

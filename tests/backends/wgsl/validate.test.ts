@@ -11,6 +11,7 @@ import { copy } from '../../../bench/gpu/kernels.js';
 import { EXAMPLE_CASES } from '../differential.js';
 import { libraryKernels } from '../../../kernels/index.js';
 import { webgpuOr } from './harness.js';
+import { arange, f32, full, input, kernel, load, output, scalar, store, u32 } from '../../../dsl/index.js';
 
 const { gpu, it } = await webgpuOr('null', 'the WGSL validation tests');
 // Written out whole (as for a GPU), the library's row kernels are 5000 to 8000 lines: Dawn validates
@@ -30,6 +31,15 @@ describe('generated WGSL validates', () => {
       const errors = await wgslErrors(gpu!.device, emitWgsl(p.kernel).source);
       if (errors.length > 0) throw new Error(`random program ${p.seed}:\n${errors.join('\n')}`);
     }
+  });
+
+  it('boxed accesses validate with indices of other integer dtypes (they go lane by lane)', async () => {
+    const k = kernel('u32_rows', { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']), s: scalar(u32) }, ({ x, y, s }) => {
+      const rows = full([8], 0, u32).add(s).expandDims(1);
+      const cols = arange(64).expandDims(0);
+      store(y, [rows, cols], load(x, [rows, cols]));
+    }, { grid: () => [1] }).build();
+    for (const boxed of [false, true]) expect(await wgslErrors(gpu!.device, emitWgsl(k, { boxed }).source)).toEqual([]);
   });
 
   it('reports a refused shader with line:column', async () => {
