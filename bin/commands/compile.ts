@@ -1,4 +1,8 @@
-/** `tskc compile FILE --target c|cuda|wgsl [--emit source|ir] [-o PATH]`: prints or writes what a kernel compiles to. */
+/**
+ * `tskc compile FILE --target c|cuda|wgsl [--emit source|ir] [--no-tensor-cores] [-o PATH]`: prints or
+ * writes what a kernel compiles to. CUDA's bf16/f16 dots go to mma.sync (sm_80 on) unless
+ * --no-tensor-cores keeps them on FMA, for older GPUs.
+ */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { emitC } from '../../backends/c/index.js';
@@ -16,10 +20,11 @@ export function compileCommand(io: Io): Command {
     .addOption(new Option('-e, --emit <what>', 'what to print').choices(['source', 'ir']).default('source'))
     .addOption(kernelOption())
     .addOption(paramOption())
+    .option('--no-tensor-cores', 'cuda: keep bf16/f16 dots on FMA (mma.sync needs sm_80 or later)')
     .option('-o, --output <path>', 'write to a file instead of standard output')
-    .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string }) => {
+    .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string; tensorCores: boolean }) => {
       const { kernel } = await buildChosen(target, o);
-      const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? emitCuda(kernel).source : o.target === 'wgsl' ? emitWgsl(kernel).source : emitC(kernel).source;
+      const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? emitCuda(kernel, { tensorCores: o.tensorCores }).source : o.target === 'wgsl' ? emitWgsl(kernel).source : emitC(kernel).source;
       if (o.output !== undefined) writeFileSync(o.output, text);
       else io.out(text);
     });

@@ -69,6 +69,9 @@ describe('tskc', () => {
     const cuda = await tskc(['compile', 'vector_add', '--target', 'cuda']);
     expect(cuda.code).toBe(0);
     expect(cuda.out).toContain('extern "C" __global__ void __launch_bounds__(128, 1) tskc_kernel(');
+    // bf16 dots on mma.sync by default; --no-tensor-cores keeps them on FMA.
+    expect((await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda'])).out).toContain('mma.sync');
+    expect((await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda', '--no-tensor-cores'])).out).not.toContain('mma.sync');
     const wgsl = await tskc(['compile', 'vector_add', '--target', 'wgsl']);
     expect(wgsl.code).toBe(0);
     expect(wgsl.out).toContain('@compute @workgroup_size(');
