@@ -22,7 +22,9 @@ import { expectSame } from '../backends/differential.js';
 import { webgpuOr } from '../backends/wgsl/harness.js';
 import { testWithCompiler } from '../runtime/cpu/harness.js';
 
-jest.setTimeout(300_000);
+// Each case compiles a dozen kernels on a CPU-emulated GPU (lavapipe) or with the C compiler: a few
+// minutes on a quiet 2-core machine, several times that when other work shares the cores.
+jest.setTimeout(900_000);
 const testC = testWithCompiler('the graph API on the C backend');
 const { it: testWebgpu } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the graph API on WebGPU');
 
