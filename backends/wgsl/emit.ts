@@ -603,16 +603,11 @@ class WgslEmitter {
       return;
     }
     const vec = dist.vec;
-    const laneSite = (): Site => {
-      this.line(`let r = (i * ${dist.colIters} + c) * ${vec} + v;`);
-      this.line(`let e = row * ${dist.cols} + chunk * ${vec} + v;`);
-      return { dist, e: 'e', r: 'r' };
-    };
     // Every lane's offset and whether it is on: checked lane by lane, or (`boxed`) from the row's
     // affine offset once the whole tile was found inside the tensor.
     const lanesOf = (boxed?: { rowBase: (o: string) => string }) =>
       this.counted('v', vec, () => {
-        const site = laneSite();
+        const site = this.laneSite(dist);
         if (boxed) {
           this.line(`oks[v] = valid && ${mask ? `${this.at(mask, site)} != 0u` : 'true'};`);
           this.line(`offs[v] = ${boxed.rowBase('row')} + u32(chunk * ${vec} + v);`);
@@ -645,15 +640,17 @@ class WgslEmitter {
     this.line('}');
   }
 
+  /** Lane v of the current chunk (inside forChunks and a `v` loop): its register and element indices. */
+  private laneSite(dist: Distribution): Site {
+    this.line(`let r = (i * ${dist.colIters} + c) * ${dist.vec} + v;`);
+    this.line(`let e = row * ${dist.cols} + chunk * ${dist.vec} + v;`);
+    return { dist, e: 'e', r: 'r' };
+  }
+
   /** The chunks of a distribution: their lanes' offsets (`lanesOf`), then whole words or lane by lane. */
   private chunkAccesses(dist: Distribution, perWord: number, t: TensorBinding, lanesOf: () => void, lane: (site: Site) => void, words: (first: string, quads: boolean) => void): void {
     const vec = dist.vec;
-    const chunkWords = (dist.vec * 32) / (32 * perWord);
-    const laneSite = (): Site => {
-      this.line(`let r = (i * ${dist.colIters} + c) * ${vec} + v;`);
-      this.line(`let e = row * ${dist.cols} + chunk * ${vec} + v;`);
-      return { dist, e: 'e', r: 'r' };
-    };
+    const chunkWords = dist.vec / perWord;
     this.forChunks(dist, () => {
       this.line(`var oks: array<bool, ${vec}>;`);
       this.line(`var offs: array<u32, ${vec}>;`);
@@ -673,7 +670,7 @@ class WgslEmitter {
       this.line('} else {');
       this.nested(() => {
         this.counted('v', vec, () => {
-          const site = laneSite();
+          const site = this.laneSite(dist);
           this.line('let ok = oks[v];');
           this.line('let off = offs[v];');
           lane(site);
