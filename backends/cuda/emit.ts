@@ -69,16 +69,16 @@ export interface CudaEmitOptions {
   readonly threads?: number;
   /**
    * The blocks per SM that `__launch_bounds__` asks ptxas to make room for (by default the kernel's
-   * hint when the block is the hinted size, else 1): more caps the registers per thread (65536 / (threads x blocks)), trading spills
-   * for occupancy.
+   * hint when the block is the hinted size, else 1): more caps the registers per thread
+   * (65536 / (threads x blocks)), trading spills for occupancy.
    */
   readonly minBlocksPerSm?: number;
   /**
    * `dot` of bf16 x bf16 (or f16 x f16) into f32 on tensor cores, mma.sync.m16n8k16, where the tile's
    * M, N and K are multiples of 16, 8 and 16 and its staging fits 48 KiB of shared memory (on by
    * default since the H100 check passed it, 2.6x the FMA dot's speed; false keeps every dot on FMA
-   * in the interpreter's order; see CudaEmitter.mmaDot). The tensor core sums the products in its own order and rounding,
-   * so results agree with the interpreter within the GPU check's tolerance rather than bit for bit.
+   * in the interpreter's order; see CudaEmitter.mmaDot). The tensor core sums the products in its own
+   * order and rounding, so results agree with the interpreter within the GPU check's tolerance rather than bit for bit.
    * Needs sm_80 or later (compileCuda leaves it off on older devices).
    */
   readonly tensorCores?: boolean;
@@ -572,24 +572,20 @@ class CudaEmitter {
         this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ok[${lane0} + v] ? ${this.loadAt(d, pointer, `off[${lane0} + v]`)} : ${other};`);
       };
       if (width === 1) return scalar();
-      this.line(`if (${whole}) {`);
-      if (d.bits < 8) {
-        this.nested(() => {
-          this.line(`const uint64_t run = tskc_get_bit_run((const uint32_t *)${pointer}, off[${lane0}], ${d.bits}u, ${width}u);`);
-          this.line('#pragma unroll');
-          this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ${fromBitsExpr(d, `(uint32_t)((run >> (v * ${d.bits})) & ${2 ** d.bits - 1}u)`)};`);
-        });
-        this.line('} else {');
-        this.nested(scalar);
-        this.line('}');
-        return;
-      }
-      this.nested(() => {
+      // The whole sub-vector at once: packed codes from the words that hold them, else one vector load.
+      const packed = () => {
+        this.line(`const uint64_t run = tskc_get_bit_run((const uint32_t *)${pointer}, off[${lane0}], ${d.bits}u, ${width}u);`);
+        this.line('#pragma unroll');
+        this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ${fromBitsExpr(d, `(uint32_t)((run >> (v * ${d.bits})) & ${2 ** d.bits - 1}u)`)};`);
+      };
+      const vector = () => {
         this.line(`union { ${vectorType(width * storageBytes(d))} vec; ${st} lane[${width}]; } u;`);
         this.line(`u.vec = *(const ${vectorType(width * storageBytes(d))} *)((const ${st} *)${pointer} + off[${lane0}]);`);
         this.line('#pragma unroll');
         this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ${fromStorage(d, 'u.lane[v]')};`);
-      });
+      };
+      this.line(`if (${whole}) {`);
+      this.nested(d.bits < 8 ? packed : vector);
       this.line('} else {');
       this.nested(scalar);
       this.line('}');
