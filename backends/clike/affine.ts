@@ -159,7 +159,7 @@ export class AffineAnalysis {
  * past 2^40: no real access spans that much (the run-time guard would fail), and the bounds must stay
  * far inside int64 to be written as C literals that keep their sign.
  */
-function literalRange(coefs: readonly number[], shape: readonly number[]): [number, number] | undefined {
+export function literalRange(coefs: readonly number[], shape: readonly number[]): [number, number] | undefined {
   let [lo, hi] = [0, 0];
   coefs.forEach((c, k) => {
     const span = c * (shape[k]! - 1);

@@ -9,6 +9,7 @@
  * row of the tile is one run of memory that only the mask interrupts.
  */
 import type { TensorType } from '../../compiler/ir/types.js';
+import { literalRange } from '../clike/affine.js';
 
 export interface WgslBoxedAccess {
   /** A WGSL bool: every lane is inside the tensor at its affine offset. */
@@ -39,16 +40,9 @@ export function wgslBoxedAccess(
   const last = shape.length - 1;
   // Contiguous along the tile's last dim: the tensor's last index steps by 1, every other by 0.
   if (cs.some((c, d) => c[last] !== (d === rank - 1 ? 1 : 0))) return undefined;
-  const ranges = cs.map((c) => {
-    let [lo, hi] = [0, 0];
-    c.forEach((coef, k) => {
-      const span = coef * (shape[k]! - 1);
-      [lo, hi] = [lo + Math.min(0, span), hi + Math.max(0, span)];
-    });
-    return [lo, hi] as const;
-  });
-  if (ranges.some(([lo, hi]) => -lo > LIMIT || hi > LIMIT)) return undefined;
-  const guard = ranges.map(([lo, hi], d) => `(${first[d]} >= ${-lo}i) && (${first[d]} < ${extent(d)} - ${hi}i)`).join(' && ');
+  const ranges = cs.map((c) => literalRange(c, shape));
+  if (ranges.some((r) => r === undefined || -r[0] > LIMIT || r[1] > LIMIT)) return undefined;
+  const guard = (ranges as [number, number][]).map(([lo, hi], d) => `(${first[d]} >= ${-lo}i) && (${first[d]} < ${extent(d)} - ${hi}i)`).join(' && ');
   // The u32 stride of tensor dim d (row-major), and the offset step along tile dim k.
   const stride = (d: number) => Array.from({ length: rank - 1 - d }, (_, j) => `u32(${extent(d + 1 + j)})`).join(' * ') || '1u';
   const along = (k: number) =>
