@@ -27,7 +27,8 @@ const UNARY_MATH: Record<string, (x: string) => string> = {
 
 export function unaryExpr(op: string, d: Dtype, x: string): string {
   if (op === 'sqrt' && d.name === 'f32') return `sqrtf(${x})`; // correctly rounded, like the interpreter
-  if (op === 'exp' && d.name === 'f32') return `tskc_expf(${x})`; // within 2 ulp, 16 lanes wide
+  if (op === 'exp' && d.name === 'f32') return `tskc_expf(${x})`; // within 1 ulp, 16 lanes wide
+  if (op === 'sigmoid' && d.name === 'f32') return `tskc_sigmoidf(${x})`; // within 2 ulp, 16 lanes wide
   const math = UNARY_MATH[op];
   if (math) return roundTo(d, math(`(double)${x}`));
   switch (op) {

@@ -206,13 +206,17 @@ TSKC_FN double tskc_exp(double x) {
 }
 
 /*
- * exp of a float, in float, written to vectorize 16 lanes wide (no calls, no branches): x = n ln2 + r
- * with ln2 split in two (n * 0.693359375 is exact), exp(r) by its Taylor series to r^7 (truncation below
- * 0.1 units in the last place), times 2^n in two halves so both stay normal. Within 2 units in the last
- * place of the exact value (tests/backends/c/regressions.test.ts measures it); used where the result is
- * an f32, as a transcendental may be (the interpreter rounds the exact value once). Where the target has
- * a fused multiply-add (C11's FP_FAST_FMAF) the Horner steps use it: a third fewer instructions in the
- * vector loop, and one rounding less per step.
+ * exp of a float, in float, written to vectorize 16 lanes wide (no calls, no branches, no conversions):
+ * x = n ln2 + r with |r| <= ln2/2, exp(r) = 1 + r + r^2 q(r) with q of degree 4 fitted to exp's relative
+ * error (below 4e-9 on that interval), times 2^n in two halves so both stay normal. n comes from the
+ * round-to-integer of adding 1.5 * 2^23 + 254: the sum's word then holds n + 254 in its low bits over a
+ * multiple of 2^10, so the halves' exponent fields are (word >> 1) << 23 and (word - (word >> 1)) << 23
+ * (254 = two biases of 127; the high bits shift out). ln2 is split in two (n * 0.693359375 is exact).
+ * Within one unit in the last place of the exact value over every float (tests/backends/c/
+ * regressions.test.ts samples it); used where the result is an f32, as a transcendental may be (the
+ * interpreter rounds the exact value once). Past the clamps the result is infinity or zero anyway, and a
+ * NaN carries through the arithmetic. Where the target has a fused multiply-add (C11's FP_FAST_FMAF)
+ * the steps use it: fewer instructions in the vector loop, and one rounding less per step.
  */
 #ifdef FP_FAST_FMAF
 #define TSKC_MULADDF(a, b, c) fmaf(a, b, c)
@@ -220,20 +224,27 @@ TSKC_FN double tskc_exp(double x) {
 #define TSKC_MULADDF(a, b, c) ((a) * (b) + (c))
 #endif
 TSKC_FN float tskc_expf(float x) {
-  const float c = x > 88.8f ? 88.8f : x < -104.0f ? -104.0f : (x == x ? x : 0.0f);
-  const float n = rintf(c * 1.44269504f);
-  const float r = (c - n * 0.693359375f) - n * -2.12194440e-4f;
-  float p = 1.0f / 5040.0f;
-  p = TSKC_MULADDF(p, r, 1.0f / 720.0f);
-  p = TSKC_MULADDF(p, r, 1.0f / 120.0f);
-  p = TSKC_MULADDF(p, r, 1.0f / 24.0f);
-  p = TSKC_MULADDF(p, r, 1.0f / 6.0f);
-  p = TSKC_MULADDF(p, r, 0.5f);
-  p = TSKC_MULADDF(p, r, 1.0f);
-  p = TSKC_MULADDF(p, r, 1.0f);
-  const int32_t ni = (int32_t)n, n1 = ni / 2;
-  const float e = p * tskc_bits_f32((uint32_t)(n1 + 127) << 23) * tskc_bits_f32((uint32_t)(ni - n1 + 127) << 23);
-  return x > 88.8f ? INFINITY : x == x ? e : x;
+  const float c = x > 88.8f ? 88.8f : x < -104.0f ? -104.0f : x;
+  const float t = c * 1.44269504f + 12583166.0f, n = t - 12583166.0f;
+  const float r = TSKC_MULADDF(n, 2.12194440e-4f, TSKC_MULADDF(n, -0.693359375f, c));
+  float q = 0x1.6a244cp-10f;
+  q = TSKC_MULADDF(q, r, 0x1.1239d4p-7f);
+  q = TSKC_MULADDF(q, r, 0x1.5558f2p-5f);
+  q = TSKC_MULADDF(q, r, 0x1.555492p-3f);
+  q = TSKC_MULADDF(q, r, 0x1.fffffcp-2f);
+  const float p = TSKC_MULADDF(TSKC_MULADDF(q, r, 1.0f), r, 1.0f);
+  const uint32_t word = tskc_raw_f32_bits(t), half = word >> 1;
+  return p * tskc_bits_f32(half << 23) * tskc_bits_f32((word - half) << 23);
+}
+
+/*
+ * sigmoid of a float, in float: 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|), so
+ * nothing overflows and tiny results stay subnormal where they are. Within 2 units in the last place of
+ * the exact value over every float; one exp and one division, 16 lanes wide.
+ */
+TSKC_FN float tskc_sigmoidf(float x) {
+  const float e = tskc_expf(-fabsf(x));
+  return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
 TSKC_FN uint32_t tskc_f32_bits(float x) { return isnan(x) ? 0x7fc00000u : tskc_raw_f32_bits(x); }

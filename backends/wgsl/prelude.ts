@@ -13,7 +13,7 @@
  *     even, and decoded exactly: every value of them is an f32.
  *   - Float sums and products accumulate in float-float pairs (hi, lo) with error-free transformations,
  *     about 48 bits, where the interpreter accumulates in double; the pair is rounded once at the end.
- *   - exp is our own (the C backend's tskc_expf, 2 units in the last place at most); WGSL's exp is only
+ *   - exp is our own (a Taylor series to r^7, 2 units in the last place at most); WGSL's exp is only
  *     required to be within 3 + 2|x| units. erf does not exist in WGSL.
  *   - fmod is exact (WGSL's float % is x - y * trunc(x / y), which is not).
  */
