@@ -1,65 +1,95 @@
 /**
  * Helpers of the C backend that unpack a group of packed sub-byte elements from whole words: the
- * smallest run of B-bit elements that starts and ends on a word boundary, 32/g elements in B/g words
- * for g = gcd(32, B) (8 u4 codes in a word; 32 u3 codes in 3 words; 16 u6 codes in 3 words).
- * tskc_unpack<B>(words, out) writes the group's codes, lowest bits first, as uint32_t.
+ * smallest run of B-bit elements that starts and ends on a word boundary and fills a 16-lane vector,
+ * 32/g elements in B/g words for g = gcd(32, B), doubled while under 16 (16 u4 codes in 2 words; 32 u3
+ * codes in 3 words; 16 u6 codes in 3 words). tskc_unpack<B>(words, out) writes the group's codes,
+ * lowest bits first, as uint32_t; tskc_unpack<B>_uf and tskc_unpack<B>_sf write them as floats, read
+ * as unsigned or as two's complement B-bit integers (a load whose one use converts its codes to f32:
+ * the codes go from the vector registers to floats without a pass over a tile of integers).
  *
  * Why helpers instead of a loop the compiler vectorizes: written as a loop over a word's elements
  * inside a loop over words, GCC vectorizes the outer loop and transposes with shuffles (a third of the
  * speed), and a loop that finds each element's word is a gather per element (for widths that do not
- * divide 32 it was 14x slower than u4). With GCC's vector extensions each 16 codes take two word
- * permutations (the low and the high word of each code), two variable shifts, an or and an and.
- * Compiling with -DTSKC_NO_VECTOR_EXTENSIONS takes the plain C path (the tests run both).
+ * divide 32 it was 14x slower than u4). With GCC's vector extensions each 16 codes take one word
+ * permutation (two for codes that straddle words: the low and the high word of each), one variable
+ * shift (two, and an or), and an and. Compiling with -DTSKC_NO_VECTOR_EXTENSIONS takes the plain C path
+ * (the tests run both).
  */
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-/** The group of B-bit elements that fills whole words: its element and word counts. */
+/** The group of B-bit elements that fills whole words and at least 16 lanes: its element and word counts. */
 export function packedGroup(bits: number): { readonly elements: number; readonly words: number } {
   const g = gcd(32, bits);
-  return { elements: 32 / g, words: bits / g };
+  const times = Math.max(1, 16 / (32 / g));
+  return { elements: (32 / g) * times, words: (bits / g) * times };
 }
 
-function unpackHelper(bits: number): string {
+/** What a helper writes: the codes as uint32_t, or as floats of unsigned or signed codes. */
+export type UnpackTo = 'u32' | 'unsigned f32' | 'signed f32';
+
+export interface UnpackHelper {
+  readonly bits: number;
+  readonly to: UnpackTo;
+}
+
+/** The C name of the helper. */
+export function unpackName({ bits, to }: UnpackHelper): string {
+  return `tskc_unpack${bits}${to === 'u32' ? '' : to === 'unsigned f32' ? '_uf' : '_sf'}`;
+}
+
+function unpackHelper(helper: UnpackHelper): string {
+  const { bits, to } = helper;
   const { elements, words } = packedGroup(bits);
   const mask = `${2 ** bits - 1}u`;
   const codes = Array.from({ length: elements }, (_, j) => ({ word: (j * bits) >> 5, shift: (j * bits) & 31 }));
   const straddles = (c: { shift: number }) => c.shift + bits > 32;
+  const outType = to === 'u32' ? 'uint32_t' : 'float';
+  // The code in a uint32_t, as the element written out.
+  const scalarValue = (code: string) => (to === 'u32' ? code : to === 'unsigned f32' ? `(float)(int32_t)(${code})` : `(float)tskc_wrap_s((int64_t)(${code}), ${bits})`);
   // Without vector extensions: one statement per code, every index and shift a constant.
-  const scalar = codes.map((c, j) => `  out[${j}] = (${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask};`);
+  const scalar = codes.map((c, j) => `  out[${j}] = ${scalarValue(`(${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask}`)};`);
+  // The 16 codes of vector v (uint32_t lanes) written to out + at.
+  const write = (v: string, at: number) => {
+    if (to === 'u32') return [`  memcpy(out + ${at}, &${v}, 64);`];
+    const ints = to === 'unsigned f32' ? `(ilanes)${v}` : `((ilanes)(${v} << ${32 - bits})) >> ${32 - bits}`;
+    return [`  { const flanes f = __builtin_convertvector(${ints}, flanes); memcpy(out + ${at}, &f, 64); }`];
+  };
+  const types = [
+    '  typedef uint32_t lanes __attribute__((vector_size(64)));',
+    '  typedef int32_t ilanes __attribute__((vector_size(64)));',
+    '  typedef float flanes __attribute__((vector_size(64)));',
+  ];
+  const signature = `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, ${outType} *out) {`;
   if (words === 1) {
-    // One word: shift a broadcast of it by each code's offset.
+    // One word: shift a broadcast of it by each code's offset, 16 codes at a time.
+    const halves = Array.from({ length: elements / 16 }, (_, h) => codes.slice(16 * h, 16 * h + 16));
     return [
-      `TSKC_FN void tskc_unpack${bits}(const uint32_t *w, uint32_t *out) {`,
+      signature,
       '#if defined(__GNUC__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
-      `  typedef uint32_t lanes __attribute__((vector_size(${4 * elements})));`,
-      `  const lanes shifts = { ${codes.map((c) => c.shift).join(', ')} };`,
-      `  const lanes v = (w[0] >> shifts) & ${mask};`,
-      `  memcpy(out, &v, ${4 * elements});`,
+      ...types,
+      ...halves.flatMap((half, h) => [`  const lanes v${h} = (w[0] >> (lanes){ ${half.map((c) => c.shift).join(', ')} }) & ${mask};`, ...write(`v${h}`, 16 * h)]),
       '#else',
       ...scalar,
       '#endif',
       '}',
     ].join('\n');
   }
-  // Several words: per 16 codes, the low word of each code and the next one (or a zero lane past the
-  // group's words, for a code that does not straddle) picked by __builtin_shuffle (GCC only).
+  // Several words: per 16 codes, the low word of each code (and, for codes that straddle, the next
+  // one, or a zero lane past the group's words) picked by __builtin_shuffle (GCC only).
   const halves = Array.from({ length: elements / 16 }, (_, h) => codes.slice(16 * h, 16 * h + 16));
   const zeroLane = 15; // the group has at most 7 words, so lane 15 of the source is zero
-  const vector = halves.flatMap((half, h) => [
-    '  {',
-    `    const lanes lo = { ${half.map((c) => c.word).join(', ')} };`,
-    `    const lanes hi = { ${half.map((c) => (straddles(c) ? c.word + 1 : zeroLane)).join(', ')} };`,
-    `    const lanes right = { ${half.map((c) => c.shift).join(', ')} };`,
-    `    const lanes left = { ${half.map((c) => (straddles(c) ? 32 - c.shift : 0)).join(', ')} };`,
-    `    const lanes v = ((__builtin_shuffle(src, lo) >> right) | (__builtin_shuffle(src, hi) << left)) & ${mask};`,
-    `    memcpy(out + ${16 * h}, &v, 64);`,
-    '  }',
-  ]);
+  const vector = halves.flatMap((half, h) => {
+    const low = `(__builtin_shuffle(src, (lanes){ ${half.map((c) => c.word).join(', ')} }) >> (lanes){ ${half.map((c) => c.shift).join(', ')} })`;
+    const high = half.some(straddles)
+      ? ` | (__builtin_shuffle(src, (lanes){ ${half.map((c) => (straddles(c) ? c.word + 1 : zeroLane)).join(', ')} }) << (lanes){ ${half.map((c) => (straddles(c) ? 32 - c.shift : 0)).join(', ')} })`
+      : '';
+    return [`  const lanes v${h} = (${low}${high}) & ${mask};`, ...write(`v${h}`, 16 * h)];
+  });
   return [
-    `TSKC_FN void tskc_unpack${bits}(const uint32_t *w, uint32_t *out) {`,
+    signature,
     '#if defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
-    '  typedef uint32_t lanes __attribute__((vector_size(64)));',
+    ...types,
     // Built from the words in registers: a memcpy into the vector is narrow stores that a wide load
     // then cannot forward from (a stall that took half of the u6 GEMV's time).
     `  const lanes src = { ${Array.from({ length: words }, (_, i) => `w[${i}]`).join(', ')} };`,
@@ -71,7 +101,8 @@ function unpackHelper(bits: number): string {
   ].join('\n');
 }
 
-/** The helpers for the given sub-byte widths (those of the kernel's packed tensors), each once. */
-export function unpackHelpers(widths: readonly number[]): string {
-  return [...new Set(widths)].sort((a, b) => a - b).map(unpackHelper).join('\n');
+/** The given helpers, each once. */
+export function unpackHelpers(helpers: Iterable<UnpackHelper>): string {
+  const unique = new Map([...helpers].map((h) => [unpackName(h), h]));
+  return [...unique.keys()].sort().map((name) => unpackHelper(unique.get(name)!)).join('\n');
 }

@@ -175,8 +175,11 @@ export interface BoxedAccess {
   readonly rowBase: (o: string) => string;
   readonly outer: number;
   readonly inner: number;
-  /** The offset step along the tile's last dim: 1 (each row one run of memory), or 0 (each row one element, read by all its lanes) where allowed. */
-  readonly innerStride: 0 | 1;
+  /**
+   * The offset step along the tile's last dim, a C expression: '1' (each row one run of memory), or
+   * where the caller allows it '0' (each row one element, read by all its lanes) or any other stride.
+   */
+  readonly innerStep: string;
 }
 
 /**
@@ -187,7 +190,8 @@ export interface BoxedAccess {
  * whole range of a0_d + ... lies in [0, extent_d), nothing wrapped and every lane is inside. With the
  * last tile dim contiguous in memory (offset coefficient 1), each row of the tile is one run of memory
  * that only the mask interrupts; with coefficient 0 (allowed by `broadcastRows`), each row of the tile
- * is one element. Undefined when the forms do not qualify.
+ * is one element; with any other (allowed by `stridedRows`), lane j of a row is j steps from its first.
+ * Undefined when the forms do not qualify.
  */
 export function boxedAccess(
   tensor: TensorType,
@@ -197,8 +201,10 @@ export function boxedAccess(
   extent: (d: number) => string,
   /** Whether the caller reads packed (sub-byte) elements through their words itself. */
   packed = false,
-  /** Whether the caller takes rows broadcast along the last dim (innerStride 0): a scale per row. */
+  /** Whether the caller takes rows broadcast along the last dim (innerStep '0'): a scale per row. */
   broadcastRows = false,
+  /** Whether the caller takes rows of any step along the last dim (a column of a row-major tensor). */
+  stridedRows = false,
 ): BoxedAccess | undefined {
   if ((tensor.dtype.bits < 8 && !packed) || shape.length === 0) return undefined;
   if (forms.some((f) => f === undefined || f.coefs.some((c) => !isNum(c)))) return undefined;
@@ -214,11 +220,11 @@ export function boxedAccess(
   // The offset coefficient of tile dim k: the sum over tensor dims of coef * stride (exact in bounds).
   const along = (k: number) => tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(String(coefs[d]![k]), stride(d))), '0');
   const last = shape.length - 1;
-  const innerStride = along(last) === '1' ? 1 : along(last) === '0' && broadcastRows ? 0 : undefined;
-  if (innerStride === undefined) return undefined;
+  const innerStep = along(last);
+  if (innerStep !== '1' && !(innerStep === '0' ? broadcastRows : stridedRows)) return undefined;
   const rows = shape.slice(0, -1);
   const rowStrides = rows.map((_, k) => rows.slice(k + 1).reduce((a, b) => a * b, 1));
   const base = tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(`(int64_t)${first[d]}`, stride(d))), '0');
   const rowBase = (o: string) => `(int64_t)(${rows.reduce((acc, n, k) => addC(acc, mulC(along(k), `((${o} / ${rowStrides[k]}) % ${n})`)), base)})`;
-  return { guard: guard.join(' & ') || '1', rowBase, outer: rows.reduce((a, b) => a * b, 1), inner: shape[last]!, innerStride };
+  return { guard: guard.join(' & ') || '1', rowBase, outer: rows.reduce((a, b) => a * b, 1), inner: shape[last]!, innerStep };
 }

@@ -15,6 +15,12 @@ export const C_PRELUDE_HEADER = String.raw`#include <math.h>
 
 #define TSKC_FN static inline
 #define TSKC_COLD static
+/* A hint to fetch the cache line at p (never faults, so it may point past a tensor's end). */
+#if defined(__GNUC__)
+#define TSKC_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define TSKC_PREFETCH(p) ((void)(p))
+#endif
 TSKC_FN uint32_t tskc_raw_f32_bits(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 TSKC_FN float tskc_bits_f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 TSKC_FN double tskc_bits_f64(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }

@@ -540,7 +540,7 @@ class CudaEmitter {
       chunks(() => {
         this.line(`ok[v] = valid && ${mask ? `${this.at(mask, { dist, e: 'e', r: 'r' })} != 0` : 'true'};`);
         // A row broadcast along the last dim (a scale per row) reads one element for all its lanes.
-        this.line(`off[v] = ${boxed.rowBase('row')}${boxed.innerStride === 1 ? ` + chunk * ${dist.vec} + v` : ''};`);
+        this.line(`off[v] = ${boxed.rowBase('row')}${boxed.innerStep === '1' ? ` + chunk * ${dist.vec} + v` : ''};`);
       }),
     );
     this.line('} else {');
