@@ -68,8 +68,8 @@ function random(shape: number[]): Tensor {
  * group scales and middle zero points. The codes are random words (any word holds valid codes): the
  * tests check the values, the benchmarks the speed.
  */
-function lowbitWeights(code: Dtype, n: number, k: number, group: number, tile?: readonly [number, number]) {
-  const w = Tensor.empty(code, tile ? [n / tile[0], k / tile[1], ...tile] : [n, k]);
+function lowbitWeights(code: Dtype, n: number, k: number, group: number, tile?: readonly [number, number], columns = false) {
+  const w = Tensor.empty(code, tile ? [n / tile[0], k / tile[1], ...(columns ? [tile[1], tile[0]] : tile)] : [n, k]);
   const words = new Uint32Array(w.storage.buffer, w.storage.byteOffset, w.storage.byteLength / 4);
   for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
   const groups = (n * k) / group;
@@ -186,16 +186,19 @@ async function main(): Promise<void> {
   row('sgemm fp32 2048^3 (128x128x64 tiles)', medianMs(() => mm.launch({ a, b: bb, c }), 3), 1000 * (peer['sgemm_2048'] as number), undefined, 2 * s ** 3);
 
   // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
-  // row-major, then u4, u3 and u6 (whose codes straddle words) and f4e2m1 (decoded by table) with W
-  // stored in 64x128 tiles (kernels/lowbit/layout.ts).
-  for (const [code, tile] of [[u4, undefined], [u4, [64, 128]], [u3, [64, 128]], [u6, [64, 128]], [f4e2m1, [64, 128]]] as const) {
+  // row-major and in 64x128 tiles, each step's products summed (the default form); then u4, u3 and u6
+  // (whose codes straddle words) and f4e2m1 (decoded by table) with each step a dot from column-major
+  // 64x128 tiles (kernels/lowbit/layout.ts), the CPU's form.
+  const gemvRows = [[u4, undefined, 'step'], [u4, [64, 128], 'step'], [u4, [64, 128], 'dot'], [u3, [64, 128], 'dot'], [u6, [64, 128], 'dot'], [f4e2m1, [64, 128], 'dot']] as const;
+  for (const [code, tile, accumulate] of gemvRows) {
     const [gn, gk, group] = [8192, 8192, 128];
-    const { w, scales, zeros } = lowbitWeights(code, gn, gk, group, tile);
+    const { w, scales, zeros } = lowbitWeights(code, gn, gk, group, tile, accumulate === 'dot');
     const [gx, gy] = [random([1, gk]), Tensor.empty(f32, [1, gn])];
-    const gemv = await cpu.compile(lowbitGemv(f32, code, true, tile ? { tile } : {}).build({ BN: 64, BK: 128, GROUP: group }));
+    const gemv = await cpu.compile(lowbitGemv(f32, code, true, { ...(tile ? { tile } : {}), accumulate }).build({ BN: 64, BK: 128, GROUP: group }));
     // Bytes moved: the codes, the scales and zero points, x and y.
     const bytes = (gn * gk * code.bits) / 8 + 2 * 4 * ((gn * gk) / group) + 4 * (gk + gn);
-    row(`${code.name} GEMV 8192x8192, group 128, W ${tile ? 'in 64x128 tiles' : 'row-major'} (numpy: fp32 GEMV)`, medianMs(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), 5), 1000 * (peer['gemv_8192'] as number), bytes, undefined, 4 * (gn * gk + gk + gn));
+    const form = accumulate === 'dot' ? 'dot steps, W in column-major 64x128 tiles' : `step sums, W ${tile ? 'in 64x128 tiles' : 'row-major'}`;
+    row(`${code.name} GEMV 8192x8192, group 128, ${form} (numpy: fp32 GEMV)`, medianMs(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), 5), 1000 * (peer['gemv_8192'] as number), bytes, undefined, 4 * (gn * gk + gk + gn));
   }
   // u4 weight-only GEMM, x [256, 4096], W [4096, 4096], group 128 (kernels/lowbit/gemm.ts), 128x128x64
   // tiles (64x64x32 130, 128x128x32 172, 128x128x64 195 GFLOP/s when chosen here).

@@ -10,30 +10,37 @@
  *   blockedProduct(BN x BK : (BK, 1), NB x KB : (KB, 1)) = ((BN, NB), (BK, KB)) : ((BK, KB·BN·BK), (1, BN·BK)),
  *
  * which is the row-major order of a [NB, KB, BN, BK] tensor: the kernels index W as that tensor, and
- * tileCodes() moves the codes there through the layout (the tests check both agree).
+ * tileCodes() moves the codes there through the layout (the tests check both agree). With the tiles
+ * themselves column-major, BN x BK : (1, BN), the order is that of [NB, KB, BK, BN]: each of a tile's
+ * BK columns is BN consecutive codes, one per output, which a dot vectorizes across (the GEMV's
+ * `accumulate: 'dot'`).
  */
 import { Layout, blockedProduct } from '../../compiler/layout/index.js';
 import { QuantizeError, type QuantizedWeight, codeValues } from './quantize.js';
 
+/** The order of the codes inside a tile: row by row (BN x BK : (BK, 1)) or column by column (: (1, BN)). */
+export type TileOrder = 'rows' | 'columns';
+
 /** The tile-major layout of W[n, k] for tiles of bn x bk (k a multiple of bk; the last tile row may be partly past n). */
-export function tiledWeightLayout(n: number, k: number, [bn, bk]: readonly [number, number]): Layout {
+export function tiledWeightLayout(n: number, k: number, [bn, bk]: readonly [number, number], order: TileOrder = 'rows'): Layout {
   if (!Number.isInteger(bn) || !Number.isInteger(bk) || bn < 1 || bk < 1) throw new QuantizeError(`a weight tile is two positive integers, not ${bn} x ${bk}`);
   if (k % bk !== 0) throw new QuantizeError(`the tile's ${bk} columns must divide K = ${k}`);
   const [nb, kb] = [Math.ceil(n / bn), k / bk];
-  return blockedProduct(new Layout([bn, bk], [bk, 1]), new Layout([nb, kb], [kb, 1]));
+  const tile = order === 'rows' ? new Layout([bn, bk], [bk, 1]) : new Layout([bn, bk], [1, bn]);
+  return blockedProduct(tile, new Layout([nb, kb], [kb, 1]));
 }
 
 export interface TiledCodes {
-  /** The shape of the tensor the kernels take: [NB, KB, BN, BK]. */
+  /** The shape of the tensor the kernels take: [NB, KB, BN, BK], or [NB, KB, BK, BN] for column-major tiles. */
   readonly shape: readonly [number, number, number, number];
   /** The code values in that tensor's order; the rows past n (padding the last tile row) are 0. */
   readonly values: Float64Array;
   readonly layout: Layout;
 }
 
-/** q's codes reordered tile by tile, for the kernels' `tile` option. */
-export function tileCodes(q: QuantizedWeight, tile: readonly [number, number]): TiledCodes {
-  const layout = tiledWeightLayout(q.n, q.k, tile);
+/** q's codes reordered tile by tile, for the kernels' `tile` option (column-major tiles for `accumulate: 'dot'`). */
+export function tileCodes(q: QuantizedWeight, tile: readonly [number, number], order: TileOrder = 'rows'): TiledCodes {
+  const layout = tiledWeightLayout(q.n, q.k, tile, order);
   const codes = codeValues(q);
   const values = new Float64Array(layout.cosize);
   // A layout's offset is the sum of its modes' offsets: one evaluation per row and per column.
@@ -43,5 +50,6 @@ export function tileCodes(q: QuantizedWeight, tile: readonly [number, number]): 
     const base = rows!.at(r);
     for (let c = 0; c < q.k; c++) values[base + colOffsets[c]!] = codes[r * q.k + c]!;
   }
-  return { shape: [Math.ceil(q.n / tile[0]), q.k / tile[1], tile[0], tile[1]], values, layout };
+  const [nb, kb] = [Math.ceil(q.n / tile[0]), q.k / tile[1]];
+  return { shape: order === 'rows' ? [nb, kb, tile[0], tile[1]] : [nb, kb, tile[1], tile[0]], values, layout };
 }

@@ -9,6 +9,8 @@ import { device } from '../../../runtime/device.js';
 import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 import { freshSeed } from '../../../examples/check.js';
 import { type LowbitGemvOptions, lowbitGemv } from '../../../kernels/lowbit/gemv.js';
+import { hostTensor } from '../../../compiler/interpret/index.js';
+import { tileCodes } from '../../../kernels/lowbit/layout.js';
 import { expectSame, runBoth } from '../../backends/differential.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 import { webgpuOr } from '../../backends/wgsl/harness.js';
@@ -102,6 +104,53 @@ describe('low-bit GEMV', () => {
         const { got, want } = await runBoth(webgpu, c.kernel, c.args);
         expectSame(got['y']!, want['y']!, false, `${weight.name} x bf16 group 64, tile accumulator (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, bf16);
       }
+    });
+  });
+
+  // Each step a dot (one f32 FMA per code, in k order) from column-major tiles: the CPU's fast form.
+  describe("accumulate: 'dot'", () => {
+    const dotCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false) => {
+      const c = makeCase(seed, act, weight, group, GEMV_SHAPE, symmetric);
+      // 32 outputs a tile: a whole number of every width's unpacking group (16 or 32 codes) per row.
+      const tile = [32, Math.min(group, 64)] as const;
+      const tiled = tileCodes(c.q, tile, 'columns');
+      const kernel = lowbitGemv(act, weight, c.withZeros, { tile, accumulate: 'dot' }).build({ BN: tile[0], BK: tile[1], GROUP: group });
+      return { ...c, kernel, args: { ...c.args, w: hostTensor(weight, [...tiled.shape], tiled.values) } };
+    };
+    it.each(WEIGHTS.filter((_, i) => i % 2 === 1).map((d) => [d.name, d] as const))('%s weights: the interpreter matches the float64 reference', async (_, weight) => {
+      for (const [act, group] of [[f32, 32], [bf16, 128]] as const) {
+        const seed = freshSeed();
+        const c = dotCase(seed, act, weight, group, weight.kind === 'unsigned' && weight.bits >= 2 && group === 32);
+        const { want } = await runBoth(interp, c.kernel, c.args);
+        expectNearReference(want['y']!, c, act, weight, `${weight.name} x ${act.name} group ${group}, dot steps (seed ${seed})`);
+      }
+    });
+
+    testC('the C backend matches the interpreter bit for bit, with vector extensions and without', async () => {
+      const plain = device('cpu', { flags: [...DEFAULT_CFLAGS, '-DTSKC_NO_VECTOR_EXTENSIONS'] });
+      for (const [i, weight] of WEIGHTS.entries()) {
+        const [act, group] = ACT_GROUPS[i % ACT_GROUPS.length]!;
+        const seed = freshSeed();
+        const c = dotCase(seed, act, weight, group);
+        for (const cpu of i % 4 === 0 ? [device('cpu'), plain] : [device('cpu')]) {
+          const { got, want } = await runBoth(cpu, c.kernel, c.args);
+          expectSame(got['y']!, want['y']!, false, `${weight.name} x ${act.name} group ${group}, dot steps (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, act);
+        }
+      }
+    });
+
+    testWebgpu('the WebGPU backend matches the interpreter bit for bit', async () => {
+      const webgpu = device('webgpu');
+      for (const weight of WEIGHTS.filter((_, i) => i % 3 === 2)) {
+        const seed = freshSeed();
+        const c = dotCase(seed, f32, weight, 64);
+        const { got, want } = await runBoth(webgpu, c.kernel, c.args);
+        expectSame(got['y']!, want['y']!, false, `${weight.name} x f32 group 64, dot steps (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, f32);
+      }
+    });
+
+    it('needs the weights in tiles', () => {
+      expect(() => lowbitGemv(f32, dtype('u4'), false, { accumulate: 'dot' })).toThrow("accumulate 'dot' reads W in column-major tiles");
     });
   });
 

@@ -40,6 +40,17 @@ describe('tile-by-tile weight layout', () => {
     expect(seen.size).toBe(nb * bn * k); // one element per offset
   });
 
+  it.each([
+    [8, 32, 4, 16],
+    [13, 96, 4, 32],
+  ])('N=%i K=%i in %ix%i column-major tiles is the row-major order of [NB, KB, BK, BN]', (n, k, bn, bk) => {
+    const layout = tiledWeightLayout(n, k, [bn, bk], 'columns');
+    const kb = k / bk;
+    for (let r = 0; r < Math.ceil(n / bn) * bn; r++) {
+      for (let c = 0; c < k; c++) expect(layout.at([r, c])).toBe(((Math.floor(r / bn) * kb + Math.floor(c / bk)) * bk + (c % bk)) * bn + (r % bn));
+    }
+  });
+
   it('refuses tiles that do not divide K', () => {
     expect(() => tiledWeightLayout(8, 100, [4, 32])).toThrow(QuantizeError);
     expect(() => tiledWeightLayout(8, 96, [0, 32])).toThrow('two positive integers');
