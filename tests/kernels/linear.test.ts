@@ -51,14 +51,16 @@ describe('linear layer with fused epilogues', () => {
     }
   });
 
-  for (const [backend, test, ofTensor] of [['cpu', testC, false], ['webgpu', testWebgpu, true]] as const) {
+  for (const [backend, test] of [['cpu', testC], ['webgpu', testWebgpu]] as const) {
     test(`the ${backend} backend matches the interpreter`, async () => {
       const dev = device(backend);
       for (const e of EPILOGUES) {
         for (const d of [f32, bf16]) {
           const c = makeCase(freshSeed(), d, e);
           const { got, want } = await runBoth(dev, c.kernel, c.args);
-          expectSame(got['y']!, want['y']!, c.transcendental, c.what, d, ofTensor);
+          // Both backends' exp and sigmoid are f32 functions: a later subtraction can cancel most of an
+          // element while their error stays, so the tolerance is of the tensor's largest value.
+          expectSame(got['y']!, want['y']!, c.transcendental, c.what, d, true);
         }
       }
     });
