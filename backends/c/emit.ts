@@ -42,6 +42,26 @@ const PACKED_PREFETCH_BYTES = 8192;
 
 const C_TYPE_BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
 
+/** See CEmitter.packedDotRows: C names of the flag and of row q's words, and the unpacking helper. */
+interface PackedDotRows {
+  readonly flag: string;
+  readonly row: (q: string) => string;
+  readonly helper: UnpackHelper;
+}
+
+/**
+ * The float dot's row blocks for an [m, k] · [k, n] product: DOT_ROWS rows at a time while they last,
+ * then single rows. Every block keeps DOT_ROWS x DOT_COLS accumulators: a single row takes DOT_ROWS
+ * times the columns, so that its FMAs form as many independent chains (one chain would wait on each).
+ */
+function dotBlocks(m: number, n: number): { from: number; to: number; rows: number; cols: number }[] {
+  const full = m - (m % DOT_ROWS);
+  return [
+    ...(full > 0 ? [{ from: 0, to: full, rows: DOT_ROWS, cols: Math.min(n, DOT_COLS) }] : []),
+    ...(full < m ? [{ from: full, to: m, rows: 1, cols: Math.min(n, DOT_COLS * DOT_ROWS) }] : []),
+  ];
+}
+
 export function emitC(kernel: Kernel): CKernel {
   return new CEmitter(kernel).emit();
 }
@@ -59,6 +79,8 @@ class CEmitter {
   private readonly uses = new Map<Value, { count: number; user: Op; block: Block }>();
   /** The unpacking helpers that loads of packed elements call (unpack.ts). */
   private readonly unpacks: UnpackHelper[] = [];
+  /** The b operands of dots that unpack their rows from words (see packedDotRows). */
+  private readonly dotRows = new Map<Value, PackedDotRows>();
   /** Casts whose values their operand's load wrote (see load). */
   private readonly castsAtLoads = new Set<Op>();
   /** Bytes of the block frame: every tile array lives there, on the heap, not on a thread's stack. */
@@ -487,12 +509,6 @@ class CEmitter {
     const other = convert(masked ? this.elem(op.operands[rank + 2]!, 'e') : `(${valueType(tensor.dtype)})0`);
     const total = tensor.shape.map((_, d) => this.extent(tensor, d)).join(' * ') || '1';
     const pointer = this.name(op.operands[0]!);
-    this.line('{');
-    this.line('  int bad = 0;');
-    // An empty tensor has no element to read: every on lane is outside it.
-    this.line(`  if (${total} == 0) {`);
-    this.line(`    for (int64_t e = 0; e < ${size(shape)}; e++) { bad |= ${on}; ${n}[e] = ${other}; }`);
-    this.line('  } else {');
     const d = tensor.dtype;
     const inner = shape[shape.length - 1] ?? 1;
     // Packed elements in rows of whole words: read the row a group of words at a time and unpack each
@@ -503,6 +519,16 @@ class CEmitter {
     const to = this.tile(target).dtype;
     const direct: UnpackHelper | undefined =
       !cast && d.kind === 'unsigned' ? { bits: d.bits, to: 'u32' } : cast && to.name === 'f32' && (d.kind === 'unsigned' || d.kind === 'signed') ? { bits: d.bits, to: `${d.kind} f32` } : undefined;
+    // Floats of codes that only a dot reads: where the rows can be unpacked in place, the dot does it
+    // and this tile is written only when they cannot (see packedDotRows).
+    const dotRows = cast && direct && !masked ? this.packedDotRows(op, cast, direct, pointer) : undefined;
+    if (dotRows) this.line(`if (!${dotRows.flag})`);
+    this.line('{');
+    this.line('  int bad = 0;');
+    // An empty tensor has no element to read: every on lane is outside it.
+    this.line(`  if (${total} == 0) {`);
+    this.line(`    for (int64_t e = 0; e < ${size(shape)}; e++) { bad |= ${on}; ${n}[e] = ${other}; }`);
+    this.line('  } else {');
     const packedRow =
       d.bits < 8 && inner % group.elements === 0
         ? (ind: string) => {
@@ -530,6 +556,37 @@ class CEmitter {
     this.line('  }');
     this.line(`  if (bad) return ${1 + this.argIndex.get(op.operands[0]!)!};`);
     this.line('}');
+  }
+
+  /**
+   * For the codes of a dot's b operand (a packed load whose one use is its cast to f32, whose one use
+   * is that dot): C variables saying whether every row of the tile lies inside the tensor on a word
+   * boundary, one row a fixed number of words after the other, and where the first row's words are.
+   * The dot then unpacks each row of b as it multiplies (16 codes to a vector register, straight into
+   * its FMAs), and the tile of floats is never written: half the instructions of the u4 GEMV.
+   */
+  private packedDotRows(op: Op, cast: Op, helper: UnpackHelper, pointer: string): PackedDotRows | undefined {
+    const castUse = this.uses.get(cast.results[0]!);
+    const dot = castUse?.user;
+    const shape = this.tile(op.results[0]!).shape;
+    if (castUse?.count !== 1 || castUse.block !== this.currentBlock || dot?.opcode !== 'dot' || dot.operands[1] !== cast.results[0] || shape.length !== 2) return undefined;
+    const { elements } = packedGroup(helper.bits);
+    const m = this.tile(dot.operands[0]!).shape[0]!;
+    // Each block of the dot's columns must be whole unpacking groups.
+    if (shape[1]! % elements !== 0 || dotBlocks(m, shape[1]!).some((b) => b.cols % elements !== 0)) return undefined;
+    const box = this.boxed(op, shape, true);
+    if (!box || box.innerStep !== '1') return undefined;
+    const id = op.results[0]!.id;
+    const [flag, words, step] = [`rows${id}`, `rows${id}_words`, `rows${id}_step`];
+    const [first, second] = [`(int64_t)(${box.rowBase('0')})`, `(int64_t)(${box.rowBase('1')})`];
+    const aligned = (offset: string) => `((((uint64_t)${offset} * ${helper.bits}u) & 31u) == 0)`;
+    this.line(`const int ${flag} = (${box.guard}) && ${aligned(first)} && ${aligned(second)};`);
+    this.line(`const uint32_t *const ${words} = (const uint32_t *)${pointer} + (${flag} ? (int64_t)(((uint64_t)${first} * ${helper.bits}u) >> 5) : 0);`);
+    this.line(`const int64_t ${step} = ${flag} ? (${second} - ${first}) * ${helper.bits} / 32 : 0;`);
+    this.unpacks.push(helper);
+    const rows: PackedDotRows = { flag, row: (q) => `${words} + (${q}) * ${step}`, helper };
+    this.dotRows.set(cast.results[0]!, rows);
+    return rows;
   }
 
   private store(op: Op): void {
@@ -590,10 +647,8 @@ class CEmitter {
       this.line('}');
       return;
     }
-    const block = (rows: number, first: string) => {
-      // Each row block keeps DOT_ROWS x DOT_COLS accumulators: a single row takes DOT_ROWS times the
-      // columns, so that its FMAs form as many independent chains (one chain would wait on each FMA).
-      const cols = Math.min(n, (DOT_COLS * DOT_ROWS) / rows);
+    const packed = this.dotRows.get(op.operands[1]!);
+    const block = (rows: number, cols: number, first: string, unpacked: boolean) => {
       const r = Array.from({ length: rows }, (_, t) => t);
       this.line(`  for (int64_t j0 = 0; j0 < ${n}; j0 += ${cols}) {`);
       this.line(`    const int64_t jn = ${n} - j0 < ${cols} ? ${n} - j0 : ${cols};`);
@@ -601,23 +656,34 @@ class CEmitter {
       this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = ${acc}[(${first} + ${t}) * ${n} + j0 + jj];`).join(' ')} }`);
       this.line(`    for (int64_t q = 0; q < ${k}; q++) {`);
       this.line(`      const float ${r.map((t) => `x${t} = ${a}[(${first} + ${t}) * ${k} + q]`).join(', ')};`);
-      this.line(`      const float *const bq = ${b} + q * ${n} + j0;`);
+      if (unpacked) {
+        // Row q of b from its words: 16 codes to a vector, converted, then straight into the FMAs.
+        const { elements, words } = packedGroup(packed!.helper.bits);
+        this.line(`      const uint32_t *const wq = ${packed!.row('q')} + j0 * ${packed!.helper.bits} / 32;`);
+        this.line(`      TSKC_PREFETCH((const char *)wq + ${PACKED_PREFETCH_BYTES});`);
+        this.line(`      float bq[${cols}];`);
+        this.line(`      for (int64_t g = 0; g < jn / ${elements}; g++) ${unpackName(packed!.helper)}(wq + g * ${words}, bq + g * ${elements});`);
+      } else {
+        this.line(`      const float *const bq = ${b} + q * ${n} + j0;`);
+      }
       this.line(`      for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = fmaf(x${t}, bq[jj], c${t}[jj]);`).join(' ')} }`);
       this.line('    }');
       this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `${out}[(${first} + ${t}) * ${n} + j0 + jj] = ${roundTo(d, `c${t}[jj]`)};`).join(' ')} }`);
       this.line('  }');
     };
-    const full = m - (m % DOT_ROWS);
-    if (full > 0) {
-      this.line(`for (int64_t i0 = 0; i0 < ${full}; i0 += ${DOT_ROWS}) {`);
-      block(DOT_ROWS, 'i0');
-      this.line('}');
-    }
-    if (full < m) {
-      this.line(`for (int64_t i0 = ${full}; i0 < ${m}; i0++) {`);
-      block(1, 'i0');
-      this.line('}');
-    }
+    const blocks = (unpacked: boolean) => {
+      for (const { from, to, rows, cols } of dotBlocks(m, n)) {
+        this.line(`for (int64_t i0 = ${from}; i0 < ${to}; i0 += ${rows}) {`);
+        block(rows, cols, 'i0', unpacked);
+        this.line('}');
+      }
+    };
+    if (!packed) return blocks(false);
+    this.line(`if (${packed.flag}) {`);
+    this.nested(() => blocks(true));
+    this.line('} else {');
+    this.nested(() => blocks(false));
+    this.line('}');
   }
 
 
