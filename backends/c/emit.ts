@@ -20,8 +20,8 @@ import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, type BoxedAccess, addC, boxedAccess, mulC } from '../clike/affine.js';
 import { PRELUDE } from '../clike/prelude.js';
-import { type UnpackHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
-import { smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
+import { TABLE_BITS, type UnpackHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
+import { isSmallFloat, smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storeElement, valueType, wrapTo } from '../clike/dtypes.js';
 
@@ -518,7 +518,13 @@ class CEmitter {
     // (bools, small floats, other casts) through their uint32_t codes.
     const to = this.tile(target).dtype;
     const direct: UnpackHelper | undefined =
-      !cast && d.kind === 'unsigned' ? { bits: d.bits, to: 'u32' } : cast && to.name === 'f32' && (d.kind === 'unsigned' || d.kind === 'signed') ? { bits: d.bits, to: `${d.kind} f32` } : undefined;
+      !cast && d.kind === 'unsigned'
+        ? { bits: d.bits, to: 'u32' }
+        : cast && to.name === 'f32' && (d.kind === 'unsigned' || d.kind === 'signed')
+          ? { bits: d.bits, to: `${d.kind} f32` }
+          : isSmallFloat(d) && d.bits <= TABLE_BITS && (!cast || to.name === 'f32')
+            ? { bits: d.bits, to: 'small float', format: d }
+            : undefined;
     // Floats of codes that only a dot reads: where the rows can be unpacked in place, the dot does it
     // and this tile is written only when they cannot (see packedDotRows).
     const dotRows = cast && direct && !masked ? this.packedDotRows(op, cast, direct, pointer) : undefined;

@@ -16,6 +16,10 @@
  * (the tests run both).
  */
 
+import type { FloatDtype } from '../../compiler/ir/dtype.js';
+import { decodeFloat } from '../../compiler/ir/float-format.js';
+import { f32Bits } from '../clike/small-floats.js';
+
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /** The group of B-bit elements that fills whole words and at least 16 lanes: its element and word counts. */
@@ -25,33 +29,49 @@ export function packedGroup(bits: number): { readonly elements: number; readonly
   return { elements: (32 / g) * times, words: (bits / g) * times };
 }
 
-/** What a helper writes: the codes as uint32_t, or as floats of unsigned or signed codes. */
-export type UnpackTo = 'u32' | 'unsigned f32' | 'signed f32';
+/**
+ * What a helper writes: the codes as uint32_t, as floats of unsigned or signed codes, or as the
+ * values of a small float format of at most 5 bits (`format`), looked up in a table held in one or
+ * two vector registers.
+ */
+export type UnpackTo = 'u32' | 'unsigned f32' | 'signed f32' | 'small float';
 
 export interface UnpackHelper {
   readonly bits: number;
   readonly to: UnpackTo;
+  readonly format?: FloatDtype;
 }
 
+/** The widest small float format whose values fit two 16-lane registers. */
+export const TABLE_BITS = 5;
+
 /** The C name of the helper. */
-export function unpackName({ bits, to }: UnpackHelper): string {
-  return `tskc_unpack${bits}${to === 'u32' ? '' : to === 'unsigned f32' ? '_uf' : '_sf'}`;
+export function unpackName({ bits, to, format }: UnpackHelper): string {
+  const suffix = { u32: '', 'unsigned f32': '_uf', 'signed f32': '_sf', 'small float': `_${format?.name}` }[to];
+  return `tskc_unpack${bits}${suffix}`;
 }
 
 function unpackHelper(helper: UnpackHelper): string {
-  const { bits, to } = helper;
+  const { bits, to, format } = helper;
   const { elements, words } = packedGroup(bits);
   const mask = `${2 ** bits - 1}u`;
   const codes = Array.from({ length: elements }, (_, j) => ({ word: (j * bits) >> 5, shift: (j * bits) & 31 }));
   const straddles = (c: { shift: number }) => c.shift + bits > 32;
   const outType = to === 'u32' ? 'uint32_t' : 'float';
   // The code in a uint32_t, as the element written out.
-  const scalarValue = (code: string) => (to === 'u32' ? code : to === 'unsigned f32' ? `(float)(int32_t)(${code})` : `(float)tskc_wrap_s((int64_t)(${code}), ${bits})`);
+  const scalarValue = (code: string) =>
+    ({ u32: code, 'unsigned f32': `(float)(int32_t)(${code})`, 'signed f32': `(float)tskc_wrap_s((int64_t)(${code}), ${bits})`, 'small float': `tskc_value_${format?.name}(${code})` })[to];
   // Without vector extensions: one statement per code, every index and shift a constant.
   const scalar = codes.map((c, j) => `  out[${j}] = ${scalarValue(`(${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask}`)};`);
   // The 16 codes of vector v (uint32_t lanes) written to out + at.
+  // A small float's values as f32 bit patterns, 16 to a register (codes of fewer than 4 bits repeat them).
+  const table = format ? Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))) : [];
   const write = (v: string, at: number) => {
     if (to === 'u32') return [`  memcpy(out + ${at}, &${v}, 64);`];
+    if (to === 'small float') {
+      const look = table.length === 16 ? `__builtin_shuffle(lo, ${v})` : `__builtin_shuffle(lo, hi, ${v})`;
+      return [`  { const lanes f = ${look}; memcpy(out + ${at}, &f, 64); }`];
+    }
     const ints = to === 'unsigned f32' ? `(ilanes)${v}` : `((ilanes)(${v} << ${32 - bits})) >> ${32 - bits}`;
     return [`  { const flanes f = __builtin_convertvector(${ints}, flanes); memcpy(out + ${at}, &f, 64); }`];
   };
@@ -59,6 +79,8 @@ function unpackHelper(helper: UnpackHelper): string {
     '  typedef uint32_t lanes __attribute__((vector_size(64)));',
     '  typedef int32_t ilanes __attribute__((vector_size(64)));',
     '  typedef float flanes __attribute__((vector_size(64)));',
+    ...(format ? [`  const lanes lo = { ${table.slice(0, 16).join(', ')} };`] : []),
+    ...(table.length > 16 ? [`  const lanes hi = { ${table.slice(16).join(', ')} };`] : []),
   ];
   const signature = `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, ${outType} *out) {`;
   if (words === 1) {

@@ -28,7 +28,7 @@ export function smallFloatsOf(kernel: Kernel): FloatDtype[] {
 }
 
 /** The bit pattern of x as an f32 (x is a value of a small format, so exact); NaN is the canonical quiet NaN. */
-function f32Bits(x: number): string {
+export function f32Bits(x: number): string {
   if (Number.isNaN(x)) return '0x7fc00000u';
   const view = new DataView(new ArrayBuffer(4));
   view.setFloat32(0, x);

@@ -1,5 +1,5 @@
 /**
- * A dot whose b operand is packed integer codes converted to f32 and read nowhere else unpacks each
+ * A dot whose b operand is packed codes (integers, or small floats of up to 5 bits) converted to f32 and read nowhere else unpacks each
  * row of b from its words as it multiplies (backends/c/emit.ts: packedDotRows): the same bits as the
  * interpreter, in the 8-row blocks and the single rows, and the tile path where the rows cannot be
  * read in place (off a word boundary, or outside the tensor: the launch fails as it must).
@@ -47,6 +47,10 @@ describe('a dot unpacks its packed b rows in place', () => {
     ['u6, 3 rows of a, codes that straddle words', 'u6', 3, 32, 48, 16, true],
     ['u4 off a word boundary (the tile path at run time)', 'u4', 3, 32, 40, 1, true],
     ['u3 with 16-column blocks (not whole groups of 32: the tile path)', 'u3', 8, 32, 32, 0, false],
+    ['f4e2m1, values from a table in one register', 'f4e2m1', 9, 32, 32, 0, true],
+    ['f3e1m1, a table of 8 values', 'f3e1m1', 2, 32, 32, 0, true],
+    ['f5e2m2, a table in two registers', 'f5e2m2', 1, 64, 64, 0, true],
+    ['f6e3m2, too many values for registers (the tile path)', 'f6e3m2', 1, 32, 32, 0, false],
   ] as const)('%s', async (_, name, m, n, width, offset, inPlace) => {
     const code = dtype(name);
     const def = packedDot(code, m, n, width, offset);
