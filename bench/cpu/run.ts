@@ -99,6 +99,26 @@ async function handSoftmaxMs(x: Tensor, y: Tensor, m: number, n: number, extra: 
   return medianMs(() => run(y.storage, x.storage, m, n), 5);
 }
 
+/**
+ * The hand-written u4 GEMV (gemv_hand.c) on the 'dot' form's arguments: milliseconds, after checking
+ * that its y agrees with the kernel's (`want`) to 1e-4 of the largest value.
+ */
+async function handGemvMs(args: { x: Tensor; w: Tensor; scales: Tensor; zeros: Tensor }, want: Float64Array, n: number, k: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
+  const so = join(dir, 'gemv_hand.so');
+  await compileSharedObject(join(here, 'gemv_hand.c'), so, [...DEFAULT_CFLAGS, '-ffp-contract=fast']);
+  const run = koffi.load(so).func('void gemv_u4_hand(float *y, const float *x, const uint32_t *w, const float *scales, const float *zeros, int64_t n, int64_t k)');
+  const y = Tensor.empty(f32, [1, n]);
+  const call = () => run(y.storage, args.x.storage, args.w.storage, args.scales.storage, args.zeros.storage, n, k);
+  call();
+  const got = y.toValues();
+  const largest = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  got.forEach((v, i) => {
+    if (!(Math.abs(v - want[i]!) <= 1e-4 * largest)) throw new Error(`gemv_hand.c: y[${i}] = ${v}, the kernel's ${want[i]}`);
+  });
+  return medianMs(call, 5);
+}
+
 async function main(): Promise<void> {
   const toolchain = await detectToolchain();
   const peer = JSON.parse(execFileSync('python3', [join(here, 'numpy_peer.py')], { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<string, number | string>;
@@ -189,6 +209,7 @@ async function main(): Promise<void> {
   // row-major and in 64x128 tiles, each step's products summed (the default form); then u4, u3 and u6
   // (whose codes straddle words) and f4e2m1 (decoded by table) with each step a dot from column-major
   // 64x128 tiles (kernels/lowbit/layout.ts), the CPU's form.
+  let handGemv = NaN;
   const gemvRows = [[u4, undefined, 'step'], [u4, [64, 128], 'step'], [u4, [64, 128], 'dot'], [u3, [64, 128], 'dot'], [u6, [64, 128], 'dot'], [f4e2m1, [64, 128], 'dot']] as const;
   for (const [code, tile, accumulate] of gemvRows) {
     const [gn, gk, group] = [8192, 8192, 128];
@@ -199,6 +220,7 @@ async function main(): Promise<void> {
     const bytes = (gn * gk * code.bits) / 8 + 2 * 4 * ((gn * gk) / group) + 4 * (gk + gn);
     const form = accumulate === 'dot' ? 'dot steps, W in column-major 64x128 tiles' : `step sums, W ${tile ? 'in 64x128 tiles' : 'row-major'}`;
     row(`${code.name} GEMV 8192x8192, group 128, ${form} (numpy: fp32 GEMV)`, medianMs(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), 5), 1000 * (peer['gemv_8192'] as number), bytes, undefined, 4 * (gn * gk + gk + gn));
+    if (code === u4 && accumulate === 'dot') handGemv = await handGemvMs({ x: gx, w, scales, zeros }, gy.toValues(), gn, gk);
   }
   // u4 weight-only GEMM, x [256, 4096], W [4096, 4096], group 128 (kernels/lowbit/gemm.ts), 128x128x64
   // tiles (64x64x32 130, 128x128x32 172, 128x128x64 195 GFLOP/s when chosen here).
@@ -229,6 +251,8 @@ async function main(): Promise<void> {
     '',
     `Hand-written fused C softmax (bench/cpu/softmax_hand.c, same exp and sum, same flags), 4096x4096: ${handMs.toFixed(2)} ms = ${((2 * m * n * 4) / (handMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (handMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
     `The same with the exp left out (-DWITHOUT_EXP; not a softmax, a bound for one): ${boundMs.toFixed(2)} ms = ${((2 * m * n * 4) / (boundMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (boundMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
+    '',
+    `Hand-written u4 GEMV (bench/cpu/gemv_hand.c, the 'dot' form's arithmetic with vector extensions), 8192x8192, group 128: ${handGemv.toFixed(2)} ms (${((1000 * (peer['gemv_8192'] as number)) / handGemv).toFixed(2)}x numpy's fp32 GEMV).`,
     '',
     '| work | tskc cpu | tskc rate | numpy | numpy rate | tskc speed / numpy |',
     '|---|---|---|---|---|---|',
