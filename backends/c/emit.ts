@@ -14,6 +14,7 @@
  * the block frame (every tile of a block, one frame per thread, on the heap) cannot be allocated.
  * Every C identifier is made here (v12, a0, ...); nothing from the user reaches the source.
  */
+import type { Dtype } from '../../compiler/ir/dtype.js';
 import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
 import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
@@ -60,6 +61,20 @@ function dotBlocks(m: number, n: number): { from: number; to: number; rows: numb
     ...(full > 0 ? [{ from: 0, to: full, rows: DOT_ROWS, cols: Math.min(n, DOT_COLS) }] : []),
     ...(full < m ? [{ from: full, to: m, rows: 1, cols: Math.min(n, DOT_COLS * DOT_ROWS) }] : []),
   ];
+}
+
+/**
+ * The helper (unpack.ts) that writes a packed load's values straight into its tile, converted to f32
+ * where `castTo` (the cast that is the load's one use) asks for it; undefined where the codes go
+ * through a tile of uint32_t (bools, wider small floats, other casts) or are not packed.
+ */
+function directUnpack(d: Dtype, castTo: Dtype | undefined): UnpackHelper | undefined {
+  if (d.bits >= 8) return undefined;
+  const table: UnpackHelper | undefined = isSmallFloat(d) && d.bits <= TABLE_BITS ? { bits: d.bits, to: 'small float', format: d } : undefined;
+  if (!castTo) return d.kind === 'unsigned' ? { bits: d.bits, to: 'u32' } : table;
+  if (castTo.name !== 'f32') return undefined;
+  if (d.kind === 'unsigned') return { bits: d.bits, to: 'unsigned f32' };
+  return d.kind === 'signed' ? { bits: d.bits, to: 'signed f32' } : table;
 }
 
 export function emitC(kernel: Kernel): CKernel {
@@ -517,14 +532,7 @@ class CEmitter {
     // Integer codes unpack straight into the tile (as floats where the cast is the load's); others
     // (bools, small floats, other casts) through their uint32_t codes.
     const to = this.tile(target).dtype;
-    const direct: UnpackHelper | undefined =
-      !cast && d.kind === 'unsigned'
-        ? { bits: d.bits, to: 'u32' }
-        : cast && to.name === 'f32' && (d.kind === 'unsigned' || d.kind === 'signed')
-          ? { bits: d.bits, to: `${d.kind} f32` }
-          : isSmallFloat(d) && d.bits <= TABLE_BITS && (!cast || to.name === 'f32')
-            ? { bits: d.bits, to: 'small float', format: d }
-            : undefined;
+    const direct = directUnpack(d, cast ? to : undefined);
     // Floats of codes that only a dot reads: where the rows can be unpacked in place, the dot does it
     // and this tile is written only when they cannot (see packedDotRows).
     const dotRows = cast && direct && !masked ? this.packedDotRows(op, cast, direct, pointer) : undefined;

@@ -51,6 +51,8 @@ describe('a dot unpacks its packed b rows in place', () => {
     ['f3e1m1, a table of 8 values', 'f3e1m1', 2, 32, 32, 0, true],
     ['f5e2m2, a table in two registers', 'f5e2m2', 1, 64, 64, 0, true],
     ['f6e3m2, too many values for registers (the tile path)', 'f6e3m2', 1, 32, 32, 0, false],
+    ['u8 codes (bytes, not packed: the tile path)', 'u8', 1, 32, 32, 0, false],
+    ['u32 codes, some past 2^31 (the tile path)', 'u32', 1, 16, 16, 0, false],
   ] as const)('%s', async (_, name, m, n, width, offset, inPlace) => {
     const code = dtype(name);
     const def = packedDot(code, m, n, width, offset);
