@@ -527,10 +527,10 @@ class CEmitter {
     const d = tensor.dtype;
     const inner = shape[shape.length - 1] ?? 1;
     // Packed elements in rows of whole words: read the row a group of words at a time and unpack each
-    // group with the prelude's tskc_unpack<bits> (see unpack.ts), instead of finding each element's word.
+    // group with a tskc_unpack<bits> helper (unpack.ts, emitted with the kernel), instead of finding
+    // each element's word. directUnpack says which values the helper writes straight into the tile;
+    // the others go through their uint32_t codes.
     const group = packedGroup(d.bits);
-    // Integer codes unpack straight into the tile (as floats where the cast is the load's); others
-    // (bools, small floats, other casts) through their uint32_t codes.
     const to = this.tile(target).dtype;
     const direct = directUnpack(d, cast ? to : undefined);
     // Floats of codes that only a dot reads: where the rows can be unpacked in place, the dot does it
@@ -552,7 +552,7 @@ class CEmitter {
             this.line(`${ind}  const uint32_t *const words = (const uint32_t *)${pointer} + (((uint64_t)row * ${d.bits}u) >> 5);`);
             // Packed codes are weights streamed once: fetch ahead of the walk (the hardware's prefetchers
             // stop at each 4 KiB page, and a GEMV step's tile is one page; 1.5x on the u4 GEMV here).
-            this.line(`${ind}  TSKC_PREFETCH((const char *)words + ${PACKED_PREFETCH_BYTES});`);
+            this.line(`${ind}  TSKC_PREFETCH(words, ${PACKED_PREFETCH_BYTES});`);
             this.line(`${ind}  for (int64_t g = 0; g < ${inner / group.elements}; g++) {`);
             if (direct) {
               this.line(`${ind}    ${unpackName(helper)}(words + g * ${group.words}, ${n} + o * ${inner} + g * ${group.elements});`);
@@ -639,9 +639,10 @@ class CEmitter {
   /**
    * acc + a @ b as the interpreter defines it. Integers: int64 rows, wrapped at every step. Floats:
    * one f32 fmaf per k in index order for each output, which is what the vector units do, so the
-   * micro-kernel below is exact: blocks of DOT_ROWS rows by at most DOT_COLS columns, the accumulators
-   * in small local arrays (registers once gcc vectorizes the column loops), each b row loaded once for
-   * all the block's rows.
+   * micro-kernel below is exact: the row blocks of dotBlocks, the accumulators in small local arrays
+   * (registers once gcc vectorizes the column loops), each b row loaded once for all the block's rows;
+   * where b is packed codes read nowhere else (packedDotRows), each b row is unpacked from its words
+   * right there.
    */
   private dot(op: Op): void {
     const [a, b, acc] = [0, 1, 2].map((i) => this.name(op.operands[i]!)) as [string, string, string];
@@ -674,7 +675,7 @@ class CEmitter {
         // Row q of b from its words: 16 codes to a vector, converted, then straight into the FMAs.
         const { elements, words } = packedGroup(packed!.helper.bits);
         this.line(`      const uint32_t *const wq = ${packed!.row('q')} + j0 * ${packed!.helper.bits} / 32;`);
-        this.line(`      TSKC_PREFETCH((const char *)wq + ${PACKED_PREFETCH_BYTES});`);
+        this.line(`      TSKC_PREFETCH(wq, ${PACKED_PREFETCH_BYTES});`);
         this.line(`      float bq[${cols}];`);
         this.line(`      for (int64_t g = 0; g < jn / ${elements}; g++) ${unpackName(packed!.helper)}(wq + g * ${words}, bq + g * ${elements});`);
       } else {

@@ -10,10 +10,10 @@
  * Why helpers instead of a loop the compiler vectorizes: written as a loop over a word's elements
  * inside a loop over words, GCC vectorizes the outer loop and transposes with shuffles (a third of the
  * speed), and a loop that finds each element's word is a gather per element (for widths that do not
- * divide 32 it was 14x slower than u4). With GCC's vector extensions each 16 codes take one word
- * permutation (two for codes that straddle words: the low and the high word of each), one variable
- * shift (two, and an or), and an and. Compiling with -DTSKC_NO_VECTOR_EXTENSIONS takes the plain C path
- * (the tests run both).
+ * divide 32 it was 14x slower than u4). With GNU C's vector extensions each 16 codes take a vector
+ * of their words (a permutation of the group's words where codes straddle them: the low and the high
+ * word of each), one variable shift (two, and an or), and an and. Compiling with
+ * -DTSKC_NO_VECTOR_EXTENSIONS takes the plain C path (the tests run both).
  */
 
 import type { FloatDtype } from '../../compiler/ir/dtype.js';
@@ -63,9 +63,9 @@ function unpackHelper(helper: UnpackHelper): string {
     ({ u32: code, 'unsigned f32': `(float)(int32_t)(${code})`, 'signed f32': `(float)tskc_wrap_s((int64_t)(${code}), ${bits})`, 'small float': `tskc_value_${format?.name}(${code})` })[to];
   // Without vector extensions: one statement per code, every index and shift a constant.
   const scalar = codes.map((c, j) => `  out[${j}] = ${scalarValue(`(${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask}`)};`);
-  // The 16 codes of vector v (uint32_t lanes) written to out + at.
   // A small float's values as f32 bit patterns, 16 to a register (codes of fewer than 4 bits repeat them).
   const table = format ? Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))) : [];
+  // The 16 codes of vector v (uint32_t lanes) written to out + at.
   const write = (v: string, at: number) => {
     if (to === 'u32') return [`  memcpy(out + ${at}, &${v}, 64);`];
     if (to === 'small float') {
@@ -83,38 +83,36 @@ function unpackHelper(helper: UnpackHelper): string {
     ...(table.length > 16 ? [`  const lanes hi = { ${table.slice(16).join(', ')} };`] : []),
   ];
   const signature = `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, ${outType} *out) {`;
-  if (words === 1) {
-    // One word: shift a broadcast of it by each code's offset, 16 codes at a time.
-    const halves = Array.from({ length: elements / 16 }, (_, h) => codes.slice(16 * h, 16 * h + 16));
-    return [
-      signature,
-      '#if defined(__GNUC__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
-      ...types,
-      ...halves.flatMap((half, h) => [`  const lanes v${h} = (w[0] >> (lanes){ ${half.map((c) => c.shift).join(', ')} }) & ${mask};`, ...write(`v${h}`, 16 * h)]),
-      '#else',
-      ...scalar,
-      '#endif',
-      '}',
-    ].join('\n');
-  }
-  // Several words: per 16 codes, the low word of each code (and, for codes that straddle, the next
-  // one, or a zero lane past the group's words) picked by __builtin_shuffle (GCC only).
   const halves = Array.from({ length: elements / 16 }, (_, h) => codes.slice(16 * h, 16 * h + 16));
-  const zeroLane = 15; // the group has at most 7 words, so lane 15 of the source is zero
+  const straddling = codes.some(straddles);
+  // Where no code straddles words (u1, u2, u4), each lane shifts its own word, named in a vector
+  // constructor that any GNU C compiler takes. Otherwise, per 16 codes, the low word of each code
+  // and the next one (or a zero lane past the group's words) are picked by __builtin_shuffle, and a
+  // small float's values are looked up with it too: GCC only.
   const vector = halves.flatMap((half, h) => {
-    const low = `(__builtin_shuffle(src, (lanes){ ${half.map((c) => c.word).join(', ')} }) >> (lanes){ ${half.map((c) => c.shift).join(', ')} })`;
+    const shifts = `(lanes){ ${half.map((c) => c.shift).join(', ')} }`;
+    if (!straddling) return [`  const lanes v${h} = ((lanes){ ${half.map((c) => `w[${c.word}]`).join(', ')} } >> ${shifts}) & ${mask};`, ...write(`v${h}`, 16 * h)];
+    const zeroLane = 15; // the group has at most 7 words, so lane 15 of the source is zero
+    const low = `(__builtin_shuffle(src, (lanes){ ${half.map((c) => c.word).join(', ')} }) >> ${shifts})`;
     const high = half.some(straddles)
       ? ` | (__builtin_shuffle(src, (lanes){ ${half.map((c) => (straddles(c) ? c.word + 1 : zeroLane)).join(', ')} }) << (lanes){ ${half.map((c) => (straddles(c) ? 32 - c.shift : 0)).join(', ')} })`
       : '';
     return [`  const lanes v${h} = (${low}${high}) & ${mask};`, ...write(`v${h}`, 16 * h)];
   });
+  const gccOnly = straddling || to === 'small float';
+  const converts = to === 'unsigned f32' || to === 'signed f32'; // __builtin_convertvector: clang, GCC 9 on
+  const guard = [
+    'defined(__GNUC__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
+    ...(gccOnly ? ['!defined(__clang__)'] : []),
+    ...(converts ? [gccOnly ? '__GNUC__ >= 9' : '(defined(__clang__) || __GNUC__ >= 9)'] : []),
+  ];
   return [
     signature,
-    '#if defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
+    `#if ${guard.join(' && ')}`,
     ...types,
     // Built from the words in registers: a memcpy into the vector is narrow stores that a wide load
     // then cannot forward from (a stall that took half of the u6 GEMV's time).
-    `  const lanes src = { ${Array.from({ length: words }, (_, i) => `w[${i}]`).join(', ')} };`,
+    ...(straddling ? [`  const lanes src = { ${Array.from({ length: words }, (_, i) => `w[${i}]`).join(', ')} };`] : []),
     ...vector,
     '#else',
     ...scalar,

@@ -15,11 +15,12 @@ export const C_PRELUDE_HEADER = String.raw`#include <math.h>
 
 #define TSKC_FN static inline
 #define TSKC_COLD static
-/* A hint to fetch the cache line at p (never faults, so it may point past a tensor's end). */
+/* A hint to fetch the cache line "ahead" bytes after p. The address is computed as an integer (it may
+   lie past the end of a tensor, where pointer arithmetic is undefined) and a prefetch never faults. */
 #if defined(__GNUC__)
-#define TSKC_PREFETCH(p) __builtin_prefetch(p)
+#define TSKC_PREFETCH(p, ahead) __builtin_prefetch((const void *)((uintptr_t)(p) + (uintptr_t)(ahead)))
 #else
-#define TSKC_PREFETCH(p) ((void)(p))
+#define TSKC_PREFETCH(p, ahead) ((void)(p))
 #endif
 TSKC_FN uint32_t tskc_raw_f32_bits(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 TSKC_FN float tskc_bits_f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }

@@ -4,7 +4,7 @@
  * random shapes (not multiples of their tiles) and poisoned outputs.
  */
 import type { Dtype } from '../../compiler/ir/dtype.js';
-import type { Kernel } from '../../compiler/ir/ir.js';
+import { type Kernel, walkOps } from '../../compiler/ir/ir.js';
 import { type HostTensor, hostTensor } from '../../compiler/interpret/index.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -53,6 +53,19 @@ export function expectSame(got: Float64Array, want: Float64Array, approximate: b
     if (approximate && Math.abs(g - w) <= 4 * ulp * Math.max(Math.abs(w), largest, d.minNormal ?? 0)) continue;
     throw new Error(`${what}: element ${i} is ${g} on the device but ${w} on the interpreter`);
   }
+}
+
+/**
+ * Whether the kernel computes an f32 exp or sigmoid, which the C backend evaluates as f32 functions
+ * (1 and 2 units in the last place) where its other transcendentals round a double once: its
+ * comparisons then take `ofTensor`, as WebGPU's always do.
+ */
+export function hasF32Transcendentals(kernel: Kernel): boolean {
+  let found = false;
+  walkOps(kernel.body, (op) => {
+    if ((op.opcode === 'exp' || op.opcode === 'sigmoid') && op.results[0]!.type.dtype.name === 'f32') found = true;
+  });
+  return found;
 }
 
 export function dtypeOf(kernel: Kernel, arg: string): Dtype {
