@@ -111,8 +111,17 @@ function unpackHelper(helper: UnpackHelper): string {
     `#if ${guard.join(' && ')}`,
     ...types,
     // Built from the words in registers: a memcpy into the vector is narrow stores that a wide load
-    // then cannot forward from (a stall that took half of the u6 GEMV's time).
-    ...(straddling ? [`  const lanes src = { ${Array.from({ length: words }, (_, i) => `w[${i}]`).join(', ')} };`] : []),
+    // then cannot forward from (a stall that took half of the u6 GEMV's time). The empty asm hides
+    // how: inside a dot's unrolled loop GCC otherwise folds each permutation of src into a vector
+    // built lane by lane from the words (the u6 'dot' GEMV 4.7 -> 2.6-3.1 ms with it).
+    ...(straddling
+      ? [
+          `  lanes src = { ${Array.from({ length: words }, (_, i) => `w[${i}]`).join(', ')} };`,
+          '#if defined(__AVX512F__)',
+          '  __asm__("" : "+v"(src));',
+          '#endif',
+        ]
+      : []),
     ...vector,
     '#else',
     ...scalar,
