@@ -14,33 +14,69 @@
  * themselves column-major, BN x BK : (1, BN), the order is that of [NB, KB, BK, BN]: each of a tile's
  * BK columns is BN consecutive codes, one per output, which a dot vectorizes across (the GEMV's
  * `accumulate: 'dot'`).
+ *
+ * Interleaved tiles, for codes of B bits where B divides 32 (P = 32 / B codes to a word), put the P
+ * codes of one output and P consecutive k in one word, and the words of the BN outputs side by side:
+ *
+ *   BN x BK : (P, (1, P·BN)) with BK split as (P, BK / P),
+ *
+ * the order of a [NB, KB, BK / P, BN, P] tensor. Each lane of a vector then owns one output's word and
+ * gets row k's code with one shift by B·(k mod P) and one lookup: no permutation of words across lanes
+ * (what Marlin and QUICK do for a GPU's threads, done here for a CPU's vector lanes).
  */
 import { Layout, blockedProduct } from '../../compiler/layout/index.js';
+import type { Dtype } from '../../compiler/ir/dtype.js';
 import { QuantizeError, type QuantizedWeight, codeValues } from './quantize.js';
 
-/** The order of the codes inside a tile: row by row (BN x BK : (BK, 1)) or column by column (: (1, BN)). */
-export type TileOrder = 'rows' | 'columns';
+/**
+ * The order of the codes inside a tile: row by row (BN x BK : (BK, 1)), column by column (: (1, BN)),
+ * or column by column in words of P = 32 / B codes, the words of each column group interleaved across
+ * the outputs (: (P, (1, P·BN))).
+ */
+export type TileOrder = 'rows' | 'columns' | 'interleaved';
 
-/** The tile-major layout of W[n, k] for tiles of bn x bk (k a multiple of bk; the last tile row may be partly past n). */
-export function tiledWeightLayout(n: number, k: number, [bn, bk]: readonly [number, number], order: TileOrder = 'rows'): Layout {
+/** Codes to a word in interleaved tiles of dtype d: 32 / bits, for widths under 8 bits that divide 32. */
+export function codesPerWord(d: Dtype): number | undefined {
+  return d.bits < 8 && 32 % d.bits === 0 ? 32 / d.bits : undefined;
+}
+
+/** The tile order of the GEMV's `accumulate: 'dot'` for codes of dtype d: interleaved where the width divides 32, else columns. */
+export function dotTileOrder(d: Dtype): TileOrder {
+  return codesPerWord(d) ? 'interleaved' : 'columns';
+}
+
+/** The tile itself, bn x bk, in `order`. */
+function tileLayout(bn: number, bk: number, order: TileOrder, d: Dtype | undefined): Layout {
+  if (order === 'rows') return new Layout([bn, bk], [bk, 1]);
+  if (order === 'columns') return new Layout([bn, bk], [1, bn]);
+  const p = d && codesPerWord(d);
+  if (!p) throw new QuantizeError(`interleaved tiles hold codes whose width divides 32 and is under 8 bits${d ? `, not ${d.name}` : ': give the dtype'}`);
+  if (bk % p !== 0) throw new QuantizeError(`an interleaved tile's ${bk} columns must be whole words of ${p} ${d.name} codes`);
+  return new Layout([bn, [p, bk / p]], [p, [1, p * bn]]);
+}
+
+/**
+ * The tile-major layout of W[n, k] for tiles of bn x bk (k a multiple of bk; the last tile row may be
+ * partly past n); interleaved tiles need the codes' dtype `d`.
+ */
+export function tiledWeightLayout(n: number, k: number, [bn, bk]: readonly [number, number], order: TileOrder = 'rows', d?: Dtype): Layout {
   if (!Number.isInteger(bn) || !Number.isInteger(bk) || bn < 1 || bk < 1) throw new QuantizeError(`a weight tile is two positive integers, not ${bn} x ${bk}`);
   if (k % bk !== 0) throw new QuantizeError(`the tile's ${bk} columns must divide K = ${k}`);
   const [nb, kb] = [Math.ceil(n / bn), k / bk];
-  const tile = order === 'rows' ? new Layout([bn, bk], [bk, 1]) : new Layout([bn, bk], [1, bn]);
-  return blockedProduct(tile, new Layout([nb, kb], [kb, 1]));
+  return blockedProduct(tileLayout(bn, bk, order, d), new Layout([nb, kb], [kb, 1]));
 }
 
 export interface TiledCodes {
-  /** The shape of the tensor the kernels take: [NB, KB, BN, BK], or [NB, KB, BK, BN] for column-major tiles. */
-  readonly shape: readonly [number, number, number, number];
+  /** The shape of the tensor the kernels take: [NB, KB, BN, BK]; [NB, KB, BK, BN] for column-major tiles; [NB, KB, BK / P, BN, P] for interleaved ones. */
+  readonly shape: readonly number[];
   /** The code values in that tensor's order; the rows past n (padding the last tile row) are 0. */
   readonly values: Float64Array;
   readonly layout: Layout;
 }
 
-/** q's codes reordered tile by tile, for the kernels' `tile` option (column-major tiles for `accumulate: 'dot'`). */
+/** q's codes reordered tile by tile, for the kernels' `tile` option (for `accumulate: 'dot'`, in dotTileOrder(q.dtype)). */
 export function tileCodes(q: QuantizedWeight, tile: readonly [number, number], order: TileOrder = 'rows'): TiledCodes {
-  const layout = tiledWeightLayout(q.n, q.k, tile, order);
+  const layout = tiledWeightLayout(q.n, q.k, tile, order, q.dtype);
   const codes = codeValues(q);
   const values = new Float64Array(layout.cosize);
   // A layout's offset is the sum of its modes' offsets: one evaluation per row and per column.
@@ -51,5 +87,32 @@ export function tileCodes(q: QuantizedWeight, tile: readonly [number, number], o
     for (let c = 0; c < q.k; c++) values[base + colOffsets[c]!] = codes[r * q.k + c]!;
   }
   const [nb, kb] = [Math.ceil(q.n / tile[0]), q.k / tile[1]];
-  return { shape: order === 'rows' ? [nb, kb, tile[0], tile[1]] : [nb, kb, tile[1], tile[0]], values, layout };
+  const inTile = { rows: [tile[0], tile[1]], columns: [tile[1], tile[0]], interleaved: [tile[1] / codesPerWord(q.dtype)!, tile[0], codesPerWord(q.dtype)!] }[order];
+  return { shape: [nb, kb, ...inTile], values, layout };
+}
+
+export interface GroupMajorScales {
+  /** [G, N]: G = K / group. */
+  readonly shape: readonly [number, number];
+  readonly scales: Float64Array;
+  /** Undefined where q has no zero points. */
+  readonly zeros: Float64Array | undefined;
+  /** N x G : (1, N), the transposition that places them. */
+  readonly layout: Layout;
+}
+
+/**
+ * q's scales (and zero points) group-major, for the GEMV's `accumulate: 'dot'`: each step reads the
+ * BN scales of one group, which [N, G] keeps G apart (a cache line per output, a quarter of the u4
+ * GEMV's time here) and [G, N] keeps in one contiguous run.
+ */
+export function groupMajorScales(q: QuantizedWeight): GroupMajorScales {
+  const g = q.k / q.group;
+  const layout = new Layout([q.n, g], [1, q.n]);
+  const place = (rowMajor: Float64Array) => {
+    const out = new Float64Array(rowMajor.length);
+    for (let r = 0; r < q.n; r++) for (let c = 0; c < g; c++) out[layout.at([r, c])] = rowMajor[r * g + c]!;
+    return out;
+  };
+  return { shape: [g, q.n], scales: place(q.scales), zeros: q.zeros && place(q.zeros), layout };
 }

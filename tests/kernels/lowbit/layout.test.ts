@@ -10,7 +10,7 @@ import { device } from '../../../runtime/device.js';
 import { freshSeed } from '../../../examples/check.js';
 import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
 import { QuantizeError } from '../../../kernels/lowbit/quantize.js';
-import { tileCodes, tiledWeightLayout } from '../../../kernels/lowbit/layout.js';
+import { dotTileOrder, groupMajorScales, tileCodes, tiledWeightLayout } from '../../../kernels/lowbit/layout.js';
 import { expectSame, runBoth } from '../../backends/differential.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 import { webgpuOr } from '../../backends/wgsl/harness.js';
@@ -48,6 +48,45 @@ describe('tile-by-tile weight layout', () => {
     const kb = k / bk;
     for (let r = 0; r < Math.ceil(n / bn) * bn; r++) {
       for (let c = 0; c < k; c++) expect(layout.at([r, c])).toBe(((Math.floor(r / bn) * kb + Math.floor(c / bk)) * bk + (c % bk)) * bn + (r % bn));
+    }
+  });
+
+  it.each([
+    ['u4', 8, 32, 4, 16],
+    ['u2', 13, 96, 4, 32],
+    ['f4e2m1', 5, 64, 16, 64],
+  ])('%s: N=%i K=%i in %ix%i interleaved tiles is the row-major order of [NB, KB, BK / P, BN, P]', (name, n, k, bn, bk) => {
+    const d = dtype(name);
+    const p = 32 / d.bits;
+    expect(dotTileOrder(d)).toBe('interleaved');
+    const layout = tiledWeightLayout(n, k, [bn, bk], 'interleaved', d);
+    const kb = k / bk;
+    for (let r = 0; r < Math.ceil(n / bn) * bn; r++) {
+      for (let c = 0; c < k; c++) {
+        const [t, q] = [Math.floor(r / bn) * kb + Math.floor(c / bk), c % bk];
+        expect(layout.at([r, c])).toBe(((t * (bk / p) + Math.floor(q / p)) * bn + (r % bn)) * p + (q % p));
+      }
+    }
+  });
+
+  it('interleaves only widths that divide 32, in whole words', () => {
+    expect(dotTileOrder(dtype('u3'))).toBe('columns');
+    expect(dotTileOrder(dtype('u8'))).toBe('columns');
+    expect(() => tiledWeightLayout(8, 96, [4, 32], 'interleaved', dtype('u6'))).toThrow('width divides 32');
+    expect(() => tiledWeightLayout(8, 96, [4, 12], 'interleaved', dtype('u4'))).toThrow('whole words of 8 u4 codes');
+    expect(() => tiledWeightLayout(8, 96, [4, 32], 'interleaved')).toThrow('give the dtype');
+  });
+
+  it('places scales and zero points group-major, [G, N]', () => {
+    const c = makeCase(freshSeed(), f32, dtype('u4'), 32, GEMV_SHAPE);
+    const g = c.k / 32;
+    const placed = groupMajorScales(c.q);
+    expect(placed.shape).toEqual([g, c.n]);
+    for (let r = 0; r < c.n; r++) {
+      for (let j = 0; j < g; j++) {
+        expect(placed.scales[j * c.n + r]).toBe(c.q.scales[r * g + j]);
+        expect(placed.zeros![j * c.n + r]).toBe(c.q.zeros![r * g + j]);
+      }
     }
   });
 
