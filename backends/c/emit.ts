@@ -43,12 +43,22 @@ const PACKED_PREFETCH_BYTES = 8192;
 
 const C_TYPE_BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
 
-/** See CEmitter.packedDotRows: C names of the flag and of row q's words, and the unpacking helper. */
+/**
+ * See CEmitter.packedDotRows: the C name of the flag, the unpacking helper, and where row q's codes
+ * are: packed one after the other from the words at `row(q)`; or, with a lane helper, one to a word
+ * in the consecutive words at bit `row(q)` of the tensor, at the same offset in each, rows q0 + r (q0
+ * a multiple of `wordRows`, r < wordRows) in the same words at bit r * bits.
+ */
 interface PackedDotRows {
   readonly flag: string;
   readonly row: (q: string) => string;
   readonly helper: UnpackHelper;
+  readonly pointer: string;
+  readonly wordRows?: number;
 }
+
+/** Lanes a lane helper (unpack.ts) fills: 16 words, one 64-byte cache line. */
+const LANES = 16;
 
 /**
  * The float dot's row blocks for an [m, k] · [k, n] product: DOT_ROWS rows at a time while they last,
@@ -580,17 +590,47 @@ class CEmitter {
    * its FMAs), and the tile of floats is never written: half the instructions of the u4 GEMV.
    */
   private packedDotRows(op: Op, cast: Op, helper: UnpackHelper, pointer: string): PackedDotRows | undefined {
-    const castUse = this.uses.get(cast.results[0]!);
-    const dot = castUse?.user;
+    // The dot's b: the cast, or a reshape of it that merges the leading dims (interleaved tiles are
+    // loaded as [BK / P, P, BN]), so that b's row q is row q of the loaded tile either way.
+    const single = (v: Value) => {
+      const use = this.uses.get(v);
+      return use?.count === 1 && use.block === this.currentBlock ? use.user : undefined;
+    };
     const shape = this.tile(op.results[0]!).shape;
-    if (castUse?.count !== 1 || castUse.block !== this.currentBlock || dot?.opcode !== 'dot' || dot.operands[1] !== cast.results[0] || shape.length !== 2) return undefined;
-    const { elements } = packedGroup(helper.bits);
+    let b = cast.results[0]!;
+    const reshape = single(b);
+    if (reshape?.opcode === 'reshape') {
+      const merged = this.tile(reshape.results[0]!).shape;
+      if (merged.length !== 2 || merged[1] !== shape[shape.length - 1]) return undefined;
+      b = reshape.results[0]!;
+    }
+    const dot = single(b);
+    if (dot?.opcode !== 'dot' || dot.operands[1] !== b || shape.length < 2) return undefined;
+    const n = shape[shape.length - 1]!;
     const m = this.tile(dot.operands[0]!).shape[0]!;
-    // Each block of the dot's columns must be whole unpacking groups.
-    if (shape[1]! % elements !== 0 || dotBlocks(m, shape[1]!).some((b) => b.cols % elements !== 0)) return undefined;
     const box = this.boxed(op, shape, true);
-    if (!box || box.innerStep !== '1') return undefined;
+    if (!box) return undefined;
     const id = op.results[0]!.id;
+    // Codes one to a word, the words of a row consecutive, and P = 32 / bits rows in each word (the
+    // tile's last row dim, of step 1): a lane helper per 16 columns, the words read once per P rows.
+    const wordRows = 32 / helper.bits;
+    const steps = box.rowSteps;
+    if (Number(box.innerStep) === wordRows && helper.bits <= 4 && helper.to !== 'u32' && shape[shape.length - 2] === wordRows && steps[steps.length - 1] === '1') {
+      if (n % LANES !== 0 || dotBlocks(m, n).some((blk) => blk.cols % LANES !== 0)) return undefined;
+      const lanes: UnpackHelper = { ...helper, perLane: true };
+      const flag = `rows${id}`;
+      const row = (q: string) => `((uint64_t)${box.rowBase(q)} * ${helper.bits}u)`;
+      // Each group of P rows starts on a word: the first, and the steps of the other row dims.
+      const aligned = [row('0'), ...steps.slice(0, -1).map((step) => `((uint64_t)${step} * ${helper.bits}u)`)].map((bit) => `((${bit} & 31u) == 0)`);
+      this.line(`const int ${flag} = (${box.guard}) && ${aligned.join(' && ')};`);
+      this.unpacks.push(lanes);
+      const rows: PackedDotRows = { flag, row, helper: lanes, pointer, wordRows };
+      this.dotRows.set(b, rows);
+      return rows;
+    }
+    const { elements } = packedGroup(helper.bits);
+    // Each block of the dot's columns must be whole unpacking groups, the rows equally far apart.
+    if (shape.length !== 2 || box.innerStep !== '1' || n % elements !== 0 || dotBlocks(m, n).some((blk) => blk.cols % elements !== 0)) return undefined;
     const [flag, words, step] = [`rows${id}`, `rows${id}_words`, `rows${id}_step`];
     const [first, second] = [`(int64_t)(${box.rowBase('0')})`, `(int64_t)(${box.rowBase('1')})`];
     const aligned = (offset: string) => `((((uint64_t)${offset} * ${helper.bits}u) & 31u) == 0)`;
@@ -598,8 +638,8 @@ class CEmitter {
     this.line(`const uint32_t *const ${words} = (const uint32_t *)${pointer} + (${flag} ? (int64_t)(((uint64_t)${first} * ${helper.bits}u) >> 5) : 0);`);
     this.line(`const int64_t ${step} = ${flag} ? (${second} - ${first}) * ${helper.bits} / 32 : 0;`);
     this.unpacks.push(helper);
-    const rows: PackedDotRows = { flag, row: (q) => `${words} + (${q}) * ${step}`, helper };
-    this.dotRows.set(cast.results[0]!, rows);
+    const rows: PackedDotRows = { flag, row: (q) => `${words} + (${q}) * ${step}`, helper, pointer };
+    this.dotRows.set(b, rows);
     return rows;
   }
 
@@ -669,8 +709,29 @@ class CEmitter {
       this.line(`    const int64_t jn = ${n} - j0 < ${cols} ? ${n} - j0 : ${cols};`);
       this.line(`    float ${r.map((t) => `c${t}[${cols}]`).join(', ')};`);
       this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = ${acc}[(${first} + ${t}) * ${n} + j0 + jj];`).join(' ')} }`);
+      const xs = `const float ${r.map((t) => `x${t} = ${a}[(${first} + ${t}) * ${k} + q]`).join(', ')};`;
+      const wordRows = unpacked ? packed!.wordRows : undefined;
+      if (wordRows) {
+        // P rows of b from the same words, one code to a word: 16 words to a vector, each row shifted
+        // to its bits and looked up (the unrolled loop keeps the words in registers).
+        this.line(`    for (int64_t q0 = 0; q0 < ${k}; q0 += ${wordRows}) {`);
+        this.line(`      const uint32_t *const wq = (const uint32_t *)${packed!.pointer} + (${packed!.row('q0')} >> 5) + j0;`);
+        // Every line of the group's words: one fetch per P rows left the u4 GEMV waiting on its loads (2x).
+        this.line(`      for (int64_t g = 0; g < jn / ${LANES}; g++) TSKC_PREFETCH(wq + g * ${LANES}, ${PACKED_PREFETCH_BYTES});`);
+        this.line(`      #pragma GCC unroll ${wordRows}`);
+        this.line(`      for (int64_t q = q0; q < q0 + ${wordRows}; q++) {`);
+        this.line(`        ${xs}`);
+        this.line(`        float bq[${cols}];`);
+        this.line(`        for (int64_t g = 0; g < jn / ${LANES}; g++) ${unpackName(packed!.helper)}(wq + g * ${LANES}, (unsigned)((q - q0) * ${packed!.helper.bits}), bq + g * ${LANES});`);
+        this.line(`        for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = fmaf(x${t}, bq[jj], c${t}[jj]);`).join(' ')} }`);
+        this.line('      }');
+        this.line('    }');
+        this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `${out}[(${first} + ${t}) * ${n} + j0 + jj] = ${roundTo(d, `c${t}[jj]`)};`).join(' ')} }`);
+        this.line('  }');
+        return;
+      }
       this.line(`    for (int64_t q = 0; q < ${k}; q++) {`);
-      this.line(`      const float ${r.map((t) => `x${t} = ${a}[(${first} + ${t}) * ${k} + q]`).join(', ')};`);
+      this.line(`      ${xs}`);
       if (unpacked) {
         // Row q of b from its words: 16 codes to a vector, converted, then straight into the FMAs.
         const { elements, words } = packedGroup(packed!.helper.bits);

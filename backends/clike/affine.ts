@@ -173,6 +173,8 @@ export interface BoxedAccess {
   readonly guard: string;
   /** The element offset of row `o` of the tile (all dims but the last) at its first lane. */
   readonly rowBase: (o: string) => string;
+  /** The offset step along each of the tile's dims but the last, C expressions. */
+  readonly rowSteps: readonly string[];
   readonly outer: number;
   readonly inner: number;
   /**
@@ -226,5 +228,5 @@ export function boxedAccess(
   const rowStrides = rows.map((_, k) => rows.slice(k + 1).reduce((a, b) => a * b, 1));
   const base = tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(`(int64_t)${first[d]}`, stride(d))), '0');
   const rowBase = (o: string) => `(int64_t)(${rows.reduce((acc, n, k) => addC(acc, mulC(along(k), `((${o} / ${rowStrides[k]}) % ${n})`)), base)})`;
-  return { guard: guard.join(' & ') || '1', rowBase, outer: rows.reduce((a, b) => a * b, 1), inner: shape[last]!, innerStep };
+  return { guard: guard.join(' & ') || '1', rowBase, rowSteps: rows.map((_, k) => along(k)), outer: rows.reduce((a, b) => a * b, 1), inner: shape[last]!, innerStep };
 }
