@@ -37,8 +37,8 @@ const defs = [
   lowbitGemv(bf16, dtype('u4'), true, { tile: [16, 128] }),
   // The GEMV's GPU form: a [BN, BK] accumulator summed once, no reduction inside the loop.
   lowbitGemv(bf16, dtype('u4'), true, { accumulate: 'tile' }),
-  // The GEMV's CPU form: each step one dot (an f32 FMA per code, vectorized across outputs) from column-major tiles.
-  lowbitGemv(f32, dtype('u4'), true, { tile: [64, 128], accumulate: 'dot' }),
+  // The GEMV's CPU form: each step one dot (an f32 FMA per code, vectorized across outputs) from interleaved tiles.
+  lowbitGemv(f32, dtype('u4'), true, { tile: [128, 128], accumulate: 'dot' }),
   // Flash attention, head dims up to 64 (BLOCK_D).
   flashAttention(f32, false),
   flashAttention(bf16, false),

@@ -20,6 +20,7 @@ import { crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
 import { swigluRows } from '../../kernels/rows/glu.js';
 import { rmsNormResidualRows } from '../../kernels/rows/norms.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
+import { codesPerWord, dotTileOrder } from '../../kernels/lowbit/layout.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { DEFAULT_CFLAGS, compileSharedObject, detectToolchain } from '../../runtime/cpu/toolchain.js';
@@ -64,17 +65,21 @@ function random(shape: number[]): Tensor {
 }
 
 /**
- * Weights of `code` for the low-bit kernels, [n, k] (or in `tile`s: [n / BN, k / BK, BN, BK]), with
- * group scales and middle zero points. The codes are random words (any word holds valid codes): the
- * tests check the values, the benchmarks the speed.
+ * Weights of `code` for the low-bit kernels, [n, k], or in `tile`s of BN x BK: [n / BN, k / BK, BN, BK];
+ * for the GEMV's 'dot' form (`dot`) in its tiles (kernels/lowbit/layout.ts: dotTileOrder), with the
+ * scales and zero points group-major. Group scales and middle zero points; the codes are random words
+ * (any word holds valid codes): the tests check the values, the benchmarks the speed.
  */
-function lowbitWeights(code: Dtype, n: number, k: number, group: number, tile?: readonly [number, number], columns = false) {
-  const w = Tensor.empty(code, tile ? [n / tile[0], k / tile[1], ...(columns ? [tile[1], tile[0]] : tile)] : [n, k]);
+function lowbitWeights(code: Dtype, n: number, k: number, group: number, tile?: readonly [number, number], dot = false) {
+  const p = codesPerWord(code);
+  const inTile = !tile ? [] : !dot ? tile : p ? [tile[1] / p, tile[0], p] : [tile[1], tile[0]];
+  const w = Tensor.empty(code, tile ? [n / tile[0], k / tile[1], ...inTile] : [n, k]);
   const words = new Uint32Array(w.storage.buffer, w.storage.byteOffset, w.storage.byteLength / 4);
   for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
   const groups = (n * k) / group;
-  const scales = Tensor.fromValues(f32, [n, k / group], Float64Array.from({ length: groups }, () => Math.random() / 8));
-  const zeros = Tensor.fromValues(f32, [n, k / group], new Float64Array(groups).fill(2 ** (code.bits - 1)));
+  const shape = dot ? [k / group, n] : [n, k / group];
+  const scales = Tensor.fromValues(f32, shape, Float64Array.from({ length: groups }, () => Math.random() / 8));
+  const zeros = Tensor.fromValues(f32, shape, new Float64Array(groups).fill(2 ** (code.bits - 1)));
   return { w, scales, zeros };
 }
 
@@ -207,18 +212,19 @@ async function main(): Promise<void> {
 
   // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
   // row-major and in 64x128 tiles, each step's products summed (the default form); then u4, u3 and u6
-  // (whose codes straddle words) and f4e2m1 (decoded by table) with each step a dot from column-major
-  // 64x128 tiles (kernels/lowbit/layout.ts), the CPU's form.
+  // (whose codes straddle words) and f4e2m1 (decoded by table) with each step a dot from 128x128 tiles
+  // (kernels/lowbit/layout.ts: interleaved for u4 and f4e2m1, column-major for u3 and u6) and
+  // group-major scales, the CPU's form.
   let handGemv = NaN;
-  const gemvRows = [[u4, undefined, 'step'], [u4, [64, 128], 'step'], [u4, [64, 128], 'dot'], [u3, [64, 128], 'dot'], [u6, [64, 128], 'dot'], [f4e2m1, [64, 128], 'dot']] as const;
+  const gemvRows = [[u4, undefined, 'step'], [u4, [64, 128], 'step'], [u4, [128, 128], 'dot'], [u3, [128, 128], 'dot'], [u6, [128, 128], 'dot'], [f4e2m1, [128, 128], 'dot']] as const;
   for (const [code, tile, accumulate] of gemvRows) {
     const [gn, gk, group] = [8192, 8192, 128];
     const { w, scales, zeros } = lowbitWeights(code, gn, gk, group, tile, accumulate === 'dot');
     const [gx, gy] = [random([1, gk]), Tensor.empty(f32, [1, gn])];
-    const gemv = await cpu.compile(lowbitGemv(f32, code, true, { ...(tile ? { tile } : {}), accumulate }).build({ BN: 64, BK: 128, GROUP: group }));
+    const gemv = await cpu.compile(lowbitGemv(f32, code, true, { ...(tile ? { tile } : {}), accumulate }).build({ BN: tile?.[0] ?? 64, BK: 128, GROUP: group }));
     // Bytes moved: the codes, the scales and zero points, x and y.
     const bytes = (gn * gk * code.bits) / 8 + 2 * 4 * ((gn * gk) / group) + 4 * (gk + gn);
-    const form = accumulate === 'dot' ? 'dot steps, W in column-major 64x128 tiles' : `step sums, W ${tile ? 'in 64x128 tiles' : 'row-major'}`;
+    const form = accumulate === 'dot' ? `dot steps, W in ${dotTileOrder(code) === 'interleaved' ? 'interleaved' : 'column-major'} 128x128 tiles` : `step sums, W ${tile ? 'in 64x128 tiles' : 'row-major'}`;
     row(`${code.name} GEMV 8192x8192, group 128, ${form} (numpy: fp32 GEMV)`, medianMs(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), 5), 1000 * (peer['gemv_8192'] as number), bytes, undefined, 4 * (gn * gk + gk + gn));
     if (code === u4 && accumulate === 'dot') handGemv = await handGemvMs({ x: gx, w, scales, zeros }, gy.toValues(), gn, gk);
   }

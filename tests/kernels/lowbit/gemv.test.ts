@@ -10,7 +10,7 @@ import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 import { freshSeed } from '../../../examples/check.js';
 import { type LowbitGemvOptions, lowbitGemv } from '../../../kernels/lowbit/gemv.js';
 import { hostTensor } from '../../../compiler/interpret/index.js';
-import { tileCodes } from '../../../kernels/lowbit/layout.js';
+import { dotTileOrder, groupMajorScales, tileCodes } from '../../../kernels/lowbit/layout.js';
 import { expectSame, runBoth } from '../../backends/differential.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 import { webgpuOr } from '../../backends/wgsl/harness.js';
@@ -107,15 +107,18 @@ describe('low-bit GEMV', () => {
     });
   });
 
-  // Each step a dot (one f32 FMA per code, in k order) from column-major tiles: the CPU's fast form.
+  // Each step a dot (one f32 FMA per code, in k order) from interleaved or column-major tiles, the
+  // scales group-major: the CPU's fast form.
   describe("accumulate: 'dot'", () => {
     const dotCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false) => {
       const c = makeCase(seed, act, weight, group, GEMV_SHAPE, symmetric);
       // 32 outputs a tile: a whole number of every width's unpacking group (16 or 32 codes) per row.
       const tile = [32, Math.min(group, 64)] as const;
-      const tiled = tileCodes(c.q, tile, 'columns');
+      const tiled = tileCodes(c.q, tile, dotTileOrder(weight));
+      const placed = groupMajorScales(c.q);
       const kernel = lowbitGemv(act, weight, c.withZeros, { tile, accumulate: 'dot' }).build({ BN: tile[0], BK: tile[1], GROUP: group });
-      return { ...c, kernel, args: { ...c.args, w: hostTensor(weight, [...tiled.shape], tiled.values) } };
+      const scales = { scales: hostTensor(f32, [...placed.shape], placed.scales), ...(placed.zeros ? { zeros: hostTensor(f32, [...placed.shape], placed.zeros) } : {}) };
+      return { ...c, kernel, args: { ...c.args, w: hostTensor(weight, [...tiled.shape], tiled.values), ...scales } };
     };
     it.each(WEIGHTS.filter((_, i) => i % 2 === 1).map((d) => [d.name, d] as const))('%s weights: the interpreter matches the float64 reference', async (_, weight) => {
       for (const [act, group] of [[f32, 32], [bf16, 128]] as const) {
@@ -150,7 +153,7 @@ describe('low-bit GEMV', () => {
     });
 
     it('needs the weights in tiles', () => {
-      expect(() => lowbitGemv(f32, dtype('u4'), false, { accumulate: 'dot' })).toThrow("accumulate 'dot' reads W in column-major tiles");
+      expect(() => lowbitGemv(f32, dtype('u4'), false, { accumulate: 'dot' })).toThrow("accumulate 'dot' reads W in tiles");
     });
   });
 
