@@ -8,6 +8,7 @@ export function statusMessage(status: number, argNames: readonly string[] = []):
   if (status === 0) return 'ok';
   if (status === -1) return 'a loop has a non-positive step';
   if (status === -2) return 'out of memory for the tiles of a block';
+  if (status === -3) return 'a dot of packed codes took its tile path (a C build with -DTSKC_CHECK_PACKED_DOT, for tests)';
   if (status > 0) {
     const name = argNames[status - 1];
     return `an unmasked access went outside tensor argument ${status - 1}${name === undefined ? '' : ` (${name})`}`;

@@ -38,6 +38,11 @@ const STATUS_BAD_STEP = -1;
 const DOT_ROWS = 8;
 const DOT_COLS = 16;
 const STATUS_NO_MEMORY = -2;
+/**
+ * Compiled with -DTSKC_CHECK_PACKED_DOT, a dot that could unpack its packed b rows in place but takes
+ * its tile path at run time returns this: the tests' way to see which path ran (runtime/status.ts).
+ */
+const STATUS_PACKED_DOT_TILE_PATH = -3;
 /** How far ahead of a row of packed codes their loads fetch (see load). */
 const PACKED_PREFETCH_BYTES = 8192;
 
@@ -584,10 +589,13 @@ class CEmitter {
 
   /**
    * For the codes of a dot's b operand (a packed load whose one use is its cast to f32, whose one use
-   * is that dot): C variables saying whether every row of the tile lies inside the tensor on a word
-   * boundary, one row a fixed number of words after the other, and where the first row's words are.
-   * The dot then unpacks each row of b as it multiplies (16 codes to a vector register, straight into
-   * its FMAs), and the tile of floats is never written: half the instructions of the u4 GEMV.
+   * is that dot, or a reshape that merges its leading dims and then that dot): C variables saying
+   * whether every row of the tile lies inside the tensor on a word boundary, one row a fixed number of
+   * words after the other, and where the first row's words are. The dot then unpacks each row of b as
+   * it multiplies (16 codes to a vector register, straight into its FMAs), and the tile of floats is
+   * never written: half the instructions of the u4 GEMV. Codes one to a word (interleaved tiles) take
+   * the lane helpers instead, under one flag: every lane inside the tensor, every group of P rows on a
+   * word boundary; row q's bit offset is computed where it is read.
    */
   private packedDotRows(op: Op, cast: Op, helper: UnpackHelper, pointer: string): PackedDotRows | undefined {
     // The dot's b: the cast, or a reshape of it that merges the leading dims (interleaved tiles are
@@ -758,6 +766,9 @@ class CEmitter {
     this.line(`if (${packed.flag}) {`);
     this.nested(() => blocks(true));
     this.line('} else {');
+    this.line('#ifdef TSKC_CHECK_PACKED_DOT');
+    this.line(`  return ${STATUS_PACKED_DOT_TILE_PATH};`);
+    this.line('#endif');
     this.nested(() => blocks(false));
     this.line('}');
   }

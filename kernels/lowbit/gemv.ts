@@ -32,9 +32,10 @@ export interface LowbitGemvParams extends Record<string, number> {
 
 export interface LowbitGemvOptions {
   /**
-   * W stored tile by tile (kernels/lowbit/layout.ts: tileCodes) as a [NB, KB, BN, BK] tensor, for
-   * tiles of BN x BK: each step reads one contiguous tile. The params BN and BK must be the tile, and
-   * NB = ceil(N / BN), KB = K / BK (fewer tiles fail the launch with an access outside w).
+   * W stored tile by tile (kernels/lowbit/layout.ts: tileCodes) as a [NB, KB, BN, BK] tensor (in the
+   * 'dot' form's tiles, see `accumulate`), for tiles of BN x BK: each step reads one contiguous tile.
+   * The params BN and BK must be the tile, and NB = ceil(N / BN), KB = K / BK (fewer tiles fail the
+   * launch with an access outside w).
    */
   readonly tile?: readonly [number, number];
   /**
@@ -47,7 +48,8 @@ export interface LowbitGemvOptions {
    * 'step' (it reads those tiles lane by lane). 'dot': each step is a dot, x[1, BK] · codes[BK, BN],
    * one f32 fused multiply-add per code in k order (the interpreter's dot), which a CPU vectorizes
    * across the BN outputs. It needs `tile`, the tiles in dotTileOrder(weight) (tileCodes(q, tile,
-   * dotTileOrder(weight))): interleaved for widths that divide 32 (u1, u2, u4, i2, i4, f4e2m1: W is
+   * dotTileOrder(weight))): interleaved for widths under 8 bits that divide 32 (u1, u2, u4, i1, i2,
+   * i4, and the 4- and 2-bit floats such as f4e2m1: W is
    * [NB, KB, BK / P, BN, P], P = 32 / bits), column by column otherwise (W is [NB, KB, BK, BN]); and the
    * scales and zero points group-major, [G, N] (groupMajorScales(q)), so that each step reads its BN
    * scales as one run. The CPU's fastest form (about 5x 'step' on the u4 GEMV here, 128 x 128 tiles).
@@ -59,7 +61,7 @@ export interface LowbitGemvOptions {
 export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, options: LowbitGemvOptions = {}) {
   const { tile, accumulate = 'step' } = options;
   if (accumulate === 'dot' && !tile) throw new IrError('type', "lowbit gemv: accumulate 'dot' reads W in tiles (dotTileOrder); give the tile option");
-  // The 'dot' form's tiles: interleaved words of P codes where the width divides 32 (kernels/lowbit/layout.ts), else column-major.
+  // The 'dot' form's tiles: interleaved words of P codes where the width is under 8 bits and divides 32 (kernels/lowbit/layout.ts), else column-major.
   const p = accumulate === 'dot' ? codesPerWord(weight) : undefined;
   if (tile && p && tile[1] % p !== 0) throw new IrError('type', `lowbit gemv: an interleaved tile's BK = ${tile[1]} must be whole words of ${p} ${weight.name} codes`);
   const inTile = !tile ? [] : accumulate !== 'dot' ? tile : p ? [tile[1] / p, tile[0], p] : [tile[1], tile[0]];

@@ -13,9 +13,10 @@
  * tileCodes() moves the codes there through the layout (the tests check both agree). With the tiles
  * themselves column-major, BN x BK : (1, BN), the order is that of [NB, KB, BK, BN]: each of a tile's
  * BK columns is BN consecutive codes, one per output, which a dot vectorizes across (the GEMV's
- * `accumulate: 'dot'`).
+ * `accumulate: 'dot'` for codes that straddle words or have 8 bits).
  *
- * Interleaved tiles, for codes of B bits where B divides 32 (P = 32 / B codes to a word), put the P
+ * Interleaved tiles (the 'dot' GEMV's for the others), for codes of B < 8 bits where B divides 32
+ * (P = 32 / B codes to a word), put the P
  * codes of one output and P consecutive k in one word, and the words of the BN outputs side by side:
  *
  *   BN x BK : (P, (1, P·BN)) with BK split as (P, BK / P),
@@ -40,7 +41,7 @@ export function codesPerWord(d: Dtype): number | undefined {
   return d.bits < 8 && 32 % d.bits === 0 ? 32 / d.bits : undefined;
 }
 
-/** The tile order of the GEMV's `accumulate: 'dot'` for codes of dtype d: interleaved where the width divides 32, else columns. */
+/** The tile order of the GEMV's `accumulate: 'dot'` for codes of dtype d: interleaved where the width is under 8 bits and divides 32, else columns. */
 export function dotTileOrder(d: Dtype): TileOrder {
   return codesPerWord(d) ? 'interleaved' : 'columns';
 }

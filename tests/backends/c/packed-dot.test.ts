@@ -3,23 +3,53 @@
  * row of b from its words as it multiplies (backends/c/emit.ts: packedDotRows): the same bits as the
  * interpreter, in the 8-row blocks and the single rows, and the tile path where the rows cannot be
  * read in place (off a word boundary, or outside the tensor: the launch fails as it must). The same
- * for codes interleaved one to a word (kernels/lowbit/layout.ts), read by the lane helpers.
+ * for codes interleaved one to a word (kernels/lowbit/layout.ts), read by the lane helpers. Each case
+ * also runs in a build with -DTSKC_CHECK_PACKED_DOT, where the tile path fails the launch: the path
+ * the case expects is the one that ran.
  */
 import { jest } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitC } from '../../../backends/c/index.js';
+import type { Kernel } from '../../../compiler/ir/index.js';
 import { type Dtype, arange, dot, dtype, f32, input, kernel, load, output, store, zeros } from '../../../dsl/index.js';
 import { freshSeed, rng } from '../../../examples/check.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
+import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 
 const testC = testWithCompiler('the C backend packed dot tests');
 jest.setTimeout(120_000);
-const cpu = device('cpu', { cache: new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-packed-dot-'))) });
+const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-packed-dot-')));
+const cpu = device('cpu', { cache });
+const checked = device('cpu', { cache, flags: [...DEFAULT_CFLAGS, '-DTSKC_CHECK_PACKED_DOT'] });
+/** Where a case's dot reads b: in place, or in the tile path (for want of the in-place code, or at run time). */
+type Path = 'in place' | 'tile at run time' | 'tile';
+
+/** Without vector extensions: the helpers' plain C paths. */
+const plain = device('cpu', { cache, flags: [...DEFAULT_CFLAGS, '-DTSKC_NO_VECTOR_EXTENSIONS'] });
+
+/**
+ * Runs `built` on the C backend (and on `more` C builds) and the interpreter on the same arguments,
+ * and checks the path taken.
+ */
+async function expectPath(built: Kernel, path: Path, args: () => Record<string, Tensor>, more: readonly ReturnType<typeof device>[] = []): Promise<void> {
+  expect(emitC(built).source.includes('#ifdef TSKC_CHECK_PACKED_DOT')).toBe(path !== 'tile');
+  const want = args();
+  (await interp.compile(built)).launch(want);
+  for (const d of [cpu, ...more]) {
+    const got = args();
+    (await d.compile(built)).launch(got);
+    expect(got['y']!.toValues()).toEqual(want['y']!.toValues());
+  }
+  const checkedKernel = await checked.compile(built);
+  const run = () => checkedKernel.launch(args());
+  if (path === 'tile at run time') expect(run).toThrow('took its tile path');
+  else expect(run).not.toThrow();
+}
 const interp = device('interp');
 const K = 16;
 
@@ -43,26 +73,21 @@ function args(code: Dtype, m: number, width: number, n: number, seed: number) {
 
 describe('a dot unpacks its packed b rows in place', () => {
   testC.each([
-    ['u4, 9 rows of a (an 8-row block and a single row)', 'u4', 9, 32, 32, 0, true],
-    ['i3, 1 row of a, signed codes', 'i3', 1, 64, 64, 0, true],
-    ['u6, 3 rows of a, codes that straddle words', 'u6', 3, 32, 48, 16, true],
-    ['u4 off a word boundary (the tile path at run time)', 'u4', 3, 32, 40, 1, true],
-    ['u3 with 16-column blocks (not whole groups of 32: the tile path)', 'u3', 8, 32, 32, 0, false],
-    ['f4e2m1, values from a table in one register', 'f4e2m1', 9, 32, 32, 0, true],
-    ['f3e1m1, a table of 8 values', 'f3e1m1', 2, 32, 32, 0, true],
-    ['f5e2m2, a table in two registers', 'f5e2m2', 1, 64, 64, 0, true],
-    ['f6e3m2, too many values for registers (the tile path)', 'f6e3m2', 1, 32, 32, 0, false],
-    ['u8 codes (bytes, not packed: the tile path)', 'u8', 1, 32, 32, 0, false],
-    ['u32 codes, some past 2^31 (the tile path)', 'u32', 1, 16, 16, 0, false],
-  ] as const)('%s', async (_, name, m, n, width, offset, inPlace) => {
+    ['u4, 9 rows of a (an 8-row block and a single row)', 'u4', 9, 32, 32, 0, 'in place'],
+    ['i3, 1 row of a, signed codes', 'i3', 1, 64, 64, 0, 'in place'],
+    ['u6, 3 rows of a, codes that straddle words', 'u6', 3, 32, 48, 16, 'in place'],
+    ['u4 off a word boundary', 'u4', 3, 32, 40, 1, 'tile at run time'],
+    ['u3 with 16-column blocks (not whole groups of 32)', 'u3', 8, 32, 32, 0, 'tile'],
+    ['f4e2m1, values from a table in one register', 'f4e2m1', 9, 32, 32, 0, 'in place'],
+    ['f3e1m1, a table of 8 values', 'f3e1m1', 2, 32, 32, 0, 'in place'],
+    ['f5e2m2, a table in two registers', 'f5e2m2', 1, 64, 64, 0, 'in place'],
+    ['f6e3m2, too many values for registers', 'f6e3m2', 1, 32, 32, 0, 'tile'],
+    ['u8 codes (bytes, not packed)', 'u8', 1, 32, 32, 0, 'tile'],
+    ['u32 codes, some past 2^31', 'u32', 1, 16, 16, 0, 'tile'],
+  ] as const)('%s', async (_, name, m, n, width, offset, path) => {
     const code = dtype(name);
-    const def = packedDot(code, m, n, width, offset);
-    expect(emitC(def.build()).source.includes('if (rows')).toBe(inPlace);
     const seed = freshSeed();
-    const [got, want] = [args(code, m, width, n, seed), args(code, m, width, n, seed)];
-    (await cpu.compile(def.build())).launch(got);
-    (await interp.compile(def.build())).launch(want);
-    expect(got.y.toValues()).toEqual(want.y.toValues());
+    await expectPath(packedDot(code, m, n, width, offset).build(), path, () => args(code, m, width, n, seed));
   });
 
   testC('rows outside the tensor fail the launch, as on the interpreter', async () => {
@@ -76,22 +101,29 @@ describe('a dot unpacks its packed b rows in place', () => {
 });
 
 /**
- * y[m, n] = a[m, KI] · b with b[k, j] = f32(w[offset + (k / P) * width * P + j * P + k mod P]), P = 32 / bits:
- * codes interleaved one to a word across the columns, loaded as [KI / P, P, n] and merged to [KI, n].
- * `rowsPerWord` other than P loads [KI / rowsPerWord, rowsPerWord, n] instead (rows not grouped by word).
+ * y[m, n] = a[m, KI] · b with b[k, j] = f32(w[offset + (k / P) * outerStep + j * P + k mod P]), P = 32 / bits:
+ * codes interleaved one to a word across the columns (outerStep = width * P: whole words), loaded as
+ * [KI / P, P, n] and merged to [KI, n]. `rowsPerWord` other than P loads [KI / rowsPerWord, rowsPerWord, n]
+ * instead (rows not grouped by word).
  */
 const KI = 32;
-function interleavedDot(code: Dtype, m: number, n: number, width: number, offset: number, rowsPerWord = 32 / code.bits) {
+function interleavedDot(code: Dtype, m: number, n: number, width: number, offset: number, rowsPerWord = 32 / code.bits, outerStep = width * (32 / code.bits)) {
   const p = 32 / code.bits;
-  const length = offset + (KI / p) * width * p;
   const [outer, inner] = [KI / rowsPerWord, rowsPerWord];
-  return kernel('interleaved_dot', { a: input(f32, [m, KI]), w: input(code, [length]), y: output(f32, [m, n]) }, ({ a, w, y }) => {
+  return kernel('interleaved_dot', { a: input(f32, [m, KI]), w: input(code, [interleavedLength(code, width, offset, outerStep)]), y: output(f32, [m, n]) }, ({ a, w, y }) => {
+    const columns = arange(n).reshape([1, 1, n]).mul(p).add(offset);
     const k = arange(outer).reshape([outer, 1, 1]).mul(inner).add(arange(inner).reshape([1, inner, 1])); // [outer, inner, 1]
-    const index = k.div(p).mul(width * p).add(k.rem(p)).add(arange(n).reshape([1, 1, n]).mul(p)).add(offset);
-    const b = load(w, [inner === p ? arange(outer).reshape([outer, 1, 1]).mul(width * p).add(arange(p).reshape([1, p, 1])).add(arange(n).reshape([1, 1, n]).mul(p)).add(offset) : index]).to(f32).reshape([KI, n]);
+    const index = inner === p ? arange(outer).reshape([outer, 1, 1]).mul(outerStep).add(arange(p).reshape([1, p, 1])).add(columns) : k.div(p).mul(outerStep).add(k.rem(p)).add(columns);
+    const b = load(w, [index]).to(f32).reshape([KI, n]);
     const x = load(a, [arange(m).expandDims(1), arange(KI).expandDims(0)]);
     store(y, [arange(m).expandDims(1), arange(n).expandDims(0)], dot(x, b, zeros([m, n], f32)));
   }, { grid: () => [1] });
+}
+
+/** The length of w for interleavedDot: through the last row group, of width columns. */
+function interleavedLength(code: Dtype, width: number, offset: number, outerStep: number): number {
+  const p = 32 / code.bits;
+  return offset + (KI / p - 1) * outerStep + width * p;
 }
 
 function interleavedArgs(code: Dtype, m: number, length: number, n: number, seed: number) {
@@ -105,31 +137,30 @@ function interleavedArgs(code: Dtype, m: number, length: number, n: number, seed
 
 describe('a dot reads codes interleaved one to a word with the lane helpers', () => {
   testC.each([
-    ['u4, 9 rows of a (an 8-row block and a single row)', 'u4', 9, 32, 48, 0, 8, true],
-    ['u1, 32 rows to a word', 'u1', 1, 16, 16, 0, 32, true],
-    ['u2, 3 rows of a', 'u2', 3, 32, 32, 32, 16, true],
-    ['i4, signed codes', 'i4', 2, 16, 16, 0, 8, true],
-    ['i2, signed codes', 'i2', 1, 16, 16, 0, 16, true],
-    ['f4e2m1, values from the table', 'f4e2m1', 9, 32, 32, 0, 8, true],
-    ['u4 off a word boundary (the tile path at run time)', 'u4', 2, 16, 16, 3, 8, true],
-    ['u4 with 4-row groups, not one word each (the tile path)', 'u4', 1, 16, 16, 0, 4, false],
-    ['u4 with 8 columns, under one lane helper (the tile path)', 'u4', 1, 8, 8, 0, 8, false],
-  ] as const)('%s', async (_, name, m, n, width, offset, rowsPerWord, inPlace) => {
+    ['u4, 9 rows of a (an 8-row block and a single row)', 'u4', 9, 32, 48, 0, 8, 0, 'in place'],
+    ['u1, 32 rows to a word', 'u1', 1, 16, 16, 0, 32, 0, 'in place'],
+    ['u2, 3 rows of a', 'u2', 3, 32, 32, 32, 16, 0, 'in place'],
+    ['i4, signed codes', 'i4', 2, 16, 16, 0, 8, 0, 'in place'],
+    ['i2, signed codes', 'i2', 1, 16, 16, 0, 16, 0, 'in place'],
+    ['f4e2m1, values from the table', 'f4e2m1', 9, 32, 32, 0, 8, 0, 'in place'],
+    ['u4 off a word boundary', 'u4', 2, 16, 16, 3, 8, 0, 'tile at run time'],
+    ['u4 with row groups 4 codes past whole words', 'u4', 2, 16, 16, 0, 8, 4, 'tile at run time'],
+    ['u2 with row groups one code past whole words', 'u2', 1, 16, 16, 0, 16, 1, 'tile at run time'],
+    ['u4 with 4-row groups, not one word each', 'u4', 1, 16, 16, 0, 4, 0, 'tile'],
+    ['u4 with 8 columns, under one lane helper', 'u4', 1, 8, 8, 0, 8, 0, 'tile'],
+  ] as const)('%s', async (_, name, m, n, width, offset, rowsPerWord, extraStep, path) => {
     const code = dtype(name);
-    const def = interleavedDot(code, m, n, width, offset, rowsPerWord);
-    expect(emitC(def.build()).source.includes('tskc_lanes')).toBe(inPlace);
+    const outerStep = width * (32 / code.bits) + extraStep;
     const seed = freshSeed();
-    const length = offset + (KI / (32 / code.bits)) * width * (32 / code.bits);
-    const [got, want] = [interleavedArgs(code, m, length, n, seed), interleavedArgs(code, m, length, n, seed)];
-    (await cpu.compile(def.build())).launch(got);
-    (await interp.compile(def.build())).launch(want);
-    expect(got.y.toValues()).toEqual(want.y.toValues());
+    const def = interleavedDot(code, m, n, width, offset, rowsPerWord, outerStep);
+    if (path === 'in place') expect(emitC(def.build()).source.includes('tskc_lanes')).toBe(true);
+    await expectPath(def.build(), path, () => interleavedArgs(code, m, interleavedLength(code, width, offset, outerStep), n, seed), [plain]);
   });
 
   testC('rows outside the tensor fail the launch, as on the interpreter', async () => {
     // Columns 0..31 of a 16-word-wide layout: the last rows' words are past the end.
     const def = interleavedDot(dtype('u4'), 1, 32, 16, 0);
-    const a = interleavedArgs(dtype('u4'), 1, (KI / 8) * 16 * 8, 32, freshSeed());
+    const a = interleavedArgs(dtype('u4'), 1, interleavedLength(dtype('u4'), 16, 0, 16 * 8), 32, freshSeed());
     for (const d of [interp, cpu]) {
       const k = await d.compile(def.build());
       await expect((async () => k.launch(a))()).rejects.toThrow('outside');
