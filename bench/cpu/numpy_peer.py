@@ -41,6 +41,7 @@ def main():
         return d / np.sqrt(var + 1e-5) * w + bias
 
     out["layer_norm_4096"] = median_time(layer_norm, 5)
+    out["rms_norm_4096"] = median_time(lambda: x / np.sqrt((x * x).mean(axis=1, keepdims=True) + 1e-6) * w, 5)
     r = rng.standard_normal((4096, 4096), dtype=np.float32)
 
     def rms_norm_residual():

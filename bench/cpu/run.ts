@@ -18,7 +18,8 @@ import { linear } from '../../kernels/linear.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
 import { swigluRows } from '../../kernels/rows/glu.js';
-import { rmsNormResidualRows } from '../../kernels/rows/norms.js';
+import { layerNormRows, rmsNormResidualRows, rmsNormRows } from '../../kernels/rows/norms.js';
+import { softmaxRows } from '../../kernels/rows/softmax.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { codesPerWord, dotTileOrder } from '../../kernels/lowbit/layout.js';
 import { device } from '../../runtime/device.js';
@@ -157,6 +158,12 @@ async function main(): Promise<void> {
   // Library kernels against the same computation composed from numpy operations (kernels/rows/).
   {
     const [r, h, g] = [random([m, n]), Tensor.empty(f32, [m, n]), random([m, n])];
+    const smLib = await cpu.compile(softmaxRows(f32).build({ BLOCK_N: 4096 }));
+    row('softmax fp32 4096x4096 (library: a product by the reciprocal of the sum)', medianMs(() => smLib.launch({ x, y }), 5), 1000 * (peer['softmax_4096'] as number), 2 * m * n * 4, undefined);
+    const lnLib = await cpu.compile(layerNormRows(f32).build({ BLOCK_N: 4096 }));
+    row('layer norm fp32 4096x4096 (library)', medianMs(() => lnLib.launch({ x, w, b, y }), 5), 1000 * (peer['layer_norm_4096'] as number), 2 * m * n * 4, undefined);
+    const rms = await cpu.compile(rmsNormRows(f32).build({ BLOCK_N: 4096 }));
+    row('RMS norm fp32 4096x4096 (library)', medianMs(() => rms.launch({ x, w, y }), 5), 1000 * (peer['rms_norm_4096'] as number), 2 * m * n * 4, undefined);
     const fused = await cpu.compile(rmsNormResidualRows(f32).build({ BLOCK_N: 4096 }));
     // Reads x, r and w, writes h and y.
     row('RMS norm + residual fp32 4096x4096 (library)', medianMs(() => fused.launch({ x, r, w, h, y }), 5), 1000 * (peer['rms_norm_residual_4096'] as number), 4 * m * n * 4, undefined);
