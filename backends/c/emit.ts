@@ -24,7 +24,7 @@ import { PRELUDE } from '../clike/prelude.js';
 import { TABLE_BITS, type UnpackHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
 import { isSmallFloat, smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
-import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storeElement, valueType, wrapTo } from '../clike/dtypes.js';
+import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storageType, storeElement, valueType, wrapTo } from '../clike/dtypes.js';
 
 export interface CKernel {
   /** The complete C11 translation unit. */
@@ -107,10 +107,14 @@ class CEmitter {
   /** Values computed where they are used (see inlineable), as expressions of an element index. */
   private readonly inlined = new Map<Value, (e: ElementIndex) => string>();
   private readonly uses = new Map<Value, { count: number; user: Op; block: Block }>();
+  /** Every op that reads a value, once per operand slot. */
+  private readonly users = new Map<Value, Op[]>();
   /** The unpacking helpers that loads of packed elements call (unpack.ts). */
   private readonly unpacks: UnpackHelper[] = [];
   /** The b operands of dots that unpack their rows from words (see packedDotRows). */
   private readonly dotRows = new Map<Value, PackedDotRows>();
+  /** Rows read where they are used, and casts of them (see streamedRow). */
+  private readonly streamed = new Set<Value>();
   /** Casts whose values their operand's load wrote (see load). */
   private readonly castsAtLoads = new Set<Op>();
   /** Bytes of the block frame: every tile array lives there, on the heap, not on a thread's stack. */
@@ -124,7 +128,10 @@ class CEmitter {
   constructor(private readonly kernel: Kernel) {
     const count = (b: Block) => {
       for (const op of b.ops) {
-        for (const v of op.operands) this.uses.set(v, { count: (this.uses.get(v)?.count ?? 0) + 1, user: op, block: b });
+        for (const v of op.operands) {
+          this.uses.set(v, { count: (this.uses.get(v)?.count ?? 0) + 1, user: op, block: b });
+          this.users.set(v, [...(this.users.get(v) ?? []), op]);
+        }
         op.regions.forEach(count);
       }
     };
@@ -316,6 +323,13 @@ class CEmitter {
         return this.elementwise(res!, (e) => `tskc_where_${valueType(d!)}(${at(0, e)}, ${at(1, e)}, ${at(2, e)})`);
       case 'cast':
         if (this.castsAtLoads.has(op)) return; // computed by its load
+        // A cast of a row read where it is used (streamedRow) is converted where it is used too, by
+        // each reader: a conversion costs less than a pass over a tile.
+        if (this.streamed.has(op.operands[0]!) && this.readsByElement(res!)) {
+          this.streamed.add(res!);
+          this.inlined.set(res!, (e) => castExpr(inDtype!, d!, at(0, e)));
+          return;
+        }
         return this.elementwise(res!, (e) => castExpr(inDtype!, d!, at(0, e)));
       case 'bitcast':
         return this.elementwise(res!, (e) => fromBitsExpr(d!, bitsOf(inDtype!, at(0, e))));
@@ -525,14 +539,16 @@ class CEmitter {
     const res = op.results[0]!;
     const tensor = op.operands[0]!.type as TensorType;
     const rank = tensor.shape.length;
+    const streamed = this.streamedRow(op);
     // A load whose one use is a cast in the same block converts as it reads, into the cast's array: one
     // pass over the tile instead of two (low-bit codes go from the unpacking's registers to floats).
     const use = this.uses.get(res);
-    const cast = use?.count === 1 && use.block === this.currentBlock && use.user.opcode === 'cast' ? use.user : undefined;
+    const cast = !streamed && use?.count === 1 && use.block === this.currentBlock && use.user.opcode === 'cast' ? use.user : undefined;
     const target = cast ? cast.results[0]! : res;
     const convert = cast ? (x: string) => castExpr(tensor.dtype, this.tile(target).dtype, `(${x})`) : (x: string) => x;
     if (cast) this.castsAtLoads.add(cast);
-    const n = this.declare(target);
+    // (A streamed row's tile is declared with its flag.)
+    const n = streamed ? this.name(res) : this.declare(target);
     const shape = this.tile(res).shape;
     const masked = op.operands.length === rank + 3;
     const on = masked ? `(${this.elem(op.operands[rank + 1]!, 'e')} != 0)` : '1';
@@ -552,6 +568,7 @@ class CEmitter {
     // and this tile is written only when they cannot (see packedDotRows).
     const dotRows = cast && direct && !masked ? this.packedDotRows(op, cast, direct, pointer) : undefined;
     if (dotRows) this.line(`if (!${dotRows.flag})`);
+    if (streamed) this.line(`if (!${streamed.flag})`);
     this.line('{');
     this.line('  int bad = 0;');
     // An empty tensor has no element to read: every on lane is outside it.
@@ -585,6 +602,62 @@ class CEmitter {
     this.line('  }');
     this.line(`  if (bad) return ${1 + this.argIndex.get(op.operands[0]!)!};`);
     this.line('}');
+    if (streamed) {
+      // Where the flag holds, each use reads the tensor itself; the tile above is the other case's.
+      this.streamed.add(res);
+      this.inlined.set(res, (e) => `${streamed.source}[${e.flat}]`);
+    }
+  }
+
+  /**
+   * A load of one row of a tensor (a tile whose dims but the last are 1, contiguous along it) that
+   * every use reads element by element (elementwise ops, reductions, stores, broadcasts, views) is
+   * read where it is used: the consumer's loop reads the tensor itself, all the streams of a kernel at
+   * once, instead of first copying the row to a tile and then reading the tile (a copy per stream in
+   * turn, which left the memory-bound row kernels waiting: SwiGLU 7 -> 5 ms here). The values are the
+   * same as long as no store writes the tensor between the load and its uses, so a run-time flag holds
+   * only where the whole row is inside the tensor and every store after the load in this block writes a
+   * tensor whose bytes are disjoint from it; otherwise the row is loaded into its tile as before.
+   * Returns the C names of the flag and of the row's first element offset.
+   */
+  private streamedRow(op: Op): { flag: string; source: string } | undefined {
+    const res = op.results[0]!;
+    const tensor = op.operands[0]!.type as TensorType;
+    const shape = this.tile(res).shape;
+    // Elements stored as the values they are (f32, i32, u32, bool): the uses read through one pointer,
+    // to the row or to the tile, with no select per element (GCC then vectorizes the reader's loop).
+    const type = valueType(tensor.dtype);
+    if (storageType(tensor.dtype) !== type || shape.length === 0) return undefined;
+    if (!this.readsByElement(res)) return undefined;
+    const block = this.currentBlock!;
+    const stores = block.ops.slice(block.ops.indexOf(op) + 1).flatMap(storesIn);
+    if (stores.some((st) => st.operands[0] === op.operands[0])) return undefined;
+    const box = this.boxed(op, shape, false);
+    if (!box || box.outer !== 1 || box.innerStep !== '1') return undefined;
+    // A mask must be provably all on where the flag holds (a select per element on a bool tile kept
+    // GCC from vectorizing SwiGLU's loop: 2x slower than the copy); the tile holds the rest.
+    const mask = op.operands.length === tensor.shape.length + 3 ? op.operands[tensor.shape.length + 1]! : undefined;
+    const allOn = mask ? this.affine.allOn(mask, (v) => this.tile(v).shape, (v) => this.elem(v, '0')) : '1';
+    if (!allOn) return undefined;
+    const id = res.id;
+    const [flag, source] = [`row${id}`, `row${id}_source`];
+    const pointer = this.name(op.operands[0]!);
+    const disjoint = stores.map((st) => `tskc_disjoint(${pointer}, ${this.tensorBytes(tensor)}, ${this.name(st.operands[0]!)}, ${this.tensorBytes(st.operands[0]!.type as TensorType)})`);
+    this.line(`const int ${flag} = (${box.guard}) && (${allOn})${disjoint.map((c) => ` && ${c}`).join('')};`);
+    const tile = this.declare(res);
+    this.line(`const ${type} *const ${source} = ${flag} ? (const ${type} *)${pointer} + ${box.rowBase('0')} : ${tile};`);
+    return { flag, source };
+  }
+
+  /** Whether every user of v reads it element by element only (never its array by name, as a dot does). */
+  private readsByElement(v: Value): boolean {
+    return (this.users.get(v) ?? []).every((u) => isUnary(u.opcode) || isBinary(u.opcode) || isCompare(u.opcode) || STREAM_READERS.has(u.opcode));
+  }
+
+  /** The bytes of a tensor argument, as a C expression (packed elements rounded up to whole words). */
+  private tensorBytes(t: TensorType): string {
+    const elements = t.shape.map((_, d) => `(uint64_t)${this.extent(t, d)}`).join(' * ') || '1';
+    return `((${elements} * ${t.dtype.bits}u + 31u) / 32u * 4u)`;
   }
 
   /**
@@ -827,6 +900,14 @@ class CEmitter {
     });
     this.line('}');
   }
+}
+
+/** Ops besides the elementwise ones that read their operands only element by element (streamedRow). */
+const STREAM_READERS = new Set<string>(['where', 'cast', 'bitcast', 'reduce', 'store', 'broadcast', 'view', 'reshape', 'permute']);
+
+/** The stores in op and the regions inside it. */
+function storesIn(op: Op): Op[] {
+  return [...(op.opcode === 'store' ? [op] : []), ...op.regions.flatMap((r) => r.ops.flatMap(storesIn))];
 }
 
 /** Ops that read their operands element by element, so a single-use producer can be inlined into them. */

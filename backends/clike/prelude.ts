@@ -22,6 +22,10 @@ export const C_PRELUDE_HEADER = String.raw`#include <math.h>
 #else
 #define TSKC_PREFETCH(p, ahead) ((void)(p))
 #endif
+/* Whether the pb bytes at p and the qb bytes at q share none. */
+TSKC_FN int tskc_disjoint(const void *p, uint64_t pb, const void *q, uint64_t qb) {
+  return (uintptr_t)p + pb <= (uintptr_t)q || (uintptr_t)q + qb <= (uintptr_t)p;
+}
 TSKC_FN uint32_t tskc_raw_f32_bits(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 TSKC_FN float tskc_bits_f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 TSKC_FN double tskc_bits_f64(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
