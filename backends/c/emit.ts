@@ -793,6 +793,7 @@ class CEmitter {
       this.line(`    float ${r.map((t) => `c${t}[${cols}]`).join(', ')};`);
       this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = ${acc}[(${first} + ${t}) * ${n} + j0 + jj];`).join(' ')} }`);
       const xs = `const float ${r.map((t) => `x${t} = ${a}[(${first} + ${t}) * ${k} + q]`).join(', ')};`;
+      const fmas = `for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = fmaf(x${t}, bq[jj], c${t}[jj]);`).join(' ')} }`;
       const wordRows = unpacked ? packed!.wordRows : undefined;
       if (wordRows) {
         // P rows of b from the same words, one code to a word: 16 words to a vector, each row shifted
@@ -806,26 +807,23 @@ class CEmitter {
         this.line(`        ${xs}`);
         this.line(`        float bq[${cols}];`);
         this.line(`        for (int64_t g = 0; g < jn / ${LANES}; g++) ${unpackName(packed!.helper)}(wq + g * ${LANES}, (unsigned)((q - q0) * ${packed!.helper.bits}), bq + g * ${LANES});`);
-        this.line(`        for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = fmaf(x${t}, bq[jj], c${t}[jj]);`).join(' ')} }`);
+        this.line(`        ${fmas}`);
         this.line('      }');
-        this.line('    }');
-        this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `${out}[(${first} + ${t}) * ${n} + j0 + jj] = ${roundTo(d, `c${t}[jj]`)};`).join(' ')} }`);
-        this.line('  }');
-        return;
-      }
-      this.line(`    for (int64_t q = 0; q < ${k}; q++) {`);
-      this.line(`      ${xs}`);
-      if (unpacked) {
-        // Row q of b from its words: 16 codes to a vector, converted, then straight into the FMAs.
-        const { elements, words } = packedGroup(packed!.helper.bits);
-        this.line(`      const uint32_t *const wq = ${packed!.row('q')} + j0 * ${packed!.helper.bits} / 32;`);
-        this.line(`      TSKC_PREFETCH(wq, ${PACKED_PREFETCH_BYTES});`);
-        this.line(`      float bq[${cols}];`);
-        this.line(`      for (int64_t g = 0; g < jn / ${elements}; g++) ${unpackName(packed!.helper)}(wq + g * ${words}, bq + g * ${elements});`);
       } else {
-        this.line(`      const float *const bq = ${b} + q * ${n} + j0;`);
+        this.line(`    for (int64_t q = 0; q < ${k}; q++) {`);
+        this.line(`      ${xs}`);
+        if (unpacked) {
+          // Row q of b from its words: 16 codes to a vector, converted, then straight into the FMAs.
+          const { elements, words } = packedGroup(packed!.helper.bits);
+          this.line(`      const uint32_t *const wq = ${packed!.row('q')} + j0 * ${packed!.helper.bits} / 32;`);
+          this.line(`      TSKC_PREFETCH(wq, ${PACKED_PREFETCH_BYTES});`);
+          this.line(`      float bq[${cols}];`);
+          this.line(`      for (int64_t g = 0; g < jn / ${elements}; g++) ${unpackName(packed!.helper)}(wq + g * ${words}, bq + g * ${elements});`);
+        } else {
+          this.line(`      const float *const bq = ${b} + q * ${n} + j0;`);
+        }
+        this.line(`      ${fmas}`);
       }
-      this.line(`      for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `c${t}[jj] = fmaf(x${t}, bq[jj], c${t}[jj]);`).join(' ')} }`);
       this.line('    }');
       this.line(`    for (int64_t jj = 0; jj < jn; jj++) { ${r.map((t) => `${out}[(${first} + ${t}) * ${n} + j0 + jj] = ${roundTo(d, `c${t}[jj]`)};`).join(' ')} }`);
       this.line('  }');
