@@ -56,6 +56,11 @@ export function unpackName({ bits, to, format, perLane }: UnpackHelper): string 
   return `tskc_${perLane ? 'lanes' : 'unpack'}${bits}${suffix}`;
 }
 
+/** The C value a helper writes for `code`, a uint32_t expression of one code's bits (the plain C paths). */
+function scalarValue({ bits, to, format }: UnpackHelper, code: string): string {
+  return { u32: code, 'unsigned f32': `(float)(int32_t)(${code})`, 'signed f32': `(float)tskc_wrap_s((int64_t)(${code}), ${bits})`, 'small float': `tskc_value_${format?.name}(${code})` }[to];
+}
+
 /** The value of code c (its low `bits` bits) as the helper writes it, an f32 bit pattern in C. */
 function codeValueBits({ bits, to, format }: UnpackHelper, c: number): string {
   const code = c % 2 ** bits;
@@ -74,8 +79,6 @@ function laneHelper(helper: UnpackHelper): string {
   if (bits > 4 || to === 'u32') throw new Error(`C backend: no lane helper for ${bits}-bit codes to ${to}`);
   const mask = `${2 ** bits - 1}u`;
   const table = Array.from({ length: 16 }, (_, c) => codeValueBits(helper, c));
-  const scalarValue = (code: string) =>
-    ({ u32: code, 'unsigned f32': `(float)(int32_t)(${code})`, 'signed f32': `(float)tskc_wrap_s((int64_t)(${code}), ${bits})`, 'small float': `tskc_value_${helper.format?.name}(${code})` })[to];
   return [
     `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, unsigned shift, float *out) {`,
     '#if defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
@@ -89,7 +92,7 @@ function laneHelper(helper: UnpackHelper): string {
     '  const flanes f = __builtin_shuffle(table, (ilanes)(v >> shift));',
     '  memcpy(out, &f, 64);',
     '#else',
-    `  for (int j = 0; j < 16; j++) out[j] = ${scalarValue(`((w[j] >> shift) & ${mask})`)};`,
+    `  for (int j = 0; j < 16; j++) out[j] = ${scalarValue(helper, `((w[j] >> shift) & ${mask})`)};`,
     '#endif',
     '}',
   ].join('\n');
@@ -103,10 +106,8 @@ function unpackHelper(helper: UnpackHelper): string {
   const straddles = (c: { shift: number }) => c.shift + bits > 32;
   const outType = to === 'u32' ? 'uint32_t' : 'float';
   // The code in a uint32_t, as the element written out.
-  const scalarValue = (code: string) =>
-    ({ u32: code, 'unsigned f32': `(float)(int32_t)(${code})`, 'signed f32': `(float)tskc_wrap_s((int64_t)(${code}), ${bits})`, 'small float': `tskc_value_${format?.name}(${code})` })[to];
   // Without vector extensions: one statement per code, every index and shift a constant.
-  const scalar = codes.map((c, j) => `  out[${j}] = ${scalarValue(`(${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask}`)};`);
+  const scalar = codes.map((c, j) => `  out[${j}] = ${scalarValue(helper, `(${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask}`)};`);
   // A small float's values as f32 bit patterns, 16 to a register (codes of fewer than 4 bits repeat them).
   const table = format ? Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))) : [];
   // The 16 codes of vector v (uint32_t lanes) written to out + at.

@@ -21,7 +21,7 @@ import { swigluRows } from '../../kernels/rows/glu.js';
 import { layerNormRows, rmsNormResidualRows, rmsNormRows } from '../../kernels/rows/norms.js';
 import { softmaxRows } from '../../kernels/rows/softmax.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
-import { codesPerWord, dotTileOrder } from '../../kernels/lowbit/layout.js';
+import { dotTileOrder, tileDims } from '../../kernels/lowbit/layout.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { DEFAULT_CFLAGS, compileSharedObject, detectToolchain } from '../../runtime/cpu/toolchain.js';
@@ -72,9 +72,7 @@ function random(shape: number[]): Tensor {
  * (any word holds valid codes): the tests check the values, the benchmarks the speed.
  */
 function lowbitWeights(code: Dtype, n: number, k: number, group: number, tile?: readonly [number, number], dot = false) {
-  const p = codesPerWord(code);
-  const inTile = !tile ? [] : !dot ? tile : p ? [tile[1] / p, tile[0], p] : [tile[1], tile[0]];
-  const w = Tensor.empty(code, tile ? [n / tile[0], k / tile[1], ...inTile] : [n, k]);
+  const w = Tensor.empty(code, tile ? [n / tile[0], k / tile[1], ...tileDims(tile, dot ? dotTileOrder(code) : 'rows', code)] : [n, k]);
   const words = new Uint32Array(w.storage.buffer, w.storage.byteOffset, w.storage.byteLength / 4);
   for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 2 ** 32) >>> 0;
   const groups = (n * k) / group;

@@ -19,7 +19,7 @@
  */
 import { type Dtype, type Tile, arange, cdiv, dot, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
 import { IrError } from '../../compiler/ir/errors.js';
-import { codesPerWord } from './layout.js';
+import { codesPerWord, dotTileOrder, tileDims } from './layout.js';
 
 export interface LowbitGemvParams extends Record<string, number> {
   /** Outputs per program. */
@@ -64,10 +64,9 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, option
   // The 'dot' form's tiles: interleaved words of P codes where the width is under 8 bits and divides 32 (kernels/lowbit/layout.ts), else column-major.
   const p = accumulate === 'dot' ? codesPerWord(weight) : undefined;
   if (tile && p && tile[1] % p !== 0) throw new IrError('type', `lowbit gemv: an interleaved tile's BK = ${tile[1]} must be whole words of ${p} ${weight.name} codes`);
-  const inTile = !tile ? [] : accumulate !== 'dot' ? tile : p ? [tile[1] / p, tile[0], p] : [tile[1], tile[0]];
   const args = {
     x: input(act, ['M', 'K']),
-    w: input(weight, tile ? ['NB', 'KB', ...inTile] : ['N', 'K']),
+    w: input(weight, tile ? ['NB', 'KB', ...tileDims(tile, accumulate === 'dot' ? dotTileOrder(weight) : 'rows', weight)] : ['N', 'K']),
     // The 'dot' form reads each step's BN scales as one contiguous run: group-major, [G, N].
     scales: input(f32, accumulate === 'dot' ? ['G', 'N'] : ['N', 'G']),
     zeros: input(f32, accumulate === 'dot' ? ['G', 'N'] : ['N', 'G']),

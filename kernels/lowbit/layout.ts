@@ -46,6 +46,17 @@ export function dotTileOrder(d: Dtype): TileOrder {
   return codesPerWord(d) ? 'interleaved' : 'columns';
 }
 
+/**
+ * The dims of one tile of bn x bk in the tensor the kernels index, after [NB, KB]: [BN, BK] row by row,
+ * [BK, BN] column by column, [BK / P, BN, P] interleaved (codes of dtype d).
+ */
+export function tileDims([bn, bk]: readonly [number, number], order: TileOrder, d: Dtype): number[] {
+  if (order === 'rows') return [bn, bk];
+  if (order === 'columns') return [bk, bn];
+  const p = codesPerWord(d)!;
+  return [bk / p, bn, p];
+}
+
 /** The tile itself, bn x bk, in `order`. */
 function tileLayout(bn: number, bk: number, order: TileOrder, d: Dtype | undefined): Layout {
   if (order === 'rows') return new Layout([bn, bk], [bk, 1]);
@@ -88,8 +99,7 @@ export function tileCodes(q: QuantizedWeight, tile: readonly [number, number], o
     for (let c = 0; c < q.k; c++) values[base + colOffsets[c]!] = codes[r * q.k + c]!;
   }
   const [nb, kb] = [Math.ceil(q.n / tile[0]), q.k / tile[1]];
-  const inTile = { rows: [tile[0], tile[1]], columns: [tile[1], tile[0]], interleaved: [tile[1] / codesPerWord(q.dtype)!, tile[0], codesPerWord(q.dtype)!] }[order];
-  return { shape: [nb, kb, ...inTile], values, layout };
+  return { shape: [nb, kb, ...tileDims(tile, order, q.dtype)], values, layout };
 }
 
 export interface GroupMajorScales {
