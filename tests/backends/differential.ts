@@ -56,14 +56,14 @@ export function expectSame(got: Float64Array, want: Float64Array, approximate: b
 }
 
 /**
- * Whether the kernel computes an f32 exp or sigmoid, which the C backend evaluates as f32 functions
- * (1 and 2 units in the last place) where its other transcendentals round a double once: its
+ * Whether the kernel computes an f32 exp, sigmoid or erf, which the C backend evaluates as f32
+ * functions (1, 2 and 2 units in the last place) where its other transcendentals round a double once: its
  * comparisons then take `ofTensor`, as WebGPU's always do.
  */
 export function hasF32Transcendentals(kernel: Kernel): boolean {
   let found = false;
   walkOps(kernel.body, (op) => {
-    if ((op.opcode === 'exp' || op.opcode === 'sigmoid') && op.results[0]!.type.dtype.name === 'f32') found = true;
+    if (['exp', 'sigmoid', 'erf'].includes(op.opcode) && op.results[0]!.type.dtype.name === 'f32') found = true;
   });
   return found;
 }

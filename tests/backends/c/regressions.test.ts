@@ -8,7 +8,7 @@ import { hostTensor } from '../../../compiler/interpret/index.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
-import { arange, bf16, bool, exp, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, sigmoid, store, u32, u8, where } from '../../../dsl/index.js';
+import { arange, bf16, bool, erf, exp, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, sigmoid, store, u32, u8, where } from '../../../dsl/index.js';
 import { freshSeed, rng } from '../../../examples/check.js';
 import { testWithCompiler } from '../../runtime/cpu/harness.js';
 
@@ -109,21 +109,24 @@ describe('C backend regressions', () => {
     expect(c3[1]).toEqual(i3[1]);
   });
 
-  // Both were measured against double exp over every float (1 and 2 units at most, NaN kept); here a
-  // fresh sample of each run: specials, the whole clamped range, and tiny arguments.
+  // Each was measured against its double counterpart over every float (exp 1 unit at most, sigmoid 2,
+  // erf 1 with FMA and 2 without; NaN kept); here a fresh sample of each run: specials, the range where
+  // the function is not yet constant (uniformly), and tiny arguments.
+  const expSpecials = [0, -0, 1, -1, 88.72, 88.7228, 88.8, 88.9, -87.33, -103.9, -104, -104.5, Infinity, -Infinity, NaN, 1e-30, -1e-30];
+  const erfSpecials = [0, -0, 1, -1, 0.99999994, 1.0000001, -1.0000001, 2.5, 3.9, 3.92, 4, 4.5, -4, 1e9, Infinity, -Infinity, NaN, 1e-30, -1e-30, 1e-45];
   const f32Transcendentals = [
-    ['exp (tskc_expf)', exp, 1],
-    ['sigmoid (tskc_sigmoidf)', sigmoid, 2],
+    ['exp (tskc_expf)', exp, 1, expSpecials, [-110, 95]],
+    ['sigmoid (tskc_sigmoidf)', sigmoid, 2, expSpecials, [-110, 95]],
+    ['erf (tskc_erff)', erf, 2, erfSpecials, [-5, 5]],
   ] as const;
-  for (const [name, op, units] of f32Transcendentals) {
+  for (const [name, op, units, specials, [lo, hi]] of f32Transcendentals) {
     testC(`f32 ${name} is within ${units} unit(s) in the last place over its whole range`, async () => {
       const k = kernel('transcendental_f32', { x: input(f32, [65536]), y: output(f32, [65536]) }, ({ x, y }) => {
         const i = arange(65536);
         store(y, [i], op(load(x, [i])));
       }, { grid: () => [1] });
       const r = rng(freshSeed());
-      const specials = [0, -0, 1, -1, 88.72, 88.7228, 88.8, 88.9, -87.33, -103.9, -104, -104.5, Infinity, -Infinity, NaN, 1e-30, -1e-30];
-      const values = Float64Array.from({ length: 65536 }, (_, j) => (j < specials.length ? specials[j]! : j % 2 ? Math.fround(-110 + 205 * r()) : Math.fround((2 * r() - 1) * 2 ** (-40 + 48 * r()))));
+      const values = Float64Array.from({ length: 65536 }, (_, j) => (j < specials.length ? specials[j]! : j % 2 ? Math.fround(lo + (hi - lo) * r()) : Math.fround((2 * r() - 1) * 2 ** (-40 + 48 * r()))));
       const [c, i] = await both(k, () => ({ x: Tensor.fromValues(f32, [65536], values), y: Tensor.empty(f32, [65536]) }));
       const bits = (v: number) => new Int32Array(Float32Array.of(v).buffer)[0]!;
       let worst = 0;
