@@ -70,27 +70,47 @@ function codeValueBits({ bits, to, format }: UnpackHelper, c: number): string {
 
 /**
  * tskc_lanes<B><suffix>(w, shift, out): the codes at bit `shift` of the 16 words w[0..15], as floats.
- * With GCC's vector extensions, one load, one shift, and one lookup in a table of the 16 values that
- * the low 4 bits of a lane can name (vpermps reads only those bits, so no mask): 3 instructions for 16
- * codes, against 5 for codes packed one after the other. Widths of 1 to 4 bits only.
+ * With GCC's vector extensions and AVX-512, one load, one shift, and one lookup in a table of the 16
+ * values that the low 4 bits of a lane can name (vpermps reads only those bits, so no mask): 3
+ * instructions for 16 codes, against 5 for codes packed one after the other. Without AVX-512 a
+ * 16-lane variable shuffle is lowered lane by lane (the u4 GEMV took 44 ms on AVX2, against 0.85 on
+ * AVX-512), so there each 8 codes are shifted, masked and converted (integers: 2.6 ms), or looked up
+ * in two 8-lane halves of the table (small floats: 5.6 ms). Widths of 1 to 4 bits only.
  */
 function laneHelper(helper: UnpackHelper): string {
   const { bits, to } = helper;
   if (bits > 4 || to === 'u32') throw new Error(`C backend: no lane helper for ${bits}-bit codes to ${to}`);
   const mask = `${2 ** bits - 1}u`;
   const table = Array.from({ length: 16 }, (_, c) => codeValueBits(helper, c));
+  const vectors = (bytes: number) => [
+    `  typedef uint32_t lanes __attribute__((vector_size(${bytes})));`,
+    `  typedef int32_t ilanes __attribute__((vector_size(${bytes})));`,
+    `  typedef float flanes __attribute__((vector_size(${bytes})));`,
+  ];
+  // Without AVX-512: each half of the 16 codes, as 8 lanes.
+  const halfValues =
+    to === 'small float'
+      ? `__builtin_shuffle((flanes)lo, (flanes)hi, (ilanes)(v >> shift))`
+      : `__builtin_convertvector(${to === 'unsigned f32' ? `(ilanes)((v >> shift) & ${mask})` : `((ilanes)(v << (${32 - bits}u - shift))) >> ${32 - bits}`}, flanes)`;
   return [
     `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, unsigned shift, float *out) {`,
-    '#if defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
-    '  typedef uint32_t lanes __attribute__((vector_size(64)));',
-    '  typedef int32_t ilanes __attribute__((vector_size(64)));',
-    '  typedef float flanes __attribute__((vector_size(64)));',
+    '#if defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS) && defined(__AVX512F__)',
+    ...vectors(64),
     `  const lanes bits = { ${table.join(', ')} };`,
     '  const flanes table = (flanes)bits;',
     '  lanes v;',
     '  memcpy(&v, w, 64);',
     '  const flanes f = __builtin_shuffle(table, (ilanes)(v >> shift));',
     '  memcpy(out, &f, 64);',
+    '#elif defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
+    ...vectors(32),
+    ...(to === 'small float' ? [`  const lanes lo = { ${table.slice(0, 8).join(', ')} }, hi = { ${table.slice(8).join(', ')} };`] : []),
+    '  for (int h = 0; h < 2; h++) {',
+    '    lanes v;',
+    '    memcpy(&v, w + 8 * h, 32);',
+    `    const flanes f = ${halfValues};`,
+    '    memcpy(out + 8 * h, &f, 32);',
+    '  }',
     '#else',
     `  for (int j = 0; j < 16; j++) out[j] = ${scalarValue(helper, `((w[j] >> shift) & ${mask})`)};`,
     '#endif',
