@@ -1,0 +1,98 @@
+/**
+ * The float dot's blocks (backends/c/emit.ts: dot). Where the C compiler has AVX2 and FMA but not
+ * AVX-512, a dot whose tile has at least 6 rows and a multiple of 16 columns keeps 6 x 16 accumulators
+ * in named registers (TSKC_FMA8), the rows left over in the portable 1-row block; elsewhere the
+ * portable 8 x 16 blocks. Both give the interpreter's bits (one fmaf per step, in index order): each
+ * case runs in the machine's own build, in a build that takes TSKC_FMA8 wherever the CPU has AVX2 and
+ * FMA (-mno-avx512f), and in one without vector extensions (the portable blocks).
+ */
+import { jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emitC } from '../../../backends/c/index.js';
+import { arange, dot, f32, input, kernel, load, output, store } from '../../../dsl/index.js';
+import { freshSeed, rng } from '../../../examples/check.js';
+import { ArtifactCache } from '../../../runtime/cache.js';
+import { device } from '../../../runtime/device.js';
+import { DEFAULT_CFLAGS, findCompiler } from '../../../runtime/cpu/toolchain.js';
+import { Tensor } from '../../../runtime/tensor.js';
+import { testWithCompiler } from '../../runtime/cpu/harness.js';
+
+const testC = testWithCompiler('the C backend dot block tests');
+jest.setTimeout(120_000);
+const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-dot-blocks-')));
+const builds = {
+  native: device('cpu', { cache }),
+  'without AVX-512': device('cpu', { cache, flags: [...DEFAULT_CFLAGS, '-mno-avx512f'] }),
+  'without vector extensions': device('cpu', { cache, flags: [...DEFAULT_CFLAGS, '-DTSKC_NO_VECTOR_EXTENSIONS'] }),
+};
+const interp = device('interp');
+
+/** Whether the CPU has AVX2 and FMA (x86 Linux: /proc/cpuinfo), so that TSKC_FMA8 can run here. */
+function cpuHasAvx2Fma(): boolean {
+  const info = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const flags = new Set(/^flags\s*:(.*)$/m.exec(info)?.[1]?.trim().split(/\s+/) ?? []);
+  return flags.has('avx2') && flags.has('fma');
+}
+
+/** Whether `source`, preprocessed with -march=native -mno-avx512f, defines TSKC_FMA8. */
+function definesFma8(source: string): boolean {
+  const cc = findCompiler();
+  const macros = execFileSync(cc.path, [...cc.args, '-march=native', '-mno-avx512f', '-dM', '-E', '-x', 'c', '-'], { input: source, encoding: 'utf8' });
+  return /#define TSKC_FMA8 1/.test(macros);
+}
+
+/** y[m, n] = c + a[m, k] · b[k, n], one tile each. */
+function tileDot(m: number, k: number, n: number) {
+  return kernel('tile_dot', { a: input(f32, [m, k]), b: input(f32, [k, n]), c: input(f32, [m, n]), y: output(f32, [m, n]) }, ({ a, b, c, y }) => {
+    const [rows, cols, ks] = [arange(m).expandDims(1), arange(n).expandDims(0), arange(k)];
+    const x = load(a, [rows, ks.expandDims(0)]);
+    const w = load(b, [ks.expandDims(1), cols]);
+    store(y, [rows, cols], dot(x, w, load(c, [rows, cols])));
+  }, { grid: () => [1] });
+}
+
+// [m, k, n, whether the register block applies]: rows a multiple of 6 and not (the rest in 1-row
+// blocks), and column counts that are not a multiple of 16 (the portable blocks only).
+const cases = [
+  [6, 5, 16, true],
+  [32, 9, 32, true],
+  [13, 17, 48, true],
+  [5, 8, 16, false],
+  [12, 7, 24, false],
+] as const;
+
+describe('float dot blocks on the C backend', () => {
+  test.each(cases)('%i x %i x %i: the TSKC_FMA8 block is emitted: %s', (m, k, n, registers) => {
+    expect(emitC(tileDot(m, k, n).build()).source.includes('#ifdef TSKC_FMA8')).toBe(registers);
+  });
+
+  testC('every build gives the interpreter bits, with TSKC_FMA8 defined where the CPU has AVX2 and FMA', async () => {
+    // The build without AVX-512 takes the register block wherever it can run: checked, not assumed.
+    const registers = cpuHasAvx2Fma();
+    expect(definesFma8(emitC(tileDot(6, 5, 16).build()).source)).toBe(registers);
+    if (!registers) process.stderr.write('tskc: this CPU has no AVX2 + FMA: the TSKC_FMA8 block is compiled out here\n');
+    const seed = freshSeed();
+    const r = rng(seed);
+    const values = (count: number) => Float64Array.from({ length: count }, () => Math.fround(r() * 4 - 2));
+    for (const [m, k, n] of cases) {
+      const built = tileDot(m, k, n).build();
+      const inputs = { a: values(m * k), b: values(k * n), c: values(m * n) };
+      const args = () => ({
+        a: Tensor.fromValues(f32, [m, k], inputs.a),
+        b: Tensor.fromValues(f32, [k, n], inputs.b),
+        c: Tensor.fromValues(f32, [m, n], inputs.c),
+        y: Tensor.fromValues(f32, [m, n], new Float64Array(m * n).fill(NaN)),
+      });
+      const want = args();
+      (await interp.compile(built)).launch(want);
+      for (const [name, dev] of Object.entries(builds)) {
+        const got = args();
+        (await dev.compile(built)).launch(got);
+        expect([`${m}x${k}x${n} ${name} (seed ${seed})`, got.y.toValues()]).toEqual([`${m}x${k}x${n} ${name} (seed ${seed})`, want.y.toValues()]);
+      }
+    }
+  });
+});
