@@ -7,6 +7,7 @@
 export interface Bar {
   readonly label: string;
   readonly ours: number;
+  /** NaN where the peer could not run: the bar is left out. */
   readonly peer: number;
 }
 
@@ -26,7 +27,7 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 
 function panelSvg(p: Panel, top: number, peerName: string): { svg: string; height: number } {
   const plotWidth = WIDTH - LABEL_WIDTH - 90;
-  const max = Math.max(...p.bars.flatMap((b) => [b.ours, b.peer]), p.limit?.value ?? 0) || 1;
+  const max = Math.max(...p.bars.flatMap((b) => [b.ours, b.peer]).filter(Number.isFinite), p.limit?.value ?? 0) || 1;
   const x = (v: number) => LABEL_WIDTH + (v / max) * plotWidth;
   const parts = [`<text x="10" y="${top + 22}" font-size="16" font-weight="bold">${escape(p.title)} (${escape(p.unit)})</text>`];
   p.bars.forEach((b, i) => {
@@ -34,6 +35,10 @@ function panelSvg(p: Panel, top: number, peerName: string): { svg: string; heigh
     parts.push(`<text x="${LABEL_WIDTH - 8}" y="${y + 18}" font-size="11" text-anchor="end">${escape(b.label)}</text>`);
     parts.push(`<rect x="${LABEL_WIDTH}" y="${y + 3}" width="${(x(b.ours) - LABEL_WIDTH).toFixed(1)}" height="12" fill="#2b6cb0"/>`);
     parts.push(`<text x="${(x(b.ours) + 4).toFixed(1)}" y="${y + 13}" font-size="10">${b.ours.toFixed(1)}</text>`);
+    if (!Number.isFinite(b.peer)) {
+      parts.push(`<text x="${LABEL_WIDTH + 4}" y="${y + 26}" font-size="10">no peer</text>`);
+      return;
+    }
     parts.push(`<rect x="${LABEL_WIDTH}" y="${y + 16}" width="${(x(b.peer) - LABEL_WIDTH).toFixed(1)}" height="12" fill="#a0aec0"/>`);
     parts.push(`<text x="${(x(b.peer) + 4).toFixed(1)}" y="${y + 26}" font-size="10">${b.peer.toFixed(1)}</text>`);
   });

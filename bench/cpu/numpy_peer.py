@@ -6,6 +6,11 @@ import time
 
 import numpy as np
 
+try:
+    from scipy.special import erf
+except ImportError:
+    erf = None
+
 
 def median_time(fn, repeats):
     fn()
@@ -41,6 +46,11 @@ def main():
         return d / np.sqrt(var + 1e-5) * w + bias
 
     out["layer_norm_4096"] = median_time(layer_norm, 5)
+    def log_softmax():
+        shifted = x - x.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    out["log_softmax_4096"] = median_time(log_softmax, 5)
     out["rms_norm_4096"] = median_time(lambda: x / np.sqrt((x * x).mean(axis=1, keepdims=True) + 1e-6) * w, 5)
     r = rng.standard_normal((4096, 4096), dtype=np.float32)
 
@@ -51,7 +61,34 @@ def main():
     out["rms_norm_residual_4096"] = median_time(rms_norm_residual, 5)
     g = rng.standard_normal((4096, 4096), dtype=np.float32)
     out["swiglu_4096"] = median_time(lambda: x / (1 + np.exp(-x)) * g, 5)
+    if erf is not None:  # numpy has no erf; without scipy the GeGLU row has no peer
+        out["geglu_4096"] = median_time(lambda: 0.5 * x * (1 + erf(x * np.float32(np.sqrt(0.5)))) * g, 5)
     del r, g
+    # Rotary embedding (half-split) of x [S=4096, H=32, D=128] by cos, sin [S, D/2].
+    xr = rng.standard_normal((4096, 32, 128), dtype=np.float32)
+    cos = rng.standard_normal((4096, 1, 64), dtype=np.float32)
+    sin = rng.standard_normal((4096, 1, 64), dtype=np.float32)
+
+    def rotary():
+        lo, hi = xr[..., :64], xr[..., 64:]
+        return np.concatenate([lo * cos - hi * sin, hi * cos + lo * sin], axis=-1)
+
+    out["rotary_4096x32x128"] = median_time(rotary, 5)
+    del xr
+    # Attention of B=1, H=8, S=1024, D=64 (scale 1/8), with and without the causal mask: the scores
+    # as one batched matmul, a softmax, and the product with v.
+    q, k, v = (rng.standard_normal((1, 8, 1024, 64), dtype=np.float32) for _ in range(3))
+    upper = np.triu(np.ones((1024, 1024), dtype=bool), 1)
+
+    def attention(causal):
+        scores = (q @ k.transpose(0, 1, 3, 2)) * np.float32(0.125)
+        if causal:
+            scores[..., upper] = -np.inf
+        e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        return (e / e.sum(axis=-1, keepdims=True)) @ v
+
+    out["attention_1x8x1024x64"] = median_time(lambda: attention(False), 5)
+    out["attention_causal_1x8x1024x64"] = median_time(lambda: attention(True), 5)
     # Cross-entropy over a 32000-word vocabulary, 1024 rows, composed from numpy operations.
     logits = rng.standard_normal((1024, 32000), dtype=np.float32)
     targets = rng.integers(0, 32000, 1024)

@@ -17,9 +17,11 @@ import { type Dtype, f32, f4e2m1, i32, u3, u4, u6 } from '../../compiler/ir/dtyp
 import { linear } from '../../kernels/linear.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
-import { swigluRows } from '../../kernels/rows/glu.js';
+import { flashAttention } from '../../kernels/attention.js';
+import { gegluRows, swigluRows } from '../../kernels/rows/glu.js';
+import { rotaryRows } from '../../kernels/rows/rotary.js';
 import { layerNormRows, rmsNormResidualRows, rmsNormRows } from '../../kernels/rows/norms.js';
-import { softmaxRows } from '../../kernels/rows/softmax.js';
+import { logSoftmaxRows, softmaxRows } from '../../kernels/rows/softmax.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { dotTileOrder, tileDims } from '../../kernels/lowbit/layout.js';
 import { device } from '../../runtime/device.js';
@@ -82,6 +84,16 @@ function lowbitWeights(code: Dtype, n: number, k: number, group: number, tile?: 
   return { w, scales, zeros };
 }
 
+/**
+ * The widest vector instructions the CPU has, from /proc/cpuinfo: "AMD EPYC" has named machines with
+ * AVX-512 and machines with AVX2 only here, and -march=native code differs between them.
+ */
+function vectorIsa(): string {
+  const info = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const flags = new Set(/^flags\s*:(.*)$/m.exec(info)?.[1]?.trim().split(/\s+/) ?? []);
+  return flags.has('avx512f') ? 'AVX-512' : flags.has('avx2') ? 'AVX2' : flags.size ? 'no AVX2' : 'vector ISA unknown';
+}
+
 async function copyBandwidthMs(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
   const so = join(dir, 'copy.so');
@@ -126,6 +138,8 @@ async function handGemvMs(args: { x: Tensor; w: Tensor; scales: Tensor; zeros: T
 async function main(): Promise<void> {
   const toolchain = await detectToolchain();
   const peer = JSON.parse(execFileSync('python3', [join(here, 'numpy_peer.py')], { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<string, number | string>;
+  // A peer's median in milliseconds; NaN where the peer could not run (GeGLU's needs scipy).
+  const peerMs = (key: string) => (typeof peer[key] === 'number' ? 1000 * (peer[key] as number) : NaN);
   const copyMs = await copyBandwidthMs();
   const copyGBs = (2 * 256 * 2 ** 20) / (copyMs * 1e6);
   const cpu = device('cpu');
@@ -138,7 +152,8 @@ async function main(): Promise<void> {
     else computeBars.push({ label: work, ours: flops! / (ms * 1e6), peer: flops! / (peerMs * 1e6) });
     const rate = bytes !== undefined ? `${(bytes / (ms * 1e6)).toFixed(1)} GB/s (${((100 * bytes) / (ms * 1e6) / copyGBs).toFixed(0)}% of copy)` : `${(flops! / (ms * 1e6)).toFixed(1)} GFLOP/s`;
     const peerRate = peerBytes !== undefined ? `${(peerBytes / (peerMs * 1e6)).toFixed(1)} GB/s` : `${(flops! / (peerMs * 1e6)).toFixed(1)} GFLOP/s`;
-    rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | ${peerMs.toFixed(2)} ms | ${peerRate} | ${(peerMs / ms).toFixed(2)}x |`);
+    if (Number.isNaN(peerMs)) rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | no peer | | |`);
+    else rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | ${peerMs.toFixed(2)} ms | ${peerRate} | ${(peerMs / ms).toFixed(2)}x |`);
   };
 
   const [m, n] = [4096, 4096];
@@ -167,6 +182,17 @@ async function main(): Promise<void> {
     row('RMS norm + residual fp32 4096x4096 (library)', medianMs(() => fused.launch({ x, r, w, h, y }), 5), 1000 * (peer['rms_norm_residual_4096'] as number), 4 * m * n * 4, undefined);
     const swiglu = await cpu.compile(swigluRows(f32).build({ BLOCK_N: 4096 }));
     row('SwiGLU fp32 4096x4096 (library)', medianMs(() => swiglu.launch({ a: x, g, y }), 5), 1000 * (peer['swiglu_4096'] as number), 3 * m * n * 4, undefined);
+    const logSm = await cpu.compile(logSoftmaxRows(f32).build({ BLOCK_N: 4096 }));
+    row('log-softmax fp32 4096x4096 (library)', medianMs(() => logSm.launch({ x, y }), 5), peerMs('log_softmax_4096'), 2 * m * n * 4, undefined);
+    const geglu = await cpu.compile(gegluRows(f32).build({ BLOCK_N: 4096 }));
+    row('GeGLU fp32 4096x4096 (library; exact gelu, numpy: scipy erf)', medianMs(() => geglu.launch({ a: x, g, y }), 5), peerMs('geglu_4096'), 3 * m * n * 4, undefined);
+    {
+      // x [S, H, D] as the kernel takes it, [S, H, 2, D/2]; cos and sin [S, D/2].
+      const [rs, rh, rd] = [4096, 32, 128];
+      const [rx, ry, rcos, rsin] = [random([rs, rh, 2, rd / 2]), Tensor.empty(f32, [rs, rh, 2, rd / 2]), random([rs, rd / 2]), random([rs, rd / 2])];
+      const rotary = await cpu.compile(rotaryRows(f32).build({ BLOCK: rd / 2 }));
+      row('rotary embedding fp32 S=4096 H=32 D=128 (library)', medianMs(() => rotary.launch({ x: rx, cos: rcos, sin: rsin, y: ry }), 5), peerMs('rotary_4096x32x128'), 4 * (2 * rs * rh * rd + rs * rd), undefined);
+    }
     const [tokens, vocab] = [1024, 32000];
     const logits = random([tokens, vocab]);
     const targets = Tensor.fromValues(i32, [tokens], Float64Array.from({ length: tokens }, () => Math.floor(Math.random() * vocab)));
@@ -177,6 +203,14 @@ async function main(): Promise<void> {
     const lin = await cpu.compile(linear(f32, { bias: true, activation: 'relu' }).build({ BM: 128, BN: 128, BK: 64 }));
     row('linear + bias + relu fp32 1024x2048x2048 (library)', medianMs(() => lin.launch({ x: lx, w: lw, bias: lb, y: ly }), 3), 1000 * (peer['linear_bias_relu_1024x2048x2048'] as number), undefined, 2 * lm * lk * lnOut);
     row('cross-entropy fp32 1024x32000 (library)', medianMs(() => ce.launch({ logits, targets, loss }), 5), 1000 * (peer['cross_entropy_1024x32000'] as number), 4 * tokens * vocab, undefined);
+    // Flash attention, B=1 H=8 S=1024 D=64; numpy materializes the scores (batched matmul, softmax, matmul).
+    const shape = [1, 8, 1024, 64];
+    const [q, k, v, o] = [random(shape), random(shape), random(shape), Tensor.empty(f32, shape)];
+    for (const causal of [false, true]) {
+      const attention = await cpu.compile(flashAttention(f32, causal).build({ BM: 32, BN: 32, BLOCK_D: 64, SCALE: 0.125 }));
+      const flops = (causal ? 2 : 4) * 8 * 1024 * 1024 * 64;
+      row(`flash attention${causal ? ' causal' : ''} fp32 B=1 H=8 S=1024 D=64 (library)`, medianMs(() => attention.launch({ q, k, v, o }), 3), peerMs(`attention${causal ? '_causal' : ''}_1x8x1024x64`), undefined, flops);
+    }
   }
 
   // The graph API (dsl/graph): each graph planned by the fusion pass, its tile sizes tuned here
@@ -255,7 +289,7 @@ async function main(): Promise<void> {
   const report = [
     '# CPU benchmark results',
     '',
-    `Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; Node ${process.version}; ${toolchain.version}; numpy ${peer['numpy']}.`,
+    `Machine: ${cpus()[0]?.model ?? 'unknown'} (${vectorIsa()}), ${cpus().length} cores; Node ${process.version}; ${toolchain.version}; numpy ${peer['numpy']}.`,
     `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}.`,
     '',
     `Copy bandwidth (plain C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s; numpy copyto ${((2 * 256 * 2 ** 20) / ((peer['copy_256MiB'] as number) * 1e9)).toFixed(1)} GB/s.`,
@@ -286,7 +320,7 @@ async function main(): Promise<void> {
     { title: 'Memory-bound work: bytes it must move / time', unit: 'GB/s', bars: bandwidthBars, limit: { label: 'copy', value: copyGBs } },
     { title: 'Compute-bound work', unit: 'GFLOP/s', bars: computeBars },
   ];
-  writeFileSync(join(here, '..', 'RESULTS-cpu.svg'), barChartSvg(panels, 'numpy, same run', `npm run bench:cpu, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores)`));
+  writeFileSync(join(here, '..', 'RESULTS-cpu.svg'), barChartSvg(panels, 'numpy, same run', `npm run bench:cpu, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown'} (${vectorIsa()}, ${cpus().length} cores)`));
 }
 
 await main();
