@@ -1,13 +1,15 @@
+import { availableParallelism } from 'node:os';
+
 // Jest runs the TypeScript sources directly as native ES modules: @swc/jest strips the types
 // (type errors are caught by `tsc --noEmit`, which `npm test` runs first).
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  // Two workers, not jest's default of one per core less one: most suites wait on the C compiler, one
-  // process at a time, so a single worker leaves a core of CI's two idle. Measured on 2 cores: the
-  // kernel and graph suites took 473 s with two workers against 915 s one after the other.
-  maxWorkers: 2,
+  // At least two workers (jest's default is one per core less one): most suites wait on the C
+  // compiler, one process at a time, so on CI's two cores a single worker left one idle. Measured on 2
+  // cores: the kernel and graph suites took 473 s with two workers against 915 s with one.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import './x.js' (NodeNext style); map those back to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

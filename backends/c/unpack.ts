@@ -73,9 +73,10 @@ function codeValueBits({ bits, to, format }: UnpackHelper, c: number): string {
  * With GCC's vector extensions and AVX-512, one load, one shift, and one lookup in a table of the 16
  * values that the low 4 bits of a lane can name (vpermps reads only those bits, so no mask): 3
  * instructions for 16 codes, against 5 for codes packed one after the other. Without AVX-512 a
- * 16-lane variable shuffle is lowered lane by lane (the u4 GEMV took 44 ms on AVX2, against 0.85 on
- * AVX-512), so there each 8 codes are shifted, masked and converted (integers: 2.6 ms), or looked up
- * in two 8-lane halves of the table (small floats: 5.6 ms). Widths of 1 to 4 bits only.
+ * 16-lane variable shuffle is lowered lane by lane (the u4 GEMV 8192x8192 took 44 ms on AVX2, against
+ * 0.85 on AVX-512), so there each 8 codes are shifted, masked and converted (integers: 2.6-3.5 ms in a C
+ * driver on AVX2), or looked up in two 8-lane halves of the table (small floats: 5.6-7 ms). Widths of
+ * 1 to 4 bits only.
  */
 function laneHelper(helper: UnpackHelper): string {
   const { bits, to } = helper;

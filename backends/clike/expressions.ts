@@ -27,9 +27,9 @@ const UNARY_MATH: Record<string, (x: string) => string> = {
 
 export function unaryExpr(op: string, d: Dtype, x: string): string {
   if (op === 'sqrt' && d.name === 'f32') return `sqrtf(${x})`; // correctly rounded, like the interpreter
-  if (op === 'exp' && d.name === 'f32') return `tskc_expf(${x})`; // within 1 ulp, 16 lanes wide
-  if (op === 'sigmoid' && d.name === 'f32') return `tskc_sigmoidf(${x})`; // within 2 ulp, 16 lanes wide
-  if (op === 'erf' && d.name === 'f32') return `tskc_erff(${x})`; // within 2 ulp (1 with FMA), 16 lanes wide
+  if (op === 'exp' && d.name === 'f32') return `tskc_expf(${x})`; // within 1 ulp; vectorizes
+  if (op === 'sigmoid' && d.name === 'f32') return `tskc_sigmoidf(${x})`; // within 2 ulp; vectorizes
+  if (op === 'erf' && d.name === 'f32') return `tskc_erff(${x})`; // within 2 ulp (1 with FMA); vectorizes
   const math = UNARY_MATH[op];
   if (math) return roundTo(d, math(`(double)${x}`));
   switch (op) {

@@ -5,7 +5,8 @@
  * codes of one output and 8 consecutive k in each word), and the f32 scales and zero points are
  * group-major, [K/128][N]. Each group of 8 rows of a tile is 128 words in vectors, loaded once; row r
  * of it is each word shifted by 4r and looked up in a table of the 16 code values (vpermps reads only
- * a lane's low 4 bits; converted without AVX-512), then multiplied into eight accumulators with one FMA each, in k order, and
+ * a lane's low 4 bits; converted without AVX-512), then multiplied into the 128 outputs' accumulators
+ * (8 vectors of 16, or 16 of 8) with one FMA each, in k order, and
  *   y[n] += scale[g, n] * (acc[n] - zero[g, n] * sum of the group's x).
  * It shows what plain C reaches here with the same arithmetic (the sum of x is in f32 here, 16-lane
  * double in the kernel: a few instructions per 128 codes). Compiled with tskc's flags plus

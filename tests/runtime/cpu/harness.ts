@@ -2,6 +2,7 @@
  * What the CPU runtime tests share: whether a C compiler exists (decided before tests are collected,
  * so that without one they skip visibly instead of passing), and a scratch directory for build outputs.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,4 +40,19 @@ export function scratchDir(prefix: string): () => string {
     if (dir === undefined) throw new Error('scratchDir used outside a test');
     return dir;
   };
+}
+
+/**
+ * The macros the C compiler defines for this machine (-march=native, then `extra` flags: -dM -E), for
+ * tests whose expectations depend on the CPU (FMA, AVX2). Empty without a compiler or where
+ * -march=native is refused.
+ */
+export function nativeMacros(extra: readonly string[] = []): Set<string> {
+  try {
+    const cc = findCompiler();
+    const out = execFileSync(cc.path, [...cc.args, '-march=native', ...extra, '-dM', '-E', '-x', 'c', '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return new Set(out.split('\n').flatMap((line) => /^#define (\w+)/.exec(line)?.[1] ?? []));
+  } catch {
+    return new Set();
+  }
 }
