@@ -116,6 +116,16 @@ function laneHelper(helper: UnpackHelper): string {
     `  for (int j = 0; j < 16; j++) out[j] = ${scalarValue(helper, `((w[j] >> shift) & ${mask})`)};`,
     '#endif',
     '}',
+    // The same for 8 words, as a value: the dot's TSKC_FMA8 single rows multiply it straight in.
+    '#ifdef TSKC_FMA8',
+    `TSKC_FN __m256 ${unpackName(helper)}_8(const uint32_t *w, unsigned shift) {`,
+    ...vectors(32),
+    ...(to === 'small float' ? [`  const lanes lo = { ${table.slice(0, 8).join(', ')} }, hi = { ${table.slice(8).join(', ')} };`] : []),
+    '  lanes v;',
+    '  memcpy(&v, w, 32);',
+    `  return (__m256)${halfValues};`,
+    '}',
+    '#endif',
   ].join('\n');
 }
 

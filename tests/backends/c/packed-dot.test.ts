@@ -145,6 +145,11 @@ describe('a dot reads codes interleaved one to a word with the lane helpers', ()
     ['i4, signed codes', 'i4', 2, 16, 16, 0, 8, 0, 'in place'],
     ['i2, signed codes', 'i2', 1, 16, 16, 0, 16, 0, 'in place'],
     ['f4e2m1, values from the table', 'f4e2m1', 9, 32, 32, 0, 8, 0, 'in place'],
+    // Single rows of 32-column multiples: with AVX2 and FMA (TSKC_FMA8) their accumulators are registers.
+    ['i4, signed codes, single rows of 32 columns', 'i4', 3, 32, 32, 0, 8, 0, 'in place'],
+    ['i2, signed codes, a single row of 64 columns', 'i2', 1, 64, 64, 0, 16, 0, 'in place'],
+    ['u1, single rows of 32 columns', 'u1', 2, 32, 32, 0, 32, 0, 'in place'],
+    ['u4 off a word boundary, 32 columns', 'u4', 1, 32, 32, 3, 8, 0, 'tile at run time'],
     ['u4 off a word boundary', 'u4', 2, 16, 16, 3, 8, 0, 'tile at run time'],
     ['u4 with row groups 4 codes past whole words', 'u4', 2, 16, 16, 0, 8, 4, 'tile at run time'],
     ['u2 with row groups one code past whole words', 'u2', 1, 16, 16, 0, 16, 1, 'tile at run time'],
