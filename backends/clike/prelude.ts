@@ -301,8 +301,9 @@ TSKC_FN uint32_t tskc_get_bits(const uint32_t *w, int64_t i, int width) {
   const uint64_t bit = (uint64_t)i * (uint64_t)width;
   const uint64_t word = bit >> 5;
   const unsigned off = (unsigned)(bit & 31u);
-  uint64_t v = (uint64_t)w[word] >> off;
-  if (off + (unsigned)width > 32u) v |= (uint64_t)w[word + 1] << (32u - off);
+  /* The second word is read whatever the element: the next one where the element straddles, else the
+     same one (whose bits then land above the element's and are masked off): no branch to vectorize. */
+  const uint64_t v = ((uint64_t)w[word] >> off) | ((uint64_t)w[word + (off + (unsigned)width > 32u)] << (32u - off));
   return (uint32_t)(v & ((1ull << width) - 1u));
 }
 

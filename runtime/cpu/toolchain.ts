@@ -61,7 +61,17 @@ export interface Toolchain {
   readonly version: string;
   /** Whether -fopenmp compiles and links with this compiler. */
   readonly openmp: boolean;
+  /** Flags added to every compile: NO_GATHER where the compiler takes it (GCC on x86). */
+  readonly workarounds: readonly string[];
 }
+
+/**
+ * Keeps GCC from vectorizing indexed loads as AVX2 gathers. GCC 12.2 at -O3 on an AVX2-only CPU (Zen 3)
+ * returned zeros for a vector of four packed elements loaded through tskc_get_bits in two of 400 random
+ * programs (tests/backends/c/regressions.test.ts); without gathers both are right. Clang and GCC on
+ * other targets refuse the flag, and the probe then leaves it out.
+ */
+export const NO_GATHER = '-mtune-ctrl=^use_gather';
 
 /**
  * findCompiler(env): $CC if set (split at whitespace; a name without '/' is looked up on PATH), else
@@ -151,7 +161,20 @@ async function probe(compiler: Compiler): Promise<Toolchain> {
   if (failure !== undefined) {
     process.emitWarning(`${compiler.path} cannot build OpenMP code (${failure}); CPU kernels will run on one thread`, 'TskcWarning');
   }
-  return { compiler, version, openmp: failure === undefined };
+  const workarounds = (await accepts(compiler, NO_GATHER)) ? [NO_GATHER] : [];
+  return { compiler, version, openmp: failure === undefined, workarounds };
+}
+
+/** Whether the compiler builds an empty translation unit with `flag`. */
+async function accepts(compiler: Compiler, flag: string): Promise<boolean> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tskc-flag-'));
+  try {
+    const src = path.join(dir, 'probe.c');
+    fs.writeFileSync(src, 'int tskc_flag_probe;\n');
+    return (await run(compiler, [flag, '-c', '-o', path.join(dir, 'probe.o'), src], 60_000)).failure === undefined;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const OPENMP_PROBE = `#include <omp.h>
@@ -178,9 +201,12 @@ async function openmpFailure(compiler: Compiler): Promise<string | undefined> {
   }
 }
 
-/** The flags a compile with `toolchain` really uses: without -fopenmp where OpenMP does not work. */
+/**
+ * The flags a compile with `toolchain` really uses: without -fopenmp where OpenMP does not work, and
+ * with the toolchain's workarounds.
+ */
 export function effectiveFlags(toolchain: Toolchain, flags: readonly string[] = DEFAULT_CFLAGS): string[] {
-  return toolchain.openmp ? [...flags] : flags.filter((f) => f !== '-fopenmp');
+  return [...(toolchain.openmp ? flags : flags.filter((f) => f !== '-fopenmp')), ...toolchain.workarounds.filter((f) => !flags.includes(f))];
 }
 
 export interface CompileOptions {

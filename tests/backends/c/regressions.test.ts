@@ -10,7 +10,9 @@ import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { arange, bf16, bool, erf, exp, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, sigmoid, store, u32, u8, where } from '../../../dsl/index.js';
 import { freshSeed, rng } from '../../../examples/check.js';
+import { randomProgram } from '../../fuzz/random-program.js';
 import { nativeMacros, testWithCompiler } from '../../runtime/cpu/harness.js';
+import { runBoth } from '../differential.js';
 
 const testC = testWithCompiler('the C backend regression tests');
 jest.setTimeout(120_000);
@@ -153,6 +155,17 @@ describe('C backend regressions', () => {
     expect(emitC(k.build()).source).not.toMatch(/\d{17,}(LL)? >= 0/);
     const [c, i] = await both(k, () => ({ x: Tensor.fromValues(f32, [16], Array.from({ length: 16 }, (_, j) => j)), y: Tensor.empty(f32, [8192]) }));
     expect(c).toEqual(i);
+  });
+
+  // Found by the random programs on an AVX2-only CPU (Zen 3): GCC 12.2 at -O3 vectorized the loads
+  // of packed elements through tskc_get_bits as AVX2 gathers, and a vector of four came back as zeros
+  // (u5 elements 20 to 23 of 34; i3 elements 12 to 15 of [5, 7]). The CPU runtime now builds with
+  // NO_GATHER where the compiler takes it (runtime/cpu/toolchain.ts). A kernel with one such copy alone
+  // did not show it.
+  testC.each([3122501555, 422354712])('random program %i: packed elements copied as the interpreter has them', async (seed) => {
+    const p = randomProgram(seed);
+    const { got, want } = await runBoth(cpu, p.kernel, p.makeArgs());
+    for (const out of Object.keys(want)) expect([out, got[out]]).toEqual([out, want[out]]);
   });
 
   testC('where of a bool mask between u8 values (GCC 12.2 -O3 AVX-512BW miscompiled the select)', async () => {
