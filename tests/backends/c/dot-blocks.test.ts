@@ -7,7 +7,6 @@
  * FMA (-mno-avx512f, x86-64 only), and in one without vector extensions (the portable blocks).
  */
 import { jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,29 +15,21 @@ import { arange, dot, f32, input, kernel, load, output, store } from '../../../d
 import { freshSeed, rng } from '../../../examples/check.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
-import { DEFAULT_CFLAGS, findCompiler } from '../../../runtime/cpu/toolchain.js';
+import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { nativeMacros, testWithCompiler } from '../../runtime/cpu/harness.js';
 
 const testC = testWithCompiler('the C backend dot block tests');
 jest.setTimeout(120_000);
 const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-dot-blocks-')));
+/** x86-64 only: -mno-avx512f is an x86 flag, and TSKC_FMA8 an x86 path. */
+const x64 = process.arch === 'x64';
 const builds = {
   native: device('cpu', { cache }),
-  ...(process.arch === 'x64' ? { 'without AVX-512': device('cpu', { cache, flags: [...DEFAULT_CFLAGS, '-mno-avx512f'] }) } : {}),
+  ...(x64 ? { 'without AVX-512': device('cpu', { cache, flags: [...DEFAULT_CFLAGS, '-mno-avx512f'] }) } : {}),
   'without vector extensions': device('cpu', { cache, flags: [...DEFAULT_CFLAGS, '-DTSKC_NO_VECTOR_EXTENSIONS'] }),
 };
 const interp = device('interp');
-
-/** x86-64 only: -mno-avx512f is an x86 flag, and TSKC_FMA8 an x86 path. */
-const x64 = process.arch === 'x64';
-
-/** Whether `source`, preprocessed with -march=native -mno-avx512f, defines TSKC_FMA8. */
-function definesFma8(source: string): boolean {
-  const cc = findCompiler();
-  const macros = execFileSync(cc.path, [...cc.args, '-march=native', '-mno-avx512f', '-dM', '-E', '-x', 'c', '-'], { input: source, encoding: 'utf8' });
-  return /#define TSKC_FMA8 1/.test(macros);
-}
 
 /** y[m, n] = c + a[m, k] · b[k, n], one tile each. */
 function tileDot(m: number, k: number, n: number) {
@@ -70,7 +61,7 @@ describe('float dot blocks on the C backend', () => {
     // compiler sees it with -march=native): checked, not assumed.
     const native = nativeMacros();
     const registers = x64 && native.has('__AVX2__') && native.has('__FMA__');
-    if (x64) expect(definesFma8(emitC(tileDot(6, 5, 16).build()).source)).toBe(registers);
+    if (x64) expect(nativeMacros(['-mno-avx512f'], emitC(tileDot(6, 5, 16).build()).source).has('TSKC_FMA8')).toBe(registers);
     if (!registers) process.stderr.write('tskc: no AVX2 + FMA on x86-64 here: the TSKC_FMA8 block is compiled out\n');
     const seed = freshSeed();
     const r = rng(seed);

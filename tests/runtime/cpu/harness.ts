@@ -43,14 +43,14 @@ export function scratchDir(prefix: string): () => string {
 }
 
 /**
- * The macros the C compiler defines for this machine (-march=native, then `extra` flags: -dM -E), for
- * tests whose expectations depend on the CPU (FMA, AVX2). Empty without a compiler or where
- * -march=native is refused.
+ * The macros the C compiler defines for this machine (-march=native, then `extra` flags: -dM -E) after
+ * `source`, for tests whose expectations depend on the CPU (FMA, AVX2) or on what a generated source
+ * defines for it. Empty without a compiler or where the compiler refuses.
  */
-export function nativeMacros(extra: readonly string[] = []): Set<string> {
+export function nativeMacros(extra: readonly string[] = [], source = ''): Set<string> {
   try {
     const cc = findCompiler();
-    const out = execFileSync(cc.path, [...cc.args, '-march=native', ...extra, '-dM', '-E', '-x', 'c', '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(cc.path, [...cc.args, '-march=native', ...extra, '-dM', '-E', '-x', 'c', '-'], { input: source, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
     return new Set(out.split('\n').flatMap((line) => /^#define (\w+)/.exec(line)?.[1] ?? []));
   } catch {
     return new Set();
