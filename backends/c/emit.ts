@@ -24,7 +24,7 @@ import { PRELUDE } from '../clike/prelude.js';
 import { TABLE_BITS, type UnpackHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
 import { isSmallFloat, smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
-import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storageType, storeElement, valueType, wrapTo } from '../clike/dtypes.js';
+import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storageType, storeElement, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
 
 export interface CKernel {
   /** The complete C11 translation unit. */
@@ -57,6 +57,25 @@ const FMA8_HEAD = [
   '#define TSKC_FMA8 1',
   '#endif',
 ];
+/**
+ * Streaming (non-temporal) stores: a large output written in whole aligned 32-byte chunks bypasses the
+ * caches, so the store does not first read each line it writes (a plain C copy ran at 27 GB/s here,
+ * one with streaming stores at 38-42). Only where the output will not be read back soon: tensors of at
+ * least TSKC_STREAM_MIN_BYTES (the L3 of the machines measured is 32 MiB), which -D can change.
+ */
+const STREAM_HEAD = [
+  '#if defined(__GNUC__) && defined(__AVX__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
+  '#include <immintrin.h>',
+  '#define TSKC_STREAM 1',
+  '#ifndef TSKC_STREAM_MIN_BYTES',
+  '#define TSKC_STREAM_MIN_BYTES (32ull << 20)',
+  '#endif',
+  '/* 32 bytes from src (any alignment) to dst (32-byte aligned), past the caches. */',
+  'static inline void tskc_stream32(void *dst, const void *src) { _mm256_stream_si256((__m256i *)dst, _mm256_loadu_si256((const __m256i *)src)); }',
+  '#endif',
+];
+/** Bytes a streaming store writes at once (tskc_stream32). */
+const STREAM_CHUNK_BYTES = 32;
 const STATUS_NO_MEMORY = -2;
 /**
  * Compiled with -DTSKC_CHECK_PACKED_DOT, a dot that could unpack its packed b rows in place but takes
@@ -126,6 +145,8 @@ class CEmitter {
   private readonly defs = new Map<Value, Op>();
   /** Values computed where they are used (see inlineable), as expressions of an element index. */
   private readonly inlined = new Map<Value, (e: ElementIndex) => string>();
+  /** Index and mask tiles computed again at each use (see recomputable), with their expressions' depth. */
+  private readonly recomputed = new Map<Value, number>();
   private readonly uses = new Map<Value, { count: number; user: Op; block: Block }>();
   /** Every op that reads a value, once per operand slot. */
   private readonly users = new Map<Value, Op[]>();
@@ -133,6 +154,8 @@ class CEmitter {
   private readonly unpacks: UnpackHelper[] = [];
   /** Whether a dot has a TSKC_FMA8 block (FMA8_HEAD then goes in the source). */
   private fma8 = false;
+  /** Whether a store has a streaming path (STREAM_HEAD then goes in the source). */
+  private streams = false;
   /** The b operands of dots that unpack their rows from words (see packedDotRows). */
   private readonly dotRows = new Map<Value, PackedDotRows>();
   /** Rows read where they are used, and casts of them (see streamedRow). */
@@ -207,13 +230,15 @@ class CEmitter {
       '      const int64_t s = tskc_block(frame, args, symbols, pid, grid);',
       '      if (s != 0) __atomic_store_n(&failed, s, __ATOMIC_RELAXED);',
       '    }',
+      // Streaming stores are weakly ordered: drained before the thread's blocks count as done.
+      ...(this.streams ? ['    #ifdef TSKC_STREAM', '    _mm_sfence();', '    #endif'] : []),
       '    free(frame);',
       '  }',
       '  *status = failed;',
       '}',
       '',
     ];
-    return { source: [...head, ...(this.fma8 ? FMA8_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
+    return { source: [...head, ...(this.fma8 ? FMA8_HEAD : []), ...(this.streams ? STREAM_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
   }
 
   private line(s: string): void {
@@ -274,7 +299,25 @@ class CEmitter {
    */
   private inlineable(v: Value): boolean {
     const use = this.uses.get(v);
-    return size(this.tile(v).shape) > 1 && use?.count === 1 && use.block === this.currentBlock && INLINE_CONSUMERS.has(use.user.opcode);
+    if (size(this.tile(v).shape) <= 1) return false;
+    return this.recomputable(v) || (use?.count === 1 && use.block === this.currentBlock && INLINE_CONSUMERS.has(use.user.opcode));
+  }
+
+  /**
+   * Whether v is an index or mask tile (an arange, a constant, a broadcast of a scalar, integer and
+   * boolean arithmetic and comparisons of such tiles and scalars) that every user reads element by
+   * element: it is then computed again at each use, an add or a compare in a loop that runs anyway,
+   * instead of into an array first (a row kernel wrote its column indices and its mask, 5 bytes an
+   * element, for every row; 10% of a softmax here).
+   */
+  private recomputable(v: Value): boolean {
+    const op = this.defs.get(v);
+    if (!op || !RECOMPUTED.has(op.opcode) || (op.opcode !== 'const' && this.tile(v).dtype.kind === 'float')) return false;
+    if (!(this.users.get(v) ?? []).every((u) => INLINE_CONSUMERS.has(u.opcode))) return false;
+    const depth = 1 + Math.max(0, ...op.operands.map((o) => (size(this.tile(o).shape) <= 1 ? 0 : (this.recomputed.get(o) ?? Infinity))));
+    if (depth > MAX_RECOMPUTED_DEPTH) return false;
+    this.recomputed.set(v, depth);
+    return true;
   }
 
   /** `out[e] = expr(e)` for every element e of v, or v inlined into its user. */
@@ -466,6 +509,7 @@ class CEmitter {
     indent: string,
     lane: (ok: string, offset: string) => string,
     packedRow?: (ind: string) => void,
+    streamRow?: (ind: string) => void,
   ): void {
     const { checks, offset } = this.offsets(op);
     const general = (ind: string) => {
@@ -490,6 +534,8 @@ class CEmitter {
       if (on !== '1') this.line(`${indent}    if (!whole) { whole = 1; for (int64_t e = o * ${box.inner}; e < (o + 1) * ${box.inner}; e++) whole &= ${on}; }`);
       // A whole row of packed elements starting on a word: a group of words at a time, then the next row.
       if (packedRow && box.innerStep === '1') packedRow(`${indent}    `);
+      // A whole row of a large output: streamed past the caches, then the next row.
+      if (streamRow && box.innerStep === '1') streamRow(`${indent}    `);
       for (const [cond, ok] of [['whole', '1'], ['!whole', on]] as const) {
         this.line(`${indent}    if (${cond}) for (int64_t j = 0; j < ${box.inner}; j++) {`);
         this.line(`${indent}      const int64_t e = o * ${box.inner} + j; (void)e;`);
@@ -757,9 +803,57 @@ class CEmitter {
     const value = this.elem(op.operands[rank + 1]!, 'e');
     this.line('{');
     this.line('  int bad = 0;');
-    this.accessLoops(op, shape, on, '  ', (ok, at) => `if (${ok}) { ${storeElement(tensor.dtype, pointer, at, value)} }`);
+    const streamRow = this.streamRow(op, shape, pointer, value);
+    this.accessLoops(op, shape, on, '  ', (ok, at) => `if (${ok}) { ${storeElement(tensor.dtype, pointer, at, value)} }`, undefined, streamRow);
     this.line(`  if (bad) return ${1 + this.argIndex.get(op.operands[0]!)!};`);
     this.line('}');
+  }
+
+  /**
+   * The streaming path of a store (see STREAM_HEAD), for the rows of a boxed access: a row with every
+   * lane on is written up to its first 32-byte boundary with plain stores, then in 32-byte chunks past
+   * the caches, the rest with plain stores again; then the next row. Only for byte-sized elements, in
+   * rows of at least two chunks, to a tensor that nothing in the kernel reads; at run time only where
+   * the tensor is large and shares no byte with another argument. A thread sees its own streaming
+   * stores in order; other threads, after the sfence that ends its blocks.
+   */
+  private streamRow(op: Op, shape: readonly number[], pointer: string, value: string): ((ind: string) => void) | undefined {
+    const tensor = op.operands[0]!.type as TensorType;
+    const d = tensor.dtype;
+    const inner = shape[shape.length - 1] ?? 1;
+    const bytes = d.bits / 8;
+    if (d.bits < 8 || d.bits % 8 !== 0 || inner * bytes < 2 * STREAM_CHUNK_BYTES) return undefined;
+    if ((this.users.get(op.operands[0]!) ?? []).some((u) => u.opcode === 'load')) return undefined;
+    this.streams = true;
+    const others = this.kernel.args.filter((a) => a !== op.operands[0] && a.type.kind === 'tensor');
+    const total = this.tensorBytes(tensor);
+    const disjoint = others.map((a) => ` && tskc_disjoint(${pointer}, ${total}, ${this.name(a)}, ${this.tensorBytes(a.type as TensorType)})`).join('');
+    this.line('#ifdef TSKC_STREAM');
+    this.line(`  const int stream = ${total} >= TSKC_STREAM_MIN_BYTES${disjoint}; (void)stream;`);
+    this.line('#endif');
+    const type = storageType(d);
+    const chunk = STREAM_CHUNK_BYTES / bytes;
+    const plain = (ind: string, bound: string) =>
+      this.line(`${ind}for (; j < ${bound}; j++) { const int64_t e = o * ${inner} + j; out[j] = ${toStorage(d, value)}; }`);
+    return (ind) => {
+      this.line('#ifdef TSKC_STREAM');
+      this.line(`${ind}if (whole && stream) {`);
+      this.line(`${ind}  ${type} *const out = (${type} *)${pointer} + row;`);
+      this.line(`${ind}  int64_t j = 0;`);
+      // Elements are aligned to their size, so some whole number of them reaches the boundary.
+      this.line(`${ind}  if ((uintptr_t)out % ${bytes}u == 0) {`);
+      plain(`${ind}    `, `(int64_t)((${STREAM_CHUNK_BYTES}u - (uintptr_t)out % ${STREAM_CHUNK_BYTES}u) % ${STREAM_CHUNK_BYTES}u / ${bytes}u)`);
+      this.line(`${ind}    for (; j + ${chunk} <= ${inner}; j += ${chunk}) {`);
+      this.line(`${ind}      ${type} chunk[${chunk}];`);
+      this.line(`${ind}      for (int64_t l = 0; l < ${chunk}; l++) { const int64_t e = o * ${inner} + j + l; chunk[l] = ${toStorage(d, value)}; }`);
+      this.line(`${ind}      tskc_stream32(out + j, chunk);`);
+      this.line(`${ind}    }`);
+      this.line(`${ind}  }`);
+      plain(`${ind}  `, `${inner}`);
+      this.line(`${ind}  continue;`);
+      this.line(`${ind}}`);
+      this.line('#endif');
+    };
   }
 
   private reduce(op: Op): void {
@@ -1007,6 +1101,15 @@ const STREAM_READERS = new Set<string>(['where', 'cast', 'bitcast', 'reduce', 's
 function storesIn(op: Op): Op[] {
   return [...(op.opcode === 'store' ? [op] : []), ...op.regions.flatMap((r) => r.ops.flatMap(storesIn))];
 }
+
+/** The ops of index and mask tiles, which are computed again at each use (recomputable). */
+const RECOMPUTED = new Set<string>([
+  ...['arange', 'const', 'broadcast', 'view', 'reshape', 'cast', 'not'],
+  ...['add', 'sub', 'mul', 'max', 'min', 'and', 'or', 'xor', 'lt', 'le', 'gt', 'ge', 'eq', 'ne'],
+]);
+
+/** The deepest expression recomputed at a use: past it, the tile is computed once into an array. */
+const MAX_RECOMPUTED_DEPTH = 4;
 
 /** Ops that read their operands element by element, so a single-use producer can be inlined into them. */
 const INLINE_CONSUMERS = new Set<string>([

@@ -1,0 +1,110 @@
+/**
+ * The C backend's row loops (backends/c/emit.ts):
+ * - index and mask tiles (aranges, their sums and comparisons) are computed at each use instead of
+ *   into arrays of their own (recomputable);
+ * - a store of whole rows to an output that the kernel does not read streams them past the caches
+ *   (TSKC_STREAM, streamRow): plain stores up to the row's first 32-byte boundary, 32-byte streaming
+ *   stores, plain stores for the rest.
+ * The streaming build takes -DTSKC_STREAM_MIN_BYTES=0, so that every tensor counts as large. Tiles of
+ * [4, BC] over tensors whose rows are not a multiple of the tile's, so that rows start at every
+ * alignment and the ragged tiles take the masked path; every case against the interpreter, bit for bit,
+ * outputs poisoned.
+ */
+import { jest } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emitC } from '../../../backends/c/index.js';
+import type { Dtype } from '../../../compiler/ir/dtype.js';
+import { arange, bf16, cdiv, f16, f32, i32, i8, input, kernel, load, output, programId, store, tensor } from '../../../dsl/index.js';
+import { freshSeed, randomTensor, rng } from '../../../examples/check.js';
+import { softmaxRows } from '../../../kernels/rows/softmax.js';
+import { ArtifactCache } from '../../../runtime/cache.js';
+import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
+import { device } from '../../../runtime/device.js';
+import { Tensor } from '../../../runtime/tensor.js';
+import { nativeMacros, testWithCompiler } from '../../runtime/cpu/harness.js';
+
+const testC = testWithCompiler('the C backend row-store tests');
+jest.setTimeout(120_000);
+const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-row-stores-')));
+const STREAM_ALWAYS = '-DTSKC_STREAM_MIN_BYTES=0';
+const builds = {
+  streaming: device('cpu', { cache, flags: [...DEFAULT_CFLAGS, STREAM_ALWAYS] }),
+  'without vector extensions': device('cpu', { cache, flags: [...DEFAULT_CFLAGS, STREAM_ALWAYS, '-DTSKC_NO_VECTOR_EXTENSIONS'] }),
+};
+const interp = device('interp');
+const BR = 4;
+
+/** y = x * 3 - 1 in tiles of [BR, BC], converted to dtype d at the store. */
+const affineMap = (d: Dtype, BC: number) =>
+  kernel(`affine_map_${d.name}`, { x: input(f32, ['M', 'N']), y: output(d, ['M', 'N']) }, ({ x, y }) => {
+    const rows = programId(0).mul(BR).add(arange(BR)).expandDims(1);
+    const cols = programId(1).mul(BC).add(arange(BC)).expandDims(0);
+    const ok = rows.lt(x.dim(0)).and(cols.lt(x.dim(1)));
+    store(y, [rows, cols], load(x, [rows, cols], { mask: ok }).mul(3).sub(1).to(d), { mask: ok });
+  }, { grid: ({ M, N }) => [cdiv(M, BR), cdiv(N, BC)] });
+
+/** y = x + 1, then x = y, one program per row: y is read back by the kernel, so not streamed. */
+const readBack = kernel('read_back', { x: tensor(f32, ['M', 64]), y: tensor(f32, ['M', 64]) }, ({ x, y }) => {
+  const [row, cols] = [programId(0), arange(64)];
+  store(y, [row, cols], load(x, [row, cols]).add(1));
+  store(x, [row, cols], load(y, [row, cols]));
+}, { grid: ({ M }) => [M] });
+
+/** Poison values for an output of dtype d: NaN for floats; for integers, where every value is one, two runs. */
+const poisons = (d: Dtype) => (d.kind === 'float' ? [NaN] : [77, -77]);
+
+async function agree(k: ReturnType<typeof affineMap>, d: Dtype, m: number, n: number): Promise<void> {
+  const x = Tensor.fromHostTensor(randomTensor(rng(freshSeed()), [m, n], -40, 40));
+  const want = Tensor.empty(d, [m, n]).fill(poisons(d)[0]!);
+  (await interp.compile(k.build())).launch({ x, y: want });
+  for (const [name, cpu] of Object.entries(builds)) {
+    for (const poison of poisons(d)) {
+      const y = Tensor.empty(d, [m, n]).fill(poison);
+      (await cpu.compile(k.build())).launch({ x, y });
+      expect([name, poison, y.toValues()]).toEqual([name, poison, want.toValues()]);
+    }
+  }
+}
+
+describe('row stores on the C backend', () => {
+  it('computes index and mask tiles where they are used, not into arrays', () => {
+    const source = emitC(softmaxRows(f32).build({ BLOCK_N: 256 })).source;
+    // Arrays of a row's elements written before the loads: the column indices, the mask.
+    expect(source).not.toMatch(/e < 256; e\+\+\) v\d+\[e\] = \((int32_t|uint8_t)\)/);
+  });
+
+  it('streams whole rows of an output only where the kernel does not read it', () => {
+    expect(emitC(affineMap(f32, 16).build()).source).toContain('tskc_stream32(out + j, chunk);');
+    expect(emitC(readBack.build()).source).not.toContain('tskc_stream32');
+    // A row of one 32-byte chunk or less is not worth it.
+    expect(emitC(affineMap(f32, 8).build()).source).not.toContain('tskc_stream32');
+  });
+
+  testC('the streaming build defines TSKC_STREAM wherever the compiler has AVX', () => {
+    const macros = nativeMacros([STREAM_ALWAYS], emitC(affineMap(f32, 16).build()).source);
+    expect(macros.has('TSKC_STREAM')).toBe(macros.has('__AVX__'));
+  });
+
+  // [dtype, BC, M, N]: rows of 29, 37, 70, 130 and 131 elements start at many alignments; the tiles
+  // are 2 to 4 chunks long, the last tile of each row is ragged, and so is the last tile of rows (a
+  // tile with a row outside the tensor takes the lane-by-lane path, not the boxed one).
+  testC.each(
+    ([[f32, 16, 9, 29], [f32, 32, 5, 70], [i32, 16, 7, 37], [f16, 32, 6, 70], [bf16, 64, 5, 130], [i8, 64, 6, 131]] as const).map(
+      ([d, ...rest]) => [d.name, ...rest, d] as const,
+    ),
+  )('%s tiles of [4, %i] over %i x %i match the interpreter', async (_, bc, m, n, d) => {
+    await agree(affineMap(d, bc), d, m, n);
+  });
+
+  testC('the library softmax streams the same bits as it stores', async () => {
+    const [m, n] = [5, 256];
+    const k = softmaxRows(f32).build({ BLOCK_N: 256 });
+    const x = Tensor.fromHostTensor(randomTensor(rng(freshSeed()), [m, n], -8, 8));
+    const [got, want] = [Tensor.empty(f32, [m, n]).fill(NaN), Tensor.empty(f32, [m, n]).fill(NaN)];
+    (await device('cpu', { cache }).compile(k)).launch({ x, y: want });
+    (await builds.streaming.compile(k)).launch({ x, y: got });
+    expect(got.toValues()).toEqual(want.toValues());
+  });
+});
