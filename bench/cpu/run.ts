@@ -94,15 +94,18 @@ function vectorIsa(): string {
   return flags.has('avx512f') ? 'AVX-512' : flags.has('avx2') ? 'AVX2' : flags.size ? 'no AVX2' : 'vector ISA unknown';
 }
 
-async function copyBandwidthMs(): Promise<number> {
+/** The plain and the streaming copy (copy.c) of 256 MiB: milliseconds. */
+async function copyMs(): Promise<{ plain: number; streaming: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
   const so = join(dir, 'copy.so');
   await compileSharedObject(join(here, 'copy.c'), so);
-  const copy = koffi.load(so).func('void copy_floats(float *dst, const float *src, int64_t n)');
+  const lib = koffi.load(so);
+  const copies = ['copy_floats', 'copy_floats_streaming'].map((name) => lib.func(`void ${name}(float *dst, const float *src, int64_t n)`));
   // 256 MiB each way: larger than the last-level cache, so this is memory bandwidth.
   const n = 64 * 1024 * 1024;
   const [src, dst] = [new Float32Array(n).fill(1), new Float32Array(n)];
-  return medianMs(() => copy(dst, src, n), 10);
+  const [plain, streaming] = copies.map((copy) => medianMs(() => copy(dst, src, n), 10)) as [number, number];
+  return { plain, streaming };
 }
 
 /** The hand-written fused C softmax (softmax_hand.c), compiled with tskc's flags (and `extra`): milliseconds. */
@@ -140,8 +143,10 @@ async function main(): Promise<void> {
   const peer = JSON.parse(execFileSync('python3', [join(here, 'numpy_peer.py')], { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<string, number | string>;
   // A peer's median in milliseconds; NaN where the peer could not run (GeGLU's needs scipy).
   const peerMs = (key: string) => (typeof peer[key] === 'number' ? 1000 * (peer[key] as number) : NaN);
-  const copyMs = await copyBandwidthMs();
-  const copyGBs = (2 * 256 * 2 ** 20) / (copyMs * 1e6);
+  // The yardstick: the faster of the two copies, as the kernels stream their large outputs too.
+  const copies = await copyMs();
+  const [plainGBs, streamingGBs] = [copies.plain, copies.streaming].map((ms) => (2 * 256 * 2 ** 20) / (ms * 1e6)) as [number, number];
+  const copyGBs = Math.max(plainGBs, streamingGBs);
   const cpu = device('cpu');
   const rows: string[] = [];
   const bandwidthBars: Bar[] = [];
@@ -292,7 +297,7 @@ async function main(): Promise<void> {
     `Machine: ${cpus()[0]?.model ?? 'unknown'} (${vectorIsa()}), ${cpus().length} cores; Node ${process.version}; ${toolchain.version}; numpy ${peer['numpy']}.`,
     `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}.`,
     '',
-    `Copy bandwidth (plain C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s; numpy copyto ${((2 * 256 * 2 ** 20) / ((peer['copy_256MiB'] as number) * 1e9)).toFixed(1)} GB/s.`,
+    `Copy bandwidth (C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s, the faster of a plain copy (${plainGBs.toFixed(1)} GB/s) and one with streaming stores (${streamingGBs.toFixed(1)} GB/s); numpy copyto ${((2 * 256 * 2 ** 20) / ((peer['copy_256MiB'] as number) * 1e9)).toFixed(1)} GB/s.`,
     '',
     `Hand-written fused C softmax (bench/cpu/softmax_hand.c, same exp and sum, same flags), 4096x4096: ${handMs.toFixed(2)} ms = ${((2 * m * n * 4) / (handMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (handMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
     `The same with the exp left out (-DWITHOUT_EXP; not a softmax, a bound for one): ${boundMs.toFixed(2)} ms = ${((2 * m * n * 4) / (boundMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (boundMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
