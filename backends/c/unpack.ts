@@ -206,8 +206,87 @@ function unpackHelper(helper: UnpackHelper): string {
   ].join('\n');
 }
 
+/**
+ * tskc_bytes<B>_<uf|sf>_32(p, out): the 32 codes of 4B bytes at p (codes packed one after the other from
+ * a byte boundary) as four vectors of 8 floats, with TSKC_FMA8 (AVX2), for the dot's single rows of
+ * packed codes (emit.ts: packedRow8). The bytes are read exactly, in windows of at most 16 (one for
+ * B <= 4, else two of 2B bytes), into 128-bit registers through general registers (not memory: a wide
+ * load after narrow stores would stall), which both halves of a 256-bit register then hold; in each
+ * 32-bit lane a byte shuffle gathers the one or two bytes of the lane's code, a variable shift moves
+ * the code to bit 0, and an and (unsigned) or a shift left and an arithmetic shift right (signed) leave
+ * its value: 5 operations for 8 codes of any width under 8 bits, where the 16-lane helpers' variable
+ * permutations go lane by lane without AVX-512.
+ */
+function bytesHelper(helper: UnpackHelper): string {
+  const { bits, to } = helper;
+  const windows = 4 * bits <= 16 ? 1 : 2;
+  const windowCodes = 32 / windows;
+  const windowBytes = (windowCodes * bits) / 8;
+  // Code c of a window: its first byte there, and its bit in that byte.
+  const lane = (c: number) => ({ byte: (c * bits) >> 3, shift: (c * bits) & 7 });
+  // Per 8 codes (the window's codes from `first`): the shuffle's bytes (the lane's first byte, its
+  // second where the code reaches it, zeros) and each lane's shift.
+  const value = (window: number, first: number, out: number) => {
+    const half = Array.from({ length: 8 }, (_, n) => lane(first + n));
+    const control = half.flatMap((l) => [l.byte, l.shift + bits > 8 ? l.byte + 1 : -128, -128, -128]).join(', ');
+    const picked = `_mm256_shuffle_epi8(v${window}, _mm256_setr_epi8(${control}))`;
+    const codes =
+      to === 'unsigned f32'
+        ? `_mm256_and_si256(_mm256_srlv_epi32(${picked}, _mm256_setr_epi32(${half.map((l) => l.shift).join(', ')})), _mm256_set1_epi32(${2 ** bits - 1}))`
+        : `_mm256_srai_epi32(_mm256_sllv_epi32(${picked}, _mm256_setr_epi32(${half.map((l) => 32 - bits - l.shift).join(', ')})), ${32 - bits})`;
+    return `  out[${out}] = _mm256_cvtepi32_ps(${codes});`;
+  };
+  const load = (window: number) => {
+    const at = `(p + ${window * windowBytes})`;
+    const hi = windowBytes > 8 ? wordOfBytes(`(${at} + 8)`, windowBytes - 8) : '0';
+    return `  const __m256i v${window} = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)(${hi}), (long long)(${wordOfBytes(at, Math.min(8, windowBytes))})));`;
+  };
+  const ws = Array.from({ length: windows }, (_, w) => w);
+  return [
+    '#ifdef TSKC_FMA8',
+    `TSKC_FN void ${bytesName(helper)}(const uint8_t *p, __m256 out[4]) {`,
+    ...ws.map(load),
+    ...ws.flatMap((w) => Array.from({ length: windowCodes / 8 }, (_, g) => value(w, 8 * g, w * (windowCodes / 8) + g))),
+    '}',
+    '#endif',
+  ].join('\n');
+}
+
+/**
+ * The `count` (1 to 8) bytes at p as a little-endian uint64_t, built from loads of 8, 4, 2 and 1 bytes
+ * in general registers: a memcpy of an odd size into a uint64_t became narrow stores to the stack and
+ * one wide load of them, which cannot be forwarded (the u3 GEMV took 23 ms so, against 7-12 before).
+ */
+function wordOfBytes(p: string, count: number): string {
+  const parts: string[] = [];
+  for (let at = 0, size = 8; at < count; size /= 2) {
+    if (count - at < size) continue;
+    parts.push(`((uint64_t)tskc_load_u${8 * size}(${p} + ${at}) << ${8 * at})`);
+    at += size;
+  }
+  return parts.join(' | ');
+}
+
+/** The C name of a helper's tskc_bytes variant (bytesHelper): integer codes converted to f32 only. */
+export function bytesName({ bits, to }: UnpackHelper): string {
+  if (to !== 'unsigned f32' && to !== 'signed f32') throw new Error(`C backend: no byte helper for codes to ${to}`);
+  return `tskc_bytes${bits}${to === 'unsigned f32' ? '_uf' : '_sf'}_32`;
+}
+
+/** Whether a packed helper has a tskc_bytes variant: integer codes of under 8 bits converted to f32. */
+export function hasBytesHelper({ bits, to, perLane }: UnpackHelper): boolean {
+  return !perLane && bits < 8 && (to === 'unsigned f32' || to === 'signed f32');
+}
+
 /** The given helpers, each once. */
 export function unpackHelpers(helpers: Iterable<UnpackHelper>): string {
   const unique = new Map([...helpers].map((h) => [unpackName(h), h]));
-  return [...unique.keys()].sort().map((name) => (unique.get(name)!.perLane ? laneHelper : unpackHelper)(unique.get(name)!)).join('\n');
+  return [...unique.keys()]
+    .sort()
+    .map((name) => {
+      const helper = unique.get(name)!;
+      if (helper.perLane) return laneHelper(helper);
+      return [unpackHelper(helper), ...(hasBytesHelper(helper) ? [bytesHelper(helper)] : [])].join('\n');
+    })
+    .join('\n');
 }

@@ -102,6 +102,36 @@ describe('a dot unpacks its packed b rows in place', () => {
   });
 });
 
+describe('a single row reads codes packed one after the other through byte shuffles', () => {
+  // With AVX2 and FMA (TSKC_FMA8: this CPU's build, or the -mno-avx512f one), a single row of a and
+  // 32-column multiples of integer codes: each 8 codes from their bytes (tskc_bytes helpers), codes
+  // that straddle bytes and words included. The first row starts at `offset` codes, on a word.
+  testC.each([
+    ['u3', 32, 32, 0],
+    ['i3', 64, 96, 32],
+    ['u5', 32, 64, 32],
+    ['i5', 64, 64, 0],
+    ['u6', 96, 96, 0],
+    ['i6', 32, 48, 16],
+    ['u7', 32, 64, 32],
+    ['i7', 64, 64, 0],
+    ['u1', 32, 32, 0],
+    ['i2', 64, 64, 0],
+    ['u4', 128, 128, 0],
+  ] as const)('%s, %i columns of a %i-wide tensor from column %i', async (name, n, width, offset) => {
+    const code = dtype(name);
+    const seed = freshSeed();
+    const def = packedDot(code, 1, n, width, offset);
+    expect(emitC(def.build()).source).toContain(`tskc_bytes${code.bits}_${code.kind === 'signed' ? 'sf' : 'uf'}_32(bq`);
+    await expectPath(def.build(), 'in place', () => args(code, 1, width, n, seed), [plain, ...noAvx512]);
+  });
+
+  it('takes the 16-lane helpers for small floats and for rows of under 32 columns', () => {
+    expect(emitC(packedDot(dtype('f4e2m1'), 1, 64, 64, 0).build()).source).not.toContain('tskc_bytes');
+    expect(emitC(packedDot(dtype('u3'), 1, 16, 32, 0).build()).source).not.toContain('tskc_bytes');
+  });
+});
+
 /**
  * y[m, n] = a[m, KI] · b with b[k, j] = f32(w[offset + (k / P) * outerStep + j * P + k mod P]), P = 32 / bits:
  * codes interleaved one to a word across the columns (outerStep = width * P: whole words), loaded as
