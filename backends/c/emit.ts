@@ -130,7 +130,9 @@ function directUnpack(d: Dtype, castTo: Dtype | undefined): UnpackHelper | undef
   if (!castTo) return d.kind === 'unsigned' ? { bits: d.bits, to: 'u32' } : table;
   if (castTo.name !== 'f32') return undefined;
   if (d.kind === 'unsigned') return { bits: d.bits, to: 'unsigned f32' };
-  return d.kind === 'signed' ? { bits: d.bits, to: 'signed f32' } : table;
+  if (d.kind === 'signed') return { bits: d.bits, to: 'signed f32' };
+  // Converted to f32, wider small floats are decoded by arithmetic (unpack.ts: smallFloatByShifts).
+  return isSmallFloat(d) ? { bits: d.bits, to: 'small float', format: d } : undefined;
 }
 
 export function emitC(kernel: Kernel): CKernel {

@@ -139,11 +139,16 @@ function unpackHelper(helper: UnpackHelper): string {
   // The code in a uint32_t, as the element written out.
   // Without vector extensions: one statement per code, every index and shift a constant.
   const scalar = codes.map((c, j) => `  out[${j}] = ${scalarValue(helper, `(${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask}`)};`);
-  // A small float's values as f32 bit patterns, 16 to a register (codes of fewer than 4 bits repeat them).
-  const table = format ? Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))) : [];
+  // A small float's values as f32 bit patterns, 16 to a register (codes of fewer than 4 bits repeat
+  // them); none for the wider ones, decoded by arithmetic.
+  const table = format && bits <= TABLE_BITS ? Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))) : [];
   // The 16 codes of vector v (uint32_t lanes) written to out + at.
   const write = (v: string, at: number) => {
     if (to === 'u32') return [`  memcpy(out + ${at}, &${v}, 64);`];
+    if (to === 'small float' && bits > TABLE_BITS) {
+      const { shift, mask, scale } = smallFloatByShifts(format!);
+      return [`  { const flanes f = (flanes)(((lanes)(((ilanes)(${v} << ${32 - bits})) >> ${shift})) & ${mask}) * ${scale}; memcpy(out + ${at}, &f, 64); }`];
+    }
     if (to === 'small float') {
       const look = table.length === 16 ? `__builtin_shuffle(lo, ${v})` : `__builtin_shuffle(lo, hi, ${v})`;
       return [`  { const lanes f = ${look}; memcpy(out + ${at}, &f, 64); }`];
@@ -155,7 +160,7 @@ function unpackHelper(helper: UnpackHelper): string {
     '  typedef uint32_t lanes __attribute__((vector_size(64)));',
     '  typedef int32_t ilanes __attribute__((vector_size(64)));',
     '  typedef float flanes __attribute__((vector_size(64)));',
-    ...(format ? [`  const lanes lo = { ${table.slice(0, 16).join(', ')} };`] : []),
+    ...(table.length ? [`  const lanes lo = { ${table.slice(0, 16).join(', ')} };`] : []),
     ...(table.length > 16 ? [`  const lanes hi = { ${table.slice(16).join(', ')} };`] : []),
   ];
   const signature = `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, ${outType} *out) {`;
@@ -230,10 +235,16 @@ function bytesHelper(helper: UnpackHelper): string {
     const half = Array.from({ length: 8 }, (_, n) => lane(first + n));
     const control = half.flatMap((l) => [l.byte, l.shift + bits > 8 ? l.byte + 1 : -128, -128, -128]).join(', ');
     const picked = `_mm256_shuffle_epi8(v${window}, _mm256_setr_epi8(${control}))`;
+    // The code's top bit to bit 31 (signed integers and small floats), or its low bit to bit 0.
+    const top = `_mm256_sllv_epi32(${picked}, _mm256_setr_epi32(${half.map((l) => 32 - bits - l.shift).join(', ')}))`;
+    if (to === 'small float') {
+      const { shift, mask, scale } = smallFloatByShifts(helper.format!);
+      return `  out[${out}] = _mm256_mul_ps(_mm256_castsi256_ps(_mm256_and_si256(_mm256_srai_epi32(${top}, ${shift}), _mm256_set1_epi32((int)${mask}))), _mm256_set1_ps(${scale}));`;
+    }
     const codes =
       to === 'unsigned f32'
         ? `_mm256_and_si256(_mm256_srlv_epi32(${picked}, _mm256_setr_epi32(${half.map((l) => l.shift).join(', ')})), _mm256_set1_epi32(${2 ** bits - 1}))`
-        : `_mm256_srai_epi32(_mm256_sllv_epi32(${picked}, _mm256_setr_epi32(${half.map((l) => 32 - bits - l.shift).join(', ')})), ${32 - bits})`;
+        : `_mm256_srai_epi32(${top}, ${32 - bits})`;
     return `  out[${out}] = _mm256_cvtepi32_ps(${codes});`;
   };
   const load = (window: number) => {
@@ -267,15 +278,30 @@ function wordOfBytes(p: string, count: number): string {
   return parts.join(' | ');
 }
 
-/** The C name of a helper's tskc_bytes variant (bytesHelper): integer codes converted to f32 only. */
-export function bytesName({ bits, to }: UnpackHelper): string {
-  if (to !== 'unsigned f32' && to !== 'signed f32') throw new Error(`C backend: no byte helper for codes to ${to}`);
-  return `tskc_bytes${bits}${to === 'unsigned f32' ? '_uf' : '_sf'}_32`;
+/** The C name of a helper's tskc_bytes variant (bytesHelper): codes converted to f32 only. */
+export function bytesName({ bits, to, format }: UnpackHelper): string {
+  if (to === 'u32') throw new Error(`C backend: no byte helper for codes to ${to}`);
+  return `tskc_bytes${bits}${{ 'unsigned f32': '_uf', 'signed f32': '_sf', 'small float': `_${format?.name}` }[to]}_32`;
 }
 
-/** Whether a packed helper has a tskc_bytes variant: integer codes of under 8 bits converted to f32. */
+/** Whether a packed helper has a tskc_bytes variant: codes of under 8 bits converted to f32. */
 export function hasBytesHelper({ bits, to, perLane }: UnpackHelper): boolean {
-  return !perLane && bits < 8 && (to === 'unsigned f32' || to === 'signed f32');
+  return !perLane && bits < 8 && to !== 'u32';
+}
+
+/**
+ * A small float (sign, E exponent bits, M mantissa bits, bias b; finite: every code is a number) by
+ * arithmetic, from its code shifted so that the sign is bit 31: an arithmetic shift right by 8 - E puts
+ * the exponent and mantissa where an f32's are (the exponent's low bit at bit 23), the mask keeps them
+ * and the sign, and the product by 2^(127 - b) rescales the f32 so read to the format's value, exactly:
+ * for subnormal codes too, which read as f32 subnormals. 3 operations for any width, where a table of
+ * 2^B values does not fit registers past 5 bits.
+ */
+export function smallFloatByShifts(format: FloatDtype): { shift: number; mask: string; scale: string } {
+  const { exponentBits: e, mantissaBits: m, bias } = format;
+  if (format.specials !== 'finite') throw new Error(`C backend: ${format.name} has infinities or NaNs: no decoding by shifts`);
+  const mask = (0x80000000 | (((1 << (e + m)) - 1) << (23 - m))) >>> 0;
+  return { shift: 8 - e, mask: `0x${mask.toString(16)}u`, scale: `0x1p${127 - bias}f` };
 }
 
 /** The given helpers, each once. */

@@ -1,5 +1,5 @@
 /**
- * A dot whose b operand is packed codes (integers, or small floats of up to 5 bits) converted to f32 and read nowhere else unpacks each
+ * A dot whose b operand is packed codes (integers, or small floats: by table up to 5 bits, by shifts past them) converted to f32 and read nowhere else unpacks each
  * row of b from its words as it multiplies (backends/c/emit.ts: packedDotRows): the same bits as the
  * interpreter, in the 8-row blocks and the single rows, and the tile path where the rows cannot be
  * read in place (off a word boundary, or outside the tensor: the launch fails as it must). The same
@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitC } from '../../../backends/c/index.js';
 import type { Kernel } from '../../../compiler/ir/index.js';
+import type { FloatDtype } from '../../../compiler/ir/dtype.js';
+import { decodeFloat } from '../../../compiler/ir/float-format.js';
 import { type Dtype, arange, dot, dtype, f32, input, kernel, load, output, store, zeros } from '../../../dsl/index.js';
 import { freshSeed, rng } from '../../../examples/check.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
@@ -64,11 +66,17 @@ function packedDot(code: Dtype, m: number, n: number, width: number, offset: num
   }, { grid: () => [1] });
 }
 
+/** A value of `code`: any integer of its range, or for a small float the value of any of its codes (subnormals, -0). */
+function randomValue(code: Dtype, r: () => number): number {
+  if (code.kind === 'float') return decodeFloat(code as FloatDtype, Math.floor(r() * 2 ** code.bits));
+  return code.minValue + Math.floor(r() * (code.maxValue - code.minValue + 1));
+}
+
 function args(code: Dtype, m: number, width: number, n: number, seed: number) {
   const r = rng(seed);
   return {
     a: Tensor.fromValues(f32, [m, K], Float64Array.from({ length: m * K }, () => Math.fround(4 * r() - 2))),
-    w: Tensor.fromValues(code, [K, width], Float64Array.from({ length: K * width }, () => code.minValue + Math.floor(r() * (code.maxValue - code.minValue + 1)))),
+    w: Tensor.fromValues(code, [K, width], Float64Array.from({ length: K * width }, () => randomValue(code, r))),
     y: Tensor.fromValues(f32, [m, n], new Float64Array(m * n).fill(NaN)),
   };
 }
@@ -83,7 +91,8 @@ describe('a dot unpacks its packed b rows in place', () => {
     ['f4e2m1, values from a table in one register', 'f4e2m1', 9, 32, 32, 0, 'in place'],
     ['f3e1m1, a table of 8 values', 'f3e1m1', 2, 32, 32, 0, 'in place'],
     ['f5e2m2, a table in two registers', 'f5e2m2', 1, 64, 64, 0, 'in place'],
-    ['f6e3m2, too many values for registers', 'f6e3m2', 1, 32, 32, 0, 'tile'],
+    ['f6e3m2, decoded by shifts (too many values for registers)', 'f6e3m2', 3, 32, 32, 0, 'in place'],
+    ['f6e2m3, decoded by shifts, 9 rows', 'f6e2m3', 9, 32, 64, 32, 'in place'],
     ['u8 codes (bytes, not packed)', 'u8', 1, 32, 32, 0, 'tile'],
     ['u32 codes, some past 2^31', 'u32', 1, 16, 16, 0, 'tile'],
   ] as const)('%s', async (_, name, m, n, width, offset, path) => {
@@ -104,8 +113,9 @@ describe('a dot unpacks its packed b rows in place', () => {
 
 describe('a single row reads codes packed one after the other through byte shuffles', () => {
   // With AVX2 and FMA (TSKC_FMA8: this CPU's build, or the -mno-avx512f one), a single row of a and
-  // 32-column multiples of integer codes: each 8 codes from their bytes (tskc_bytes helpers), codes
-  // that straddle bytes and words included. The first row starts at `offset` codes, on a word.
+  // 32-column multiples of integer codes or small floats: each 8 codes from their bytes (tskc_bytes
+  // helpers), codes that straddle bytes and words included, small floats decoded by shifts. The
+  // first row starts at `offset` codes, on a word.
   testC.each([
     ['u3', 32, 32, 0],
     ['i3', 64, 96, 32],
@@ -118,16 +128,21 @@ describe('a single row reads codes packed one after the other through byte shuff
     ['u1', 32, 32, 0],
     ['i2', 64, 64, 0],
     ['u4', 128, 128, 0],
+    ['f6e3m2', 32, 32, 0],
+    ['f6e2m3', 64, 96, 32],
+    ['f5e2m2', 32, 64, 32],
+    ['f4e2m1', 64, 64, 0],
+    ['f3e1m1', 32, 96, 32],
   ] as const)('%s, %i columns of a %i-wide tensor from column %i', async (name, n, width, offset) => {
     const code = dtype(name);
     const seed = freshSeed();
     const def = packedDot(code, 1, n, width, offset);
-    expect(emitC(def.build()).source).toContain(`tskc_bytes${code.bits}_${code.kind === 'signed' ? 'sf' : 'uf'}_32(bq`);
+    const suffix = { signed: 'sf', unsigned: 'uf', float: code.name } as Record<string, string>;
+    expect(emitC(def.build()).source).toContain(`tskc_bytes${code.bits}_${suffix[code.kind]}_32(bq`);
     await expectPath(def.build(), 'in place', () => args(code, 1, width, n, seed), [plain, ...noAvx512]);
   });
 
-  it('takes the 16-lane helpers for small floats and for rows of under 32 columns', () => {
-    expect(emitC(packedDot(dtype('f4e2m1'), 1, 64, 64, 0).build()).source).not.toContain('tskc_bytes');
+  it('takes the 16-lane helpers for rows of under 32 columns', () => {
     expect(emitC(packedDot(dtype('u3'), 1, 16, 32, 0).build()).source).not.toContain('tskc_bytes');
   });
 });
@@ -162,7 +177,7 @@ function interleavedArgs(code: Dtype, m: number, length: number, n: number, seed
   const r = rng(seed);
   return {
     a: Tensor.fromValues(f32, [m, KI], Float64Array.from({ length: m * KI }, () => Math.fround(4 * r() - 2))),
-    w: Tensor.fromValues(code, [length], Float64Array.from({ length }, () => code.minValue + Math.floor(r() * (code.maxValue - code.minValue + 1)))),
+    w: Tensor.fromValues(code, [length], Float64Array.from({ length }, () => randomValue(code, r))),
     y: Tensor.fromValues(f32, [m, n], new Float64Array(m * n).fill(NaN)),
   };
 }
