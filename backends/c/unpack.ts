@@ -75,8 +75,8 @@ function codeValueBits({ bits, to, format }: UnpackHelper, c: number): string {
  * instructions for 16 codes, against 5 for codes packed one after the other. Without AVX-512 a
  * 16-lane variable shuffle is lowered lane by lane (the u4 GEMV 8192x8192 took 44 ms on AVX2, against
  * 0.85 on AVX-512), so there each 8 codes are shifted, masked and converted (integers: 2.6-3.5 ms in a C
- * driver on AVX2), or looked up in two 8-lane halves of the table (small floats: 5.6-7 ms). Widths of
- * 1 to 4 bits only.
+ * driver on AVX2), and small floats decoded by shifts (smallFloatByShifts; a lookup in two 8-lane
+ * halves of the table took 5.6-7 ms). Widths of 1 to 4 bits only.
  */
 function laneHelper(helper: UnpackHelper): string {
   const { bits, to } = helper;
@@ -88,11 +88,12 @@ function laneHelper(helper: UnpackHelper): string {
     `  typedef int32_t ilanes __attribute__((vector_size(${bytes})));`,
     `  typedef float flanes __attribute__((vector_size(${bytes})));`,
   ];
-  // Without AVX-512: each half of the 16 codes, as 8 lanes.
-  const halfValues =
-    to === 'small float'
-      ? `__builtin_shuffle((flanes)lo, (flanes)hi, (ilanes)(v >> shift))`
-      : `__builtin_convertvector(${to === 'unsigned f32' ? `(ilanes)((v >> shift) & ${mask})` : `((ilanes)(v << (${32 - bits}u - shift))) >> ${32 - bits}`}, flanes)`;
+  // Without AVX-512: each half of the 16 codes, as 8 lanes; small floats decoded by shifts (a
+  // two-register 8-lane lookup took twice as long: the f4e2m1 GEMV 5.7 ms, against 2.8 for u4).
+  const byShifts = to === 'small float' ? smallFloatByShifts(helper.format!) : undefined;
+  const halfValues = byShifts
+    ? `(flanes)((lanes)(((ilanes)(v << (${32 - bits}u - shift))) >> ${byShifts.shift}) & ${byShifts.mask}) * ${byShifts.scale}`
+    : `__builtin_convertvector(${to === 'unsigned f32' ? `(ilanes)((v >> shift) & ${mask})` : `((ilanes)(v << (${32 - bits}u - shift))) >> ${32 - bits}`}, flanes)`;
   return [
     `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, unsigned shift, float *out) {`,
     '#if defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS) && defined(__AVX512F__)',
@@ -105,7 +106,6 @@ function laneHelper(helper: UnpackHelper): string {
     '  memcpy(out, &f, 64);',
     '#elif defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
     ...vectors(32),
-    ...(to === 'small float' ? [`  const lanes lo = { ${table.slice(0, 8).join(', ')} }, hi = { ${table.slice(8).join(', ')} };`] : []),
     '  for (int h = 0; h < 2; h++) {',
     '    lanes v;',
     '    memcpy(&v, w + 8 * h, 32);',
@@ -120,7 +120,6 @@ function laneHelper(helper: UnpackHelper): string {
     '#ifdef TSKC_FMA8',
     `TSKC_FN __m256 ${unpackName(helper)}_8(const uint32_t *w, unsigned shift) {`,
     ...vectors(32),
-    ...(to === 'small float' ? [`  const lanes lo = { ${table.slice(0, 8).join(', ')} }, hi = { ${table.slice(8).join(', ')} };`] : []),
     '  lanes v;',
     '  memcpy(&v, w, 32);',
     `  return (__m256)${halfValues};`,
