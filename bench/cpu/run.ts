@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { emitC } from '../../backends/c/index.js';
-import { type Dtype, f32, f4e2m1, i32, u3, u4, u6 } from '../../compiler/ir/dtype.js';
+import { type Dtype, f32, f4e2m1, f6e3m2, i32, u3, u4, u6 } from '../../compiler/ir/dtype.js';
 import { linear } from '../../kernels/linear.js';
 import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { crossEntropyRows } from '../../kernels/rows/cross-entropy.js';
@@ -256,11 +256,11 @@ async function main(): Promise<void> {
 
   // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
   // row-major and in 64x128 tiles, each step's products summed (the default form); then u4, u3 and u6
-  // (whose codes straddle words) and f4e2m1 (decoded by table) with each step a dot from 128x128 tiles
-  // (kernels/lowbit/layout.ts: interleaved for u4 and f4e2m1, column-major for u3 and u6) and
-  // group-major scales, the CPU's form.
+  // (whose codes straddle words), f4e2m1 and f6e3m2 (small floats, decoded by shifts) with each step a
+  // dot from 128x128 tiles (kernels/lowbit/layout.ts: interleaved for u4 and f4e2m1, column-major for
+  // u3, u6 and f6e3m2) and group-major scales, the CPU's form.
   let handGemv = NaN;
-  const gemvRows = [[u4, undefined, 'step'], [u4, [64, 128], 'step'], [u4, [128, 128], 'dot'], [u3, [128, 128], 'dot'], [u6, [128, 128], 'dot'], [f4e2m1, [128, 128], 'dot']] as const;
+  const gemvRows = [[u4, undefined, 'step'], [u4, [64, 128], 'step'], [u4, [128, 128], 'dot'], [u3, [128, 128], 'dot'], [u6, [128, 128], 'dot'], [f4e2m1, [128, 128], 'dot'], [f6e3m2, [128, 128], 'dot']] as const;
   for (const [code, tile, accumulate] of gemvRows) {
     const [gn, gk, group] = [8192, 8192, 128];
     const { w, scales, zeros } = lowbitWeights(code, gn, gk, group, tile, accumulate === 'dot');
