@@ -21,7 +21,7 @@ import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, type BoxedAccess, addC, boxedAccess, mulC } from '../clike/affine.js';
 import { PRELUDE } from '../clike/prelude.js';
-import { TABLE_BITS, type UnpackHelper, bytesName, hasBytesHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
+import { BYTES_HELPER_CODES, TABLE_BITS, type UnpackHelper, bytesName, hasBytesHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
 import { isSmallFloat, smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storageType, storeElement, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
@@ -55,12 +55,10 @@ const FMA8_HEAD = [
   '#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
   '#include <immintrin.h>',
   '#define TSKC_FMA8 1',
-  '/* Unaligned loads of 8, 16, 32 and 64 bits into general registers (unpack.ts: the tskc_bytes helpers). */',
-  ...[8, 16, 32, 64].map((b) => `static inline uint64_t tskc_load_u${b}(const uint8_t *p) { uint${b}_t v; memcpy(&v, p, ${b / 8}); return v; }`),
   '#endif',
 ];
 /**
- * Streaming (non-temporal) stores: a large output written in whole aligned 32-byte chunks bypasses the
+ * Streaming (non-temporal) stores: a large output written in whole aligned 64-byte lines bypasses the
  * caches, so the store does not first read each line it writes (a plain C copy ran at 27 GB/s here,
  * one with streaming stores at 38-42). Only where the output will not be read back soon: tensors of at
  * least TSKC_STREAM_MIN_BYTES (the L3 of the machines measured is 32 MiB), which -D can change.
@@ -72,12 +70,34 @@ const STREAM_HEAD = [
   '#ifndef TSKC_STREAM_MIN_BYTES',
   '#define TSKC_STREAM_MIN_BYTES (32ull << 20)',
   '#endif',
-  '/* 32 bytes from src (any alignment) to dst (32-byte aligned), past the caches. */',
-  'static inline void tskc_stream32(void *dst, const void *src) { _mm256_stream_si256((__m256i *)dst, _mm256_loadu_si256((const __m256i *)src)); }',
+  '/* A cache line, 64 bytes from src (any alignment) to dst (64-byte aligned), past the caches. */',
+  'static inline void tskc_stream64(void *dst, const void *src) {',
+  '  _mm256_stream_si256((__m256i *)dst, _mm256_loadu_si256((const __m256i *)src));',
+  '  _mm256_stream_si256((__m256i *)dst + 1, _mm256_loadu_si256((const __m256i *)src + 1));',
+  '}',
   '#endif',
 ];
-/** Bytes a streaming store writes at once (tskc_stream32). */
-const STREAM_CHUNK_BYTES = 32;
+/** Bytes a streaming store writes at once (tskc_stream64): whole lines, so that no line is written in part. */
+const STREAM_CHUNK_BYTES = 64;
+/** The shortest row streamed: past the plain stores around it, at least 3 whole lines. */
+const STREAM_MIN_ROW_BYTES = 4 * STREAM_CHUNK_BYTES;
+/**
+ * The interpreter's floats have subnormals. A host library may have set flush-to-zero or
+ * denormals-are-zero (x86's MXCSR bits 15 and 6; gcc's -ffast-math links code that sets both), which
+ * would turn subnormal operands and results into zeros (and the small floats decoded by shifts,
+ * which pass through f32 subnormals): each thread clears them while it runs a kernel's blocks, and
+ * restores them after.
+ */
+const IEEE_HEAD = [
+  '#if (defined(__x86_64__) || defined(__i386__)) && defined(__SSE__)',
+  '#include <xmmintrin.h>',
+  '#define TSKC_IEEE_ENTER const unsigned tskc_csr = _mm_getcsr(); _mm_setcsr(tskc_csr & ~0x8040u);',
+  '#define TSKC_IEEE_LEAVE _mm_setcsr(tskc_csr);',
+  '#else',
+  '#define TSKC_IEEE_ENTER',
+  '#define TSKC_IEEE_LEAVE',
+  '#endif',
+];
 const STATUS_NO_MEMORY = -2;
 /**
  * Compiled with -DTSKC_CHECK_PACKED_DOT, a dot that could unpack its packed b rows in place but takes
@@ -122,7 +142,8 @@ function dotBlocks(m: number, n: number): { from: number; to: number; rows: numb
 /**
  * The helper (unpack.ts) that writes a packed load's values straight into its tile, converted to f32
  * where `castTo` (the cast that is the load's one use) asks for it; undefined where the codes go
- * through a tile of uint32_t (bools, wider small floats, other casts) or are not packed.
+ * through a tile of uint32_t (bools, small floats of over 5 bits not converted to f32, other casts)
+ * or are not packed.
  */
 function directUnpack(d: Dtype, castTo: Dtype | undefined): UnpackHelper | undefined {
   if (d.bits >= 8) return undefined;
@@ -225,6 +246,7 @@ class CEmitter {
       '  int64_t failed = 0;',
       '  #pragma omp parallel',
       '  {',
+      '    TSKC_IEEE_ENTER',
       `    char *const frame = aligned_alloc(64, ${Math.max(this.frameBytes, 64)});`,
       `    if (frame == NULL) __atomic_store_n(&failed, ${STATUS_NO_MEMORY}, __ATOMIC_RELAXED);`,
       '    #pragma omp for schedule(static)',
@@ -237,12 +259,13 @@ class CEmitter {
       // Streaming stores are weakly ordered: drained before the thread's blocks count as done.
       ...(this.streams ? ['    #ifdef TSKC_STREAM', '    _mm_sfence();', '    #endif'] : []),
       '    free(frame);',
+      '    TSKC_IEEE_LEAVE',
       '  }',
       '  *status = failed;',
       '}',
       '',
     ];
-    return { source: [...head, ...(this.fma8 ? FMA8_HEAD : []), ...(this.streams ? STREAM_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
+    return { source: [...head, ...IEEE_HEAD, ...(this.fma8 ? FMA8_HEAD : []), ...(this.streams ? STREAM_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
   }
 
   private line(s: string): void {
@@ -296,10 +319,10 @@ class CEmitter {
   }
 
   /**
-   * Whether v is computed inside its one user instead of into an array of its own: loop fusion by
-   * substitution. Only for tiles (scalars are computed once anyway) with a single use, in the same
-   * block (not inside a loop body, which would recompute it each iteration), by an op that reads its
-   * operands element by element.
+   * Whether v is computed inside its users instead of into an array of its own: loop fusion by
+   * substitution. Only for tiles (scalars are computed once anyway), read element by element: an index
+   * or mask tile at every use, wherever it is (recomputable); any other tile only where it has a single
+   * use in the same block (not inside a loop body, which would recompute it each iteration).
    */
   private inlineable(v: Value): boolean {
     const use = this.uses.get(v);
@@ -815,9 +838,9 @@ class CEmitter {
 
   /**
    * The streaming path of a store (see STREAM_HEAD), for the rows of a boxed access: a row with every
-   * lane on is written up to its first 32-byte boundary with plain stores, then in 32-byte chunks past
-   * the caches, the rest with plain stores again; then the next row. Only for byte-sized elements, in
-   * rows of at least two chunks, to a tensor that nothing in the kernel reads; at run time only where
+   * lane on is written up to its first line boundary with plain stores, then in whole 64-byte lines
+   * past the caches, the rest with plain stores again; then the next row. Only for byte-sized elements,
+   * in rows of at least STREAM_MIN_ROW_BYTES, to a tensor that nothing in the kernel reads; at run time only where
    * the tensor is large and shares no byte with another argument. A thread sees its own streaming
    * stores in order; other threads, after the sfence that ends its blocks.
    */
@@ -826,7 +849,7 @@ class CEmitter {
     const d = tensor.dtype;
     const inner = shape[shape.length - 1] ?? 1;
     const bytes = d.bits / 8;
-    if (d.bits < 8 || d.bits % 8 !== 0 || inner * bytes < 2 * STREAM_CHUNK_BYTES) return undefined;
+    if (d.bits < 8 || d.bits % 8 !== 0 || inner * bytes < STREAM_MIN_ROW_BYTES) return undefined;
     if ((this.users.get(op.operands[0]!) ?? []).some((u) => u.opcode === 'load')) return undefined;
     this.streams = true;
     const others = this.kernel.args.filter((a) => a !== op.operands[0] && a.type.kind === 'tensor');
@@ -850,7 +873,7 @@ class CEmitter {
       this.line(`${ind}    for (; j + ${chunk} <= ${inner}; j += ${chunk}) {`);
       this.line(`${ind}      ${type} chunk[${chunk}];`);
       this.line(`${ind}      for (int64_t l = 0; l < ${chunk}; l++) { const int64_t e = o * ${inner} + j + l; chunk[l] = ${toStorage(d, value)}; }`);
-      this.line(`${ind}      tskc_stream32(out + j, chunk);`);
+      this.line(`${ind}      tskc_stream64(out + j, chunk);`);
       this.line(`${ind}    }`);
       this.line(`${ind}  }`);
       plain(`${ind}  `, `${inner}`);
@@ -1055,6 +1078,7 @@ class CEmitter {
    * lane without AVX-512: the u3 GEMV 8192x8192 took 7.6-13 ms on AVX2, against 2.8-4.2 for u4.)
    */
   private packedRow8(a: string, acc: string, out: string, k: number, n: number, packed: PackedDotRows): void {
+    if (8 * LANE8_VECTORS !== BYTES_HELPER_CODES) throw new Error(`C backend: a tskc_bytes helper gives ${BYTES_HELPER_CODES} codes, not ${8 * LANE8_VECTORS}`);
     const vectors = Array.from({ length: LANE8_VECTORS }, (_, h) => h);
     const width = 8 * LANE8_VECTORS;
     const bits = packed.helper.bits;
@@ -1146,7 +1170,7 @@ const RECOMPUTED = new Set<string>([
 /** The deepest expression recomputed at a use: past it, the tile is computed once into an array. */
 const MAX_RECOMPUTED_DEPTH = 4;
 
-/** Ops that read their operands element by element, so a single-use producer can be inlined into them. */
+/** Ops that read their operands element by element, so a producer can be inlined into them (inlineable). */
 const INLINE_CONSUMERS = new Set<string>([
   ...['neg', 'abs', 'exp', 'exp2', 'log', 'log2', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sigmoid', 'not'],
   ...['add', 'sub', 'mul', 'div', 'rem', 'max', 'min', 'and', 'or', 'xor', 'lt', 'le', 'gt', 'ge', 'eq', 'ne'],

@@ -31,8 +31,9 @@ export function packedGroup(bits: number): { readonly elements: number; readonly
 
 /**
  * What a helper writes: the codes as uint32_t, as floats of unsigned or signed codes, or as the
- * values of a small float format of at most 5 bits (`format`), looked up in a table held in one or
- * two vector registers.
+ * values of a small float format (`format`): looked up in a table held in one or two vector registers
+ * up to TABLE_BITS bits, decoded by shifts past them (smallFloatByShifts), and by shifts in the AVX2
+ * paths (the lane helpers without AVX-512, the tskc_bytes helpers) at every width.
  */
 export type UnpackTo = 'u32' | 'unsigned f32' | 'signed f32' | 'small float';
 
@@ -221,10 +222,20 @@ function unpackHelper(helper: UnpackHelper): string {
  * its value: 5 operations for 8 codes of any width under 8 bits, where the 16-lane helpers' variable
  * permutations go lane by lane without AVX-512.
  */
+/** Codes a tskc_bytes helper gives: 4 vectors of 8. */
+export const BYTES_HELPER_CODES = 32;
+
+/** The loads of 1 to 8 bytes into general registers that the tskc_bytes helpers build their words from (wordOfBytes). */
+const BYTE_LOADS = [
+  '#ifdef TSKC_FMA8',
+  ...[8, 16, 32, 64].map((b) => `TSKC_FN uint64_t tskc_load_u${b}(const uint8_t *p) { uint${b}_t v; memcpy(&v, p, ${b / 8}); return v; }`),
+  '#endif',
+].join('\n');
+
 function bytesHelper(helper: UnpackHelper): string {
   const { bits, to } = helper;
   const windows = 4 * bits <= 16 ? 1 : 2;
-  const windowCodes = 32 / windows;
+  const windowCodes = BYTES_HELPER_CODES / windows;
   const windowBytes = (windowCodes * bits) / 8;
   // Code c of a window: its first byte there, and its bit in that byte.
   const lane = (c: number) => ({ byte: (c * bits) >> 3, shift: (c * bits) & 7 });
@@ -293,8 +304,9 @@ export function hasBytesHelper({ bits, to, perLane }: UnpackHelper): boolean {
  * arithmetic, from its code shifted so that the sign is bit 31: an arithmetic shift right by 8 - E puts
  * the exponent and mantissa where an f32's are (the exponent's low bit at bit 23), the mask keeps them
  * and the sign, and the product by 2^(127 - b) rescales the f32 so read to the format's value, exactly:
- * for subnormal codes too, which read as f32 subnormals. 3 operations for any width, where a table of
- * 2^B values does not fit registers past 5 bits.
+ * for subnormal codes too, which read as f32 subnormals (kernels run with flush-to-zero and
+ * denormals-are-zero off: emit.ts, IEEE_HEAD). 3 operations for any width, where a table of 2^B values
+ * does not fit registers past 5 bits.
  */
 export function smallFloatByShifts(format: FloatDtype): { shift: number; mask: string; scale: string } {
   const { exponentBits: e, mantissaBits: m, bias } = format;
@@ -306,12 +318,10 @@ export function smallFloatByShifts(format: FloatDtype): { shift: number; mask: s
 /** The given helpers, each once. */
 export function unpackHelpers(helpers: Iterable<UnpackHelper>): string {
   const unique = new Map([...helpers].map((h) => [unpackName(h), h]));
-  return [...unique.keys()]
-    .sort()
-    .map((name) => {
-      const helper = unique.get(name)!;
-      if (helper.perLane) return laneHelper(helper);
-      return [unpackHelper(helper), ...(hasBytesHelper(helper) ? [bytesHelper(helper)] : [])].join('\n');
-    })
-    .join('\n');
+  const helperCode = [...unique.keys()].sort().map((name) => {
+    const helper = unique.get(name)!;
+    if (helper.perLane) return laneHelper(helper);
+    return [unpackHelper(helper), ...(hasBytesHelper(helper) ? [bytesHelper(helper)] : [])].join('\n');
+  });
+  return [...([...unique.values()].some(hasBytesHelper) ? [BYTE_LOADS] : []), ...helperCode].join('\n');
 }

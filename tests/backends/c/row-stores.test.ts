@@ -3,8 +3,8 @@
  * - index and mask tiles (aranges, their sums and comparisons) are computed at each use instead of
  *   into arrays of their own (recomputable);
  * - a store of whole rows to an output that the kernel does not read streams them past the caches
- *   (TSKC_STREAM, streamRow): plain stores up to the row's first 32-byte boundary, 32-byte streaming
- *   stores, plain stores for the rest.
+ *   (TSKC_STREAM, streamRow): plain stores up to the row's first line boundary, streaming stores of
+ *   whole 64-byte lines, plain stores for the rest.
  * The streaming build takes -DTSKC_STREAM_MIN_BYTES=0, so that every tensor counts as large. Tiles of
  * [4, BC] over tensors whose rows are not a multiple of the tile's, so that rows start at every
  * alignment and the ragged tiles take the masked path; every case against the interpreter, bit for bit,
@@ -76,22 +76,22 @@ describe('row stores on the C backend', () => {
   });
 
   it('streams whole rows of an output only where the kernel does not read it', () => {
-    expect(emitC(affineMap(f32, 16).build()).source).toContain('tskc_stream32(out + j, chunk);');
-    expect(emitC(readBack.build()).source).not.toContain('tskc_stream32');
-    // A row of one 32-byte chunk or less is not worth it.
-    expect(emitC(affineMap(f32, 8).build()).source).not.toContain('tskc_stream32');
+    expect(emitC(affineMap(f32, 64).build()).source).toContain('tskc_stream64(out + j, chunk);');
+    expect(emitC(readBack.build()).source).not.toContain('tskc_stream64');
+    // A row under 256 bytes is not worth it: a line or two between the plain stores around them.
+    expect(emitC(affineMap(f32, 32).build()).source).not.toContain('tskc_stream64');
   });
 
   testC('the streaming build defines TSKC_STREAM wherever the compiler has AVX', () => {
-    const macros = nativeMacros([STREAM_ALWAYS], emitC(affineMap(f32, 16).build()).source);
+    const macros = nativeMacros([STREAM_ALWAYS], emitC(affineMap(f32, 64).build()).source);
     expect(macros.has('TSKC_STREAM')).toBe(macros.has('__AVX__'));
   });
 
-  // [dtype, BC, M, N]: rows of 29, 37, 70, 130 and 131 elements start at many alignments; the tiles
-  // are 2 to 4 chunks long, the last tile of each row is ragged, and so is the last tile of rows (a
-  // tile with a row outside the tensor takes the lane-by-lane path, not the boxed one).
+  // [dtype, BC, M, N]: rows of 131 to 530 elements start at many alignments; the tiles are 4 to 8 lines
+  // long, the last tile of each row is ragged, and so is the last tile of rows (a tile with a row
+  // outside the tensor takes the lane-by-lane path, not the boxed one).
   testC.each(
-    ([[f32, 16, 9, 29], [f32, 32, 5, 70], [i32, 16, 7, 37], [f16, 32, 6, 70], [bf16, 64, 5, 130], [i8, 64, 6, 131]] as const).map(
+    ([[f32, 64, 9, 150], [f32, 128, 5, 300], [i32, 64, 7, 131], [f16, 128, 6, 300], [bf16, 128, 5, 260], [i8, 256, 6, 530]] as const).map(
       ([d, ...rest]) => [d.name, ...rest, d] as const,
     ),
   )('%s tiles of [4, %i] over %i x %i match the interpreter', async (_, bc, m, n, d) => {
