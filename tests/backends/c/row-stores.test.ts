@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitC } from '../../../backends/c/index.js';
 import type { Dtype } from '../../../compiler/ir/dtype.js';
-import { arange, bf16, cdiv, f16, f32, i32, i8, input, kernel, load, output, programId, store, tensor } from '../../../dsl/index.js';
+import { arange, bf16, cdiv, f16, f32, forRange, i32, i8, ifElse, input, kernel, load, output, programId, store, tensor, zeros } from '../../../dsl/index.js';
 import { freshSeed, randomTensor, rng } from '../../../examples/check.js';
 import { softmaxRows } from '../../../kernels/rows/softmax.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
@@ -52,6 +52,28 @@ const readBack = kernel('read_back', { x: tensor(f32, ['M', 64]), y: tensor(f32,
   store(x, [row, cols], load(y, [row, cols]));
 }, { grid: ({ M }) => [M] });
 
+/**
+ * y = x·(0 + 1 + 2) on rows 1 on, -x·3 on row 0, one program per row: the column indices and the mask
+ * are recomputed inside a loop body and both branches of an if, blocks other than the one they are
+ * defined in.
+ */
+const looped = kernel('looped', { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) }, ({ x, y }) => {
+  const [row, cols] = [programId(0), arange(64)];
+  const ok = cols.lt(x.dim(1));
+  const [acc] = forRange(0, 3, 1, [zeros([64], f32)], (i, [sum]) => [sum!.add(load(x, [row, cols], { mask: ok }).mul(i.to(f32)))]);
+  ifElse(
+    row.ge(1),
+    () => {
+      store(y, [row, cols], acc!, { mask: ok });
+      return [];
+    },
+    () => {
+      store(y, [row, cols], acc!.mul(-1), { mask: ok });
+      return [];
+    },
+  );
+}, { grid: ({ M }) => [M] });
+
 /** Poison values for an output of dtype d: NaN for floats; for integers, where every value is one, two runs. */
 const poisons = (d: Dtype) => (d.kind === 'float' ? [NaN] : [77, -77]);
 
@@ -73,6 +95,17 @@ describe('row stores on the C backend', () => {
     const source = emitC(softmaxRows(f32).build({ BLOCK_N: 256 })).source;
     // Arrays of a row's elements written before the loads: the column indices, the mask.
     expect(source).not.toMatch(/e < 256; e\+\+\) v\d+\[e\] = \((int32_t|uint8_t)\)/);
+  });
+
+  testC('recomputes index and mask tiles inside loops and branches as the interpreter computes them', async () => {
+    expect(emitC(looped.build()).source).not.toMatch(/e < 64; e\+\+\) v\d+\[e\] = \((int32_t|uint8_t)\)/);
+    for (const n of [64, 50]) {
+      const x = Tensor.fromHostTensor(randomTensor(rng(freshSeed()), [3, n], -4, 4));
+      const [got, want] = [Tensor.empty(f32, [3, n]).fill(NaN), Tensor.empty(f32, [3, n]).fill(NaN)];
+      (await interp.compile(looped.build())).launch({ x, y: want });
+      (await builds.streaming.compile(looped.build())).launch({ x, y: got });
+      expect(got.toValues()).toEqual(want.toValues());
+    }
   });
 
   it('streams whole rows of an output only where the kernel does not read it', () => {
