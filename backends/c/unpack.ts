@@ -91,10 +91,10 @@ function laneHelper(helper: UnpackHelper): string {
   ];
   // Without AVX-512: each half of the 16 codes, as 8 lanes; small floats decoded by shifts (a
   // two-register 8-lane lookup took twice as long: the f4e2m1 GEMV 5.7 ms, against 2.8 for u4).
-  const byShifts = to === 'small float' ? smallFloatByShifts(helper.format!) : undefined;
-  const halfValues = byShifts
-    ? `(flanes)((lanes)(((ilanes)(v << (${32 - bits}u - shift))) >> ${byShifts.shift}) & ${byShifts.mask}) * ${byShifts.scale}`
-    : `__builtin_convertvector(${to === 'unsigned f32' ? `(ilanes)((v >> shift) & ${mask})` : `((ilanes)(v << (${32 - bits}u - shift))) >> ${32 - bits}`}, flanes)`;
+  const halfValues =
+    to === 'small float'
+      ? smallFloatOfTop(helper.format!, `(ilanes)(v << (${32 - bits}u - shift))`)
+      : `__builtin_convertvector(${to === 'unsigned f32' ? `(ilanes)((v >> shift) & ${mask})` : `((ilanes)(v << (${32 - bits}u - shift))) >> ${32 - bits}`}, flanes)`;
   return [
     `TSKC_FN void ${unpackName(helper)}(const uint32_t *w, unsigned shift, float *out) {`,
     '#if defined(__GNUC__) && !defined(__clang__) && !defined(TSKC_NO_VECTOR_EXTENSIONS) && defined(__AVX512F__)',
@@ -146,8 +146,7 @@ function unpackHelper(helper: UnpackHelper): string {
   const write = (v: string, at: number) => {
     if (to === 'u32') return [`  memcpy(out + ${at}, &${v}, 64);`];
     if (to === 'small float' && bits > TABLE_BITS) {
-      const { shift, mask, scale } = smallFloatByShifts(format!);
-      return [`  { const flanes f = (flanes)(((lanes)(((ilanes)(${v} << ${32 - bits})) >> ${shift})) & ${mask}) * ${scale}; memcpy(out + ${at}, &f, 64); }`];
+      return [`  { const flanes f = ${smallFloatOfTop(format!, `(ilanes)(${v} << ${32 - bits})`)}; memcpy(out + ${at}, &f, 64); }`];
     }
     if (to === 'small float') {
       const look = table.length === 16 ? `__builtin_shuffle(lo, ${v})` : `__builtin_shuffle(lo, hi, ${v})`;
@@ -247,10 +246,7 @@ function bytesHelper(helper: UnpackHelper): string {
     const picked = `_mm256_shuffle_epi8(v${window}, _mm256_setr_epi8(${control}))`;
     // The code's top bit to bit 31 (signed integers and small floats), or its low bit to bit 0.
     const top = `_mm256_sllv_epi32(${picked}, _mm256_setr_epi32(${half.map((l) => 32 - bits - l.shift).join(', ')}))`;
-    if (to === 'small float') {
-      const { shift, mask, scale } = smallFloatByShifts(helper.format!);
-      return `  out[${out}] = _mm256_mul_ps(_mm256_castsi256_ps(_mm256_and_si256(_mm256_srai_epi32(${top}, ${shift}), _mm256_set1_epi32((int)${mask}))), _mm256_set1_ps(${scale}));`;
-    }
+    if (to === 'small float') return `  out[${out}] = ${smallFloatOfTop8(helper.format!, top)};`;
     const codes =
       to === 'unsigned f32'
         ? `_mm256_and_si256(_mm256_srlv_epi32(${picked}, _mm256_setr_epi32(${half.map((l) => l.shift).join(', ')})), _mm256_set1_epi32(${2 ** bits - 1}))`
@@ -308,11 +304,23 @@ export function hasBytesHelper({ bits, to, perLane }: UnpackHelper): boolean {
  * denormals-are-zero off: emit.ts, IEEE_HEAD). 3 operations for any width, where a table of 2^B values
  * does not fit registers past 5 bits.
  */
-export function smallFloatByShifts(format: FloatDtype): { shift: number; mask: string; scale: string } {
+function smallFloatByShifts(format: FloatDtype): { shift: number; mask: string; scale: string } {
   const { exponentBits: e, mantissaBits: m, bias } = format;
   if (format.specials !== 'finite') throw new Error(`C backend: ${format.name} has infinities or NaNs: no decoding by shifts`);
   const mask = (0x80000000 | (((1 << (e + m)) - 1) << (23 - m))) >>> 0;
   return { shift: 8 - e, mask: `0x${mask.toString(16)}u`, scale: `0x1p${127 - bias}f` };
+}
+
+/** smallFloatByShifts in GNU C vectors: `top` holds the codes with their sign bits at bit 31, as ilanes. */
+function smallFloatOfTop(format: FloatDtype, top: string): string {
+  const { shift, mask, scale } = smallFloatByShifts(format);
+  return `(flanes)((lanes)((${top}) >> ${shift}) & ${mask}) * ${scale}`;
+}
+
+/** The same in AVX2 intrinsics, for __m256i `top`. */
+function smallFloatOfTop8(format: FloatDtype, top: string): string {
+  const { shift, mask, scale } = smallFloatByShifts(format);
+  return `_mm256_mul_ps(_mm256_castsi256_ps(_mm256_and_si256(_mm256_srai_epi32(${top}, ${shift}), _mm256_set1_epi32((int)${mask}))), _mm256_set1_ps(${scale}))`;
 }
 
 /** The given helpers, each once. */
