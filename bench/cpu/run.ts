@@ -108,13 +108,23 @@ async function copyMs(): Promise<{ plain: number; streaming: number }> {
   return { plain, streaming };
 }
 
-/** The hand-written fused C softmax (softmax_hand.c), compiled with tskc's flags (and `extra`): milliseconds. */
-async function handSoftmaxMs(x: Tensor, y: Tensor, m: number, n: number, extra: string[] = []): Promise<number> {
+/**
+ * The hand-written fused C softmax (softmax_hand.c), compiled with tskc's flags (and `extra`):
+ * milliseconds; where `want` (the kernel's y) is given, after checking that its y agrees to 1e-6.
+ */
+async function handSoftmaxMs(x: Tensor, y: Tensor, m: number, n: number, extra: string[] = [], want?: Float64Array): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
   const so = join(dir, 'softmax_hand.so');
   writeFileSync(join(dir, 'tskc_prelude.h'), PRELUDE);
   await compileSharedObject(join(here, 'softmax_hand.c'), so, [...DEFAULT_CFLAGS, `-I${dir}`, ...extra]);
   const run = koffi.load(so).func('void softmax_rows(float *y, const float *x, int64_t m, int64_t n)');
+  if (want) {
+    y.fill(NaN);
+    run(y.storage, x.storage, m, n);
+    y.toValues().forEach((v, i) => {
+      if (!(Math.abs(v - want[i]!) <= 1e-6 * Math.max(Math.abs(want[i]!), 1e-30))) throw new Error(`softmax_hand.c: y[${i}] = ${v}, the kernel's ${want[i]}`);
+    });
+  }
   return medianMs(() => run(y.storage, x.storage, m, n), 5);
 }
 
@@ -166,7 +176,7 @@ async function main(): Promise<void> {
   const sm = await cpu.compile(softmax.build({ BLOCK_N: 4096 }));
   const y = Tensor.empty(f32, [m, n]);
   row('softmax fp32 4096x4096', medianMs(() => sm.launch({ x, y }), 5), 1000 * (peer['softmax_4096'] as number), 2 * m * n * 4, undefined);
-  const handMs = await handSoftmaxMs(x, y, m, n);
+  const handMs = await handSoftmaxMs(x, y, m, n, [], y.toValues());
   const boundMs = await handSoftmaxMs(x, y, m, n, ['-DWITHOUT_EXP']);
 
   const ln = await cpu.compile(layerNorm.build({ BLOCK_N: 4096 }));
