@@ -1070,8 +1070,8 @@ class CEmitter {
   }
 
   /**
-   * One row i0 of a dot whose b rows are integer codes packed one after the other from a word
-   * (packedDotRows without wordRows: column-major tiles, for widths that straddle words), with
+   * One row i0 of a dot whose b rows are integer codes or small floats packed one after the other
+   * from a word (packedDotRows without wordRows: column-major tiles, for widths that straddle words), with
    * TSKC_FMA8: like lane8Row, LANE8_VECTORS vectors of 8 outputs in registers, each step's 32 codes
    * taken from their 4B bytes by a tskc_bytes helper and multiplied straight in, one fused
    * multiply-add per lane in k order. (The portable block's 16-lane helpers permute words lane by

@@ -210,17 +210,6 @@ function unpackHelper(helper: UnpackHelper): string {
   ].join('\n');
 }
 
-/**
- * tskc_bytes<B>_<uf|sf>_32(p, out): the 32 codes of 4B bytes at p (codes packed one after the other from
- * a byte boundary) as four vectors of 8 floats, with TSKC_FMA8 (AVX2), for the dot's single rows of
- * packed codes (emit.ts: packedRow8). The bytes are read exactly, in windows of at most 16 (one for
- * B <= 4, else two of 2B bytes), into 128-bit registers through general registers (not memory: a wide
- * load after narrow stores would stall), which both halves of a 256-bit register then hold; in each
- * 32-bit lane a byte shuffle gathers the one or two bytes of the lane's code, a variable shift moves
- * the code to bit 0, and an and (unsigned) or a shift left and an arithmetic shift right (signed) leave
- * its value: 5 operations for 8 codes of any width under 8 bits, where the 16-lane helpers' variable
- * permutations go lane by lane without AVX-512.
- */
 /** Codes a tskc_bytes helper gives: 4 vectors of 8. */
 export const BYTES_HELPER_CODES = 32;
 
@@ -231,6 +220,17 @@ const BYTE_LOADS = [
   '#endif',
 ].join('\n');
 
+/**
+ * tskc_bytes<B>_<uf|sf|format>_32(p, out): the 32 codes of 4B bytes at p (codes packed one after the
+ * other from a byte boundary) as four vectors of 8 floats, with TSKC_FMA8 (AVX2), for the dot's single rows of
+ * packed codes (emit.ts: packedRow8). The bytes are read exactly, in windows of at most 16 (one for
+ * B <= 4, else two of 2B bytes), into 128-bit registers through general registers (not memory: a wide
+ * load after narrow stores would stall), which both halves of a 256-bit register then hold; in each
+ * 32-bit lane a byte shuffle gathers the one or two bytes of the lane's code, a variable shift moves
+ * the code to bit 0, and an and (unsigned) or a shift left and an arithmetic shift right (signed) leave
+ * its value, or a small float's (smallFloatByShifts): 5 or 6 operations for 8 codes of any width under
+ * 8 bits, where the 16-lane helpers' variable permutations go lane by lane without AVX-512.
+ */
 function bytesHelper(helper: UnpackHelper): string {
   const { bits, to } = helper;
   const windows = 4 * bits <= 16 ? 1 : 2;
