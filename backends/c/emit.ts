@@ -168,6 +168,8 @@ class CEmitter {
   private readonly symbols: string[] = [];
   private readonly argIndex = new Map<Value, number>();
   private readonly defs = new Map<Value, Op>();
+  /** Values whose array is another's, named before their op is emitted (accumulatesInPlace). */
+  private readonly placed = new Set<Value>();
   /** Values computed where they are used (see inlineable), as expressions of an element index. */
   private readonly inlined = new Map<Value, (e: ElementIndex) => string>();
   /** Index and mask tiles computed again at each use (see recomputable), with their expressions' depth. */
@@ -283,8 +285,9 @@ class CEmitter {
     return v.type;
   }
 
-  /** Declares the array of a result value. */
+  /** Declares the array of a result value (unless it was given one already: see accumulatesInPlace). */
   private declare(v: Value): string {
+    if (this.placed.has(v)) return this.name(v);
     const t = this.tile(v);
     return this.array(this.name(v), valueType(t.dtype), size(t.shape));
   }
@@ -1098,16 +1101,38 @@ class CEmitter {
     this.line('}');
   }
 
-  /** Copies each yielded value into its destination, through temporaries (a yield may swap values). */
+  /**
+   * Copies each yielded value into its destination. A yield may swap carried values, so a value read
+   * from another destination's array goes through a temporary first; one already in its destination
+   * (accumulatesInPlace, or a carried value yielded unchanged) is not copied.
+   */
   private copyYield(region: Block, destinations: readonly Value[]): void {
     const yielded = region.ops[region.ops.length - 1]!.operands;
-    const temps = yielded.map((v, i) => {
+    const targets = new Set(destinations.map((d) => this.name(d)));
+    const sources = yielded.map((v, i) => {
+      const from = this.name(v);
+      if (from === this.name(destinations[i]!) || !targets.has(from)) return from;
       const t = this.tile(v);
       const tmp = this.array(`y${v.id}_${i}`, valueType(t.dtype), size(t.shape));
-      this.line(`memcpy(${tmp}, ${this.name(v)}, ${this.bytes(v)});`);
+      this.line(`memcpy(${tmp}, ${from}, ${this.bytes(v)});`);
       return tmp;
     });
-    destinations.forEach((dst, i) => this.line(`memcpy(${this.name(dst)}, ${temps[i]}, ${this.bytes(dst)});`));
+    destinations.forEach((dst, i) => {
+      if (sources[i] !== this.name(dst)) this.line(`memcpy(${this.name(dst)}, ${sources[i]}, ${this.bytes(dst)});`);
+    });
+  }
+
+  /**
+   * The dot that can write a loop's carried value i in place: the value the body yields in slot i,
+   * when it is a dot in the body whose accumulator is that carried value and nothing else reads the
+   * carried value. Every dot path reads a block of its accumulator before writing the same block,
+   * so its result can live in the loop's own array: a matmul's K loop then copies nothing per step
+   * (two 64 KiB copies for a 128x128 f32 tile, 15% of sgemm's time).
+   */
+  private accumulatesInPlace(region: Block, carried: Value, i: number): Value | undefined {
+    const yielded = region.ops[region.ops.length - 1]!.operands[i];
+    const dot = region.ops.find((o) => o.opcode === 'dot' && o.results[0] === yielded);
+    return dot && dot.operands[2] === carried && this.uses.get(carried)?.count === 1 ? yielded : undefined;
   }
 
   private nested(build: () => void): void {
@@ -1126,6 +1151,11 @@ class CEmitter {
       const n = this.declare(r);
       this.line(`memcpy(${n}, ${this.name(op.operands[3 + i]!)}, ${this.bytes(r)});`);
       this.names.set(carried[i]!, n);
+      const inPlace = this.accumulatesInPlace(region, carried[i]!, i);
+      if (inPlace) {
+        this.names.set(inPlace, n);
+        this.placed.add(inPlace);
+      }
     });
     this.line(`if (${step} <= 0) return ${STATUS_BAD_STEP};`);
     this.line(`for (int64_t i${iv!.id} = ${lower}; i${iv!.id} < ${upper}; i${iv!.id} += ${step}) {`);
