@@ -21,6 +21,7 @@ import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, type BoxedAccess, addC, boxedAccess, mulC } from '../clike/affine.js';
 import { PRELUDE } from '../clike/prelude.js';
+import { TRANSPOSE_HEAD, swapsLastTwo } from './transpose.js';
 import { BYTES_HELPER_CODES, TABLE_BITS, type UnpackHelper, bytesName, hasBytesHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
 import { isSmallFloat, smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
@@ -183,6 +184,8 @@ class CEmitter {
   private fma8 = false;
   /** Whether a store has a streaming path (STREAM_HEAD then goes in the source). */
   private streams = false;
+  /** Whether a permute copies a tile through tskc_transpose32 (TRANSPOSE_HEAD then goes in the source). */
+  private transposes = false;
   /** The b operands of dots that unpack their rows from words (see packedDotRows). */
   private readonly dotRows = new Map<Value, PackedDotRows>();
   /** Rows read where they are used, and casts of them (see streamedRow). */
@@ -267,7 +270,7 @@ class CEmitter {
       '}',
       '',
     ];
-    return { source: [...head, ...IEEE_HEAD, ...(this.fma8 ? FMA8_HEAD : []), ...(this.streams ? STREAM_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
+    return { source: [...head, ...IEEE_HEAD, ...(this.fma8 ? FMA8_HEAD : []), ...(this.streams ? STREAM_HEAD : []), ...(this.transposes ? TRANSPOSE_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
   }
 
   private line(s: string): void {
@@ -441,7 +444,7 @@ class CEmitter {
         }
         return this.elementwise(res!, (e) => at(0, e));
       case 'permute':
-        return this.gather(op, permuteIndex(this.tile(op.operands[0]!).shape, op.attrs['perm'] as number[]));
+        return this.permute(op);
       case 'dot':
         return this.dot(op);
       case 'for':
@@ -457,6 +460,24 @@ class CEmitter {
   }
 
   /** out[e] = in[source(e)] for a static index map (broadcast, permute). */
+  /**
+   * A permute: computed at each use where it can be, else copied. A transpose of the last two dims of
+   * a 32-bit tile in an array copies in blocks (backends/c/transpose.ts); others element by element.
+   */
+  private permute(op: Op): void {
+    const [source, res] = [op.operands[0]!, op.results[0]!];
+    const shape = this.tile(source).shape;
+    const perm = op.attrs['perm'] as number[];
+    const type = valueType(this.tile(res).dtype);
+    if (this.inlineable(res) || this.inlined.has(source) || !swapsLastTwo(perm) || C_TYPE_BYTES[type] !== 4) {
+      return this.gather(op, permuteIndex(shape, perm));
+    }
+    const [rows, cols] = shape.slice(-2) as [number, number];
+    const out = this.declare(res);
+    this.transposes = true;
+    this.line(`for (int64_t t = 0; t < ${size(shape.slice(0, -2))}; t++) tskc_transpose32(${this.name(source)} + t * ${rows * cols}, ${out} + t * ${rows * cols}, ${rows}, ${cols});`);
+  }
+
   private gather(op: Op, source: (e: ElementIndex) => ElementIndex): void {
     this.elementwise(op.results[0]!, (e) => this.elem(op.operands[0]!, source(e)));
   }
