@@ -169,6 +169,8 @@ class CEmitter {
   private readonly symbols: string[] = [];
   private readonly argIndex = new Map<Value, number>();
   private readonly defs = new Map<Value, Op>();
+  /** Views and reshapes emitted as pointers to another value's array: the value owning the array. */
+  private readonly aliases = new Map<Value, Value>();
   /** Values whose array is another's, named before their op is emitted (accumulatesInPlace). */
   private readonly placed = new Set<Value>();
   /** Values computed where they are used (see inlineable), as expressions of an element index. */
@@ -457,6 +459,7 @@ class CEmitter {
         // Same elements in the same order: an alias of a materialized tile, else the same expression.
         if (!this.inlined.has(op.operands[0]!) && !this.inlineable(res!)) {
           this.line(`${valueType(d!)} *const ${this.name(res!)} = ${x(0)};`);
+          this.aliases.set(res!, this.arrayOf(op.operands[0]!));
           return;
         }
         return this.elementwise(res!, (e) => at(0, e));
@@ -1155,10 +1158,10 @@ class CEmitter {
    */
   private copyYield(region: Block, destinations: readonly Value[]): void {
     const yielded = region.ops[region.ops.length - 1]!.operands;
-    const targets = new Set(destinations.map((d) => this.name(d)));
+    const targets = new Set(destinations.map((d) => this.name(this.arrayOf(d))));
     const sources = yielded.map((v, i) => {
-      const from = this.name(v);
-      if (from === this.name(destinations[i]!) || !targets.has(from)) return from;
+      const from = this.name(this.arrayOf(v));
+      if (from === this.name(this.arrayOf(destinations[i]!)) || !targets.has(from)) return from;
       const t = this.tile(v);
       const tmp = this.array(`y${v.id}_${i}`, valueType(t.dtype), size(t.shape));
       this.line(`memcpy(${tmp}, ${from}, ${this.bytes(v)});`);
@@ -1167,6 +1170,11 @@ class CEmitter {
     destinations.forEach((dst, i) => {
       if (sources[i] !== this.name(dst)) this.line(`memcpy(${this.name(dst)}, ${sources[i]}, ${this.bytes(dst)});`);
     });
+  }
+
+  /** The value whose array v's name points at: v itself unless v is a view or reshape alias. */
+  private arrayOf(v: Value): Value {
+    return this.aliases.get(v) ?? v;
   }
 
   /**

@@ -56,6 +56,20 @@ const integerDot = kernel('int_steps', { a: input(i32, [M, K]), b: input(i32, [K
   store(y, [rows, cols], acc!);
 }, { grid: () => [1] });
 
+/**
+ * Carried c [M, N] and d [M·N], from a: the body yields views of carried values, which the C backend
+ * names as pointers into the carried arrays. `yields` gets c and d and returns the new c and d.
+ */
+function reshaped(name: string, yields: (c: ReturnType<typeof zeros>, d: ReturnType<typeof zeros>) => ReturnType<typeof zeros>[]) {
+  return kernel(name, { a: input(f32, [M, K]), b: input(f32, [K, N]), y: output(f32, [M, N]), z: output(f32, [M * N]) }, ({ a, y, z }) => {
+    const [rows, cols] = [arange(M).expandDims(1), arange(N).expandDims(0)];
+    const first = load(a, [rows, cols]);
+    const [c, d] = forRange(0, 3, 1, [first, first.mul(2).reshape([M * N])], (_, [c, d]) => yields(c!, d!));
+    store(y, [rows, cols], c!);
+    store(z, [arange(M * N)], d!);
+  }, { grid: () => [1] });
+}
+
 // [what, copies into the loop's arrays per step, kernel]
 const cases: [string, number, Kernel][] = [
   // The accumulator is written in place: no per-step copy.
@@ -73,6 +87,11 @@ const cases: [string, number, Kernel][] = [
   ['an accumulator beside one carried unchanged', 0, stepped('unchanged', 2, (x, w, [c, d]) => [dot(x, w, c!), d!]).build()],
   // The same dot yielded twice: the second slot copies it.
   ['one dot yielded in two slots', 1, stepped('twice', 2, (x, w, [c]) => { const s = dot(x, w, c!); return [s, s]; }).build()],
+  // A view of a carried value read after another slot's copy overwrote its array: through a temporary.
+  ['a view of the carried value another slot updates', 2, reshaped('view_after', (c) => [c.add(1), c.reshape([M * N])]).build()],
+  ['two carried values swapped through views', 2, reshaped('view_swap', (c, d) => [d.reshape([M, N]), c.reshape([M * N])]).build()],
+  // A view of a carried value yielded in its own slot is already there: no copy (memcpy onto itself is undefined).
+  ['a carried value yielded as a view of itself', 1, reshaped('view_same', (c, d) => [c.add(1), d.reshape([M * N])]).build()],
 ];
 
 /** Integers in [-2^20, 2^20): their dot products wrap past i32's range. */
@@ -98,7 +117,7 @@ describe('loop-carried values on the C backend', () => {
     const d = integer ? i32 : f32;
     const args = integer
       ? { a: integers(r, [M, K]), b: integers(r, [K, N]), y: poisoned(i32, [M, N]) }
-      : { a: randomTensor(r, [M, K]), b: randomTensor(r, [K, N]), y: poisoned(f32, [M, N]), z: poisoned(f32, [M, N]) };
+      : { a: randomTensor(r, [M, K]), b: randomTensor(r, [K, N]), y: poisoned(f32, [M, N]), z: poisoned(f32, built.name.startsWith('view') ? [M * N] : [M, N]) };
     for (const [name, dev] of Object.entries(builds)) {
       const { got, want } = await runBoth(dev, built, args);
       for (const out of Object.keys(want)) expectSame(got[out]!, want[out]!, false, `${built.name} ${out} ${name} (seed ${seed})`, d);
