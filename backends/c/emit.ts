@@ -80,6 +80,11 @@ const STREAM_HEAD = [
 ];
 /** Bytes a streaming store writes at once (tskc_stream64): whole lines, so that no line is written in part. */
 const STREAM_CHUNK_BYTES = 64;
+/**
+ * Elements per chunk of a flat loop that prefetches the next block's row (nextRowMarks), with a mark
+ * every 16 elements (a cache line of f32): 32 ran softmax's exp pass in 6.9 ms, 16 in 7.5.
+ */
+const ROW_CHUNK = 32;
 /** The shortest row streamed: past the plain stores around it, at least 3 whole lines. */
 const STREAM_MIN_ROW_BYTES = 4 * STREAM_CHUNK_BYTES;
 /**
@@ -169,6 +174,8 @@ class CEmitter {
   private readonly symbols: string[] = [];
   private readonly argIndex = new Map<Value, number>();
   private readonly defs = new Map<Value, Op>();
+  /** Rows read in place from their tensors (streamedRow): each pointer's name, and the row's bytes. */
+  private readonly rowSources = new Map<string, number>();
   /** Views and reshapes emitted as pointers to another value's array: the value owning the array. */
   private readonly aliases = new Map<Value, Value>();
   /** Values whose array is another's, named before their op is emitted (accumulatesInPlace). */
@@ -244,7 +251,7 @@ class CEmitter {
     this.symbols.forEach((_, i) => this.line(`const int64_t s${i} = symbols[${i}];`));
     this.block(k.body);
     this.line('return 0;');
-    const body = this.lines.splice(0);
+    const body = this.nextRowPrefetches(this.lines.splice(0));
     const entry = [
       '}',
       '',
@@ -375,7 +382,17 @@ class CEmitter {
   private eachElement(shape: readonly number[], statement: (e: ElementIndex) => string): void {
     const last = shape[shape.length - 1] ?? 1;
     if (shape.length < 2 || last < 8 || size(shape) === last) {
-      this.line(`for (int64_t e = 0; e < ${size(shape)}; e++) ${statement(flatIndex('e'))}`);
+      const count = size(shape);
+      const body = statement(flatIndex('e'));
+      const marks = count >= 2 * ROW_CHUNK ? Array.from({ length: ROW_CHUNK / 16 }, (_, i) => this.nextRowMarks(body, i === 0 ? 'e0' : `e0 + ${16 * i}`)).join('') : '';
+      if (!marks) {
+        this.line(`for (int64_t e = 0; e < ${count}; e++) ${body}`);
+        return;
+      }
+      // Chunks of two cache lines of f32 (the inner loop still vectorizes), each line with its mark.
+      const whole = count - (count % ROW_CHUNK);
+      this.line(`for (int64_t e0 = 0; e0 < ${whole}; e0 += ${ROW_CHUNK}) { ${marks}for (int64_t e = e0; e < e0 + ${ROW_CHUNK}; e++) ${body} }`);
+      if (whole < count) this.line(`for (int64_t e = ${whole}; e < ${count}; e++) ${body}`);
       return;
     }
     const coords = shape.map((n, d) => (n === 1 ? '0' : `c${d}`));
@@ -796,6 +813,8 @@ class CEmitter {
     this.line(`const int ${flag} = (${box.guard}) && (${allOn})${disjoint.map((c) => ` && ${c}`).join('')};`);
     const tile = this.declare(res);
     this.line(`const ${type} *const ${source} = ${flag} ? (const ${type} *)${pointer} + ${box.rowBase('0')} : ${tile};`);
+    // Only rows that move with the block (a weight row that every block reads has no next row).
+    if (op.operands.slice(1, 1 + tensor.shape.length).some((v) => this.dependsOnProgramId(v))) this.rowSources.set(source, size(shape) * C_TYPE_BYTES[type]!);
     return { flag, source };
   }
 
@@ -924,6 +943,8 @@ class CEmitter {
       this.line(`${ind}  if ((uintptr_t)out % ${bytes}u == 0) {`);
       plain(`${ind}    `, `(int64_t)((${STREAM_CHUNK_BYTES}u - (uintptr_t)out % ${STREAM_CHUNK_BYTES}u) % ${STREAM_CHUNK_BYTES}u / ${bytes}u)`);
       this.line(`${ind}    for (; j + ${chunk} <= ${inner}; j += ${chunk}) {`);
+      const marks = this.nextRowMarks(value, 'j');
+      if (marks) this.line(`${ind}      ${marks}`);
       this.line(`${ind}      ${type} chunk[${chunk}];`);
       this.line(`${ind}      for (int64_t l = 0; l < ${chunk}; l++) { const int64_t e = o * ${inner} + j + l; chunk[l] = ${toStorage(d, value)}; }`);
       this.line(`${ind}      tskc_stream64(out + j, chunk);`);
@@ -951,7 +972,7 @@ class CEmitter {
     const innerCoords = indexCoordinates(`o % ${inner}`, src.shape.slice(axis + 1));
     const at = (k: string) => this.elem(op.operands[0]!, gridIndex(src.shape, [...outerCoords, k, ...innerCoords]));
     this.line(`for (int64_t o = 0; o < ${size(this.tile(res).shape)}; o++) {`);
-    for (const l of reduction(kind, d, n, at, (v) => `${out}[o] = ${v};`)) this.line(`  ${l}`);
+    for (const l of reduction(kind, d, n, at, (v) => `${out}[o] = ${v};`, (k) => this.nextRowMarks(at(k), k))) this.line(`  ${l}`);
     this.line('}');
   }
 
@@ -1170,6 +1191,41 @@ class CEmitter {
     destinations.forEach((dst, i) => {
       if (sources[i] !== this.name(dst)) this.line(`memcpy(${this.name(dst)}, ${sources[i]}, ${this.bytes(dst)});`);
     });
+  }
+
+  /**
+   * Marks, at the start of a chunk of a loop over the row elements from `index` on, for each row read
+   * in place that `text` (the loop's body) reads. nextRowPrefetches turns the last mark of each row in
+   * the block into prefetches of the bytes just past that row, where the next block's row usually is
+   * (one program per row): the block's first pass over its row then finds it in the cache, where the
+   * hardware prefetcher, idle while the block computes, had fetched only its first lines. Softmax
+   * 4096x4096 in a C driver: 8.8 -> 6.9-7.5 ms, with the prefetches in its exp pass; 7.8 in its max
+   * pass, which reads the row from memory itself; 9.4 issued all at the block's start.
+   */
+  private nextRowMarks(text: string, index: string): string {
+    return [...this.rowSources.keys()].filter((source) => text.includes(`${source}[`)).map((source) => `@next-row:${source}:${index}@`).join('');
+  }
+
+  /** Whether v is computed from a program_id (through ops already emitted). */
+  private dependsOnProgramId(v: Value, seen = new Set<Value>()): boolean {
+    const op = this.defs.get(v);
+    if (!op || seen.has(v)) return false;
+    seen.add(v);
+    return op.opcode === 'program_id' || op.operands.some((o) => this.dependsOnProgramId(o, seen));
+  }
+
+  /** The lines with each row's last mark (nextRowMarks) made a prefetch of the row after it, the other marks dropped. */
+  private nextRowPrefetches(lines: string[]): string[] {
+    const last = new Map<string, number>();
+    lines.forEach((l, i) => {
+      for (const m of l.matchAll(/@next-row:(\w+):[^@]*@/g)) last.set(m[1]!, i);
+    });
+    return lines.map((l, i) =>
+      l.replace(/@next-row:(\w+):([^@]*)@/g, (_, source: string, index: string) => {
+        if (last.get(source) !== i) return '';
+        return `TSKC_PREFETCH_L2(${source}, ${this.rowSources.get(source)!} + (${index}) * sizeof *${source}); `;
+      }),
+    );
   }
 
   /** The value whose array v's name points at: v itself unless v is a view or reshape alias. */

@@ -189,7 +189,7 @@ export function permuteSource(from: readonly number[], perm: readonly number[]):
  *   what the interpreter's sequential rule (the first of equal extremes wins) returns.
  * - argmax/argmin: in index order, skipping NaNs, keeping the first extreme.
  */
-export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => string, assign: (value: string) => string): string[] {
+export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => string, assign: (value: string) => string, chunkStart: (k: string) => string = () => ''): string[] {
   const integer = d.kind === 'signed' || d.kind === 'unsigned';
   // The lanes combine in steps of constant length (a loop with a variable trip count stays scalar).
   const pairwise = (step: (acc: string, x: string) => string) =>
@@ -198,7 +198,7 @@ export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => 
     `${type} lane[${SUM_LANES}];`,
     `for (int64_t l = 0; l < ${SUM_LANES}; l++) lane[l] = ${init};`,
     'int64_t k = 0;',
-    `for (; k + ${SUM_LANES} <= ${n}; k += ${SUM_LANES}) for (int64_t l = 0; l < ${SUM_LANES}; l++) lane[l] = ${step('lane[l]', at('k + l'))};`,
+    `for (; k + ${SUM_LANES} <= ${n}; k += ${SUM_LANES}) { ${chunkStart('k')}for (int64_t l = 0; l < ${SUM_LANES}; l++) lane[l] = ${step('lane[l]', at('k + l'))}; }`,
     `for (int64_t l = 0; k + l < ${n}; l++) lane[l] = ${step('lane[l]', at('k + l'))};`,
     ...combine,
   ];

@@ -15,12 +15,15 @@ export const C_PRELUDE_HEADER = String.raw`#include <math.h>
 
 #define TSKC_FN static inline
 #define TSKC_COLD static
-/* A hint to fetch the cache line "ahead" bytes after p. The address is computed as an integer (it may
-   lie past the end of a tensor, where pointer arithmetic is undefined) and a prefetch never faults. */
+/* A hint to fetch the cache line "ahead" bytes after p (_L2: into the L2, not the L1). The address is
+   computed as an integer (it may lie past the end of a tensor, where pointer arithmetic is undefined)
+   and a prefetch never faults. */
 #if defined(__GNUC__)
 #define TSKC_PREFETCH(p, ahead) __builtin_prefetch((const void *)((uintptr_t)(p) + (uintptr_t)(ahead)))
+#define TSKC_PREFETCH_L2(p, ahead) __builtin_prefetch((const void *)((uintptr_t)(p) + (uintptr_t)(ahead)), 0, 2)
 #else
 #define TSKC_PREFETCH(p, ahead) ((void)(p))
+#define TSKC_PREFETCH_L2(p, ahead) ((void)(p))
 #endif
 /* Whether the pb bytes at p and the qb bytes at q share none. */
 TSKC_FN int tskc_disjoint(const void *p, uint64_t pb, const void *q, uint64_t qb) {
