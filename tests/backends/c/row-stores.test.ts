@@ -18,7 +18,8 @@ import { emitC } from '../../../backends/c/index.js';
 import type { Dtype } from '../../../compiler/ir/dtype.js';
 import { arange, bf16, cdiv, f16, f32, forRange, i32, i8, ifElse, input, kernel, load, output, programId, store, tensor, zeros } from '../../../dsl/index.js';
 import { freshSeed, randomTensor, rng } from '../../../examples/check.js';
-import { softmaxRows } from '../../../kernels/rows/softmax.js';
+import { logSoftmaxRows, softmaxRows } from '../../../kernels/rows/softmax.js';
+import { layerNormRows } from '../../../kernels/rows/norms.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 import { device } from '../../../runtime/device.js';
@@ -95,6 +96,15 @@ describe('row stores on the C backend', () => {
     const source = emitC(softmaxRows(f32).build({ BLOCK_N: 256 })).source;
     // Arrays of a row's elements written before the loads: the column indices, the mask.
     expect(source).not.toMatch(/e < 256; e\+\+\) v\d+\[e\] = \((int32_t|uint8_t)\)/);
+  });
+
+  it('computes x - max of a log-softmax at each use, not into an array, and layer norm\'s select into one', () => {
+    // A float tile is written to an array by a loop over the row: `vN[e] = ` in a flat loop.
+    const written = (source: string) => source.split('\n').filter((l) => /(e < e0 \+ 32|e < 4096); e\+\+\) v\d+\[e\] = /.test(l));
+    expect(written(emitC(logSoftmaxRows(f32).build({ BLOCK_N: 4096 })).source)).toHaveLength(0);
+    // where(mask, x - mean, 0) stays an array: a select per element recomputed in the variance's
+    // reduction kept GCC from vectorizing it.
+    expect(written(emitC(layerNormRows(f32).build({ BLOCK_N: 4096, EPS: 1e-5 })).source)).toHaveLength(1);
   });
 
   testC('recomputes index and mask tiles inside loops and branches as the interpreter computes them', async () => {
