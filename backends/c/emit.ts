@@ -971,7 +971,7 @@ class CEmitter {
       this.line(`${ind}  if ((uintptr_t)out % ${bytes}u == 0) {`);
       plain(`${ind}    `, `(int64_t)((${STREAM_CHUNK_BYTES}u - (uintptr_t)out % ${STREAM_CHUNK_BYTES}u) % ${STREAM_CHUNK_BYTES}u / ${bytes}u)`);
       this.line(`${ind}    for (; j + ${chunk} <= ${inner}; j += ${chunk}) {`);
-      const marks = this.nextRowMarks(value, 'j');
+      const marks = this.nextRowMarks(value, 'j', 'streaming');
       if (marks) this.line(`${ind}      ${marks}`);
       this.line(`${ind}      ${type} chunk[${chunk}];`);
       this.line(`${ind}      for (int64_t l = 0; l < ${chunk}; l++) { const int64_t e = o * ${inner} + j + l; chunk[l] = ${toStorage(d, value)}; }`);
@@ -1230,8 +1230,8 @@ class CEmitter {
    * 4096x4096 in a C driver: 8.8 -> 6.9-7.5 ms, with the prefetches in its exp pass; 7.8 in its max
    * pass, which reads the row from memory itself; 9.4 issued all at the block's start.
    */
-  private nextRowMarks(text: string, index: string): string {
-    return [...this.rowSources.keys()].filter((source) => text.includes(`${source}[`)).map((source) => `@next-row:${source}:${index}@`).join('');
+  private nextRowMarks(text: string, index: string, kind: 'plain' | 'streaming' = 'plain'): string {
+    return [...this.rowSources.keys()].filter((source) => text.includes(`${source}[`)).map((source) => `@next-row:${kind}:${source}:${index}@`).join('');
   }
 
   /** Whether v is computed from a program_id (through ops already emitted). */
@@ -1242,16 +1242,24 @@ class CEmitter {
     return op.opcode === 'program_id' || op.operands.some((o) => this.dependsOnProgramId(o, seen));
   }
 
-  /** The lines with each row's last mark (nextRowMarks) made a prefetch of the row after it, the other marks dropped. */
+  /**
+   * The lines with marks (nextRowMarks) made prefetches of the row after each row: the last plain mark
+   * of each row, and its last mark if that one is in a streaming store, which runs only when the store
+   * streams (TSKC_STREAM, a large output); the other marks dropped.
+   */
   private nextRowPrefetches(lines: string[]): string[] {
-    const last = new Map<string, number>();
+    const mark = /@next-row:(plain|streaming):(\w+):([^@]*)@/g;
+    const [lastPlain, last] = [new Map<string, number>(), new Map<string, number>()];
     lines.forEach((l, i) => {
-      for (const m of l.matchAll(/@next-row:(\w+):[^@]*@/g)) last.set(m[1]!, i);
+      for (const [, kind, source] of l.matchAll(mark)) {
+        if (kind === 'plain') lastPlain.set(source!, i);
+        last.set(source!, i);
+      }
     });
     return lines.map((l, i) =>
-      l.replace(/@next-row:(\w+):([^@]*)@/g, (_, source: string, index: string) => {
-        if (last.get(source) !== i) return '';
-        return `TSKC_PREFETCH_L2(${source}, ${this.rowSources.get(source)!} + (${index}) * sizeof *${source}); `;
+      l.replace(mark, (_, kind: string, source: string, index: string) => {
+        const kept = kind === 'plain' ? lastPlain.get(source) === i : last.get(source) === i;
+        return kept ? `TSKC_PREFETCH_L2(${source}, ${this.rowSources.get(source)!} + (${index}) * sizeof *${source}); ` : '';
       }),
     );
   }
