@@ -1223,12 +1223,13 @@ class CEmitter {
 
   /**
    * Marks, at the start of a chunk of a loop over the row elements from `index` on, for each row read
-   * in place that `text` (the loop's body) reads. nextRowPrefetches turns the last mark of each row in
-   * the block into prefetches of the bytes just past that row, where the next block's row usually is
-   * (one program per row): the block's first pass over its row then finds it in the cache, where the
-   * hardware prefetcher, idle while the block computes, had fetched only its first lines. Softmax
-   * 4096x4096 in a C driver: 8.8 -> 6.9-7.5 ms, with the prefetches in its exp pass; 7.8 in its max
-   * pass, which reads the row from memory itself; 9.4 issued all at the block's start.
+   * in place that `text` (the loop's body) reads; `streaming` in a streaming store's branch.
+   * nextRowPrefetches turns a row's last marks into prefetches of the bytes just past that row, where
+   * the next block's row usually is (one program per row): the block's first pass over its row then
+   * finds it in the cache, where the hardware prefetcher, idle while the block computes, had fetched
+   * only its first lines. Softmax 4096x4096 in a C driver: 8.8 -> 6.9-7.5 ms, with the prefetches in
+   * its exp pass; 7.8 in its max pass, which reads the row from memory itself; 9.4 issued all at the
+   * block's start.
    */
   private nextRowMarks(text: string, index: string, kind: 'plain' | 'streaming' = 'plain'): string {
     return [...this.rowSources.keys()].filter((source) => text.includes(`${source}[`)).map((source) => `@next-row:${kind}:${source}:${index}@`).join('');
