@@ -125,6 +125,17 @@ function laneHelper(helper: UnpackHelper): string {
     '  memcpy(&v, w, 32);',
     `  return (__m256)${halfValues};`,
     '}',
+    // Unsigned codes in place for lane8RowScaled: code * 2^shift, exact, the top code shifted down.
+    ...(to === 'unsigned f32'
+      ? [
+          `TSKC_FN __m256 ${unpackName(helper)}_scaled8(const uint32_t *w, unsigned shift) {`,
+          ...vectors(32),
+          '  lanes v;',
+          '  memcpy(&v, w, 32);',
+          `  return (__m256)__builtin_convertvector((ilanes)(shift == ${32 - bits}u ? v >> shift : v & (${mask} << shift)), flanes);`,
+          '}',
+        ]
+      : []),
     '#endif',
   ].join('\n');
 }

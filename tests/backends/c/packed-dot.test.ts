@@ -101,6 +101,29 @@ describe('a dot unpacks its packed b rows in place', () => {
     await expectPath(packedDot(code, m, n, width, offset).build(), path, () => args(code, m, width, n, seed));
   });
 
+  // Unsigned codes, single rows of 64-column multiples (TSKC_FMA8): each code is masked in place, code
+  // * 2^s, against x / 2^s (lane8RowScaled), where every x of the row scales exactly; other rows take
+  // the shifts (lane8Row). Tiny x (a subnormal quotient drops bits; every x is tiny, so that the
+  // products are not lost in larger ones) and a NaN take the shifts.
+  const tiny = (r: () => number) => Math.fround(2 ** -120 * (r() < 0.5 ? -1 : 1) * (1 + r()));
+  const nan = (r: () => number, i: number) => (i === 40 ? NaN : Math.fround(4 * r() - 2));
+  const subnormals = (r: () => number) => Math.fround(2 ** -140 * Math.floor(r() * 64));
+  testC.each([
+    ['u4, a single row', 'u4', 1, 64, undefined],
+    ['u4, 9 rows of a', 'u4', 9, 128, undefined],
+    ['u2, a single row', 'u2', 1, 64, undefined],
+    ['u1, a single row', 'u1', 2, 64, undefined],
+    ['u4, x near 2^-120', 'u4', 2, 64, tiny],
+    ['u4, a row with a NaN', 'u4', 2, 64, nan],
+    ['u2, subnormal x', 'u2', 1, 64, subnormals],
+  ] as const)('unsigned codes against scaled x: %s', async (_, name, m, n, xOf) => {
+    const code = dtype(name);
+    const seed = freshSeed();
+    const def = interleavedDot(code, m, n, n, 0);
+    expect(emitC(def.build()).source).toContain(`tskc_lanes${code.bits}_uf_scaled8`);
+    await expectPath(def.build(), 'in place', () => interleavedArgs(code, m, interleavedLength(code, n, 0, n * (32 / code.bits)), n, seed, xOf), [plain, ...noAvx512]);
+  });
+
   testC('rows outside the tensor fail the launch, as on the interpreter', async () => {
     const def = packedDot(dtype('u4'), 2, 32, 40, 16);
     const a = args(dtype('u4'), 2, 40, 32, freshSeed());
@@ -173,10 +196,10 @@ function interleavedLength(code: Dtype, width: number, offset: number, outerStep
   return offset + (KI / p - 1) * outerStep + width * p;
 }
 
-function interleavedArgs(code: Dtype, m: number, length: number, n: number, seed: number) {
+function interleavedArgs(code: Dtype, m: number, length: number, n: number, seed: number, xOf = (r: () => number, _i: number) => Math.fround(4 * r() - 2)) {
   const r = rng(seed);
   return {
-    a: Tensor.fromValues(f32, [m, KI], Float64Array.from({ length: m * KI }, () => Math.fround(4 * r() - 2))),
+    a: Tensor.fromValues(f32, [m, KI], Float64Array.from({ length: m * KI }, (_, i) => xOf(r, i))),
     w: Tensor.fromValues(code, [length], Float64Array.from({ length }, () => randomValue(code, r))),
     y: Tensor.fromValues(f32, [m, n], new Float64Array(m * n).fill(NaN)),
   };
@@ -207,6 +230,29 @@ describe('a dot reads codes interleaved one to a word with the lane helpers', ()
     const def = interleavedDot(code, m, n, width, offset, rowsPerWord, outerStep);
     if (path === 'in place') expect(emitC(def.build()).source.includes('tskc_lanes')).toBe(true);
     await expectPath(def.build(), path, () => interleavedArgs(code, m, interleavedLength(code, width, offset, outerStep), n, seed), [plain, ...noAvx512]);
+  });
+
+  // Unsigned codes, single rows of 64-column multiples (TSKC_FMA8): each code is masked in place, code
+  // * 2^s, against x / 2^s (lane8RowScaled), where every x of the row scales exactly; other rows take
+  // the shifts (lane8Row). Tiny x (a subnormal quotient drops bits; every x is tiny, so that the
+  // products are not lost in larger ones) and a NaN take the shifts.
+  const tiny = (r: () => number) => Math.fround(2 ** -120 * (r() < 0.5 ? -1 : 1) * (1 + r()));
+  const nan = (r: () => number, i: number) => (i === 40 ? NaN : Math.fround(4 * r() - 2));
+  const subnormals = (r: () => number) => Math.fround(2 ** -140 * Math.floor(r() * 64));
+  testC.each([
+    ['u4, a single row', 'u4', 1, 64, undefined],
+    ['u4, 9 rows of a', 'u4', 9, 128, undefined],
+    ['u2, a single row', 'u2', 1, 64, undefined],
+    ['u1, a single row', 'u1', 2, 64, undefined],
+    ['u4, x near 2^-120', 'u4', 2, 64, tiny],
+    ['u4, a row with a NaN', 'u4', 2, 64, nan],
+    ['u2, subnormal x', 'u2', 1, 64, subnormals],
+  ] as const)('unsigned codes against scaled x: %s', async (_, name, m, n, xOf) => {
+    const code = dtype(name);
+    const seed = freshSeed();
+    const def = interleavedDot(code, m, n, n, 0);
+    expect(emitC(def.build()).source).toContain(`tskc_lanes${code.bits}_uf_scaled8`);
+    await expectPath(def.build(), 'in place', () => interleavedArgs(code, m, interleavedLength(code, n, 0, n * (32 / code.bits)), n, seed, xOf), [plain, ...noAvx512]);
   });
 
   testC('rows outside the tensor fail the launch, as on the interpreter', async () => {
