@@ -673,6 +673,17 @@ class CEmitter {
         this.line(`${indent}    }`);
       }
       this.line(`${indent}  }`);
+      if (box.clipped) {
+        // Rows that run past the tensor's last dim (the last chunk of a row walked in chunks): the
+        // lanes inside as a run of memory, the rest off (or out of bounds, which fails the launch).
+        this.line(`${indent}} else if (${box.clipped.guard}) {`);
+        this.line(`${indent}  const int64_t inside = ${box.clipped.inside};`);
+        this.line(`${indent}  for (int64_t o = 0; o < ${box.outer}; o++) {`);
+        this.line(`${indent}    const int64_t row = ${box.rowBase('o')};`);
+        this.line(`${indent}    for (int64_t j = 0; j < inside; j++) { const int64_t e = o * ${box.inner} + j; ${lane(on, 'row + j')} }`);
+        this.line(`${indent}    for (int64_t j = inside; j < ${box.inner}; j++) { const int64_t e = o * ${box.inner} + j; bad |= ${on}; ${lane('0', 'row')} }`);
+        this.line(`${indent}  }`);
+      }
       this.line(`${indent}} else {`);
       this.generalOrContiguous(op, shape, on, `${indent}  `, lane, general, checks, offset);
       this.line(`${indent}}`);

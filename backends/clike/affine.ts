@@ -182,6 +182,14 @@ export interface BoxedAccess {
    * where the caller allows it '0' (each row one element, read by all its lanes) or any other stride.
    */
   readonly innerStep: string;
+  /**
+   * Where the last tile dim alone moves one tensor dim, the last (index first + j at lane j): `guard`
+   * holds when every lane is inside but for running past that dim's end, and `inside` is then the
+   * count of each row's first lanes that are inside (0 to inner). A chunk that ends past a row's end
+   * (the last of a walk over a row in chunks) reads those lanes as a run of memory; the rest are off
+   * or out of bounds. Undefined where the tile does not have that form.
+   */
+  readonly clipped?: { readonly guard: string; readonly inside: string };
 }
 
 /**
@@ -214,10 +222,11 @@ export function boxedAccess(
   const ranges = coefs.map((cs) => literalRange(cs, shape));
   if (ranges.some((r) => r === undefined)) return undefined;
   // In [0, extent) and inside i32: an extent past 2^31 does not stop an i32 index from wrapping.
-  const guard = tensor.shape.map((_, d) => {
+  const inRange = (d: number, upper: boolean) => {
     const [lo, hi] = ranges[d]!;
-    return `((int64_t)${first[d]} + ${lo}LL >= 0) & ((int64_t)${first[d]} + ${hi}LL < ${extent(d)}) & ((int64_t)${first[d]} + ${hi}LL <= 2147483647LL)`;
-  });
+    return `((int64_t)${first[d]} + ${lo}LL >= 0)${upper ? ` & ((int64_t)${first[d]} + ${hi}LL < ${extent(d)})` : ''} & ((int64_t)${first[d]} + ${hi}LL <= 2147483647LL)`;
+  };
+  const guard = tensor.shape.map((_, d) => inRange(d, true));
   const stride = (d: number) => tensor.shape.slice(d + 1).reduce<string>((acc, _, k) => mulC(acc, extent(d + 1 + k)), '1');
   // The offset coefficient of tile dim k: the sum over tensor dims of coef * stride (exact in bounds).
   const along = (k: number) => tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(String(coefs[d]![k]), stride(d))), '0');
@@ -228,5 +237,15 @@ export function boxedAccess(
   const rowStrides = rows.map((_, k) => rows.slice(k + 1).reduce((a, b) => a * b, 1));
   const base = tensor.shape.reduce<string>((acc, _, d) => addC(acc, mulC(`(int64_t)${first[d]}`, stride(d))), '0');
   const rowBase = (o: string) => `(int64_t)(${rows.reduce((acc, n, k) => addC(acc, mulC(along(k), `((${o} / ${rowStrides[k]}) % ${n})`)), base)})`;
-  return { guard: guard.join(' & ') || '1', rowBase, rowSteps: rows.map((_, k) => along(k)), outer: rows.reduce((a, b) => a * b, 1), inner: shape[last]!, innerStep };
+  // The clipped form: the tensor's last dim moves with the tile's last dim only, one step per lane.
+  const end = tensor.shape.length - 1;
+  const movesAlongLast = coefs.map((cs) => cs[last] !== 0);
+  const clips = innerStep === '1' && movesAlongLast.filter(Boolean).length === 1 && movesAlongLast[end] && coefs[end]!.every((c, k) => c === (k === last ? 1 : 0));
+  const clipped = clips
+    ? {
+        guard: tensor.shape.map((_, d) => inRange(d, d !== end)).join(' & '),
+        inside: ((left: string) => `(${left} <= 0 ? 0 : ${left} < ${shape[last]} ? ${left} : ${shape[last]})`)(`(${extent(end)} - (int64_t)${first[end]})`),
+      }
+    : undefined;
+  return { guard: guard.join(' & ') || '1', rowBase, rowSteps: rows.map((_, k) => along(k)), outer: rows.reduce((a, b) => a * b, 1), inner: shape[last]!, innerStep, ...(clipped ? { clipped } : {}) };
 }

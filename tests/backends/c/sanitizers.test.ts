@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { emitC } from '../../../backends/c/index.js';
 import { type Kernel, evalGridExpr } from '../../../compiler/ir/ir.js';
-import { arange, dot, i32, input, kernel, load, output, store, u32, zeros } from '../../../dsl/index.js';
+import { arange, cdiv, dot, f32, gridAdd, i32, input, kernel, load, output, programId, store, u32, zeros } from '../../../dsl/index.js';
 import { exampleKernels } from '../../../examples/index.js';
 import { freshSeed } from '../../../examples/check.js';
 import { findCompiler } from '../../../runtime/cpu/toolchain.js';
@@ -78,6 +78,18 @@ describe('generated C under AddressSanitizer and UndefinedBehaviorSanitizer', ()
       store(y, [rows, cols], dot(x, x, zeros([4, 4], i32)));
     }, { grid: () => [1] });
     await sanitize('u32_dot', k.build(), {});
+  }, 120_000);
+
+  // Blocks whose columns run past the end of the rows, and whole blocks past it (every lane off):
+  // each clipped row reads and writes only its lanes inside (backends/clike/affine.ts: clipped).
+  testC('blocks that run past the end of the last dim', async () => {
+    const k = kernel('clipped', { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) }, ({ x, y }) => {
+      const rows = programId(0).mul(4).add(arange(4)).expandDims(1);
+      const cols = programId(1).mul(32).add(arange(32)).expandDims(0);
+      const ok = rows.lt(x.dim(0)).and(cols.lt(x.dim(1)));
+      store(y, [rows, cols], load(x, [rows, cols], { mask: ok }).add(1), { mask: ok });
+    }, { grid: ({ M, N }) => [cdiv(M, 4), gridAdd(cdiv(N, 32), 2)] });
+    await sanitize('clipped', k.build(), { M: 8, N: 37 });
   }, 120_000);
 
   const seed = freshSeed();
