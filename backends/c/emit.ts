@@ -22,7 +22,7 @@ import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, type BoxedAccess, addC, boxedAccess, mulC } from '../clike/affine.js';
 import { PRELUDE } from '../clike/prelude.js';
 import { TRANSPOSE_HEAD, swapsLastTwo } from './transpose.js';
-import { BYTES_HELPER_CODES, TABLE_BITS, type UnpackHelper, bytesName, hasBytesHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
+import { BYTES_HELPER_CODES, TABLE_BITS, type UnpackHelper, bytesLaneShifts, bytesName, hasBytesHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
 import { isSmallFloat, smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storageType, storeElement, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
@@ -1100,7 +1100,7 @@ class CEmitter {
           this.fma8 = true;
           this.line('#ifdef TSKC_FMA8');
           if (lanes8) this.lane8Rows(a, acc, out, k, n, packed!);
-          else this.packedRow8(a, acc, out, k, n, packed!);
+          else this.packedRows8(a, acc, out, k, n, packed!);
           this.line('#else');
         }
         block(rows, cols, 'i0', unpacked);
@@ -1248,14 +1248,39 @@ class CEmitter {
   }
 
   /**
+   * One row i0 of a dot of codes packed one after the other with TSKC_FMA8: for unsigned integers,
+   * where the row's x scales exactly, each code masked in place (packedRow8 with x scaled, as in
+   * lane8RowScaled); packedRow8 as it is otherwise.
+   */
+  private packedRows8(a: string, acc: string, out: string, k: number, n: number, packed: PackedDotRows): void {
+    if (packed.helper.to !== 'unsigned f32') return this.packedRow8(a, acc, out, k, n, packed);
+    // Lane l's x is x[q] / 2^shift[l], for the code the scaled helper leaves at bit shift[l]. A product
+    // by 2^-s is exact for every s up to the largest where it is exact for that one.
+    const shifts = bytesLaneShifts(packed.helper.bits);
+    const most = Math.max(...shifts);
+    this.line('{');
+    this.line('  int exact = 1;');
+    this.line(`  for (int64_t q = 0; q < ${k}; q++) { const float x = ${a}[i0 * ${k} + q]; exact &= x * 0x1p-${most}f * 0x1p${most}f == x; }`);
+    this.line('  if (exact) {');
+    this.line(`    const __m256 lanes = _mm256_setr_ps(${shifts.map((v) => `0x1p-${v}f`).join(', ')});`);
+    this.nested(() => this.nested(() => this.packedRow8(a, acc, out, k, n, packed, 'lanes')));
+    this.line('  } else {');
+    this.nested(() => this.nested(() => this.packedRow8(a, acc, out, k, n, packed)));
+    this.line('  }');
+    this.line('}');
+  }
+
+  /**
    * One row i0 of a dot whose b rows are integer codes or small floats packed one after the other
    * from a word (packedDotRows without wordRows: column-major tiles, for widths that straddle words), with
    * TSKC_FMA8: like lane8Row, LANE8_VECTORS vectors of 8 outputs in registers, each step's 32 codes
    * taken from their 4B bytes by a tskc_bytes helper and multiplied straight in, one fused
    * multiply-add per lane in k order. (The portable block's 16-lane helpers permute words lane by
    * lane without AVX-512: the u3 GEMV 8192x8192 took 7.6-13 ms on AVX2, against 2.8-4.2 for u4.)
+   * With `scaledX` (packedRows8), each lane's x is x[q] times that vector's lane, and the codes come
+   * from the helper's _scaled variant.
    */
-  private packedRow8(a: string, acc: string, out: string, k: number, n: number, packed: PackedDotRows): void {
+  private packedRow8(a: string, acc: string, out: string, k: number, n: number, packed: PackedDotRows, scaledX?: string): void {
     if (8 * LANE8_VECTORS !== BYTES_HELPER_CODES) throw new Error(`C backend: a tskc_bytes helper gives ${BYTES_HELPER_CODES} codes, not ${8 * LANE8_VECTORS}`);
     const vectors = Array.from({ length: LANE8_VECTORS }, (_, h) => h);
     const width = 8 * LANE8_VECTORS;
@@ -1264,12 +1289,13 @@ class CEmitter {
     this.line(`  __m256 ${vectors.map((h) => `c${h}`).join(', ')};`);
     for (const h of vectors) this.line(`  memcpy(&c${h}, ${acc} + i0 * ${n} + j0 + ${8 * h}, 32);`);
     this.line(`  for (int64_t q = 0; q < ${k}; q++) {`);
-    this.line(`    const __m256 x = _mm256_set1_ps(${a}[i0 * ${k} + q]);`);
+    if (scaledX) this.line(`    const __m256 x = _mm256_mul_ps(_mm256_set1_ps(${a}[i0 * ${k} + q]), ${scaledX});`);
+    else this.line(`    const __m256 x = _mm256_set1_ps(${a}[i0 * ${k} + q]);`);
     // Row q starts on a word (the flag says so), and j0 is a multiple of 8 codes: a whole byte.
     this.line(`    const uint8_t *const bq = (const uint8_t *)(${packed.row('q')}) + j0 / 8 * ${bits};`);
     this.line(`    TSKC_PREFETCH(bq, ${PACKED_PREFETCH_BYTES});`);
     this.line(`    __m256 b[${LANE8_VECTORS}];`);
-    this.line(`    ${bytesName(packed.helper)}(bq, b);`);
+    this.line(`    ${bytesName(packed.helper)}${scaledX ? '_scaled' : ''}(bq, b);`);
     this.line(`    ${vectors.map((h) => `c${h} = _mm256_fmadd_ps(x, b[${h}], c${h});`).join(' ')}`);
     this.line('  }');
     for (const h of vectors) this.line(`  memcpy(${out} + i0 * ${n} + j0 + ${8 * h}, &c${h}, 32);`);

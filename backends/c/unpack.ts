@@ -269,15 +269,33 @@ function bytesHelper(helper: UnpackHelper): string {
     const hi = windowBytes > 8 ? wordOfBytes(`(${at} + 8)`, windowBytes - 8) : '0';
     return `  const __m256i v${window} = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)(${hi}), (long long)(${wordOfBytes(at, Math.min(8, windowBytes))})));`;
   };
+  // Unsigned codes in place, for packedRow8's scaled x: code * 2^shift, exact (bytesLaneShifts).
+  const inPlace = (window: number, first: number, out: number) => {
+    const half = Array.from({ length: 8 }, (_, n) => lane(first + n));
+    const control = half.flatMap((l) => [l.byte, l.shift + bits > 8 ? l.byte + 1 : -128, -128, -128]).join(', ');
+    const masks = half.map((l) => ((2 ** bits - 1) << l.shift) >>> 0).join(', ');
+    return `  out[${out}] = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_shuffle_epi8(v${window}, _mm256_setr_epi8(${control})), _mm256_setr_epi32(${masks})));`;
+  };
   const ws = Array.from({ length: windows }, (_, w) => w);
+  const groups = (code: typeof value) => ws.flatMap((w) => Array.from({ length: windowCodes / 8 }, (_, g) => code(w, 8 * g, w * (windowCodes / 8) + g)));
   return [
     '#ifdef TSKC_FMA8',
     `TSKC_FN void ${bytesName(helper)}(const uint8_t *p, __m256 out[4]) {`,
     ...ws.map(load),
-    ...ws.flatMap((w) => Array.from({ length: windowCodes / 8 }, (_, g) => value(w, 8 * g, w * (windowCodes / 8) + g))),
+    ...groups(value),
     '}',
+    ...(to === 'unsigned f32' ? [`TSKC_FN void ${bytesName(helper)}_scaled(const uint8_t *p, __m256 out[4]) {`, ...ws.map(load), ...groups(inPlace), '}'] : []),
     '#endif',
   ].join('\n');
+}
+
+/**
+ * The bit at which each of 8 consecutive codes of a tskc_bytes helper sits in its lane after the byte
+ * shuffle, the same for every 8 (they start on a byte): the scaled helper leaves code n as
+ * code * 2^shift[n], to multiply by x / 2^shift[n].
+ */
+export function bytesLaneShifts(bits: number): number[] {
+  return Array.from({ length: 8 }, (_, n) => (n * bits) & 7);
 }
 
 /**

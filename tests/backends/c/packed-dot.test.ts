@@ -72,10 +72,10 @@ function randomValue(code: Dtype, r: () => number): number {
   return code.minValue + Math.floor(r() * (code.maxValue - code.minValue + 1));
 }
 
-function args(code: Dtype, m: number, width: number, n: number, seed: number) {
+function args(code: Dtype, m: number, width: number, n: number, seed: number, xOf = (r: () => number) => Math.fround(4 * r() - 2)) {
   const r = rng(seed);
   return {
-    a: Tensor.fromValues(f32, [m, K], Float64Array.from({ length: m * K }, () => Math.fround(4 * r() - 2))),
+    a: Tensor.fromValues(f32, [m, K], Float64Array.from({ length: m * K }, () => xOf(r))),
     w: Tensor.fromValues(code, [K, width], Float64Array.from({ length: K * width }, () => randomValue(code, r))),
     y: Tensor.fromValues(f32, [m, n], new Float64Array(m * n).fill(NaN)),
   };
@@ -99,29 +99,6 @@ describe('a dot unpacks its packed b rows in place', () => {
     const code = dtype(name);
     const seed = freshSeed();
     await expectPath(packedDot(code, m, n, width, offset).build(), path, () => args(code, m, width, n, seed));
-  });
-
-  // Unsigned codes, single rows of 64-column multiples (TSKC_FMA8): each code is masked in place, code
-  // * 2^s, against x / 2^s (lane8RowScaled), where every x of the row scales exactly; other rows take
-  // the shifts (lane8Row). Tiny x (a subnormal quotient drops bits; every x is tiny, so that the
-  // products are not lost in larger ones) and a NaN take the shifts.
-  const tiny = (r: () => number) => Math.fround(2 ** -120 * (r() < 0.5 ? -1 : 1) * (1 + r()));
-  const nan = (r: () => number, i: number) => (i === 40 ? NaN : Math.fround(4 * r() - 2));
-  const subnormals = (r: () => number) => Math.fround(2 ** -140 * Math.floor(r() * 64));
-  testC.each([
-    ['u4, a single row', 'u4', 1, 64, undefined],
-    ['u4, 9 rows of a', 'u4', 9, 128, undefined],
-    ['u2, a single row', 'u2', 1, 64, undefined],
-    ['u1, a single row', 'u1', 2, 64, undefined],
-    ['u4, x near 2^-120', 'u4', 2, 64, tiny],
-    ['u4, a row with a NaN', 'u4', 2, 64, nan],
-    ['u2, subnormal x', 'u2', 1, 64, subnormals],
-  ] as const)('unsigned codes against scaled x: %s', async (_, name, m, n, xOf) => {
-    const code = dtype(name);
-    const seed = freshSeed();
-    const def = interleavedDot(code, m, n, n, 0);
-    expect(emitC(def.build()).source).toContain(`tskc_lanes${code.bits}_uf_scaled8`);
-    await expectPath(def.build(), 'in place', () => interleavedArgs(code, m, interleavedLength(code, n, 0, n * (32 / code.bits)), n, seed, xOf), [plain, ...noAvx512]);
   });
 
   testC('rows outside the tensor fail the launch, as on the interpreter', async () => {
@@ -163,6 +140,24 @@ describe('a single row reads codes packed one after the other through byte shuff
     const suffix = { signed: 'sf', unsigned: 'uf', float: code.name } as Record<string, string>;
     expect(emitC(def.build()).source).toContain(`tskc_bytes${code.bits}_${suffix[code.kind]}_32(bq`);
     await expectPath(def.build(), 'in place', () => args(code, 1, width, n, seed), [plain, ...noAvx512]);
+  });
+
+  // Unsigned codes: each masked in place after the byte shuffle, code * 2^s for the lane's bit s,
+  // against x / 2^s (packedRows8), where every x of the row scales exactly; tiny x takes the shifts.
+  testC.each([
+    ['u3', 64, 64, false],
+    ['u5', 32, 64, false],
+    ['u6', 96, 96, false],
+    ['u7', 64, 64, false],
+    ['u3', 32, 32, true],
+    ['u7', 32, 32, true],
+  ] as const)('%s, %i columns of a %i-wide tensor, x scaled (tiny x: %s)', async (name, n, width, tinyX) => {
+    const code = dtype(name);
+    const seed = freshSeed();
+    const def = packedDot(code, 1, n, width, 0);
+    expect(emitC(def.build()).source).toContain(`tskc_bytes${code.bits}_uf_32_scaled(bq`);
+    const tiny = (r: () => number) => Math.fround(2 ** -122 * (r() < 0.5 ? -1 : 1) * (1 + r()));
+    await expectPath(def.build(), 'in place', () => args(code, 1, width, n, seed, tinyX ? tiny : undefined), [plain, ...noAvx512]);
   });
 
   it('takes the 16-lane helpers for rows of under 32 columns', () => {
