@@ -226,8 +226,8 @@ TSKC_FN double tskc_exp(double x) {
  * round-to-integer of adding 1.5 * 2^23 + 254: the sum's word then holds n + 254 in its low bits over a
  * multiple of 2^10, so the halves' exponent fields are (word >> 1) << 23 and (word - (word >> 1)) << 23
  * (254 = two biases of 127; the high bits shift out). ln2 is split in two (n * 0.693359375 is exact).
- * Within one unit in the last place of the exact value over every float (tests/backends/c/
- * regressions.test.ts samples it); used where the result is an f32, as a transcendental may be (the
+ * Within one unit in the last place of the exact value over every float (0.91: bench/cpu/ulp.ts; tests/
+ * backends/c/regressions.test.ts samples it); used where the result is an f32, as a transcendental may be (the
  * interpreter rounds the exact value once). Past 88.8 the result is infinity and below -104 zero: both
  * are selected after the arithmetic, which runs on x as it is (a NaN carries through it). Clamping x
  * first gave the same bits over every float, but gcc then specialized the steps for each clamp value
@@ -257,8 +257,9 @@ TSKC_FN float tskc_expf(float x) {
 
 /*
  * sigmoid of a float, in float: 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|), so
- * nothing overflows and tiny results stay subnormal where they are. Within 2 units in the last place of
- * the exact value over every float; one exp and one division, 16 lanes wide.
+ * nothing overflows and tiny results stay subnormal where they are. Within 2.41 units in the last place
+ * of the exact value over every float (bench/cpu/ulp.ts), so within 2 of the correctly rounded result:
+ * the exp's unit, 1 + e's rounding and the division's; one exp and one division, 16 lanes wide.
  */
 TSKC_FN float tskc_sigmoidf(float x) {
   const float e = tskc_expf(-fabsf(x));
@@ -269,11 +270,14 @@ TSKC_FN float tskc_sigmoidf(float x) {
  * erf of a float, in float, written to vectorize like tskc_expf (both pieces computed, one selected):
  *   |x| < 1:  erf(x) = x + x p(x^2), p of degree 6 fitted to erf(x)/x - 1 (the exact term x carries most
  *             of the value, so the rounding of p's steps reaches the result one eighth as large);
- *   |x| >= 1: erf(x) = 1 - exp(-x^2) q(|x| - 2.5), q of degree 10 fitted to erfcx = exp(x^2) erfc(x) on
- *             [1, 4], relative error below 1e-8; |x| is clamped to 4, where 1 - erfc(4) rounds to 1 as
- *             it does for every larger |x| (infinity included). A NaN carries through the second piece.
- * The sign is x's, so erf(-0) = -0. Checked against double erf over all 2^32 floats: within 1 unit in
- * the last place with a fused multiply-add, 2 without (tests/backends/c/regressions.test.ts samples it).
+ *   |x| >= 1: erf(x) = K - s q(s), s = min(|x|, 3.92) - 2.46, q of degree 13 fitted so that the whole
+ *             is within 1.3e-8 of erf on [1, 3.92], K the float nearest erf(2.46) (the constant term
+ *             then takes no rounding, and the last step is one fused multiply-add); past 3.92 erf
+ *             rounds to 1, as K - s q(s) does at 3.92 (infinity included). A NaN carries through s.
+ * Written as 1 - exp(-x^2) erfcx(x) before, the second piece cost an exp besides its polynomial: the
+ * exact gelu 1.34 ns an element, now 0.85 (one thread here). The sign is x's, so erf(-0) = -0.
+ * Checked against double erf over all 2^32 floats (bench/cpu/ulp.ts): within 1 unit in the last place
+ * with a fused multiply-add (0.994 at most), 1.32 without (tests/backends/c/regressions.test.ts samples it).
  */
 TSKC_FN float tskc_erff(float x) {
   const float a = fabsf(x), t = a * a;
@@ -285,19 +289,22 @@ TSKC_FN float tskc_erff(float x) {
   p = TSKC_MULADDF(p, t, -0x1.81273ep-2f);
   p = TSKC_MULADDF(p, t, 0x1.06eba8p-3f);
   const float below1 = TSKC_MULADDF(a, p, a);
-  const float c = a > 4.0f ? 4.0f : a, s = c - 2.5f;
-  float q = 0x1.922840p-20f;
-  q = TSKC_MULADDF(q, s, -0x1.a915dap-18f);
-  q = TSKC_MULADDF(q, s, 0x1.00fa74p-16f);
-  q = TSKC_MULADDF(q, s, -0x1.c3af64p-15f);
-  q = TSKC_MULADDF(q, s, 0x1.bab9f8p-13f);
-  q = TSKC_MULADDF(q, s, -0x1.8338c6p-11f);
-  q = TSKC_MULADDF(q, s, 0x1.4369bcp-9f);
-  q = TSKC_MULADDF(q, s, -0x1.062196p-7f);
-  q = TSKC_MULADDF(q, s, 0x1.9894bcp-6f);
-  q = TSKC_MULADDF(q, s, -0x1.308710p-4f);
-  q = TSKC_MULADDF(q, s, 0x1.afbb40p-3f);
-  const float from1 = 1.0f - tskc_expf(-(c * c)) * q;
+  const float c = a > 3.92f ? 3.92f : a, s = c - 0x1.3ae148p+1f;
+  float q = -0x1.311a88p-20f;
+  q = TSKC_MULADDF(q, s, -0x1.973d4ep-24f);
+  q = TSKC_MULADDF(q, s, 0x1.28703ap-16f);
+  q = TSKC_MULADDF(q, s, -0x1.9e809ep-16f);
+  q = TSKC_MULADDF(q, s, -0x1.4290dcp-14f);
+  q = TSKC_MULADDF(q, s, 0x1.3a2bcp-12f);
+  q = TSKC_MULADDF(q, s, -0x1.735868p-12f);
+  q = TSKC_MULADDF(q, s, -0x1.e1a4cep-12f);
+  q = TSKC_MULADDF(q, s, 0x1.80c7cp-9f);
+  q = TSKC_MULADDF(q, s, -0x1.bd9d7p-8f);
+  q = TSKC_MULADDF(q, s, 0x1.44e3fp-7f);
+  q = TSKC_MULADDF(q, s, -0x1.42309cp-7f);
+  q = TSKC_MULADDF(q, s, 0x1.ac3cc8p-8f);
+  q = TSKC_MULADDF(q, s, -0x1.5c2886p-9f);
+  const float from1 = TSKC_MULADDF(-s, q, 0x1.ffbe06p-1f);
   return copysignf(a < 1.0f ? below1 : from1, x);
 }
 

@@ -11,7 +11,7 @@ import { Tensor } from '../../../runtime/tensor.js';
 import { arange, bf16, bool, erf, exp, f16, f32, i32, input, kernel, load, output, scalar, sharedTile, sigmoid, store, u32, u8, where } from '../../../dsl/index.js';
 import { freshSeed, rng } from '../../../examples/check.js';
 import { randomProgram } from '../../fuzz/random-program.js';
-import { nativeMacros, testWithCompiler } from '../../runtime/cpu/harness.js';
+import { testWithCompiler } from '../../runtime/cpu/harness.js';
 import { runBoth } from '../differential.js';
 
 const testC = testWithCompiler('the C backend regression tests');
@@ -111,18 +111,17 @@ describe('C backend regressions', () => {
     expect(c3[1]).toEqual(i3[1]);
   });
 
-  // Each was measured against its double counterpart over every float (exp 1 unit at most, sigmoid 2,
-  // erf 1 with FMA and 2 without; NaN kept); here a fresh sample of each run: specials, the range where
-  // the function is not yet constant (uniformly), and tiny arguments.
+  // Each was measured against its double counterpart over every float (bench/cpu/ulp.ts: exp 0.91
+  // units at most, sigmoid 2.41, erf 0.994 with fused multiply-adds and 1.32 without; NaN kept), so
+  // each is within 1, 2 and 1 units of the interpreter's correctly rounded result. Here a fresh sample
+  // of each run: specials, the range where the function is not yet constant (uniformly), and tiny
+  // arguments.
   const expSpecials = [0, -0, 1, -1, 88.72, 88.7228, 88.8, 88.9, -87.33, -103.9, -104, -104.5, Infinity, -Infinity, NaN, 1e-30, -1e-30];
   const erfSpecials = [0, -0, 1, -1, 0.99999994, 1.0000001, -1.0000001, 2.5, 3.9, 3.92, 4, 4.5, -4, 1e9, Infinity, -Infinity, NaN, 1e-30, -1e-30, 1e-45];
-  // The C compiler fuses tskc_erff's steps where the CPU has a fused multiply-add (FP_FAST_FMAF).
-  const native = nativeMacros();
-  const fma = native.has('__FMA__') || native.has('__ARM_FEATURE_FMA');
   const f32Transcendentals = [
     ['exp (tskc_expf)', exp, 1, expSpecials, [-110, 95]],
     ['sigmoid (tskc_sigmoidf)', sigmoid, 2, expSpecials, [-110, 95]],
-    ['erf (tskc_erff)', erf, fma ? 1 : 2, erfSpecials, [-5, 5]],
+    ['erf (tskc_erff)', erf, 1, erfSpecials, [-5, 5]],
   ] as const;
   for (const [name, op, units, specials, [lo, hi]] of f32Transcendentals) {
     testC(`f32 ${name} is within ${units} unit(s) in the last place over its whole range`, async () => {

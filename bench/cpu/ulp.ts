@@ -1,0 +1,80 @@
+/**
+ * The accuracy claims of the C prelude's f32 transcendentals (backends/clike/prelude.ts), checked over
+ * every float: tskc_expf, tskc_sigmoidf and tskc_erff against their double counterparts, compiled with
+ * tskc's flags (with fused multiply-adds where the CPU has them) and, with --no-fma, without. Prints
+ * each function's largest error in units in the last place of the exact value, where it is, and how
+ * many floats exceed the claim (within u units of the exact value is within floor(u + 0.5) of the
+ * correctly rounded result, which the test compares with). About a minute per function on 2 cores.
+ *
+ *   npx tsx bench/cpu/ulp.ts [--no-fma] [exp|sigmoid|erf ...]
+ *
+ * tests/backends/c/regressions.test.ts checks a fresh sample of the same on every run.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PRELUDE } from '../../backends/clike/prelude.js';
+import { DEFAULT_CFLAGS, findCompiler } from '../../runtime/cpu/toolchain.js';
+
+/** Each function: its C name, the double reference, and the claimed bound with and without FMA. */
+const FUNCTIONS: Record<string, { readonly name: string; readonly reference: string; readonly units: readonly [number, number] }> = {
+  exp: { name: 'tskc_expf', reference: 'exp(x)', units: [1, 1] },
+  sigmoid: { name: 'tskc_sigmoidf', reference: '1.0 / (1.0 + exp(-x))', units: [2.5, 2.5] },
+  erf: { name: 'tskc_erff', reference: 'erf(x)', units: [1, 2] },
+};
+
+/** A C main that runs `fn` on every float (NaNs aside, whose result must be a NaN) in parallel. */
+function harness(fn: string, reference: string, units: number): string {
+  return `${PRELUDE}
+#include <stdio.h>
+int main(void) {
+  double worst = 0; uint32_t at = 0; long over = 0, nans = 0;
+  #pragma omp parallel
+  {
+    double w = 0; uint32_t wat = 0; long o = 0, n = 0;
+    #pragma omp for schedule(static)
+    for (int64_t i = 0; i <= 0xffffffffLL; i++) {
+      const uint32_t u = (uint32_t)i;
+      const float x = tskc_bits_f32(u), r = ${fn}(x);
+      if (x != x) { n += r == r; continue; }
+      const double e = ${reference};
+      int ex;
+      frexp(e, &ex);
+      const double ulp = e == 0 || ex - 24 < -149 ? 0x1p-149 : ldexp(1.0, ex - 24);
+      // Past the largest float, the exact value rounds to an infinity: only that is right.
+      const double err = isinf(r) || isinf((float)e) ? (r == (float)e ? 0 : INFINITY) : fabs((double)r - e) / ulp;
+      if (err > w) { w = err; wat = u; }
+      o += err > ${units};
+    }
+    #pragma omp critical
+    { if (w > worst) { worst = w; at = wat; } over += o; nans += n; }
+  }
+  printf("%-14s max %.4f ulp at x = %.9g (0x%08x); %ld floats past ${units} ulp; %ld NaNs not kept\\n", "${fn}", worst, tskc_bits_f32(at), at, over, nans);
+  return over != 0 || nans != 0;
+}
+`;
+}
+
+const args = process.argv.slice(2);
+const noFma = args.includes('--no-fma');
+const names = args.filter((a) => !a.startsWith('--'));
+const dir = mkdtempSync(join(tmpdir(), 'tskc-ulp-'));
+const cc = findCompiler();
+// tskc's flags, for an executable instead of a shared object.
+const executableFlags = DEFAULT_CFLAGS.filter((f) => f !== '-shared' && f !== '-fPIC');
+let failed = false;
+for (const key of names.length ? names : Object.keys(FUNCTIONS)) {
+  const f = FUNCTIONS[key];
+  if (!f) throw new Error(`unknown function ${key} (known: ${Object.keys(FUNCTIONS).join(', ')})`);
+  const [source, exe] = [join(dir, `${key}.c`), join(dir, key)];
+  writeFileSync(source, harness(f.name, f.reference, f.units[noFma ? 1 : 0]));
+  execFileSync(cc.path, [...cc.args, ...executableFlags, ...(noFma ? ['-mno-fma'] : []), '-o', exe, source, '-lm']);
+  try {
+    process.stdout.write(execFileSync(exe, { encoding: 'utf8' }));
+  } catch (e) {
+    process.stdout.write(String((e as { stdout?: string }).stdout ?? e));
+    failed = true;
+  }
+}
+process.exitCode = failed ? 1 : 0;
