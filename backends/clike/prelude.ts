@@ -252,7 +252,9 @@ TSKC_FN float tskc_expf(float x) {
   const uint32_t word = tskc_raw_f32_bits(t), half = word >> 1;
   const float e = p * tskc_bits_f32(half << 23) * tskc_bits_f32((word - half) << 23);
   const float below = x > 88.8f ? INFINITY : e;
-  return x < -104.0f ? 0.0f : below;
+  // Zero below -104 by clearing the bits: where the result is summed in double, a select made GCC
+  // widen its mask and select in double lanes (cross-entropy 1024x32000: 15.2 -> 14.0 ms).
+  return tskc_bits_f32(tskc_raw_f32_bits(below) & ((uint32_t)(x < -104.0f) - 1u));
 }
 
 /*
