@@ -1169,7 +1169,7 @@ class CEmitter {
     if (to !== 'unsigned f32' || n % (8 * LANE8_SCALED_VECTORS) !== 0) return this.lane8Row(a, acc, out, k, n, packed);
     const p = packed.wordRows!;
     // xs[q] = x[q] / 2^(bits * (q mod P)), the top code's x unscaled; exact unless a product of x by a
-    // power of two under 1 rounds (x below about 2^-95) or x is a NaN.
+    // power of two under 1 rounds (x below about 2^-102 for u4, 2^-96 for u1) or x is a NaN.
     this.line('{');
     this.line(`  float xs[${k}];`);
     this.line('  int exact = 1;');

@@ -228,8 +228,8 @@ TSKC_FN double tskc_exp(double x) {
  * (254 = two biases of 127; the high bits shift out). ln2 is split in two (n * 0.693359375 is exact).
  * Within one unit in the last place of the exact value over every float (0.91: bench/cpu/ulp.ts; tests/
  * backends/c/regressions.test.ts samples it); used where the result is an f32, as a transcendental may be (the
- * interpreter rounds the exact value once). Past 88.8 the result is infinity and below -104 zero: both
- * are selected after the arithmetic, which runs on x as it is (a NaN carries through it). Clamping x
+ * interpreter rounds the exact value once). Past 88.8 the result is infinity (a select) and below -104
+ * zero (an and), both after the arithmetic, which runs on x as it is (a NaN carries through it). Clamping x
  * first gave the same bits over every float, but gcc then specialized the steps for each clamp value
  * and merged them with 11 blends: this form takes 2, and a softmax's exp 1.4x less time here. Where
  * the target has a fused multiply-add (C11's FP_FAST_FMAF) the steps use it: fewer instructions in the
@@ -260,8 +260,9 @@ TSKC_FN float tskc_expf(float x) {
 /*
  * sigmoid of a float, in float: 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|), so
  * nothing overflows and tiny results stay subnormal where they are. Within 2.41 units in the last place
- * of the exact value over every float (bench/cpu/ulp.ts), so within 2 of the correctly rounded result:
- * the exp's unit, 1 + e's rounding and the division's; one exp and one division, 16 lanes wide.
+ * of the exact value over every float, and within 2 floats of the correctly rounded result
+ * (bench/cpu/ulp.ts): the exp's unit, 1 + e's rounding and the division's; one exp and one division,
+ * 16 lanes wide.
  */
 TSKC_FN float tskc_sigmoidf(float x) {
   const float e = tskc_expf(-fabsf(x));
@@ -274,8 +275,9 @@ TSKC_FN float tskc_sigmoidf(float x) {
  *             of the value, so the rounding of p's steps reaches the result one eighth as large);
  *   |x| >= 1: erf(x) = K - s q(s), s = min(|x|, 3.92) - 2.46, q of degree 13 fitted so that the whole
  *             is within 1.3e-8 of erf on [1, 3.92], K the float nearest erf(2.46) (the constant term
- *             then takes no rounding, and the last step is one fused multiply-add); past 3.92 erf
- *             rounds to 1, as K - s q(s) does at 3.92 (infinity included). A NaN carries through s.
+ *             then takes no rounding, and the last step is one fused multiply-add where the target
+ *             has one); past 3.92 erf rounds to 1, as K - s q(s) does at 3.92 (infinity included).
+ *             A NaN carries through s.
  * Written as 1 - exp(-x^2) erfcx(x) before, the second piece cost an exp besides its polynomial: the
  * exact gelu 1.34 ns an element, now 0.85 (one thread here). The sign is x's, so erf(-0) = -0.
  * Checked against double erf over all 2^32 floats (bench/cpu/ulp.ts): within 1 unit in the last place

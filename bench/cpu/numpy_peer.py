@@ -3,9 +3,9 @@
 A server, so that each peer runs right after the tskc kernel it is compared with (this VM's speed
 drifts by a third over minutes; peers timed all at once before the kernels gave ratios off by as
 much). It first prints {"numpy": version}, then for each key read from stdin prints
-{"key": key, "seconds": median} (null where the peer cannot run: GeGLU's needs scipy) or
-{"key": key, "error": message}, one JSON object a line. Run by run.ts; python3 with numpy must be on
-PATH."""
+{"key": key, "seconds": median} (null where the peer cannot run: GeGLU's needs scipy), or for a key
+it does not know {"key": key, "error": message}, one JSON object a line (an exception in a work ends
+the server, and run.ts reports its stderr). Run by run.ts; python3 with numpy must be on PATH."""
 import json
 import sys
 import time
