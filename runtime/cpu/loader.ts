@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import koffi, { type LibraryHandle } from 'koffi';
+import { useStorageAddresses } from '../tensor.js';
 export { statusMessage } from '../status.js';
 
 export type ArgumentArray =
@@ -111,6 +112,24 @@ class LoadedKernel implements KernelLibrary {
 function toInt64(x: number, what: string): bigint {
   if (!Number.isSafeInteger(x)) throw new LoaderError(`${what} is ${x}, not an integer`);
   return BigInt(x);
+}
+
+/**
+ * Tells allocateStorage where buffers lie (runtime/tensor.ts: useStorageAddresses), so that large
+ * tensors made from now on start on a cache line: memset with a length of 0 writes nothing and
+ * returns its pointer. Once per process; where libc.so.6 cannot be opened, storage stays where the
+ * allocator puts it (kernels take any alignment, a little slower).
+ */
+let addressesGiven = false;
+export function alignStorageOnLines(): void {
+  if (addressesGiven) return;
+  addressesGiven = true;
+  try {
+    const memset = koffi.load('libc.so.6').func('void *memset(void *s, int c, size_t n)');
+    useStorageAddresses((bytes) => koffi.address(memset(bytes, 0, 0)) as bigint);
+  } catch {
+    // not glibc: storage stays unaligned
+  }
 }
 
 /**

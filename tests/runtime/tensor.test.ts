@@ -61,7 +61,7 @@ describe.each(namedDtypes.map((d) => [d.name, d] as const))('Tensor %s', (_name,
     const kind = storageKind(d);
     if (kind === 'packed') expect(Array.from(t.storage)).toEqual(Array.from(pack(d, values)));
     if (kind === 'bits8' || kind === 'bits16') expect(Array.from(t.storage)).toEqual(values.map((v) => toBits(d, v)));
-    if (d.name === 'f32') expect(Array.from(new Uint32Array(t.storage.buffer))).toEqual(values.map((v) => toBits(d, v)));
+    if (d.name === 'f32') expect(Array.from(new Uint32Array(t.storage.buffer, t.storage.byteOffset, t.storage.length))).toEqual(values.map((v) => toBits(d, v)));
     // And the interpreter's host tensor agrees, both ways.
     const h = hostTensor(d, shape, values);
     expect(Array.from(t.toHostTensor().data)).toEqual(Array.from(h.data));

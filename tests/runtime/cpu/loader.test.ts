@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LoaderError, loadKernelLibrary, statusMessage } from '../../../runtime/cpu/loader.js';
+import koffi from 'koffi';
+import { LoaderError, alignStorageOnLines, loadKernelLibrary, statusMessage } from '../../../runtime/cpu/loader.js';
 import { compileSharedObject } from '../../../runtime/cpu/toolchain.js';
-import { Tensor } from '../../../runtime/tensor.js';
+import { Tensor, allocateStorage } from '../../../runtime/tensor.js';
 import { scratchDir, testWithCompiler } from './harness.js';
 
 const withCompiler = testWithCompiler('the CPU kernel loader tests');
@@ -161,5 +162,26 @@ describe('loadKernelLibrary', () => {
     expect(() => loadKernelLibrary(missing)).toThrow(LoaderError);
     expect(() => loadKernelLibrary(missing)).toThrow(`cannot load kernel library ${missing}`);
     expect(() => loadKernelLibrary(noEntryPath)).toThrow(`${noEntryPath} does not export tskc_kernel`);
+  });
+});
+
+describe('tensor storage on cache lines', () => {
+  // Where each byte of a typed array lies, by libc's memset (a length of 0 returns its pointer).
+  const memset = koffi.load('libc.so.6').func('void *memset(void *s, int c, size_t n)');
+  const address = (a: ArrayBufferView) => koffi.address(memset(new Uint8Array(a.buffer, a.byteOffset, 1), 0, 0)) as bigint;
+
+  it('starts large storage on a 64-byte line once the CPU runtime gives addresses, zeroed and of its size', () => {
+    alignStorageOnLines();
+    for (const [d, count] of [['f32', 1 << 16], ['u4', 3 << 14], ['bf16', 5000], ['u8', 4096]] as const) {
+      const t = Tensor.empty(d, [count]);
+      expect([d, address(t.storage) % 64n]).toEqual([d, 0n]);
+      expect(t.storage.length).toBe(allocateStorage(t.dtype, count).length);
+      expect(t.storage.every((v) => v === 0)).toBe(true);
+      // The values round-trip through the view as through any storage.
+      const values = Array.from({ length: 8 }, (_, i) => i % 2);
+      expect(Array.from(Tensor.fromValues(d, [8], values).toValues())).toEqual(values);
+    }
+    // Small storage is allocated as it is.
+    expect(Tensor.empty('f32', [16]).storage.byteOffset).toBe(0);
   });
 });
