@@ -41,7 +41,8 @@ describe('quantize', () => {
         // Bit-exact: unpacking and repacking gives the words back (every code is a valid pattern), and
         // they are the runtime tensor's storage of the same codes (the layout is tests/compiler/ir/pack.test.ts's).
         expect(Array.from(pack(d, codes))).toEqual(Array.from(q.codes));
-        expect(Array.from(Tensor.fromValues(d, [N, K], codes).storage)).toEqual(Array.from(q.codes));
+        const storage = Tensor.fromValues(d, [N, K], codes).storage;
+        expect(Array.from(new Uint32Array(storage.buffer, storage.byteOffset, storage.byteLength / 4))).toEqual(Array.from(q.codes));
         const deq = dequantize(q);
         const size = group === 'channel' ? K : group;
         for (let i = 0; i < N * K; i++) {
