@@ -1170,19 +1170,33 @@ class CEmitter {
     const p = packed.wordRows!;
     // xs[q] = x[q] / 2^(bits * (q mod P)), the top code's x unscaled; exact unless a product of x by a
     // power of two under 1 rounds (x below about 2^-102 for u4, 2^-96 for u1) or x is a NaN.
+    this.ifScaledExactly(
+      [
+        `float xs[${k}];`,
+        `for (int64_t q = 0; q < ${k}; q++) {`,
+        `  const uint32_t s = q % ${p} == ${p - 1} ? 0u : (uint32_t)(q % ${p}) * ${bits}u;`,
+        `  const float x = ${a}[i0 * ${k} + q];`,
+        '  xs[q] = x * tskc_bits_f32((127u - s) << 23);',
+        '  exact &= xs[q] * tskc_bits_f32((127u + s) << 23) == x;',
+        '}',
+      ],
+      () => this.lane8RowScaled(acc, out, k, n, packed),
+      () => this.lane8Row(a, acc, out, k, n, packed),
+    );
+  }
+
+  /**
+   * `check` (C lines that clear `exact` where x does not scale exactly), then the `scaled` path where
+   * every x did and the `plain` one otherwise: the scaled rows' common frame (lane8Rows, packedRows8).
+   */
+  private ifScaledExactly(check: readonly string[], scaled: () => void, plain: () => void): void {
     this.line('{');
-    this.line(`  float xs[${k}];`);
     this.line('  int exact = 1;');
-    this.line(`  for (int64_t q = 0; q < ${k}; q++) {`);
-    this.line(`    const uint32_t s = q % ${p} == ${p - 1} ? 0u : (uint32_t)(q % ${p}) * ${bits}u;`);
-    this.line(`    const float x = ${a}[i0 * ${k} + q];`);
-    this.line('    xs[q] = x * tskc_bits_f32((127u - s) << 23);');
-    this.line('    exact &= xs[q] * tskc_bits_f32((127u + s) << 23) == x;');
-    this.line('  }');
+    for (const l of check) this.line(`  ${l}`);
     this.line('  if (exact) {');
-    this.nested(() => this.nested(() => this.lane8RowScaled(acc, out, k, n, packed)));
+    this.nested(() => this.nested(scaled));
     this.line('  } else {');
-    this.nested(() => this.nested(() => this.lane8Row(a, acc, out, k, n, packed)));
+    this.nested(() => this.nested(plain));
     this.line('  }');
     this.line('}');
   }
@@ -1258,16 +1272,14 @@ class CEmitter {
     // by 2^-s is exact for every s up to the largest where it is exact for that one.
     const shifts = bytesLaneShifts(packed.helper.bits);
     const most = Math.max(...shifts);
-    this.line('{');
-    this.line('  int exact = 1;');
-    this.line(`  for (int64_t q = 0; q < ${k}; q++) { const float x = ${a}[i0 * ${k} + q]; exact &= x * 0x1p-${most}f * 0x1p${most}f == x; }`);
-    this.line('  if (exact) {');
-    this.line(`    const __m256 lanes = _mm256_setr_ps(${shifts.map((v) => `0x1p-${v}f`).join(', ')});`);
-    this.nested(() => this.nested(() => this.packedRow8(a, acc, out, k, n, packed, 'lanes')));
-    this.line('  } else {');
-    this.nested(() => this.nested(() => this.packedRow8(a, acc, out, k, n, packed)));
-    this.line('  }');
-    this.line('}');
+    this.ifScaledExactly(
+      [`for (int64_t q = 0; q < ${k}; q++) { const float x = ${a}[i0 * ${k} + q]; exact &= x * 0x1p-${most}f * 0x1p${most}f == x; }`],
+      () => {
+        this.line(`const __m256 lanes = _mm256_setr_ps(${shifts.map((v) => `0x1p-${v}f`).join(', ')});`);
+        this.packedRow8(a, acc, out, k, n, packed, 'lanes');
+      },
+      () => this.packedRow8(a, acc, out, k, n, packed),
+    );
   }
 
   /**
