@@ -17,6 +17,7 @@
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
 import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
+import { neverPositive } from '../../compiler/ir/order.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, type BoxedAccess, addC, boxedAccess, mulC } from '../clike/affine.js';
@@ -454,7 +455,10 @@ class CEmitter {
     const inType = op.operands[0]?.type;
     const inDtype = inType?.dtype;
     const at = (i: number, e: ElementIndex) => this.elem(op.operands[i]!, e);
-    if (isUnary(op.opcode)) return this.elementwise(res!, (e) => unaryExpr(op.opcode, this.tile(res!).dtype, at(0, e)));
+    if (isUnary(op.opcode)) {
+      const nonpositive = op.opcode === 'exp' && neverPositive(op.operands[0]!, (v) => this.defs.get(v));
+      return this.elementwise(res!, (e) => unaryExpr(op.opcode, this.tile(res!).dtype, at(0, e), nonpositive));
+    }
     if (isBinary(op.opcode)) return this.elementwise(res!, (e) => binaryExpr(op.opcode, this.tile(res!).dtype, at(0, e), at(1, e)));
     if (isCompare(op.opcode)) return this.elementwise(res!, (e) => `(uint8_t)(${at(0, e)} ${COMPARE_C[op.opcode]} ${at(1, e)})`);
     const d = res ? this.tile(res).dtype : undefined;

@@ -25,9 +25,13 @@ const UNARY_MATH: Record<string, (x: string) => string> = {
   sigmoid: (x) => `1.0 / (1.0 + tskc_exp(-(${x})))`,
 };
 
-export function unaryExpr(op: string, d: Dtype, x: string): string {
+/**
+ * `neverPositive`: the kernel proves x is at most 0 or a NaN (compiler/ir/order.ts), which an f32 exp
+ * takes in fewer operations.
+ */
+export function unaryExpr(op: string, d: Dtype, x: string, neverPositive = false): string {
   if (op === 'sqrt' && d.name === 'f32') return `sqrtf(${x})`; // correctly rounded, like the interpreter
-  if (op === 'exp' && d.name === 'f32') return `tskc_expf(${x})`; // within 1 ulp; vectorizes
+  if (op === 'exp' && d.name === 'f32') return `tskc_expf${neverPositive ? '_nonpositive' : ''}(${x})`; // within 1 ulp; vectorizes
   if (op === 'sigmoid' && d.name === 'f32') return `tskc_sigmoidf(${x})`; // within 2 ulp; vectorizes
   if (op === 'erf' && d.name === 'f32') return `tskc_erff(${x})`; // within 2 ulp (1 with FMA); vectorizes
   const math = UNARY_MATH[op];

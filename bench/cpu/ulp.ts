@@ -1,13 +1,14 @@
 /**
  * The accuracy claims of the C prelude's f32 transcendentals (backends/clike/prelude.ts), checked over
- * every float: tskc_expf, tskc_sigmoidf and tskc_erff against their double counterparts, compiled with
+ * every float: tskc_expf, tskc_sigmoidf and tskc_erff against their double counterparts (and
+ * tskc_expf_nonpositive over every x <= 44, where it is right), compiled with
  * tskc's flags (with fused multiply-adds where the CPU has them) and, with --no-fma, without. Prints
  * each function's largest error in units in the last place of the exact value, where it is, and how
  * many results are more floats away from the correctly rounded one than the claim allows (the
  * distance that tests/backends/c/regressions.test.ts checks against the interpreter). About a minute
  * per function on 2 cores.
  *
- *   npx tsx bench/cpu/ulp.ts [--no-fma] [exp|sigmoid|erf ...]
+ *   npx tsx bench/cpu/ulp.ts [--no-fma] [exp|exp-nonpositive|sigmoid|erf ...]
  *
  * tests/backends/c/regressions.test.ts checks a fresh sample of the same on every run.
  */
@@ -19,14 +20,15 @@ import { PRELUDE } from '../../backends/clike/prelude.js';
 import { DEFAULT_CFLAGS, findCompiler } from '../../runtime/cpu/toolchain.js';
 
 /** Each function: its C name, the double reference, and the claimed distance in floats from the correctly rounded result. */
-const FUNCTIONS: Record<string, { readonly name: string; readonly reference: string; readonly floats: number }> = {
+const FUNCTIONS: Record<string, { readonly name: string; readonly reference: string; readonly floats: number; readonly domain?: string }> = {
   exp: { name: 'tskc_expf', reference: 'exp(x)', floats: 1 },
+  'exp-nonpositive': { name: 'tskc_expf_nonpositive', reference: 'exp(x)', floats: 1, domain: 'x <= 44.0f' },
   sigmoid: { name: 'tskc_sigmoidf', reference: '1.0 / (1.0 + exp(-x))', floats: 2 },
   erf: { name: 'tskc_erff', reference: 'erf(x)', floats: 1 },
 };
 
-/** A C main that runs `fn` on every float (NaNs aside, whose result must be a NaN) in parallel. */
-function harness(fn: string, reference: string, floats: number): string {
+/** A C main that runs `fn` on every float in `domain` (NaNs aside, whose result must be a NaN) in parallel. */
+function harness(fn: string, reference: string, floats: number, domain = '1'): string {
   return `${PRELUDE}
 #include <stdio.h>
 static int64_t tskc_ordered(float f) {
@@ -43,6 +45,7 @@ int main(void) {
       const uint32_t u = (uint32_t)i;
       const float x = tskc_bits_f32(u), r = ${fn}(x);
       if (x != x) { n += r == r; continue; }
+      if (!(${domain})) continue;
       const double e = ${reference};
       int ex;
       frexp(e, &ex);
@@ -75,7 +78,7 @@ for (const key of names.length ? names : Object.keys(FUNCTIONS)) {
   const f = FUNCTIONS[key];
   if (!f) throw new Error(`unknown function ${key} (known: ${Object.keys(FUNCTIONS).join(', ')})`);
   const [source, exe] = [join(dir, `${key}.c`), join(dir, key)];
-  writeFileSync(source, harness(f.name, f.reference, f.floats));
+  writeFileSync(source, harness(f.name, f.reference, f.floats, f.domain));
   execFileSync(cc.path, [...cc.args, ...executableFlags, ...(noFma ? ['-mno-fma'] : []), '-o', exe, source, '-lm']);
   try {
     process.stdout.write(execFileSync(exe, { encoding: 'utf8' }));

@@ -88,6 +88,7 @@ export {
   isOpcode,
   isUnary,
 } from './opcodes.js';
+export { type DefOf, atLeast, neverPositive } from './order.js';
 export { fromBits, pack, packBits, packedWords, toBits, unpack, unpackBits } from './pack.js';
 export { IrParseError, type ParseDiagnostic, parseKernel } from './parser.js';
 export { formatNumber, printKernel } from './printer.js';

@@ -143,6 +143,40 @@ describe('C backend regressions', () => {
     });
   }
 
+  // exp(x - max x) takes tskc_expf_nonpositive (compiler/ir/order.ts proves its argument <= 0): row 0
+  // spans the arguments where exp is not yet 0 or 1 (subnormal results included), row 1 is all -inf
+  // (NaN arguments), row 2 all NaN, row 3 NaN and -inf with one number.
+  testC('f32 exp of x minus its row max is within 1 unit in the last place, NaN and -inf rows included', async () => {
+    const n = 16384;
+    const k = kernel('exp_shifted', { x: input(f32, [4, n]), y: output(f32, [4, n]) }, ({ x, y }) => {
+      const [i, j] = [arange(4).expandDims(1).broadcastTo([4, n]), arange(n).expandDims(0).broadcastTo([4, n])];
+      const t = load(x, [i, j]);
+      store(y, [i, j], exp(t.sub(t.max(1, { keepDims: true }))));
+    }, { grid: () => [1] });
+    expect(emitC(k.build()).source).toMatch(/= tskc_expf_nonpositive\(/);
+    const r = rng(freshSeed());
+    const specials = [0, -0, -87.33, -103.9, -103.97, -104, -104.5, -1e-30, -1e-45, -Infinity, NaN];
+    const values = new Float64Array(4 * n);
+    for (let j = 0; j < n; j++) {
+      values[j] = j < specials.length ? specials[j]! : j % 2 ? Math.fround(-110 * r()) : -Math.fround(2 ** (-40 + 48 * r()));
+      values[n + j] = -Infinity;
+      values[2 * n + j] = NaN;
+      values[3 * n + j] = j === 77 ? -5 : j % 2 ? NaN : -Infinity;
+    }
+    const [c, i] = await both(k, () => ({ x: Tensor.fromValues(f32, [4, n], values), y: Tensor.empty(f32, [4, n]) }));
+    const bits = (v: number) => new Int32Array(Float32Array.of(v).buffer)[0]!;
+    let [worst, tiny] = [0, 0];
+    for (let j = 0; j < 4 * n; j++) {
+      const [g, w] = [c[1]![j]!, i[1]![j]!];
+      if (Number.isNaN(w)) expect([j, g]).toEqual([j, NaN]);
+      else worst = Math.max(worst, Math.abs(bits(g) - bits(w)));
+      if (w > 0 && w < 2 ** -126) tiny++;
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(tiny).toBeGreaterThan(0);
+    expect(Array.from(i[1]!.subarray(3 * n + 76, 3 * n + 80))).toEqual([0, 1, 0, NaN]);
+  });
+
   // Found in review: a literal coefficient whose range does not fit a C int64 literal made the
   // one-check-per-access guard compare an unsigned value with 0 (always true) under clang and NVRTC.
   testC('huge literal index coefficients are not range-checked as one access', async () => {
