@@ -240,20 +240,24 @@ TSKC_FN double tskc_exp(double x) {
 #else
 #define TSKC_MULADDF(a, b, c) ((a) * (b) + (c))
 #endif
-/* exp(x - n ln2) for the integral n nearest x / ln2, with n * 0.693359375 exact: tskc_expf's polynomial. */
-TSKC_FN float tskc_exp_reduced(float x, float n) {
+/*
+ * exp(x - n ln2) times scale, for the integral n nearest x / ln2 (n * 0.693359375 is exact): tskc_expf's
+ * polynomial with each coefficient times scale, a power of 2 small enough to leave every step normal, so
+ * that each rounding is the unscaled one's, scaled.
+ */
+TSKC_FN float tskc_exp_reduced(float x, float n, float scale) {
   const float r = TSKC_MULADDF(n, 2.12194440e-4f, TSKC_MULADDF(n, -0.693359375f, x));
-  float q = 0x1.6a244cp-10f;
-  q = TSKC_MULADDF(q, r, 0x1.1239d4p-7f);
-  q = TSKC_MULADDF(q, r, 0x1.5558f2p-5f);
-  q = TSKC_MULADDF(q, r, 0x1.555492p-3f);
-  q = TSKC_MULADDF(q, r, 0x1.fffffcp-2f);
-  return TSKC_MULADDF(TSKC_MULADDF(q, r, 1.0f), r, 1.0f);
+  float q = 0x1.6a244cp-10f * scale;
+  q = TSKC_MULADDF(q, r, 0x1.1239d4p-7f * scale);
+  q = TSKC_MULADDF(q, r, 0x1.5558f2p-5f * scale);
+  q = TSKC_MULADDF(q, r, 0x1.555492p-3f * scale);
+  q = TSKC_MULADDF(q, r, 0x1.fffffcp-2f * scale);
+  return TSKC_MULADDF(TSKC_MULADDF(q, r, scale), r, scale);
 }
 
 TSKC_FN float tskc_expf(float x) {
   const float t = x * 1.44269504f + 12583166.0f, n = t - 12583166.0f;
-  const float p = tskc_exp_reduced(x, n);
+  const float p = tskc_exp_reduced(x, n, 1.0f);
   const uint32_t word = tskc_raw_f32_bits(t), half = word >> 1;
   const float e = p * tskc_bits_f32(half << 23) * tskc_bits_f32((word - half) << 23);
   const float below = x > 88.8f ? INFINITY : e;
@@ -266,16 +270,16 @@ TSKC_FN float tskc_expf(float x) {
  * tskc_expf for an x the kernel proves is at most 0 (or a NaN; compiler/ir/order.ts), as in softmax's
  * exp(x - max x), with 2^n built in one piece: the round-to-integer adds 1.5 * 2^23 + 191, so the
  * word's low 9 bits hold n + 191, which for n in [-190, 63] is the exponent field of 2^(n + 64), a
- * normal float; p * 2^(n + 64) is exact and the product by 2^-64 rounds once, to a subnormal where
- * the result is one. One shift and two products instead of tskc_expf's four integer operations, two
- * products and the select past 88.8 (which x <= 0 never reaches): 0.31 ns an element on a row in L1
- * against 0.41 (one Zen 3 core). Right for every x up to 44 (n <= 63), so a difference rounded up past
+ * normal float. The polynomial is evaluated times 2^-64 (the same roundings, scaled), and its product
+ * with 2^(n + 64) rounds once, to a subnormal where the result is one. One shift and one product
+ * instead of tskc_expf's four integer operations, two products and the select past 88.8 (which x <= 0
+ * never reaches): 0.31 ns an element on a row in L1 against 0.41 (one Zen 3 core). Right for every x up to 44 (n <= 63), so a difference rounded up past
  * 0 changes nothing; below -104 it is 0, as in tskc_expf. bench/cpu/ulp.ts checks it over every
  * x <= 44: within 0.91 units of the exact value with fused multiply-adds and 1.18 without, as tskc_expf.
  */
 TSKC_FN float tskc_expf_nonpositive(float x) {
   const float t = TSKC_MULADDF(x, 1.44269504f, 12583103.0f), n = t - 12583103.0f;
-  const float e = tskc_exp_reduced(x, n) * tskc_bits_f32(tskc_raw_f32_bits(t) << 23) * 0x1p-64f;
+  const float e = tskc_exp_reduced(x, n, 0x1p-64f) * tskc_bits_f32(tskc_raw_f32_bits(t) << 23);
   return tskc_bits_f32(tskc_raw_f32_bits(e) & ((uint32_t)(x < -104.0f) - 1u));
 }
 
