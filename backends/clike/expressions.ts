@@ -221,8 +221,30 @@ export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => 
     }
     case 'max':
     case 'min': {
-      const zeroFix = d.kind === 'float' ? [`if (lane[0] == 0) for (int64_t q = 0; q < ${n}; q++) if (${at('q')} == 0) { lane[0] = ${at('q')}; break; }`] : [];
-      return ['{', ...lanes(valueType(d), at('0'), (acc, x) => binaryExpr(kind, d, acc, x)), ...zeroFix, assign('lane[0]'), '}'];
+      if (d.kind !== 'float' || SUM_LANES !== 16) {
+        const zeroFix = d.kind === 'float' ? [`if (lane[0] == 0) for (int64_t q = 0; q < ${n}; q++) if (${at('q')} == 0) { lane[0] = ${at('q')}; break; }`] : [];
+        return ['{', ...lanes(valueType(d), at('0'), (acc, x) => binaryExpr(kind, d, acc, x)), ...zeroFix, assign('lane[0]'), '}'];
+      }
+      // The lanes start at the identity (-inf for max) and take each element greater than them
+      // (tskc_max_lanes16, one vector instruction per 8 lanes): a NaN compares false and is passed
+      // over, as the interpreter's max passes it over, and the lanes never hold one. Where the result
+      // is the identity, a row of NaNs alone makes it NaN. Of equal elements the interpreter keeps the
+      // first; only 0 and -0 differ, so a zero result is the row's first zero.
+      const [identity, order] = kind === 'max' ? ['-INFINITY', '>'] : ['INFINITY', '<'];
+      const select = (acc: string, x: string) => `(${x} ${order} ${acc} ? ${x} : ${acc})`;
+      return [
+        '{',
+        'float lane[16];',
+        `for (int64_t l = 0; l < 16; l++) lane[l] = ${identity};`,
+        'int64_t k = 0;',
+        `for (; k + 16 <= ${n}; k += 16) { ${chunkStart('k')}float chunk[16]; for (int64_t l = 0; l < 16; l++) chunk[l] = ${at('k + l')}; tskc_${kind}_lanes16(lane, chunk); }`,
+        `for (int64_t l = 0; k + l < ${n}; l++) lane[l] = ${select('lane[l]', at('k + l'))};`,
+        ...pairwise(select),
+        `if (lane[0] == ${identity}) { int number = 0; for (int64_t q = 0; q < ${n}; q++) number |= ${at('q')} == ${at('q')}; if (!number) lane[0] = NAN; }`,
+        `if (lane[0] == 0) for (int64_t q = 0; q < ${n}; q++) if (${at('q')} == 0) { lane[0] = ${at('q')}; break; }`,
+        assign('lane[0]'),
+        '}',
+      ];
     }
     case 'argmax':
     case 'argmin': {

@@ -177,6 +177,47 @@ describe('C backend regressions', () => {
     expect(Array.from(i[1]!.subarray(3 * n + 76, 3 * n + 80))).toEqual([0, 1, 0, NaN]);
   });
 
+  // Float max and min reductions start their lanes at -inf (+inf) and pass over NaNs with x86's maxps
+  // (minps): rows of NaNs alone, of NaNs and infinities, of zeros of both signs in either order, and
+  // of 37 elements (two 16-lane chunks and a tail) or 5 (the tail alone), bit for bit with the
+  // interpreter, signs of zero included.
+  testC.each([37, 5])('f32 max and min of rows with NaNs, infinities and signed zeros, %i elements a row', async (n) => {
+    const rows = 14;
+    const k = kernel('minmax_rows', { x: input(f32, [rows, n]), y: output(f32, [rows, 4]) }, ({ x, y }) => {
+      const [i, j] = [arange(rows).expandDims(1).broadcastTo([rows, n]), arange(n).expandDims(0).broadcastTo([rows, n])];
+      const t = load(x, [i, j]);
+      const r = arange(rows);
+      // Along rows (axis 1), and along columns (axis 0) of the transposed view: both reduction loops.
+      store(y, [r, arange(1).broadcastTo([rows])], t.max(1));
+      store(y, [r, arange(1, 2).broadcastTo([rows])], t.min(1));
+      store(y, [r, arange(2, 3).broadcastTo([rows])], t.permute(1, 0).max(0));
+      store(y, [r, arange(3, 4).broadcastTo([rows])], t.permute(1, 0).min(0));
+    }, { grid: () => [1] });
+    const r = rng(freshSeed());
+    const row = (f: (j: number) => number) => Array.from({ length: n }, (_, j) => f(j));
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+    const values = [
+      row(() => NaN),
+      row((j) => (j % 3 ? NaN : -Infinity)),
+      row((j) => (j % 2 ? NaN : Infinity)),
+      row((j) => (j % 2 ? 0 : -0)),
+      row((j) => (j % 2 ? -0 : 0)),
+      row((j) => (j === n - 1 ? 0 : j % 2 ? NaN : -0)),
+      row((j) => (j === n - 1 ? 7 : NaN)),
+      row(() => pick([NaN, -0, 0, -1, 1, -Infinity, Infinity])),
+      row(() => pick([NaN, -0, 0])),
+      row(() => Math.fround((r() - 0.5) * 100)),
+      row(() => (r() < 0.3 ? NaN : Math.fround((r() - 0.5) * 100))),
+      row(() => -3e38),
+      // The first zero in lane 1, a zero of the other sign later in lane 0.
+      row((j) => (j === 0 ? -1 : j === 1 ? 0 : j === 16 ? -0 : -5)),
+      row((j) => (j === 0 ? 1 : j === 1 ? -0 : j === 16 ? 0 : 5)),
+    ].flat();
+    const [c, i] = await both(k, () => ({ x: Tensor.fromValues(f32, [rows, n], values), y: Tensor.empty(f32, [rows, 4]) }));
+    expect(Array.from(c[1]!)).toEqual(Array.from(i[1]!));
+    expect(Array.from(i[1]!.subarray(0, 8))).toEqual([NaN, NaN, NaN, NaN, -Infinity, -Infinity, -Infinity, -Infinity]);
+  });
+
   // Found in review: a literal coefficient whose range does not fit a C int64 literal made the
   // one-check-per-access guard compare an unsigned value with 0 (always true) under clang and NVRTC.
   testC('huge literal index coefficients are not range-checked as one access', async () => {
