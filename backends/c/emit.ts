@@ -25,7 +25,7 @@ import { PRELUDE } from '../clike/prelude.js';
 import { TRANSPOSE_HEAD, swapsLastTwo } from './transpose.js';
 import { BYTES_HELPER_CODES, TABLE_BITS, type UnpackHelper, bytesLaneShifts, bytesName, hasBytesHelper, packedGroup, unpackHelpers, unpackName } from './unpack.js';
 import { isSmallFloat, smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
-import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
+import { COMPARE_C, type ElementIndex, reduction, binaryExpr, broadcastIndex, castExpr, coordinatesOf, flatIndex, fromDouble, gridIndex, permuteIndex, size, unaryExpr, indexCoordinates, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, literal, loadElement, roundTo, storageType, storeElement, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
 
 export interface CKernel {
@@ -84,6 +84,17 @@ const STREAM_HEAD = [
   '}',
   '#endif',
 ];
+/**
+ * Element e = o * inner + col of the loops over the rows of a boxed access (o the row, col the lane
+ * along the tile's last dim), with its coordinates: an operand broadcast along the rows then reads
+ * element col of its own row, where digits of e (e % inner) kept GCC from vectorizing the loop
+ * (rotary's cos and sin, one head per row).
+ */
+function rowElement(shape: readonly number[]): ElementIndex {
+  const outer = shape.slice(0, -1);
+  return { flat: 'e', shape, coords: [...(outer.length ? coordinatesOf(flatIndex('o'), outer) : []), 'col'] };
+}
+
 /** Bytes a streaming store writes at once (tskc_stream64): whole lines, so that no line is written in part. */
 const STREAM_CHUNK_BYTES = 64;
 /**
@@ -641,7 +652,7 @@ class CEmitter {
     shape: readonly number[],
     on: string,
     indent: string,
-    lane: (ok: string, offset: string) => string,
+    lane: (ok: string, offset: string, inRow?: boolean) => string,
     packedRow?: (ind: string) => void,
     streamRow?: (ind: string) => void,
   ): void {
@@ -672,8 +683,8 @@ class CEmitter {
       if (streamRow && box.innerStep === '1') streamRow(`${indent}    `);
       for (const [cond, ok] of [['whole', '1'], ['!whole', on]] as const) {
         this.line(`${indent}    if (${cond}) for (int64_t j = 0; j < ${box.inner}; j++) {`);
-        this.line(`${indent}      const int64_t e = o * ${box.inner} + j; (void)e;`);
-        this.line(`${indent}      ${lane(ok, box.innerStep === '1' ? 'row + j' : `row + j * ${box.innerStep}`)}`);
+        this.line(`${indent}      const int64_t e = o * ${box.inner} + j, col = j; (void)e; (void)col;`);
+        this.line(`${indent}      ${lane(ok, box.innerStep === '1' ? 'row + j' : `row + j * ${box.innerStep}`, true)}`);
         this.line(`${indent}    }`);
       }
       this.line(`${indent}  }`);
@@ -684,8 +695,8 @@ class CEmitter {
         this.line(`${indent}  const int64_t inside = ${box.clipped.inside};`);
         this.line(`${indent}  for (int64_t o = 0; o < ${box.outer}; o++) {`);
         this.line(`${indent}    const int64_t row = ${box.rowBase('o')};`);
-        this.line(`${indent}    for (int64_t j = 0; j < inside; j++) { const int64_t e = o * ${box.inner} + j; ${lane(on, 'row + j')} }`);
-        this.line(`${indent}    for (int64_t j = inside; j < ${box.inner}; j++) { const int64_t e = o * ${box.inner} + j; bad |= ${on}; ${lane('0', 'row')} }`);
+        this.line(`${indent}    for (int64_t j = 0; j < inside; j++) { const int64_t e = o * ${box.inner} + j, col = j; (void)col; ${lane(on, 'row + j', true)} }`);
+        this.line(`${indent}    for (int64_t j = inside; j < ${box.inner}; j++) { const int64_t e = o * ${box.inner} + j, col = j; (void)col; bad |= ${on}; ${lane('0', 'row', true)} }`);
         this.line(`${indent}  }`);
       }
       this.line(`${indent}} else {`);
@@ -948,10 +959,12 @@ class CEmitter {
     const on = op.operands.length === rank + 3 ? `(${this.elem(op.operands[rank + 2]!, 'e')} != 0)` : '1';
     const pointer = this.name(op.operands[0]!);
     const value = this.elem(op.operands[rank + 1]!, 'e');
+    // In the loops over a row, the same value read by the element's coordinates.
+    const rowValue = this.elem(op.operands[rank + 1]!, rowElement(shape));
     this.line('{');
     this.line('  int bad = 0;');
-    const streamRow = this.streamRow(op, shape, pointer, value);
-    this.accessLoops(op, shape, on, '  ', (ok, at) => `if (${ok}) { ${storeElement(tensor.dtype, pointer, at, value)} }`, undefined, streamRow);
+    const streamRow = this.streamRow(op, shape, pointer, rowValue);
+    this.accessLoops(op, shape, on, '  ', (ok, at, inRow) => `if (${ok}) { ${storeElement(tensor.dtype, pointer, at, inRow ? rowValue : value)} }`, undefined, streamRow);
     this.line(`  if (bad) return ${1 + this.argIndex.get(op.operands[0]!)!};`);
     this.line('}');
   }
@@ -981,7 +994,7 @@ class CEmitter {
     const type = storageType(d);
     const chunk = STREAM_CHUNK_BYTES / bytes;
     const plain = (ind: string, bound: string) =>
-      this.line(`${ind}for (; j < ${bound}; j++) { const int64_t e = o * ${inner} + j; out[j] = ${toStorage(d, value)}; }`);
+      this.line(`${ind}for (; j < ${bound}; j++) { const int64_t e = o * ${inner} + j, col = j; (void)e; (void)col; out[j] = ${toStorage(d, value)}; }`);
     return (ind) => {
       this.line('#ifdef TSKC_STREAM');
       this.line(`${ind}if (whole && stream) {`);
@@ -994,7 +1007,7 @@ class CEmitter {
       const marks = this.nextRowMarks(value, 'j', 'streaming');
       if (marks) this.line(`${ind}      ${marks}`);
       this.line(`${ind}      ${type} chunk[${chunk}];`);
-      this.line(`${ind}      for (int64_t l = 0; l < ${chunk}; l++) { const int64_t e = o * ${inner} + j + l; chunk[l] = ${toStorage(d, value)}; }`);
+      this.line(`${ind}      for (int64_t l = 0; l < ${chunk}; l++) { const int64_t e = o * ${inner} + j + l, col = j + l; (void)e; (void)col; chunk[l] = ${toStorage(d, value)}; }`);
       this.line(`${ind}      tskc_stream64(out + j, chunk);`);
       this.line(`${ind}    }`);
       this.line(`${ind}  }`);
