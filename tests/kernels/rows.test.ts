@@ -95,12 +95,14 @@ const CASES: Record<string, (seed: number, d: Dtype) => RowCase> = {
     cos.data.set(angles.map(Math.cos).map(Math.fround));
     sin.data.set(angles.map(Math.sin).map(Math.fround));
     const x = randomTensor(r, [s, h, 2, half], -2, 2, d);
+    // Heads per program: 1 (the default), or blocks of 2 or 3 whose last one may be part past H.
+    const heads = randInt(r, 1, 3);
     return {
-      kernel: rotaryRows(d).build(),
+      kernel: rotaryRows(d).build({ HEADS: heads }),
       args: { x, cos, sin, y: poisoned(d, [s, h, 2, half]) },
       reference: () => ({ y: rotaryReference(x.data, cos.data, sin.data, s, h, 2 * half) }),
       transcendental: false,
-      what: `rotary_${d.name} S=${s} H=${h} D=${2 * half} (seed ${seed})`,
+      what: `rotary_${d.name} S=${s} H=${h} D=${2 * half} HEADS=${heads} (seed ${seed})`,
     };
   },
 };
