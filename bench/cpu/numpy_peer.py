@@ -41,10 +41,20 @@ def shared(name, *shape):
     return _shared[name]
 
 
+# Seconds of calls made before timing, as bench/cpu/run.ts warms the tskc kernels (WARM_MS).
+WARM_SECONDS = 0.2
+# Seconds of timed calls at least (and `repeats` calls at least), as run.ts (MEASURE_MS).
+MEASURE_SECONDS = 0.5
+
+
 def median_time(fn, repeats):
-    fn()
+    start, calls = time.perf_counter(), 0
+    while calls < 2 or time.perf_counter() - start < WARM_SECONDS:
+        fn()
+        calls += 1
     times = []
-    for _ in range(repeats):
+    start = time.perf_counter()
+    while len(times) < repeats or time.perf_counter() - start < MEASURE_SECONDS:
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)

@@ -39,10 +39,19 @@ import { softmax } from '../../examples/softmax.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/**
+ * Milliseconds of calls made before timing: on these VMs a kernel timed right after an idle pause ran
+ * up to 3x slower for its first few calls (the u4 GEMV: 7.97 ms median after 50 ms idle, 2.66 back to
+ * back), which one warm-up call did not cover. numpy_peer.py warms its peers the same way.
+ */
+const WARM_MS = 200;
+/** Milliseconds of timed calls at least (and `repeats` calls at least): a median of many short calls. */
+const MEASURE_MS = 500;
+
 function medianMs(fn: () => void, repeats: number): number {
-  fn();
+  for (let start = performance.now(), calls = 0; calls < 2 || performance.now() - start < WARM_MS; calls++) fn();
   const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+  for (const start = performance.now(); times.length < repeats || performance.now() - start < MEASURE_MS; ) {
     const t0 = performance.now();
     fn();
     times.push(performance.now() - t0);
@@ -52,9 +61,9 @@ function medianMs(fn: () => void, repeats: number): number {
 }
 
 async function medianAsyncMs(fn: () => Promise<unknown>, repeats: number): Promise<number> {
-  await fn();
+  for (let start = performance.now(), calls = 0; calls < 2 || performance.now() - start < WARM_MS; calls++) await fn();
   const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+  for (const start = performance.now(); times.length < repeats || performance.now() - start < MEASURE_MS; ) {
     const t0 = performance.now();
     await fn();
     times.push(performance.now() - t0);
@@ -312,7 +321,7 @@ async function main(): Promise<void> {
     '# CPU benchmark results',
     '',
     `Machine: ${cpus()[0]?.model ?? 'unknown'} (${vectorIsa()}), ${cpus().length} cores; Node ${process.version}; ${toolchain.version}; numpy ${peer.version}.`,
-    `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}. Each numpy time is the median of its runs right after the tskc kernel of its row.`,
+    `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}. Each time is the median of calls over at least 0.5 s, after 0.2 s of calls to warm up; each numpy time is taken right after the tskc kernel of its row.`,
     '',
     `Copy bandwidth (C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s, the faster of a plain copy (${plainGBs.toFixed(1)} GB/s) and one with streaming stores (${streamingGBs.toFixed(1)} GB/s); numpy copyto ${((2 * 256 * 2 ** 20) / (numpyCopyMs * 1e6)).toFixed(1)} GB/s.`,
     '',
