@@ -91,6 +91,7 @@ const STREAM_HEAD = [
  * (rotary's cos and sin, one head per row).
  */
 function rowElement(shape: readonly number[]): ElementIndex {
+  if (shape.length === 0) return flatIndex('e'); // a scalar store has no row loops
   const outer = shape.slice(0, -1);
   return { flat: 'e', shape, coords: [...(outer.length ? coordinatesOf(flatIndex('o'), outer) : []), 'col'] };
 }

@@ -190,7 +190,9 @@ export function permuteSource(from: readonly number[], perm: readonly number[]):
  * - Integer sum/prod: int64 with wrap-around at every step (exact in any order).
  * - max/min: lanes too, which gives the same value because max/min are exact; only which of +0 and
  *   -0 comes out can differ, so a zero result is replaced by the first zero in index order, which is
- *   what the interpreter's sequential rule (the first of equal extremes wins) returns.
+ *   what the interpreter's sequential rule (the first of equal extremes wins) returns. Float lanes
+ *   start at -inf (+inf for min) and pass over NaNs; a result still at that start is NaN when the
+ *   row holds no number (that fix-up reads the row again: rows of -inf, such as masked ones, pay it).
  * - argmax/argmin: in index order, skipping NaNs, keeping the first extreme.
  */
 export function reduction(kind: string, d: Dtype, n: number, at: (k: string) => string, assign: (value: string) => string, chunkStart: (k: string) => string = () => ''): string[] {

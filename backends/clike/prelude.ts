@@ -262,8 +262,10 @@ TSKC_FN double tskc_exp(double x) {
 #endif
 /*
  * exp(x - n ln2) times scale, for the integral n nearest x / ln2 (n * 0.693359375 is exact): tskc_expf's
- * polynomial with each coefficient times scale, a power of 2 small enough to leave every step normal, so
- * that each rounding is the unscaled one's, scaled.
+ * polynomial with each coefficient times scale, a power of 2 (2^-64 at the least), so that each step's
+ * sum is normal and rounds as the unscaled one's, scaled. (Without FMA a product q * r can be subnormal
+ * for |r| below about 2^-50; it is then far below half a unit of the sum it joins, which rounds the
+ * same either way.)
  */
 TSKC_FN float tskc_exp_reduced(float x, float n, float scale) {
   const float r = TSKC_MULADDF(n, 2.12194440e-4f, TSKC_MULADDF(n, -0.693359375f, x));
@@ -290,8 +292,10 @@ TSKC_FN float tskc_expf(float x) {
  * tskc_expf for an x the kernel proves is at most 0 (or a NaN; compiler/ir/order.ts), as in softmax's
  * exp(x - max x), with 2^n built in one piece: the round-to-integer adds 1.5 * 2^23 + 191, so the
  * word's low 9 bits hold n + 191, which for n in [-190, 63] is the exponent field of 2^(n + 64), a
- * normal float. The polynomial is evaluated times 2^-64 (the same roundings, scaled), and its product
- * with 2^(n + 64) rounds once, to a subnormal where the result is one. One shift and one product
+ * normal float. The polynomial is evaluated times 2^-64 (tskc_exp_reduced's roundings, scaled), and
+ * its product with 2^(n + 64) rounds once, to a subnormal where the result is one. Not always the bits of
+ * tskc_expf: where x * log2(e) falls halfway between integers, the two round-to-integers may pick
+ * different n (a handful of floats, both results within the bound below). One shift and one product
  * instead of tskc_expf's four integer operations, two products and the select past 88.8 (which x <= 0
  * never reaches): 0.31 ns an element on a row in L1 against 0.41 (one Zen 3 core). Right for every x up to 44 (n <= 63), so a difference rounded up past
  * 0 changes nothing; below -104 it is 0, as in tskc_expf. bench/cpu/ulp.ts checks it over every
