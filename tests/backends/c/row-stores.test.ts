@@ -46,6 +46,20 @@ const affineMap = (d: Dtype, BC: number) =>
     store(y, [rows, cols], load(x, [rows, cols], { mask: ok }).mul(3).sub(1).to(d), { mask: ok });
   }, { grid: ({ M, N }) => [cdiv(M, BR), cdiv(N, BC)] });
 
+/**
+ * y = x * s[col] + t[row] in tiles of [BR, BC]: s broadcast along the tile's rows, t along its columns,
+ * so that the row loops (and the streaming chunks) read each operand by the element's coordinates.
+ */
+const broadcastOperands = (BC: number) =>
+  kernel('broadcast_operands', { x: input(f32, ['M', 'N']), s: input(f32, ['N']), t: input(f32, ['M']), y: output(f32, ['M', 'N']) }, ({ x, s, t, y }) => {
+    const [r, c] = [programId(0).mul(BR).add(arange(BR)), programId(1).mul(BC).add(arange(BC))];
+    const [rows, cols] = [r.expandDims(1), c.expandDims(0)];
+    const ok = rows.lt(x.dim(0)).and(cols.lt(x.dim(1)));
+    const scale = load(s, [c], { mask: c.lt(x.dim(1)) });
+    const shift = load(t, [r], { mask: r.lt(x.dim(0)) }).expandDims(1);
+    store(y, [rows, cols], load(x, [rows, cols], { mask: ok }).mul(scale).add(shift), { mask: ok });
+  }, { grid: ({ M, N }) => [cdiv(M, BR), cdiv(N, BC)] });
+
 /** y = x + 1, then x = y, one program per row: y is read back by the kernel, so not streamed. */
 const readBack = kernel('read_back', { x: tensor(f32, ['M', 64]), y: tensor(f32, ['M', 64]) }, ({ x, y }) => {
   const [row, cols] = [programId(0), arange(64)];
@@ -123,6 +137,21 @@ describe('row stores on the C backend', () => {
     expect(emitC(readBack.build()).source).not.toContain('tskc_stream64');
     // A row under 256 bytes is not worth it: a line or two between the plain stores around them.
     expect(emitC(affineMap(f32, 32).build()).source).not.toContain('tskc_stream64');
+  });
+
+  // [M, N]: whole tiles only, then ragged rows and a ragged last tile of rows.
+  testC.each([[8, 128], [9, 150]])('operands broadcast along a tile\'s rows and columns are read by coordinates, %i x %i', async (m, n) => {
+    const k = broadcastOperands(64);
+    expect(emitC(k.build()).source).toMatch(/\[\(col\)\]/);
+    const r = rng(freshSeed());
+    const inputs = { x: Tensor.fromHostTensor(randomTensor(r, [m, n], -4, 4)), s: Tensor.fromHostTensor(randomTensor(r, [n], -4, 4)), t: Tensor.fromHostTensor(randomTensor(r, [m], -4, 4)) };
+    const want = Tensor.empty(f32, [m, n]).fill(NaN);
+    (await interp.compile(k.build())).launch({ ...inputs, y: want });
+    for (const [name, cpu] of Object.entries(builds)) {
+      const y = Tensor.empty(f32, [m, n]).fill(NaN);
+      (await cpu.compile(k.build())).launch({ ...inputs, y });
+      expect([name, y.toValues()]).toEqual([name, want.toValues()]);
+    }
   });
 
   testC('the streaming build defines TSKC_STREAM wherever the compiler has AVX', () => {
