@@ -297,9 +297,10 @@ TSKC_FN float tskc_expf(float x) {
  * tskc_expf: where x * log2(e) falls halfway between integers, the two round-to-integers may pick
  * different n (a handful of floats, both results within the bound below). One shift and one product
  * instead of tskc_expf's four integer operations, two products and the select past 88.8 (which x <= 0
- * never reaches): 0.31 ns an element on a row in L1 against 0.41 (one Zen 3 core). Right for every x up to 44 (n <= 63), so a difference rounded up past
- * 0 changes nothing; below -104 it is 0, as in tskc_expf. bench/cpu/ulp.ts checks it over every
- * x <= 44: within 0.91 units of the exact value with fused multiply-adds and 1.18 without, as tskc_expf.
+ * never reaches): 0.31 ns an element on a row in L1 against 0.41 (one Zen 3 core). Right for every x
+ * up to 44 (n <= 63), so a difference rounded up past 0 changes nothing; below -104 it is 0, as in
+ * tskc_expf. bench/cpu/ulp.ts checks it over every x <= 44: within 0.91 units of the exact value with
+ * fused multiply-adds and 1.18 without, as tskc_expf.
  */
 TSKC_FN float tskc_expf_nonpositive(float x) {
   const float t = TSKC_MULADDF(x, 1.44269504f, 12583103.0f), n = t - 12583103.0f;

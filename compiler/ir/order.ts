@@ -27,11 +27,9 @@ export function atLeast(b: Value, a: Value, defOf: DefOf): boolean {
   const op = defOf(b);
   if (!op) return false;
   if (op.opcode === 'max') return op.operands.some((o) => atLeast(o, a, defOf));
-  if (op.opcode === 'broadcast') {
-    const [source] = op.operands as [Value];
-    return maxima(source, defOf).some((m) => m.of === a && sameShape(padded(source, a), keptShape(a, m.axis)));
-  }
-  return maxima(b, defOf).some((m) => m.of === a && sameShape(shapeOf(b), keptShape(a, m.axis)));
+  // A maximum of a (in its keep-dims shape), broadcast back to a's shape or already in it.
+  const source = op.opcode === 'broadcast' ? op.operands[0]! : b;
+  return maxima(source, defOf).some((m) => m.of === a && sameShape(padded(source, a), keptShape(a, m.axis)));
 }
 
 /**
