@@ -33,6 +33,8 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
   const b = new KernelBuilder('fuzz', {}, [1 + Math.floor(r() * 2)]);
   const inputs: { name: string; dtype: Dtype; shape: number[] }[] = [];
   const pool: Value[] = [];
+  /** The masks of the masked loads (rows past a bound read `other`). */
+  const loadMasks: Value[] = [];
   const approx = new Set<Value>();
 
   const wholeIndices = (shape: readonly number[]): Value[] =>
@@ -57,6 +59,7 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
       const fill = b.emit1('const', [], { value: d.kind === 'bool' ? 1 : d.kind === 'float' ? -1.5 : 3, dtype: d.name });
       const other = b.emit1('broadcast', [fill], { shape: [...shape] });
       pool.push(b.emit1('load', [arg, ...indices, mask, other]));
+      loadMasks.push(mask);
     } else pool.push(b.emit1('load', [arg, ...indices]));
   }
 
@@ -94,7 +97,9 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
         made = tryEmit(pick(['lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const), [x, partner.length > 0 ? pick(partner) : x]);
         break;
       case 'where': {
-        const conds = pool.filter((c) => type(c).dtype.name === 'bool' && sameShape(c, x));
+        // The load masks too: a where over one that the C backend can decide all on runs in two
+        // versions there (emit.ts: versioned).
+        const conds = [...pool, ...loadMasks].filter((c) => type(c).dtype.name === 'bool' && sameShape(c, x));
         if (conds.length > 0) made = tryEmit('where', [pick(conds), x, partner.length > 0 ? pick(partner) : x]);
         break;
       }
