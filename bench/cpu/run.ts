@@ -104,8 +104,12 @@ function vectorIsa(): string {
   return flags.has('avx512f') ? 'AVX-512' : flags.has('avx2') ? 'AVX2' : flags.size ? 'no AVX2' : 'vector ISA unknown';
 }
 
-/** The plain and the streaming copy (copy.c) of 256 MiB: milliseconds. */
-async function copyMs(): Promise<{ plain: number; streaming: number }> {
+/**
+ * The plain and the streaming copy (copy.c) of 256 MiB: a function timing both, in milliseconds. Each
+ * memory-bound row is set against a copy timed right after it: these VMs' bandwidth drifts by a third
+ * within minutes, more than most differences between kernels.
+ */
+async function copier(): Promise<() => { plain: number; streaming: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
   const so = join(dir, 'copy.so');
   await compileSharedObject(join(here, 'copy.c'), so);
@@ -114,9 +118,14 @@ async function copyMs(): Promise<{ plain: number; streaming: number }> {
   // 256 MiB each way: larger than the last-level cache, so this is memory bandwidth.
   const n = 64 * 1024 * 1024;
   const [src, dst] = [new Float32Array(n).fill(1), new Float32Array(n)];
-  const [plain, streaming] = copies.map((copy) => medianMs(() => copy(dst, src, n), 10)) as [number, number];
-  return { plain, streaming };
+  return () => {
+    const [plain, streaming] = copies.map((copy) => medianMs(() => copy(dst, src, n), 10)) as [number, number];
+    return { plain, streaming };
+  };
 }
+
+/** GB/s of a copy of 256 MiB that took `ms` milliseconds (256 MiB read, 256 MiB written). */
+const copyRate = (ms: number) => (2 * 256 * 2 ** 20) / (ms * 1e6);
 
 /**
  * The hand-written fused C softmax (softmax_hand.c), compiled with tskc's flags (and `extra`):
@@ -164,10 +173,16 @@ async function main(): Promise<void> {
   // in order: ours, then the peer's).
   const peer = await NumpyPeer.start(here);
   // The yardstick: the faster of the two copies, as the kernels stream their large outputs too.
-  const copies = await copyMs();
+  const copy = await copier();
+  const copies = copy();
   const numpyCopyMs = await peer.ms('copy_256MiB');
-  const [plainGBs, streamingGBs] = [copies.plain, copies.streaming].map((ms) => (2 * 256 * 2 ** 20) / (ms * 1e6)) as [number, number];
+  const [plainGBs, streamingGBs] = [copyRate(copies.plain), copyRate(copies.streaming)];
   const copyGBs = Math.max(plainGBs, streamingGBs);
+  /** The faster copy's GB/s, timed now. */
+  const copyNowGBs = () => {
+    const now = copy();
+    return copyRate(Math.min(now.plain, now.streaming));
+  };
   const cpu = device('cpu');
   const rows: string[] = [];
   const bandwidthBars: Bar[] = [];
@@ -176,7 +191,8 @@ async function main(): Promise<void> {
   const row = (work: string, ms: number, peerMs: number, bytes: number | undefined, flops: number | undefined, peerBytes = bytes) => {
     if (bytes !== undefined) bandwidthBars.push({ label: work, ours: bytes / (ms * 1e6), peer: peerBytes! / (peerMs * 1e6) });
     else computeBars.push({ label: work, ours: flops! / (ms * 1e6), peer: flops! / (peerMs * 1e6) });
-    const rate = bytes !== undefined ? `${(bytes / (ms * 1e6)).toFixed(1)} GB/s (${((100 * bytes) / (ms * 1e6) / copyGBs).toFixed(0)}% of copy)` : `${(flops! / (ms * 1e6)).toFixed(1)} GFLOP/s`;
+    const rowCopyGBs = bytes !== undefined ? copyNowGBs() : undefined;
+    const rate = bytes !== undefined ? `${(bytes / (ms * 1e6)).toFixed(1)} GB/s (${((100 * bytes) / (ms * 1e6) / rowCopyGBs!).toFixed(0)}% of ${rowCopyGBs!.toFixed(1)})` : `${(flops! / (ms * 1e6)).toFixed(1)} GFLOP/s`;
     const peerRate = peerBytes !== undefined ? `${(peerBytes / (peerMs * 1e6)).toFixed(1)} GB/s` : `${(flops! / (peerMs * 1e6)).toFixed(1)} GFLOP/s`;
     if (Number.isNaN(peerMs)) rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | no peer | | |`);
     else rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | ${peerMs.toFixed(2)} ms | ${peerRate} | ${(peerMs / ms).toFixed(2)}x |`);
@@ -323,7 +339,7 @@ async function main(): Promise<void> {
     `Machine: ${cpus()[0]?.model ?? 'unknown'} (${vectorIsa()}), ${cpus().length} cores; Node ${process.version}; ${toolchain.version}; numpy ${peer.version}.`,
     `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}. Each time is the median of calls over at least 0.5 s, after 0.2 s of calls to warm up; each numpy time is taken right after the tskc kernel of its row.`,
     '',
-    `Copy bandwidth (C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s, the faster of a plain copy (${plainGBs.toFixed(1)} GB/s) and one with streaming stores (${streamingGBs.toFixed(1)} GB/s); numpy copyto ${((2 * 256 * 2 ** 20) / (numpyCopyMs * 1e6)).toFixed(1)} GB/s.`,
+    `Copy bandwidth (C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s, the faster of a plain copy (${plainGBs.toFixed(1)} GB/s) and one with streaming stores (${streamingGBs.toFixed(1)} GB/s); numpy copyto ${copyRate(numpyCopyMs).toFixed(1)} GB/s. A memory-bound row's "x% of C" sets it against the faster copy timed again right after the row, C GB/s: the bandwidth these VMs give drifts by as much as a third within minutes.`,
     '',
     `Hand-written fused C softmax (bench/cpu/softmax_hand.c, same exp and sum, same flags), 4096x4096: ${handMs.toFixed(2)} ms = ${((2 * m * n * 4) / (handMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (handMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
     `The same with the exp left out (-DWITHOUT_EXP; not a softmax, a bound for one): ${boundMs.toFixed(2)} ms = ${((2 * m * n * 4) / (boundMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (boundMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
