@@ -499,7 +499,7 @@ class CEmitter {
       this.nested(() => ops.forEach((op) => this.op(op)));
       return [from, this.lines.length] as [number, number];
     };
-    this.line(`if (${whole.condition}) { /* every lane of %${whole.mask.id} on */`);
+    this.line(`if (${whole.condition}) { /* every lane of ${this.name(whole.mask)} on */`);
     this.maskOn = whole.mask;
     const wholeLines = emit(this.lines.length);
     this.maskOn = undefined;
@@ -545,7 +545,7 @@ class CEmitter {
     refill(this.castsAtLoads, state.castsAtLoads);
   }
 
-  /** Whether tiles a and b have the same shape and dtype. */
+  /** Whether tiles a and b have the same shape and dtype (a where's type rule; checked as a guard). */
   private sameTile(a: Value, b: Value): boolean {
     if (a.type.kind !== 'tile' || b.type.kind !== 'tile') return false;
     const [ta, tb] = [a.type, b.type];

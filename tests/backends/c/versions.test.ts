@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitC } from '../../../backends/c/index.js';
-import { arange, f32, input, kernel, load, output, programId, store, where } from '../../../dsl/index.js';
+import { arange, cdiv, f32, input, kernel, load, output, programId, store, where } from '../../../dsl/index.js';
 import { freshSeed, randomTensor, rng } from '../../../examples/check.js';
 import { layerNormRows } from '../../../kernels/rows/norms.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
@@ -26,8 +26,8 @@ const interp = device('interp');
 const BLOCK = 64;
 
 /**
- * One program per row: three wheres over the row's mask, one of them with a scalar first operand (a
- * broadcast, which stays a select in both versions), the others read twice each.
+ * One program per row: three wheres over the row's mask, one of them of a scalar broadcast to the row,
+ * the others read twice each.
  */
 const selects = kernel('selects', { x: input(f32, ['M', 'N']), s: input(f32, [1]), y: output(f32, ['M', 'N']) }, ({ x, s, y }) => {
   const [row, cols] = [programId(0), arange(BLOCK)];
@@ -38,6 +38,19 @@ const selects = kernel('selects', { x: input(f32, ['M', 'N']), s: input(f32, [1]
   const scalar = where(ok, load(s, [0]), 3);
   store(y, [row, cols], doubled.add(shifted.mul(shifted)).add(scalar), { mask: ok });
 }, { grid: ({ M }) => [M] });
+
+/**
+ * Tiles of [4, BLOCK]: the mask `rows < M & cols < N` is all on in the tiles inside the tensor, so one
+ * launch runs both versions where M and N are not multiples of the tile.
+ */
+const tiled = kernel('tiled_selects', { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) }, ({ x, y }) => {
+  const rows = programId(0).mul(4).add(arange(4)).expandDims(1);
+  const cols = programId(1).mul(BLOCK).add(arange(BLOCK)).expandDims(0);
+  const ok = rows.lt(x.dim(0)).and(cols.lt(x.dim(1)));
+  const t = load(x, [rows, cols], { mask: ok, other: 2 });
+  const centred = where(ok, t.sub(t.sum(1, { keepDims: true })), -3);
+  store(y, [rows, cols], centred.mul(centred).add(centred.max(1, { keepDims: true })), { mask: ok });
+}, { grid: ({ M, N }) => [cdiv(M, 4), cdiv(N, BLOCK)] });
 
 async function agree(k: ReturnType<typeof selects.build>, inputs: Record<string, Tensor>, m: number, n: number): Promise<void> {
   const [got, want] = [Tensor.empty(f32, [m, n]).fill(NaN), Tensor.empty(f32, [m, n]).fill(NaN)];
@@ -69,6 +82,12 @@ describe('two versions of a kernel body on the C backend', () => {
     // doubled's sum, after the split, in each version.
     expect(emitC(selects.build()).source.match(/tskc_sum_lanes16\(lane\)/g)).toHaveLength(2);
     await agree(selects.build(), { x: Tensor.fromHostTensor(randomTensor(r, [m, n], -4, 4)), s: Tensor.fromHostTensor(randomTensor(r, [1], -4, 4)) }, m, n);
+  });
+
+  // [M, N]: every tile whole; then ragged rows and columns beside whole tiles.
+  testC.each([[8, 2 * BLOCK], [10, 2 * BLOCK + 9]])('[4, BLOCK] tiles over %i x %i take both versions in one launch and match the interpreter', async (m, n) => {
+    expect(emitC(tiled.build()).source).toContain('on */');
+    await agree(tiled.build(), { x: Tensor.fromHostTensor(randomTensor(rng(freshSeed()), [m, n], -4, 4)) }, m, n);
   });
 
   // Found by the random programs: a where over a load's mask, read as its first operand (an
