@@ -513,36 +513,26 @@ class CEmitter {
   }
 
   /**
-   * Copies of what emitting ops records about values (restored for a second version). Not rowSources:
-   * a row's pointer has the same name and bytes in both.
+   * What emitting ops records about values, which a second version of the body must not inherit from
+   * the first (versioned). Not rowSources: a row's pointer has the same name and bytes in both.
    */
-  private passState() {
-    return {
-      cheapRows: new Set(this.cheapRows),
-      aliases: new Map(this.aliases),
-      placed: new Set(this.placed),
-      inlined: new Map(this.inlined),
-      recomputed: new Map(this.recomputed),
-      dotRows: new Map(this.dotRows),
-      streamed: new Set(this.streamed),
-      castsAtLoads: new Set(this.castsAtLoads),
-    };
+  private passRecords(): (Map<unknown, unknown> | Set<unknown>)[] {
+    return [this.cheapRows, this.aliases, this.placed, this.inlined, this.recomputed, this.dotRows, this.streamed, this.castsAtLoads];
   }
 
-  private restorePassState(state: ReturnType<CEmitter['passState']>): void {
-    const refill = <K, V>(into: Map<K, V> | Set<K>, from: Map<K, V> | Set<K>) => {
-      into.clear();
-      if (into instanceof Map) for (const [k, v] of from as Map<K, V>) into.set(k, v);
-      else for (const k of from as Set<K>) into.add(k);
-    };
-    refill(this.cheapRows, state.cheapRows);
-    refill(this.aliases, state.aliases);
-    refill(this.placed, state.placed);
-    refill(this.inlined, state.inlined);
-    refill(this.recomputed, state.recomputed);
-    refill(this.dotRows, state.dotRows);
-    refill(this.streamed, state.streamed);
-    refill(this.castsAtLoads, state.castsAtLoads);
+  /** Copies of passRecords, in its order. */
+  private passState(): (Map<unknown, unknown> | Set<unknown>)[] {
+    return this.passRecords().map((r) => (r instanceof Map ? new Map(r) : new Set(r)));
+  }
+
+  /** passRecords refilled from copies that passState made. */
+  private restorePassState(state: readonly (Map<unknown, unknown> | Set<unknown>)[]): void {
+    this.passRecords().forEach((record, i) => {
+      const copy = state[i]!;
+      record.clear();
+      if (record instanceof Map) for (const [k, v] of copy as Map<unknown, unknown>) record.set(k, v);
+      else for (const k of copy as Set<unknown>) record.add(k);
+    });
   }
 
   /** Whether tiles a and b have the same shape and dtype (a where's type rule; checked as a guard). */
