@@ -495,19 +495,21 @@ class CEmitter {
   private versioned(whole: { mask: Value; condition: string }, ops: readonly Op[]): void {
     const state = this.passState();
     const frameStart = this.frameBytes;
-    const emit = (from: number) => {
+    /** The ops, one level deeper; the lines they took. */
+    const emit = (): [number, number] => {
+      const from = this.lines.length;
       this.nested(() => ops.forEach((op) => this.op(op)));
-      return [from, this.lines.length] as [number, number];
+      return [from, this.lines.length];
     };
     this.line(`if (${whole.condition}) { /* every lane of ${this.name(whole.mask)} on */`);
     this.maskOn = whole.mask;
-    const wholeLines = emit(this.lines.length);
+    const wholeLines = emit();
     this.maskOn = undefined;
     const wholeFrame = this.frameBytes;
     this.restorePassState(state);
     this.frameBytes = frameStart;
     this.line('} else {');
-    this.versions = { whole: wholeLines, otherwise: emit(this.lines.length) };
+    this.versions = { whole: wholeLines, otherwise: emit() };
     this.line('}');
     this.frameBytes = Math.max(this.frameBytes, wholeFrame);
   }
