@@ -36,6 +36,14 @@ export interface CKernel {
 }
 
 const STATUS_BAD_STEP = -1;
+/**
+ * Chunks of blocks per thread in the dynamic schedule: enough that a thread ends at most about 1/32
+ * of its work after the others, few enough that consecutive blocks (a rows kernel's next row, which
+ * it prefetches) mostly stay on one thread. Causal flash attention, B=1 H=8 S=1024 D=64 on 2 Zen 3
+ * cores: 14.3 ms with equal static shares, 9.8 with these chunks; softmax, the u4 GEMV and sgemm
+ * within the VM's noise of static.
+ */
+const BLOCK_CHUNKS_PER_THREAD = 32;
 /** The float dot micro-kernel's block: rows sharing each loaded b row, and columns per accumulator row. */
 const DOT_ROWS = 8;
 const DOT_COLS = 16;
@@ -122,6 +130,8 @@ const IEEE_HEAD = [
   '#define TSKC_IEEE_LEAVE',
   '#endif',
 ];
+/** omp_get_max_threads, for the schedule's chunks (BLOCK_CHUNKS_PER_THREAD), where OpenMP is on. */
+const OPENMP_HEAD = ['#ifdef _OPENMP', '#include <omp.h>', '#endif'];
 const STATUS_NO_MEMORY = -2;
 /**
  * Compiled with -DTSKC_CHECK_PACKED_DOT, a dot that could unpack its packed b rows in place but takes
@@ -282,12 +292,18 @@ class CEmitter {
       'void tskc_kernel(void *const *args, const int64_t *symbols, const int64_t *grid, int64_t *status) {',
       '  const int64_t blocks = grid[0] * grid[1] * grid[2];',
       '  int64_t failed = 0;',
+      // Blocks are handed out in chunks, about BLOCK_CHUNKS_PER_THREAD to a thread, as threads come
+      // free: blocks of unequal work (a causal attention's later query rows) and a thread the VM's
+      // host stalls no longer hold the others waiting at the end, as equal static shares did.
+      '#ifdef _OPENMP',
+      `  const int64_t chunk = blocks / (${BLOCK_CHUNKS_PER_THREAD} * (int64_t)omp_get_max_threads());`,
+      '#endif',
       '  #pragma omp parallel',
       '  {',
       '    TSKC_IEEE_ENTER',
       `    char *const frame = aligned_alloc(64, ${Math.max(this.frameBytes, 64)});`,
       `    if (frame == NULL) __atomic_store_n(&failed, ${STATUS_NO_MEMORY}, __ATOMIC_RELAXED);`,
-      '    #pragma omp for schedule(static)',
+      '    #pragma omp for schedule(dynamic, chunk > 1 ? chunk : 1)',
       '    for (int64_t b = 0; b < blocks; b++) {',
       '      if (__atomic_load_n(&failed, __ATOMIC_RELAXED) != 0) continue;',
       '      const int64_t pid[3] = { b / (grid[1] * grid[2]), (b / grid[2]) % grid[1], b % grid[2] };',
@@ -303,7 +319,7 @@ class CEmitter {
       '}',
       '',
     ];
-    return { source: [...head, ...IEEE_HEAD, ...(this.fma8 ? FMA8_HEAD : []), ...(this.streams ? STREAM_HEAD : []), ...(this.transposes ? TRANSPOSE_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
+    return { source: [...head, ...IEEE_HEAD, ...OPENMP_HEAD, ...(this.fma8 ? FMA8_HEAD : []), ...(this.streams ? STREAM_HEAD : []), ...(this.transposes ? TRANSPOSE_HEAD : []), unpackHelpers(this.unpacks), ...open, ...body, ...entry].join('\n'), symbols: [...this.symbols] };
   }
 
   private line(s: string): void {
