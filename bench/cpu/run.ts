@@ -60,6 +60,30 @@ function medianMs(fn: () => void, repeats: number): number {
   return times[Math.floor(times.length / 2)]!;
 }
 
+/**
+ * A memory-bound kernel (`fn`, which may return a promise) timed with a copy after each of its calls,
+ * the plain and the streaming one in turn: the kernel's median, and the faster copy's median rate over
+ * the same stretch of time. The bandwidth these VMs give drifts by a third within minutes, more than
+ * most differences between kernels; side by side, the kernel and its yardstick see the same machine.
+ */
+async function besideCopy(fn: () => unknown, copy: Copier, repeats: number): Promise<{ ms: number; copyGBs: number }> {
+  for (let start = performance.now(), calls = 0; calls < 2 || performance.now() - start < WARM_MS; calls++) await fn();
+  const times: number[] = [];
+  const copyTimes: number[][] = copy.calls.map(() => []);
+  // The copies take about half of the time: twice the window gives the kernel its usual share of it.
+  for (const start = performance.now(); times.length < repeats || performance.now() - start < 2 * MEASURE_MS; ) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+    const which = times.length % copy.calls.length;
+    const t1 = performance.now();
+    copy.calls[which]!();
+    copyTimes[which]!.push(performance.now() - t1);
+  }
+  const median = (t: number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
+  return { ms: median(times), copyGBs: Math.max(...copyTimes.filter((t) => t.length > 0).map((t) => copyRate(median(t)))) };
+}
+
 async function medianAsyncMs(fn: () => Promise<unknown>, repeats: number): Promise<number> {
   for (let start = performance.now(), calls = 0; calls < 2 || performance.now() - start < WARM_MS; calls++) await fn();
   const times: number[] = [];
@@ -104,12 +128,14 @@ function vectorIsa(): string {
   return flags.has('avx512f') ? 'AVX-512' : flags.has('avx2') ? 'AVX2' : flags.size ? 'no AVX2' : 'vector ISA unknown';
 }
 
-/**
- * The plain and the streaming copy (copy.c) of 256 MiB: a function timing both, in milliseconds. Each
- * memory-bound row is set against a copy timed right after it: these VMs' bandwidth drifts by a third
- * within minutes, more than most differences between kernels.
- */
-async function copier(): Promise<() => { plain: number; streaming: number }> {
+/** The plain and the streaming copy (copy.c) of 256 MiB: each as a call, and both timed now. */
+interface Copier {
+  readonly calls: readonly (() => void)[];
+  /** Medians of each copy's calls, in milliseconds. */
+  time(): { plain: number; streaming: number };
+}
+
+async function copier(): Promise<Copier> {
   const dir = mkdtempSync(join(tmpdir(), 'tskc-bench-'));
   const so = join(dir, 'copy.so');
   await compileSharedObject(join(here, 'copy.c'), so);
@@ -118,9 +144,13 @@ async function copier(): Promise<() => { plain: number; streaming: number }> {
   // 256 MiB each way: larger than the last-level cache, so this is memory bandwidth.
   const n = 64 * 1024 * 1024;
   const [src, dst] = [new Float32Array(n).fill(1), new Float32Array(n)];
-  return () => {
-    const [plain, streaming] = copies.map((copy) => medianMs(() => copy(dst, src, n), 10)) as [number, number];
-    return { plain, streaming };
+  const calls = copies.map((copy) => () => copy(dst, src, n));
+  return {
+    calls,
+    time: () => {
+      const [plain, streaming] = calls.map((call) => medianMs(call, 10)) as [number, number];
+      return { plain, streaming };
+    },
   };
 }
 
@@ -174,63 +204,65 @@ async function main(): Promise<void> {
   const peer = await NumpyPeer.start(here);
   // The yardstick: the faster of the two copies, as the kernels stream their large outputs too.
   const copy = await copier();
-  const copies = copy();
+  const copies = copy.time();
   const numpyCopyMs = await peer.ms('copy_256MiB');
   const [plainGBs, streamingGBs] = [copyRate(copies.plain), copyRate(copies.streaming)];
-  const fastest = (c: { plain: number; streaming: number }) => copyRate(Math.min(c.plain, c.streaming));
-  const copyGBs = fastest(copies);
+  const copyGBs = copyRate(Math.min(copies.plain, copies.streaming));
   const cpu = device('cpu');
   const rows: string[] = [];
   const bandwidthBars: Bar[] = [];
   const computeBars: Bar[] = [];
-  // `peerBytes`: what the peer moves, when it is not the same work (numpy's fp32 GEMV for a low-bit one).
-  const row = (work: string, ms: number, peerMs: number, bytes: number | undefined, flops: number | undefined, peerBytes = bytes) => {
-    if (bytes !== undefined) bandwidthBars.push({ label: work, ours: bytes / (ms * 1e6), peer: peerBytes! / (peerMs * 1e6) });
-    else computeBars.push({ label: work, ours: flops! / (ms * 1e6), peer: flops! / (peerMs * 1e6) });
-    // A memory-bound row against the faster copy timed now, right after its kernel and peer.
-    const bandwidth = (b: number, rowCopyGBs = fastest(copy())) => `${(b / (ms * 1e6)).toFixed(1)} GB/s (${((100 * b) / (ms * 1e6) / rowCopyGBs).toFixed(0)}% of ${rowCopyGBs.toFixed(1)})`;
-    const rate = bytes !== undefined ? bandwidth(bytes) : `${(flops! / (ms * 1e6)).toFixed(1)} GFLOP/s`;
-    const peerRate = peerBytes !== undefined ? `${(peerBytes / (peerMs * 1e6)).toFixed(1)} GB/s` : `${(flops! / (peerMs * 1e6)).toFixed(1)} GFLOP/s`;
-    if (Number.isNaN(peerMs)) rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | no peer | | |`);
-    else rows.push(`| ${work} | ${ms.toFixed(2)} ms | ${rate} | ${peerMs.toFixed(2)} ms | ${peerRate} | ${(peerMs / ms).toFixed(2)}x |`);
+  const push = (work: string, ms: number, rate: string, peerMs: number, peerRate: string) =>
+    rows.push(Number.isNaN(peerMs) ? `| ${work} | ${ms.toFixed(2)} ms | ${rate} | no peer | | |` : `| ${work} | ${ms.toFixed(2)} ms | ${rate} | ${peerMs.toFixed(2)} ms | ${peerRate} | ${(peerMs / ms).toFixed(2)}x |`);
+  // A memory-bound row, against the faster copy timed beside its kernel (besideCopy). `peerBytes`: what
+  // the peer moves, when it is not the same work (numpy's fp32 GEMV for a low-bit one).
+  const memoryRow = (work: string, { ms, copyGBs: beside }: { ms: number; copyGBs: number }, peerMs: number, bytes: number, peerBytes = bytes) => {
+    const [ours, theirs] = [bytes / (ms * 1e6), peerBytes / (peerMs * 1e6)];
+    bandwidthBars.push({ label: work, ours, peer: theirs });
+    push(work, ms, `${ours.toFixed(1)} GB/s (${((100 * ours) / beside).toFixed(0)}% of ${beside.toFixed(1)})`, peerMs, `${theirs.toFixed(1)} GB/s`);
+  };
+  const computeRow = (work: string, ms: number, peerMs: number, flops: number) => {
+    const [ours, theirs] = [flops / (ms * 1e6), flops / (peerMs * 1e6)];
+    computeBars.push({ label: work, ours, peer: theirs });
+    push(work, ms, `${ours.toFixed(1)} GFLOP/s`, peerMs, `${theirs.toFixed(1)} GFLOP/s`);
   };
 
   const [m, n] = [4096, 4096];
   const x = random([m, n]);
   const sm = await cpu.compile(softmax.build({ BLOCK_N: 4096 }));
   const y = Tensor.empty(f32, [m, n]);
-  row('softmax fp32 4096x4096', medianMs(() => sm.launch({ x, y }), 5), await peer.ms('softmax_4096'), 2 * m * n * 4, undefined);
+  memoryRow('softmax fp32 4096x4096', await besideCopy(() => sm.launch({ x, y }), copy, 5), await peer.ms('softmax_4096'), 2 * m * n * 4);
   const handMs = await handSoftmaxMs(x, y, m, n, [], y.toValues());
   const boundMs = await handSoftmaxMs(x, y, m, n, ['-DWITHOUT_EXP']);
 
   const ln = await cpu.compile(layerNorm.build({ BLOCK_N: 4096 }));
   const [w, b] = [random([n]), random([n])];
-  row('layer norm fp32 4096x4096', medianMs(() => ln.launch({ x, w, b, y }), 5), await peer.ms('layer_norm_4096'), 2 * m * n * 4, undefined);
+  memoryRow('layer norm fp32 4096x4096', await besideCopy(() => ln.launch({ x, w, b, y }), copy, 5), await peer.ms('layer_norm_4096'), 2 * m * n * 4);
 
   // Library kernels against the same computation composed from numpy operations (kernels/rows/).
   {
     const [r, h, g] = [random([m, n]), Tensor.empty(f32, [m, n]), random([m, n])];
     const smLib = await cpu.compile(softmaxRows(f32).build({ BLOCK_N: 4096 }));
-    row('softmax fp32 4096x4096 (library: a product by the reciprocal of the sum)', medianMs(() => smLib.launch({ x, y }), 5), await peer.ms('softmax_4096'), 2 * m * n * 4, undefined);
+    memoryRow('softmax fp32 4096x4096 (library: a product by the reciprocal of the sum)', await besideCopy(() => smLib.launch({ x, y }), copy, 5), await peer.ms('softmax_4096'), 2 * m * n * 4);
     const lnLib = await cpu.compile(layerNormRows(f32).build({ BLOCK_N: 4096 }));
-    row('layer norm fp32 4096x4096 (library)', medianMs(() => lnLib.launch({ x, w, b, y }), 5), await peer.ms('layer_norm_4096'), 2 * m * n * 4, undefined);
+    memoryRow('layer norm fp32 4096x4096 (library)', await besideCopy(() => lnLib.launch({ x, w, b, y }), copy, 5), await peer.ms('layer_norm_4096'), 2 * m * n * 4);
     const rms = await cpu.compile(rmsNormRows(f32).build({ BLOCK_N: 4096 }));
-    row('RMS norm fp32 4096x4096 (library)', medianMs(() => rms.launch({ x, w, y }), 5), await peer.ms('rms_norm_4096'), 2 * m * n * 4, undefined);
+    memoryRow('RMS norm fp32 4096x4096 (library)', await besideCopy(() => rms.launch({ x, w, y }), copy, 5), await peer.ms('rms_norm_4096'), 2 * m * n * 4);
     const fused = await cpu.compile(rmsNormResidualRows(f32).build({ BLOCK_N: 4096 }));
     // Reads x, r and w, writes h and y.
-    row('RMS norm + residual fp32 4096x4096 (library)', medianMs(() => fused.launch({ x, r, w, h, y }), 5), await peer.ms('rms_norm_residual_4096'), 4 * m * n * 4, undefined);
+    memoryRow('RMS norm + residual fp32 4096x4096 (library)', await besideCopy(() => fused.launch({ x, r, w, h, y }), copy, 5), await peer.ms('rms_norm_residual_4096'), 4 * m * n * 4);
     const swiglu = await cpu.compile(swigluRows(f32).build({ BLOCK_N: 4096 }));
-    row('SwiGLU fp32 4096x4096 (library)', medianMs(() => swiglu.launch({ a: x, g, y }), 5), await peer.ms('swiglu_4096'), 3 * m * n * 4, undefined);
+    memoryRow('SwiGLU fp32 4096x4096 (library)', await besideCopy(() => swiglu.launch({ a: x, g, y }), copy, 5), await peer.ms('swiglu_4096'), 3 * m * n * 4);
     const logSm = await cpu.compile(logSoftmaxRows(f32).build({ BLOCK_N: 4096 }));
-    row('log-softmax fp32 4096x4096 (library)', medianMs(() => logSm.launch({ x, y }), 5), await peer.ms('log_softmax_4096'), 2 * m * n * 4, undefined);
+    memoryRow('log-softmax fp32 4096x4096 (library)', await besideCopy(() => logSm.launch({ x, y }), copy, 5), await peer.ms('log_softmax_4096'), 2 * m * n * 4);
     const geglu = await cpu.compile(gegluRows(f32).build({ BLOCK_N: 4096 }));
-    row('GeGLU fp32 4096x4096 (library; exact gelu, numpy: scipy erf)', medianMs(() => geglu.launch({ a: x, g, y }), 5), await peer.ms('geglu_4096'), 3 * m * n * 4, undefined);
+    memoryRow('GeGLU fp32 4096x4096 (library; exact gelu, numpy: scipy erf)', await besideCopy(() => geglu.launch({ a: x, g, y }), copy, 5), await peer.ms('geglu_4096'), 3 * m * n * 4);
     {
       // x [S, H, D] as the kernel takes it, [S, H, 2, D/2]; cos and sin [S, D/2].
       const [rs, rh, rd] = [4096, 32, 128];
       const [rx, ry, rcos, rsin] = [random([rs, rh, 2, rd / 2]), Tensor.empty(f32, [rs, rh, 2, rd / 2]), random([rs, rd / 2]), random([rs, rd / 2])];
       const rotary = await cpu.compile(rotaryRows(f32).build({ BLOCK: rd / 2 }));
-      row('rotary embedding fp32 S=4096 H=32 D=128 (library)', medianMs(() => rotary.launch({ x: rx, cos: rcos, sin: rsin, y: ry }), 5), await peer.ms('rotary_4096x32x128'), 4 * (2 * rs * rh * rd + rs * rd), undefined);
+      memoryRow('rotary embedding fp32 S=4096 H=32 D=128 (library)', await besideCopy(() => rotary.launch({ x: rx, cos: rcos, sin: rsin, y: ry }), copy, 5), await peer.ms('rotary_4096x32x128'), 4 * (2 * rs * rh * rd + rs * rd));
     }
     const [tokens, vocab] = [1024, 32000];
     const logits = random([tokens, vocab]);
@@ -240,8 +272,8 @@ async function main(): Promise<void> {
     const [lm, lk, lnOut] = [1024, 2048, 2048];
     const [lx, lw, lb, ly] = [random([lm, lk]), random([lnOut, lk]), random([lnOut]), Tensor.empty(f32, [lm, lnOut])];
     const lin = await cpu.compile(linear(f32, { bias: true, activation: 'relu' }).build({ BM: 128, BN: 128, BK: 64 }));
-    row('linear + bias + relu fp32 1024x2048x2048 (library)', medianMs(() => lin.launch({ x: lx, w: lw, bias: lb, y: ly }), 3), await peer.ms('linear_bias_relu_1024x2048x2048'), undefined, 2 * lm * lk * lnOut);
-    row('cross-entropy fp32 1024x32000 (library)', medianMs(() => ce.launch({ logits, targets, loss }), 5), await peer.ms('cross_entropy_1024x32000'), 4 * tokens * vocab, undefined);
+    computeRow('linear + bias + relu fp32 1024x2048x2048 (library)', medianMs(() => lin.launch({ x: lx, w: lw, bias: lb, y: ly }), 3), await peer.ms('linear_bias_relu_1024x2048x2048'), 2 * lm * lk * lnOut);
+    memoryRow('cross-entropy fp32 1024x32000 (library)', await besideCopy(() => ce.launch({ logits, targets, loss }), copy, 5), await peer.ms('cross_entropy_1024x32000'), 4 * tokens * vocab);
     // Flash attention, B=1 H=8 S=1024 D=64; numpy materializes the scores (batched matmul, softmax, matmul).
     // 64x64 tiles: in a C driver on the AVX2 VM, 25 ms against 33 for the library's default 32x32
     // (causal 20 against 24); 64x128 and 128x64 were within noise of 64x64.
@@ -250,7 +282,7 @@ async function main(): Promise<void> {
     for (const causal of [false, true]) {
       const attention = await cpu.compile(flashAttention(f32, causal).build({ BM: 64, BN: 64, BLOCK_D: 64, SCALE: 0.125 }));
       const flops = (causal ? 2 : 4) * 8 * 1024 * 1024 * 64;
-      row(`flash attention${causal ? ' causal' : ''} fp32 B=1 H=8 S=1024 D=64 (library)`, medianMs(() => attention.launch({ q, k, v, o }), 3), await peer.ms(`attention${causal ? '_causal' : ''}_1x8x1024x64`), undefined, flops);
+      computeRow(`flash attention${causal ? ' causal' : ''} fp32 B=1 H=8 S=1024 D=64 (library)`, medianMs(() => attention.launch({ q, k, v, o }), 3), await peer.ms(`attention${causal ? '_causal' : ''}_1x8x1024x64`), flops);
     }
   }
 
@@ -263,8 +295,11 @@ async function main(): Promise<void> {
       const defaultMs = await medianAsyncMs(() => runGraph(cpu, program, feeds), 3);
       program = (await tuneProgram(cpu, program, feeds, { minMs: 200 })).program;
       const out = await runGraph(cpu, program, feeds);
-      const ms = await medianAsyncMs(() => runGraph(cpu, program, feeds, { outputs: out }), 5);
-      row(`${work} (graph: ${program.steps.length} kernel${program.steps.length === 1 ? '' : 's'})`, ms, await peer.ms(peerKey), bytes, flops);
+      const run = () => runGraph(cpu, program, feeds, { outputs: out });
+      const label = `${work} (graph: ${program.steps.length} kernel${program.steps.length === 1 ? '' : 's'})`;
+      const { ms, copyGBs: beside } = bytes !== undefined ? await besideCopy(run, copy, 5) : { ms: await medianAsyncMs(run, 5), copyGBs: NaN };
+      if (bytes !== undefined) memoryRow(label, { ms, copyGBs: beside }, await peer.ms(peerKey), bytes);
+      else computeRow(label, ms, await peer.ms(peerKey), flops!);
       graphNotes.push(`- ${work}: ${program.steps.map((st) => `${st.kernel.name} ${Object.entries(st.params).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('; ')}; ${ms.toFixed(2)} ms tuned, ${defaultMs.toFixed(2)} ms with the default tiles and fresh outputs`);
     };
     const [gx, gr, gg] = [graphInput('x', f32, [m, n]), graphInput('r', f32, [m, n]), graphInput('g', f32, [m, n])];
@@ -288,7 +323,7 @@ async function main(): Promise<void> {
   // The example's kernel with larger tiles than its defaults (chosen by hand on this 2-core VM: 64x64x32
   // 147, 128x128x32 174, 128x128x64 208 GFLOP/s in a plain C driver), until the autotuner exists.
   const mm = await cpu.compile(matmul.build({ BM: 128, BN: 128, BK: 64 }));
-  row('sgemm fp32 2048^3 (128x128x64 tiles)', medianMs(() => mm.launch({ a, b: bb, c }), 3), await peer.ms('sgemm_2048'), undefined, 2 * s ** 3);
+  computeRow('sgemm fp32 2048^3 (128x128x64 tiles)', medianMs(() => mm.launch({ a, b: bb, c }), 3), await peer.ms('sgemm_2048'), 2 * s ** 3);
 
   // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
   // row-major and in 64x128 tiles, each step's products summed (the default form); then u4, u3 and u6
@@ -305,7 +340,7 @@ async function main(): Promise<void> {
     // Bytes moved: the codes, the scales and zero points, x and y.
     const bytes = (gn * gk * code.bits) / 8 + 2 * 4 * ((gn * gk) / group) + 4 * (gk + gn);
     const form = accumulate === 'dot' ? `dot steps, W in ${dotTileOrder(code) === 'interleaved' ? 'interleaved' : 'column-major'} 128x128 tiles` : `step sums, W ${tile ? 'in 64x128 tiles' : 'row-major'}`;
-    row(`${code.name} GEMV 8192x8192, group 128, ${form} (numpy: fp32 GEMV)`, medianMs(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), 5), await peer.ms('gemv_8192'), bytes, undefined, 4 * (gn * gk + gk + gn));
+    memoryRow(`${code.name} GEMV 8192x8192, group 128, ${form} (numpy: fp32 GEMV)`, await besideCopy(() => gemv.launch({ x: gx, w, scales, zeros, y: gy }), copy, 5), await peer.ms('gemv_8192'), bytes, 4 * (gn * gk + gk + gn));
     if (code === u4 && accumulate === 'dot') {
       handGemv = await handGemvMs({ x: gx, w, scales, zeros }, gy.toValues(), gn, gk);
       handGemvPeer = await peer.ms('gemv_8192');
@@ -318,7 +353,7 @@ async function main(): Promise<void> {
     const { w, scales, zeros } = lowbitWeights(u4, gn, gk, group);
     const [gx, gy] = [random([gm, gk]), Tensor.empty(f32, [gm, gn])];
     const gemm = await cpu.compile(lowbitGemm(f32, u4, true).build({ BM: 128, BN: 128, BK: 64, GROUP: group }));
-    row('u4 GEMM 256x4096x4096, group 128 (numpy: fp32 matmul)', medianMs(() => gemm.launch({ x: gx, w, scales, zeros, y: gy }), 3), await peer.ms('gemm_256x4096'), undefined, 2 * gm * gn * gk);
+    computeRow('u4 GEMM 256x4096x4096, group 128 (numpy: fp32 matmul)', medianMs(() => gemm.launch({ x: gx, w, scales, zeros, y: gy }), 3), await peer.ms('gemm_256x4096'), 2 * gm * gn * gk);
   }
   // Compile latency: DSL -> C source in a warm process, and a cached compile (load from disk).
   const emitMs = medianMs(() => emitC(softmax.build({ BLOCK_N: 512 + Math.floor(Math.random() * 1000) })), 20);
@@ -334,9 +369,9 @@ async function main(): Promise<void> {
     '# CPU benchmark results',
     '',
     `Machine: ${cpus()[0]?.model ?? 'unknown'} (${vectorIsa()}), ${cpus().length} cores; Node ${process.version}; ${toolchain.version}; numpy ${peer.version}.`,
-    `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}. Each time is the median of calls over at least 0.5 s, after 0.2 s of calls to warm up; each numpy time is taken right after the tskc kernel of its row.`,
+    `Command: \`npm run bench:cpu\` (bench/cpu/run.ts), ${new Date().toISOString().slice(0, 10)}. Each time is the median of calls over at least 0.5 s (1 s for a memory-bound row, whose calls alternate with copies), after 0.2 s of calls to warm up; each numpy time is taken right after the tskc kernel of its row.`,
     '',
-    `Copy bandwidth (C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s, the faster of a plain copy (${plainGBs.toFixed(1)} GB/s) and one with streaming stores (${streamingGBs.toFixed(1)} GB/s); numpy copyto ${copyRate(numpyCopyMs).toFixed(1)} GB/s. In the table, "x% of C" is a memory-bound row's rate over C GB/s, the faster copy timed again right after the row: the bandwidth these VMs give drifts by as much as a third within minutes.`,
+    `Copy bandwidth (C float copy, OpenMP, 256 MiB read + 256 MiB written): ${copyGBs.toFixed(1)} GB/s, the faster of a plain copy (${plainGBs.toFixed(1)} GB/s) and one with streaming stores (${streamingGBs.toFixed(1)} GB/s); numpy copyto ${copyRate(numpyCopyMs).toFixed(1)} GB/s. In the table, "x% of C" is a memory-bound row's rate over C GB/s, the faster copy's median rate over calls that alternated with the row's kernel calls (each kernel call followed by a copy): the bandwidth these VMs give drifts by as much as a third within minutes.`,
     '',
     `Hand-written fused C softmax (bench/cpu/softmax_hand.c, same exp and sum, same flags), 4096x4096: ${handMs.toFixed(2)} ms = ${((2 * m * n * 4) / (handMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (handMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
     `The same with the exp left out (-DWITHOUT_EXP; not a softmax, a bound for one): ${boundMs.toFixed(2)} ms = ${((2 * m * n * 4) / (boundMs * 1e6)).toFixed(1)} GB/s (${((100 * (2 * m * n * 4)) / (boundMs * 1e6) / copyGBs).toFixed(0)}% of copy).`,
