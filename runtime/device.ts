@@ -51,6 +51,8 @@ export interface DeviceOptions {
   readonly cache?: ArtifactCache;
   /** 'cuda': bf16/f16 dots on tensor cores (mma.sync; CudaEmitOptions.tensorCores). On by default (sm_80 on); false keeps them on FMA. */
   readonly tensorCores?: boolean;
+  /** 'cuda': tensor-core dots keep their accumulators in registers (CudaEmitOptions.registerAccumulators). Off by default. */
+  readonly registerAccumulators?: boolean;
 }
 
 export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
@@ -67,7 +69,13 @@ export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
       return {
         kind,
         compile: async (kernel) =>
-          withRun(await compileCuda(kernel, { ...(options.cache ? { cache: options.cache } : {}), ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores }) })),
+          withRun(
+            await compileCuda(kernel, {
+              ...(options.cache ? { cache: options.cache } : {}),
+              ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores }),
+              ...(options.registerAccumulators === undefined ? {} : { registerAccumulators: options.registerAccumulators }),
+            }),
+          ),
       };
     case 'webgpu':
       // The adapter is opened by the first compile (asynchronously), which names what is missing.

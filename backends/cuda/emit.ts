@@ -43,7 +43,7 @@ import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, boxedAccess } from '../clike/affine.js';
 import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
-import { type Distribution, distribute, sameDistribution } from '../simt/distribution.js';
+import { type Distribution, distribute, fragmentDistribution, mmaFragment, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
 import { smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
@@ -82,6 +82,16 @@ export interface CudaEmitOptions {
    * Needs sm_80 or later (compileCuda leaves it off on older devices).
    */
   readonly tensorCores?: boolean;
+  /**
+   * A tensor-core dot keeps its accumulator in registers, laid out as mma.sync's C fragments
+   * (simt/distribution.ts: fragmentDistribution), instead of staging it through shared memory at every
+   * dot: every tile of the dot's result shape takes that layout, so the loop-carried accumulator, the
+   * epilogue and the store use it as they use any other. Applies where that layout exists for the
+   * block size (M a multiple of threads / 2, N of 8); without `threads`, the block size is chosen so
+   * that it does (128 threads for 64 x 64 tiles). Off by default until a GPU check has passed it
+   * (bench/gpu/check.ts runs it).
+   */
+  readonly registerAccumulators?: boolean;
 }
 
 export const STATUS_BAD_STEP = -1;
@@ -90,10 +100,10 @@ export const ENTRY = 'tskc_kernel';
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
   const hints = kernel.hints?.cuda;
   const hintedThreads = hints?.threads ?? chooseThreads(kernel);
-  const threads = options.threads ?? hintedThreads;
+  const threads = options.threads ?? (options.registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads) : hintedThreads);
   // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
   const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
-  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true).emit();
+  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false).emit();
 }
 
 
@@ -115,6 +125,30 @@ const BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint1
 const MAX_INLINE_EXPR = 800;
 const FULL_MASK = '0xffffffffu';
 
+/**
+ * The block size for registerAccumulators when none is given: the largest power of two up to the usual
+ * one (`threads`) at which every f32 dot result has the mma fragment layout (fragmentDistribution: M a
+ * multiple of threads / 2), e.g. 128 for 64 x 64 tiles where the usual choice is 256; the usual one
+ * where no size gives every such dot that layout.
+ */
+function threadsForFragments(kernel: Kernel, threads: number): number {
+  const shapes: (readonly number[])[] = [];
+  const visit = (b: Block) => {
+    for (const op of b.ops) {
+      const res = op.results[0];
+      if (op.opcode === 'dot' && res?.type.kind === 'tile' && res.type.dtype.name === 'f32') shapes.push(res.type.shape);
+      op.regions.forEach(visit);
+    }
+  };
+  visit(kernel.body);
+  if (shapes.length === 0) return threads;
+  for (let t = threads; t >= 32; t /= 2) if (shapes.every((s) => fragmentDistribution(s, t) !== undefined)) return t;
+  return threads;
+}
+
+/** A tile shape as a map key. */
+const shapeKey = (shape: readonly number[]) => shape.join('x');
+
 /** Where a tensor-core dot stages a and b (16-bit codes) and the accumulator (f32) in the scratch area, and its size. */
 function mmaStaging(m: number, n: number, k: number): { b: number; c: number; bytes: number } {
   const b = Math.ceil((m * k * 2) / 16) * 16;
@@ -133,6 +167,8 @@ class CudaEmitter {
     (v) => this.defs.get(v),
     (v) => this.at(v, this.uniform()),
   );
+  /** Tile shapes (by shapeKey) laid out as mma fragments: the results of dots with their accumulators in registers. */
+  private readonly fragments = new Map<string, Distribution>();
   private sharedTileBytes = 0;
   private scratchBytes = 0;
   private fresh = 0;
@@ -142,6 +178,7 @@ class CudaEmitter {
     private readonly threads: number,
     private readonly minBlocksPerSm: number,
     private readonly tensorCores: boolean,
+    private readonly registerAccumulators: boolean,
   ) {
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`CUDA backend: threads must be a power of two from 32 to 1024, got ${threads}`);
     if (!Number.isInteger(minBlocksPerSm) || minBlocksPerSm < 1 || minBlocksPerSm > 32) throw new Error(`CUDA backend: minBlocksPerSm must be an integer from 1 to 32, got ${minBlocksPerSm}`);
@@ -167,6 +204,7 @@ class CudaEmitter {
     });
     this.symbols.forEach((_, i) => params.push(`long long s${i}`));
     params.push('long long *tskc_status');
+    if (this.tensorCores && this.registerAccumulators) this.chooseFragmentLayouts(k.body);
     this.block(k.body);
     const body = this.lines.splice(0);
     const sharedBytes = this.sharedTileBytes + this.scratchBytes;
@@ -214,7 +252,30 @@ class CudaEmitter {
   }
 
   private dist(v: Value): Distribution {
-    return distribute(this.tile(v).shape, this.threads);
+    const shape = this.tile(v).shape;
+    return this.fragments.get(shapeKey(shape)) ?? distribute(shape, this.threads);
+  }
+
+  /**
+   * Before anything is emitted: the result shape of every dot that runs on tensor cores with its
+   * accumulator in registers takes the mma fragment layout (the registerAccumulators option), so that
+   * its accumulator is born in that layout (a loop's carried value is declared before the dot).
+   */
+  private chooseFragmentLayouts(body: Block): void {
+    const dots: Op[] = [];
+    const visit = (b: Block) => {
+      for (const op of b.ops) {
+        op.results.forEach((r) => this.defs.set(r, op));
+        if (op.opcode === 'dot') dots.push(op);
+        op.regions.forEach(visit);
+      }
+    };
+    visit(body);
+    for (const op of dots) {
+      const shape = this.tile(op.results[0]!).shape;
+      const layout = fragmentDistribution(shape, this.threads);
+      if (layout && this.mmaOperand(op) && this.stagedOperandBytes(op) <= 48 * 1024) this.fragments.set(shapeKey(shape), layout);
+    }
   }
 
   private extent(t: TensorType, axis: number): string {
@@ -756,11 +817,10 @@ class CudaEmitter {
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
     const d = this.tile(res).dtype;
-    const operand = this.sixteenBitValues(a);
+    const operand = this.mmaOperand(op);
+    if (operand && this.fragments.has(shapeKey([m, n])) && this.stagedOperandBytes(op) <= 48 * 1024) return this.mmaDotInRegisters(op, operand);
     // Its staging within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
-    if (this.tensorCores && d.name === 'f32' && operand && this.sixteenBitValues(b) === operand && m % 16 === 0 && n % 8 === 0 && k % 16 === 0 && mmaStaging(m, n, k).bytes <= 48 * 1024) {
-      return this.mmaDot(op, operand);
-    }
+    if (operand && mmaStaging(m, n, k).bytes <= 48 * 1024) return this.mmaDot(op, operand);
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
     const aBytes = Math.ceil((m * k * BYTES[valueType(this.tile(a).dtype)]!) / 16) * 16;
     const sa = this.scratch(valueType(this.tile(a).dtype), m * k);
@@ -784,6 +844,25 @@ class CudaEmitter {
       }
     });
     this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  /**
+   * The 16-bit format of a dot's operands where it can run on tensor cores (the tensorCores option; an
+   * f32 result, both operands exact in the same 16-bit format, M, N and K multiples of 16, 8 and 16).
+   */
+  private mmaOperand(op: Op): 'bf16' | 'f16' | undefined {
+    const [a, b] = op.operands as [Value, Value];
+    const [m, k] = this.tile(a).shape as [number, number];
+    const n = this.tile(b).shape[1]!;
+    const operand = this.sixteenBitValues(a);
+    const fits = this.tensorCores && this.tile(op.results[0]!).dtype.name === 'f32' && m % 16 === 0 && n % 8 === 0 && k % 16 === 0;
+    return fits && operand && this.sixteenBitValues(b) === operand ? operand : undefined;
+  }
+
+  /** Bytes of shared memory a tensor-core dot stages its a and b in. */
+  private stagedOperandBytes(op: Op): number {
+    const [m, k] = this.tile(op.operands[0]!).shape as [number, number];
+    return mmaStaging(m, this.tile(op.operands[1]!).shape[1]!, k).c;
   }
 
   /**
@@ -821,16 +900,8 @@ class CudaEmitter {
     const res = op.results[0]!;
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
-    const staging = mmaStaging(m, n, k);
-    const sa = this.scratch('uint16_t', m * k);
-    const sb = this.scratch('uint16_t', k * n, staging.b);
-    const sc = this.scratch('float', m * n, staging.c);
-    this.line('__syncthreads();');
-    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${sa}[${s.e}] = ${code(this.at(a, s))};`));
-    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${sb}[${s.e}] = ${code(this.at(b, s))};`));
-    this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`));
-    this.line('__syncthreads();');
+    const sc = this.scratch('float', m * n, mmaStaging(m, n, k).c);
+    const { sa, sb } = this.stageMmaOperands(op, operand, () => this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`)));
     const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
     const A = (row: string, col: string) => `${sa}[(r0 + ${row}) * ${k} + kk + ${col}]`;
     const B = (row: string, col: string) => `${sb}[(kk + ${row}) * ${n} + c0 + ${col}]`;
@@ -864,6 +935,78 @@ class CudaEmitter {
     const name = this.declare(res);
     const dist = this.dist(res);
     this.forEach(dist, (s) => this.line(`${name}[${s.r}] = valid ? ${sc}[${s.e}] : 0.0f;`));
+    this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  /**
+   * A tensor-core dot's a and b written to the scratch area as 16-bit codes of `operand`, row-major
+   * (and whatever `alsoStage` writes), between barriers: the pointers to them.
+   */
+  private stageMmaOperands(op: Op, operand: 'bf16' | 'f16', alsoStage?: () => void): { sa: string; sb: string } {
+    const [a, b] = op.operands as [Value, Value];
+    const [m, k] = this.tile(a).shape as [number, number];
+    const n = this.tile(b).shape[1]!;
+    const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
+    const sa = this.scratch('uint16_t', m * k);
+    const sb = this.scratch('uint16_t', k * n, mmaStaging(m, n, k).b);
+    this.line('__syncthreads();');
+    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${sa}[${s.e}] = ${code(this.at(a, s))};`));
+    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${sb}[${s.e}] = ${code(this.at(b, s))};`));
+    alsoStage?.();
+    this.line('__syncthreads();');
+    return { sa, sb };
+  }
+
+  /**
+   * acc + a @ b on tensor cores with the accumulator in registers (registerAccumulators): the result's
+   * layout is fragmentDistribution, so each thread's registers already are its C fragments. a and b are
+   * staged in shared memory as 16-bit codes, as in mmaDot; then each warp, for each pair of its row
+   * iterations and each 16 of K, gathers the A fragment of those 16 rows once and runs one
+   * mma.sync.m16n8k16 per 8-column block on its own registers. Fragment conventions as in mmaDot.
+   */
+  private mmaDotInRegisters(op: Op, operand: 'bf16' | 'f16'): void {
+    const [a, b, acc] = op.operands as [Value, Value, Value];
+    const res = op.results[0]!;
+    const k = this.tile(a).shape[1]!;
+    const n = this.tile(b).shape[1]!;
+    const { sa, sb } = this.stageMmaOperands(op, operand);
+    const dist = this.dist(res);
+    const from = this.materialize(acc);
+    const name = this.declare(res);
+    this.line('#pragma unroll');
+    this.line(`for (int r = 0; r < ${dist.regs}; r++) ${name}[r] = ${from}[r];`);
+    const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
+    const A = (row: string, col: string) => `${sa}[${row} * ${k} + kk + ${col}]`;
+    const B = (row: string, col: string) => `${sb}[(kk + ${row}) * ${n} + 8 * c + ${col}]`;
+    const C = (s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', 'c', s)}]`;
+    this.line('{ // mma.sync on the accumulator in registers');
+    this.nested(() => {
+      this.line('const int lane = tid & 31, g = lane >> 2, t = lane & 3, w = tid >> 5;');
+      this.line('#pragma unroll');
+      this.line(`for (int p = 0; p < ${dist.rowIters / 2}; p++) {`);
+      this.nested(() => {
+        this.line(`const int ra = ${mmaFragment.row(dist, 'p', 0, 'w', 'g')}, rb = ${mmaFragment.row(dist, 'p', 1, 'w', 'g')};`);
+        this.line('#pragma unroll');
+        this.line(`for (int kk = 0; kk < ${k}; kk += 16) {`);
+        this.nested(() => {
+          this.line(`const uint32_t a0 = ${pair(A('ra', '2 * t'), A('ra', '2 * t + 1'))}, a1 = ${pair(A('rb', '2 * t'), A('rb', '2 * t + 1'))};`);
+          this.line(`const uint32_t a2 = ${pair(A('ra', '2 * t + 8'), A('ra', '2 * t + 9'))}, a3 = ${pair(A('rb', '2 * t + 8'), A('rb', '2 * t + 9'))};`);
+          this.line('#pragma unroll');
+          this.line(`for (int c = 0; c < ${dist.colIters}; c++) {`);
+          this.nested(() => {
+            this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
+            this.line(
+              `asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" ` +
+                `: "+f"(${C(0)}), "+f"(${C(1)}), "+f"(${C(2)}), "+f"(${C(3)}) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));`,
+            );
+          });
+          this.line('}');
+        });
+        this.line('}');
+      });
+      this.line('}');
+    });
+    this.line('}');
     this.repr.set(res, { kind: 'regs', name, dist });
   }
 

@@ -59,3 +59,36 @@ export function sameDistribution(a: Distribution, b: Distribution): boolean {
   if (a.replicated || b.replicated) return a.replicated === b.replicated;
   return a.rows === b.rows && a.cols === b.cols && a.vec === b.vec && a.lanes === b.lanes;
 }
+
+/**
+ * The distribution of a dot's [m, n] result whose accumulators stay in mma.sync.m16n8k16's registers
+ * (backends/cuda: the registerAccumulators option): the family above with 2 elements to a chunk and 4
+ * threads to a row, so that lane 4g + t of warp w holds, for each row iteration i and 8-column block c,
+ * row i * groups + 8w + g at columns 8c + 2t and 8c + 2t + 1: exactly the C fragment's (row g, columns
+ * 2t, 2t+1) for the mma rows 0-7, and, from row iteration i + 1, its (row g + 8) for rows 8-15. The mma
+ * takes its 16 rows from two row iterations (A's rows gathered to match): the layout is then the one
+ * every other op of the kernel already understands, and the accumulator never leaves registers.
+ * Undefined unless the tile splits into such pairs: n a multiple of 8, m of 2 x (threads / 4).
+ */
+export function fragmentDistribution(shape: readonly number[], threads: number): Distribution | undefined {
+  if (shape.length !== 2) return undefined;
+  const [rows, cols] = shape as [number, number];
+  const groups = threads / 4;
+  if (threads % 32 !== 0 || cols % 8 !== 0 || rows % (2 * groups) !== 0) return undefined;
+  const [rowIters, colIters] = [rows / groups, cols / 8];
+  return { size: rows * cols, replicated: false, rows, cols, vec: 2, lanes: 4, groups, rowIters, colIters, regs: rowIters * colIters * 2 };
+}
+
+/**
+ * Where a thread's mma.sync.m16n8k16 operands and accumulators lie in fragmentDistribution(shape,
+ * threads), for lane 4g + t of warp w, row-iteration pair p (iterations 2p and 2p + 1), 8-column block c
+ * and slot s of the C fragment (0, 1: mma row g; 2, 3: row g + 8; columns 2t + s % 2): the tile row of
+ * each mma row half, and the thread's register of each slot. The CUDA emitter writes these expressions
+ * with names for their arguments; tests evaluate them with numbers against the PTX fragment layout.
+ */
+export const mmaFragment = {
+  /** The tile row that mma row g (half 0) or g + 8 (half 1) stands for. */
+  row: (d: Distribution, p: string, half: 0 | 1, w: string, g: string) => `((2 * ${p} + ${half}) * ${d.groups} + 8 * ${w} + ${g})`,
+  /** The register of C slot s. */
+  register: (d: Distribution, p: string, c: string, s: 0 | 1 | 2 | 3) => `(((2 * ${p} + ${s >> 1}) * ${d.colIters} + ${c}) * 2 + ${s & 1})`,
+};

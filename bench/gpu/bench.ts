@@ -45,6 +45,8 @@ interface Case {
   readonly minBlocksPerSm?: number;
   /** bf16 dots on tensor cores (mma.sync: CudaEmitOptions.tensorCores). */
   readonly tensorCores?: boolean;
+  /** Tensor-core accumulators in registers (CudaEmitOptions.registerAccumulators). */
+  readonly registerAccumulators?: boolean;
   /** More NVRTC options (CudaCompileOptions.nvrtcOptions). */
   readonly nvrtcOptions?: readonly string[];
 }
@@ -124,6 +126,16 @@ const cases: Case[] = [
     shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
     flops: 2 * 1024 * 8192 * 8192,
     tensorCores,
+  })),
+  // The same on tensor cores with the accumulator in registers (not staged through shared memory at
+  // every K step), at the default 64x64x32 tiles (128 threads) and at 128x128x32 (256 threads).
+  ...[{}, { BM: 128, BN: 128, BK: 32 }].map((params) => ({
+    name: `linear bf16 1024x8192x8192 + bias + relu (tensor cores, accumulators in registers${'BM' in params ? ', 128x128x32 tiles' : ''})`,
+    kernel: linear(bf16, { bias: true, activation: 'relu' }).build(params),
+    shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
+    flops: 2 * 1024 * 8192 * 8192,
+    tensorCores: true,
+    registerAccumulators: true,
   })),
   // The row kernels against occupancy. A program holds its whole row, so an SM overlaps one row's
   // loads with another's reductions only with several blocks resident: at 256 threads the default
@@ -296,6 +308,7 @@ async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<
     ...(c.threads === undefined ? {} : { threads: c.threads }),
     ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }),
     ...(c.tensorCores === undefined ? {} : { tensorCores: c.tensorCores }),
+    ...(c.registerAccumulators === undefined ? {} : { registerAccumulators: c.registerAccumulators }),
     ...(c.nvrtcOptions ? { nvrtcOptions: c.nvrtcOptions } : {}),
   };
   if (c.graph) {

@@ -100,6 +100,8 @@ function graphKernels(r: () => number): Kernel[] {
 
 /** Whether any of the kernel's dots go to mma.sync (CUDA's tensorCores option, on by default). */
 const takesTensorCores = (kernel: Kernel): boolean => emitCuda(kernel, { tensorCores: true }).source.includes('mma.sync');
+/** Whether any of the kernel's tensor-core dots keep their accumulators in registers under registerAccumulators. */
+const takesRegisterAccumulators = (kernel: Kernel): boolean => emitCuda(kernel, { registerAccumulators: true }).source.includes('mma.sync on the accumulator in registers');
 
 async function main(): Promise<void> {
   const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
@@ -107,6 +109,8 @@ async function main(): Promise<void> {
   const gpu = device(kind, kind === 'cuda' ? { cache } : {});
   // CUDA without its tensor-core path (mma.sync, on by default), for the kernels whose dot takes it.
   const fma = kind === 'cuda' ? device('cuda', { cache, tensorCores: false }) : undefined;
+  // CUDA with tensor-core accumulators in registers (off by default until this check passes it).
+  const registers = kind === 'cuda' ? device('cuda', { cache, registerAccumulators: true }) : undefined;
   const interp = device('interp');
   const failures: Failure[] = [];
   let examplesRun = 0;
@@ -193,6 +197,15 @@ async function main(): Promise<void> {
       phase('FMA-dot kernels');
     }
 
+    // The same kernels with their tensor-core accumulators in registers.
+    if (registers) {
+      for (const [kernel, shapes] of benchKernels) {
+        if (overBudget()) break;
+        if (takesRegisterAccumulators(kernel)) await runLibraryKernel(kernel, shapes, registers, ' with accumulators in registers');
+      }
+      phase('register-accumulator kernels');
+    }
+
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
     for (const kernel of graphKernels(r)) {
       if (overBudget()) break;
@@ -201,6 +214,10 @@ async function main(): Promise<void> {
       examplesRun++;
       if (fma && takesTensorCores(kernel)) {
         await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} on FMA seed ${argSeed}`, () => true, fma);
+        examplesRun++;
+      }
+      if (registers && takesRegisterAccumulators(kernel)) {
+        await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} with accumulators in registers seed ${argSeed}`, () => true, registers);
         examplesRun++;
       }
     }

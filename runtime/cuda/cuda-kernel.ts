@@ -31,6 +31,8 @@ export interface CudaCompileOptions {
   readonly minBlocksPerSm?: number;
   /** bf16/f16 dots on tensor cores (see CudaEmitOptions); on by default where the device has them (sm_80 on). */
   readonly tensorCores?: boolean;
+  /** Tensor-core dots with their accumulators in registers (see CudaEmitOptions); off by default. */
+  readonly registerAccumulators?: boolean;
   /**
    * More NVRTC options, after tskc's own (--gpu-architecture, -std=c++17, --fmad=false, the include
    * path), e.g. ['--Ofast-compile=min'] or ['-lineinfo']; part of the cache key.
@@ -71,6 +73,7 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
     ...(options.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: options.minBlocksPerSm }),
     // mma.sync.m16n8k16 with bf16 needs sm_80: older devices keep the FMA dot.
     tensorCores: (options.tensorCores ?? true) && device.capability[0] >= 8,
+    ...(options.registerAccumulators === undefined ? {} : { registerAccumulators: options.registerAccumulators }),
   });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();

@@ -81,5 +81,20 @@ describe('CUDA emitter', () => {
       expect(mma(matmul('bf16', [128, 128, 32]))).toBeUndefined(); // 8 + 8 + 64 KiB
       expect(mma(matmul('bf16', [64, 128, 32]))).toBe('bf16'); // 4 + 8 + 32 KiB
     });
+
+    test('registerAccumulators: the block size that gives the result its fragment layout, the accumulator never staged', () => {
+      const marker = 'mma.sync on the accumulator in registers';
+      const staged = emitCuda(matmul('bf16', [64, 64, 32]));
+      const inRegisters = emitCuda(matmul('bf16', [64, 64, 32]), { registerAccumulators: true });
+      expect([staged.threads, inRegisters.threads]).toEqual([256, 128]);
+      expect(inRegisters.source).toContain(marker);
+      expect(staged.source).not.toContain(marker);
+      expect(inRegisters.sharedBytes).toBe(4096 + 4096); // a and b as 16-bit codes; no f32 accumulator
+      // Past 48 KiB with the accumulator staged, within it without: 8 + 8 KiB.
+      expect(emitCuda(matmul('bf16', [128, 128, 32]), { registerAccumulators: true }).source).toContain(marker);
+      // No layout at the given block size (64 rows, 64 row groups): the staged path.
+      expect(emitCuda(matmul('bf16', [64, 64, 32]), { registerAccumulators: true, threads: 256 }).source).not.toContain(marker);
+      expect(emitCuda(matmul('f32', [64, 64, 32]), { registerAccumulators: true }).source).not.toContain('mma.sync');
+    });
   });
 });

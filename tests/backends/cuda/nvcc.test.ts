@@ -35,7 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tskc-nvcc-'));
 /** Compiles the kernels' CUDA in one nvcc call; returns ptxas's report. */
 async function compile(kernels: readonly Kernel[], arch: string, options: CudaEmitOptions = {}): Promise<string> {
   const files = kernels.map((k, i) => {
-    const path = join(dir, `${arch}-${i}-${k.name}${options.tensorCores ? '-mma' : ''}.cu`);
+    const path = join(dir, `${arch}-${i}-${k.name}${options.tensorCores ? '-mma' : ''}${options.registerAccumulators ? '-registers' : ''}.cu`);
     writeFileSync(path, emitCuda(k, options).source);
     return path;
   });
@@ -59,15 +59,22 @@ describe('generated CUDA compiles with nvcc', () => {
     for (const [, stores, loads] of spills) expect([stores, loads]).toEqual(['0', '0']);
   });
 
-  withNvcc.each(['sm_90', 'sm_80'])('library kernels whose dots run on tensor cores (mma.sync) for %s, no spills', async (arch) => {
-    const withMma = library.filter((k) => emitCuda(k, { tensorCores: true }).source.includes('mma.sync'));
-    expect(withMma.map((k) => k.name)).toEqual(expect.arrayContaining(['linear_bf16_silu', 'linear_bf16_bias_gelu_residual']));
-    const report = await compile(withMma, arch, { tensorCores: true });
+  /** The library kernels whose source under `options` contains `marker` (the linear layers among them) compile without spills. */
+  const compilesWithoutSpills = async (arch: string, options: CudaEmitOptions, marker: string) => {
+    const kernels = library.filter((k) => emitCuda(k, options).source.includes(marker));
+    expect(kernels.map((k) => k.name)).toEqual(expect.arrayContaining(['linear_bf16_silu', 'linear_bf16_bias_gelu_residual']));
+    const report = await compile(kernels, arch, options);
     expect(report).not.toMatch(/error/i);
     const spills = [...report.matchAll(/(\d+) bytes spill stores, (\d+) bytes spill loads/g)];
-    expect(spills.length).toBeGreaterThanOrEqual(withMma.length);
+    expect(spills.length).toBeGreaterThanOrEqual(kernels.length);
     for (const [, stores, loads] of spills) expect([stores, loads]).toEqual(['0', '0']);
-  });
+  };
+
+  withNvcc.each(['sm_90', 'sm_80'])('library kernels whose dots run on tensor cores (mma.sync) for %s, no spills', (arch) =>
+    compilesWithoutSpills(arch, { tensorCores: true }, 'mma.sync'));
+
+  withNvcc.each(['sm_90', 'sm_80'])('library kernels whose tensor-core dots keep their accumulators in registers, on 128 threads, for %s, no spills', (arch) =>
+    compilesWithoutSpills(arch, { registerAccumulators: true, threads: 128 }, 'mma.sync on the accumulator in registers'));
 
   const seed = freshSeed();
   withNvcc(`8 random programs from seed ${seed}`, async () => {

@@ -1,0 +1,104 @@
+/**
+ * The mma fragment layout (backends/simt/distribution.ts: fragmentDistribution, mmaFragment) against
+ * the PTX ISA's m16n8k16 fragments, without a GPU: a model of each warp runs the register path's loops
+ * (CudaEmitter.mmaDotInRegisters) with the emitter's own index expressions, evaluated with numbers,
+ * and every thread must end holding acc + a @ b at the elements its distribution says it holds.
+ */
+import { type Distribution, distribute, fragmentDistribution, mmaFragment } from '../../../backends/simt/distribution.js';
+
+/** An index expression of mmaFragment with its names bound to numbers (only + and * of integers). */
+function evaluate(expr: string, names: Record<string, number>): number {
+  return Function(...Object.keys(names), `return ${expr};`)(...Object.values(names)) as number;
+}
+
+/** The tile element (row, col) of thread `tid`'s register r, by the distribution's own definition. */
+function elementOf(d: Distribution, tid: number, r: number): [number, number] {
+  const v = r % d.vec;
+  const c = Math.floor(r / d.vec) % d.colIters;
+  const i = Math.floor(r / (d.vec * d.colIters));
+  return [i * d.groups + Math.floor(tid / d.lanes), (c * d.lanes + (tid % d.lanes)) * d.vec + v];
+}
+
+/** Small integers: every product and sum below is exact, so the order the hardware adds in is moot. */
+function randomMatrix(rows: number, cols: number, seed: number): number[][] {
+  let s = seed;
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) % 7) - 3));
+}
+
+/**
+ * Runs the register path for a [m, k] x [k, n] dot on `threads` threads: per warp, pair of row
+ * iterations p, 16 of K and 8-column block c, the A, B and C fragments as PTX defines them for lane
+ * 4g + t, taken from the tiles and registers through mmaFragment, multiplied, and written back.
+ */
+function runRegisterPath(m: number, n: number, k: number, threads: number): void {
+  const d = fragmentDistribution([m, n], threads)!;
+  const [a, b, acc] = [randomMatrix(m, k, 1), randomMatrix(k, n, 2), randomMatrix(m, n, 3)];
+  // Each thread's registers, initialized from acc through the distribution.
+  const regs = Array.from({ length: threads }, (_, tid) => Array.from({ length: d.regs }, (_, r) => {
+    const [row, col] = elementOf(d, tid, r);
+    return acc[row]![col]!;
+  }));
+  for (let w = 0; w < threads / 32; w++) {
+    for (let p = 0; p < d.rowIters / 2; p++) {
+      for (let kk = 0; kk < k; kk += 16) {
+        for (let c = 0; c < d.colIters; c++) {
+          // The mma's 16 x 16 A, 16 x 8 B and 16 x 8 C, assembled lane by lane as the fragments hold them.
+          const A = Array.from({ length: 16 }, () => new Array<number>(16).fill(NaN));
+          const B = Array.from({ length: 16 }, () => new Array<number>(8).fill(NaN));
+          const C = Array.from({ length: 16 }, () => new Array<number>(8).fill(NaN));
+          for (let lane = 0; lane < 32; lane++) {
+            const [g, t, tid] = [lane >> 2, lane & 3, 32 * w + lane];
+            const at = { p, w, g, c };
+            const [ra, rb] = [evaluate(mmaFragment.row(d, 'p', 0, 'w', 'g'), at), evaluate(mmaFragment.row(d, 'p', 1, 'w', 'g'), at)];
+            for (const [mmaRow, row] of [[g, ra], [g + 8, rb]] as const) {
+              for (const col of [2 * t, 2 * t + 1, 2 * t + 8, 2 * t + 9]) A[mmaRow]![col] = a[row]![kk + col]!;
+            }
+            for (const kr of [2 * t, 2 * t + 1, 2 * t + 8, 2 * t + 9]) B[kr]![g] = b[kk + kr]![8 * c + g]!;
+            ([0, 1, 2, 3] as const).forEach((s) => (C[s < 2 ? g : g + 8]![2 * t + (s & 1)] = regs[tid]![evaluate(mmaFragment.register(d, 'p', 'c', s), at)]!));
+          }
+          for (let lane = 0; lane < 32; lane++) {
+            const [g, t, tid] = [lane >> 2, lane & 3, 32 * w + lane];
+            ([0, 1, 2, 3] as const).forEach((s) => {
+              const [i, j] = [s < 2 ? g : g + 8, 2 * t + (s & 1)];
+              let sum = C[i]![j]!;
+              for (let q = 0; q < 16; q++) sum += A[i]![q]! * B[q]![j]!;
+              regs[tid]![evaluate(mmaFragment.register(d, 'p', 'c', s), { p, w, g, c })] = sum;
+            });
+          }
+        }
+      }
+    }
+  }
+  for (let tid = 0; tid < threads; tid++) {
+    for (let r = 0; r < d.regs; r++) {
+      const [row, col] = elementOf(d, tid, r);
+      let want = acc[row]![col]!;
+      for (let q = 0; q < k; q++) want += a[row]![q]! * b[q]![col]!;
+      if (regs[tid]![r] !== want) throw new Error(`thread ${tid} register ${r} (element ${row}, ${col}): ${regs[tid]![r]}, want ${want}`);
+    }
+  }
+}
+
+describe('mma fragment layout', () => {
+  test.each([
+    [64, 64, 32, 128],
+    [64, 64, 16, 32],
+    [128, 128, 32, 128],
+    [128, 64, 64, 256],
+    [32, 8, 16, 64],
+  ])('the register path computes acc + a @ b for [%i, %i] x K=%i on %i threads', (m, n, k, threads) => {
+    expect(() => runRegisterPath(m, n, k, threads)).not.toThrow();
+  });
+
+  test('it is the shape-determined family with 2 elements to a chunk and 4 threads to a row', () => {
+    const d = fragmentDistribution([64, 64], 128)!;
+    expect(d).toEqual({ ...distribute([64, 64], 128, 2), lanes: 4, groups: 32, rowIters: 2, colIters: 8, regs: 32 });
+  });
+
+  test('it does not exist where the rows do not split into pairs of row iterations, or the columns into 8s', () => {
+    expect(fragmentDistribution([64, 64], 256)).toBeUndefined(); // 64 row groups: one row iteration
+    expect(fragmentDistribution([64, 12], 128)).toBeUndefined();
+    expect(fragmentDistribution([64], 128)).toBeUndefined();
+    expect(fragmentDistribution([96, 64], 128)).toBeUndefined(); // 3 row iterations
+  });
+});
