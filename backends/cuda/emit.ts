@@ -859,10 +859,10 @@ class CudaEmitter {
     return fits && operand && this.sixteenBitValues(b) === operand ? operand : undefined;
   }
 
-  /** Bytes of shared memory a tensor-core dot stages its a and b in. */
+  /** Bytes of shared memory the register path stages a tensor-core dot's a and b in. */
   private stagedOperandBytes(op: Op): number {
     const [m, k] = this.tile(op.operands[0]!).shape as [number, number];
-    return mmaStaging(m, this.tile(op.operands[1]!).shape[1]!, k).c;
+    return mmaFragment.staging(m, this.tile(op.operands[1]!).shape[1]!, k).bytes;
   }
 
   /**
@@ -900,8 +900,11 @@ class CudaEmitter {
     const res = op.results[0]!;
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const sc = this.scratch('float', m * n, mmaStaging(m, n, k).c);
-    const { sa, sb } = this.stageMmaOperands(op, operand, () => this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`)));
+    const staging = mmaStaging(m, n, k);
+    const [sa, sb, sc] = [this.scratch('uint16_t', m * k), this.scratch('uint16_t', k * n, staging.b), this.scratch('float', m * n, staging.c)];
+    this.stageMmaOperands(op, operand, (e) => `${sa}[${e}]`, (e) => `${sb}[${e}]`, () =>
+      this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`)),
+    );
     const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
     const A = (row: string, col: string) => `${sa}[(r0 + ${row}) * ${k} + kk + ${col}]`;
     const B = (row: string, col: string) => `${sb}[(kk + ${row}) * ${n} + c0 + ${col}]`;
@@ -939,45 +942,43 @@ class CudaEmitter {
   }
 
   /**
-   * A tensor-core dot's a and b written to the scratch area as 16-bit codes of `operand`, row-major
-   * (and whatever `alsoStage` writes), between barriers: the pointers to them.
+   * A tensor-core dot's a and b written as 16-bit codes of `operand` to the places `aAt` and `bAt`
+   * give for each element index (and whatever `alsoStage` writes), between barriers.
    */
-  private stageMmaOperands(op: Op, operand: 'bf16' | 'f16', alsoStage?: () => void): { sa: string; sb: string } {
+  private stageMmaOperands(op: Op, operand: 'bf16' | 'f16', aAt: (e: string) => string, bAt: (e: string) => string, alsoStage?: () => void): void {
     const [a, b] = op.operands as [Value, Value];
-    const [m, k] = this.tile(a).shape as [number, number];
-    const n = this.tile(b).shape[1]!;
     const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
-    const sa = this.scratch('uint16_t', m * k);
-    const sb = this.scratch('uint16_t', k * n, mmaStaging(m, n, k).b);
     this.line('__syncthreads();');
-    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${sa}[${s.e}] = ${code(this.at(a, s))};`));
-    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${sb}[${s.e}] = ${code(this.at(b, s))};`));
+    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${aAt(s.e)} = ${code(this.at(a, s))};`));
+    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${bAt(s.e)} = ${code(this.at(b, s))};`));
     alsoStage?.();
     this.line('__syncthreads();');
-    return { sa, sb };
   }
 
   /**
    * acc + a @ b on tensor cores with the accumulator in registers (registerAccumulators): the result's
    * layout is fragmentDistribution, so each thread's registers already are its C fragments. a and b are
-   * staged in shared memory as 16-bit codes, as in mmaDot; then each warp, for each pair of its row
-   * iterations and each 16 of K, gathers the A fragment of those 16 rows once and runs one
-   * mma.sync.m16n8k16 per 8-column block on its own registers. Fragment conventions as in mmaDot.
+   * staged in shared memory as 16-bit codes (mmaFragment.staging: every fragment register one 32-bit load,
+   * free of bank conflicts); then each warp, for each pair of its row iterations and each 16 of K,
+   * loads the A fragment of those 16 rows once and runs one mma.sync.m16n8k16 per 8-column block on its
+   * own registers. Fragment conventions as in mmaDot.
    */
   private mmaDotInRegisters(op: Op, operand: 'bf16' | 'f16'): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
     const res = op.results[0]!;
-    const k = this.tile(a).shape[1]!;
+    const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const { sa, sb } = this.stageMmaOperands(op, operand);
+    const staging = mmaFragment.staging(m, n, k);
+    const [sa, sb] = [this.scratch('uint16_t', m * staging.stride), this.scratch('uint16_t', n * staging.stride, staging.b)];
+    this.stageMmaOperands(op, operand, (e) => `${sa}[${staging.a(`(${e}) / ${k}`, `(${e}) % ${k}`)}]`, (e) => `${sb}[${staging.bAt(`(${e}) / ${n}`, `(${e}) % ${n}`)}]`);
     const dist = this.dist(res);
     const from = this.materialize(acc);
     const name = this.declare(res);
     this.line('#pragma unroll');
     this.line(`for (int r = 0; r < ${dist.regs}; r++) ${name}[r] = ${from}[r];`);
-    const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
-    const A = (row: string, col: string) => `${sa}[${row} * ${k} + kk + ${col}]`;
-    const B = (row: string, col: string) => `${sb}[(kk + ${row}) * ${n} + 8 * c + ${col}]`;
+    // The two codes of a fragment register, adjacent in the staging (the lower column or row first).
+    const A = (row: string, col: string) => `*(const uint32_t *)&${sa}[${staging.a(row, `kk + ${col}`)}]`;
+    const B = (row: string) => `*(const uint32_t *)&${sb}[${staging.bAt(`kk + ${row}`, '8 * c + g')}]`;
     const C = (s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', 'c', s)}]`;
     this.line('{ // mma.sync on the accumulator in registers');
     this.nested(() => {
@@ -989,12 +990,11 @@ class CudaEmitter {
         this.line('#pragma unroll');
         this.line(`for (int kk = 0; kk < ${k}; kk += 16) {`);
         this.nested(() => {
-          this.line(`const uint32_t a0 = ${pair(A('ra', '2 * t'), A('ra', '2 * t + 1'))}, a1 = ${pair(A('rb', '2 * t'), A('rb', '2 * t + 1'))};`);
-          this.line(`const uint32_t a2 = ${pair(A('ra', '2 * t + 8'), A('ra', '2 * t + 9'))}, a3 = ${pair(A('rb', '2 * t + 8'), A('rb', '2 * t + 9'))};`);
+          this.line(`const uint32_t a0 = ${A('ra', '2 * t')}, a1 = ${A('rb', '2 * t')}, a2 = ${A('ra', '2 * t + 8')}, a3 = ${A('rb', '2 * t + 8')};`);
           this.line('#pragma unroll');
           this.line(`for (int c = 0; c < ${dist.colIters}; c++) {`);
           this.nested(() => {
-            this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
+            this.line(`const uint32_t b0 = ${B('2 * t')}, b1 = ${B('2 * t + 8')};`);
             this.line(
               `asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" ` +
                 `: "+f"(${C(0)}), "+f"(${C(1)}), "+f"(${C(2)}), "+f"(${C(3)}) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));`,

@@ -91,4 +91,23 @@ export const mmaFragment = {
   row: (d: Distribution, p: string, half: 0 | 1, w: string, g: string) => `((2 * ${p} + ${half}) * ${d.groups} + 8 * ${w} + ${g})`,
   /** The register of C slot s. */
   register: (d: Distribution, p: string, c: string, s: 0 | 1 | 2 | 3) => `(((2 * ${p} + ${s >> 1}) * ${d.colIters} + ${c}) * 2 + ${s & 1})`,
+  /**
+   * Where a and b are staged for the register path, as 16-bit codes: a row-major, b transposed (its
+   * columns as rows, at byte `b`), each row padded to `stride` = K + 8 codes. The two codes of every A
+   * and B fragment register are then adjacent (one 32-bit load, the lower column or row first), and the
+   * 8 rows the lanes of a warp read at once start on banks 4 apart (K / 2 + 4 words is an odd multiple
+   * of 4 for K a multiple of 16): no bank conflicts. `a(row, col)` and `bAt(row, col)` are the code
+   * indices of a[row, col] and b[row, col].
+   */
+  staging: (m: number, n: number, k: number) => {
+    const stride = k + 8;
+    const b = Math.ceil((m * stride * 2) / 16) * 16;
+    return {
+      stride,
+      b,
+      bytes: b + n * stride * 2,
+      a: (row: string, col: string) => `(${row}) * ${stride} + ${col}`,
+      bAt: (row: string, col: string) => `(${col}) * ${stride} + ${row}`,
+    };
+  },
 };

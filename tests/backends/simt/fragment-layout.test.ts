@@ -1,8 +1,9 @@
 /**
  * The mma fragment layout (backends/simt/distribution.ts: fragmentDistribution, mmaFragment) against
  * the PTX ISA's m16n8k16 fragments, without a GPU: a model of each warp runs the register path's loops
- * (CudaEmitter.mmaDotInRegisters) with the emitter's own index expressions, evaluated with numbers,
- * and every thread must end holding acc + a @ b at the elements its distribution says it holds.
+ * (CudaEmitter.mmaDotInRegisters) with the emitter's own index expressions (rows, registers and the
+ * staging of a and b), evaluated with numbers, and every thread must end holding acc + a @ b at the
+ * elements its distribution says it holds.
  */
 import { type Distribution, distribute, fragmentDistribution, mmaFragment } from '../../../backends/simt/distribution.js';
 
@@ -33,6 +34,11 @@ function randomMatrix(rows: number, cols: number, seed: number): number[][] {
 function runRegisterPath(m: number, n: number, k: number, threads: number): void {
   const d = fragmentDistribution([m, n], threads)!;
   const [a, b, acc] = [randomMatrix(m, k, 1), randomMatrix(k, n, 2), randomMatrix(m, n, 3)];
+  // a and b staged as the register path stages them (mmaFragment.staging).
+  const staging = mmaFragment.staging(m, n, k);
+  const [sa, sb] = [new Array<number>(m * staging.stride).fill(NaN), new Array<number>(n * staging.stride).fill(NaN)];
+  a.forEach((cols, row) => cols.forEach((x, col) => (sa[evaluate(staging.a('row', 'col'), { row, col })] = x)));
+  b.forEach((cols, row) => cols.forEach((x, col) => (sb[evaluate(staging.bAt('row', 'col'), { row, col })] = x)));
   // Each thread's registers, initialized from acc through the distribution.
   const regs = Array.from({ length: threads }, (_, tid) => Array.from({ length: d.regs }, (_, r) => {
     const [row, col] = elementOf(d, tid, r);
@@ -48,12 +54,14 @@ function runRegisterPath(m: number, n: number, k: number, threads: number): void
           const C = Array.from({ length: 16 }, () => new Array<number>(8).fill(NaN));
           for (let lane = 0; lane < 32; lane++) {
             const [g, t, tid] = [lane >> 2, lane & 3, 32 * w + lane];
-            const at = { p, w, g, c };
+            const at = { p, w, g, c, t, kk };
             const [ra, rb] = [evaluate(mmaFragment.row(d, 'p', 0, 'w', 'g'), at), evaluate(mmaFragment.row(d, 'p', 1, 'w', 'g'), at)];
+            // Each fragment register: two adjacent staged codes, the lower column (A) or row (B) first.
+            const pair = (staged: number[], index: string, bound: Record<string, number>) => [staged[evaluate(index, bound)]!, staged[evaluate(index, bound) + 1]!];
             for (const [mmaRow, row] of [[g, ra], [g + 8, rb]] as const) {
-              for (const col of [2 * t, 2 * t + 1, 2 * t + 8, 2 * t + 9]) A[mmaRow]![col] = a[row]![kk + col]!;
+              for (const col of [2 * t, 2 * t + 8]) [A[mmaRow]![col], A[mmaRow]![col + 1]] = pair(sa, staging.a('row', 'kk + col'), { row, kk, col });
             }
-            for (const kr of [2 * t, 2 * t + 1, 2 * t + 8, 2 * t + 9]) B[kr]![g] = b[kk + kr]![8 * c + g]!;
+            for (const kr of [2 * t, 2 * t + 8]) [B[kr]![g], B[kr + 1]![g]] = pair(sb, staging.bAt('kk + kr', '8 * c + g'), { kk, kr, c, g });
             ([0, 1, 2, 3] as const).forEach((s) => (C[s < 2 ? g : g + 8]![2 * t + (s & 1)] = regs[tid]![evaluate(mmaFragment.register(d, 'p', 'c', s), at)]!));
           }
           for (let lane = 0; lane < 32; lane++) {
@@ -88,6 +96,32 @@ describe('mma fragment layout', () => {
     [32, 8, 16, 64],
   ])('the register path computes acc + a @ b for [%i, %i] x K=%i on %i threads', (m, n, k, threads) => {
     expect(() => runRegisterPath(m, n, k, threads)).not.toThrow();
+  });
+
+  test.each([
+    [64, 64, 32, 128],
+    [128, 128, 16, 256],
+    [64, 32, 64, 32],
+    [128, 64, 48, 128],
+  ])('every fragment load of a warp ([%i, %i] x K=%i on %i threads) touches 32 distinct banks of shared memory', (m, n, k, threads) => {
+    const d = fragmentDistribution([m, n], threads)!;
+    const staging = mmaFragment.staging(m, n, k);
+    // The 4-byte bank of code index i of the b staging (at byte staging.b) or the a staging (at 0).
+    const bank = (i: number, base: number) => Math.floor((base + 2 * i) / 4) % 32;
+    for (let w = 0; w < threads / 32; w++) {
+      for (let p = 0; p < d.rowIters / 2; p++) {
+        for (let kk = 0; kk < k; kk += 16) {
+          for (let c = 0; c < d.colIters; c++) {
+            const lanes = Array.from({ length: 32 }, (_, lane) => ({ g: lane >> 2, t: lane & 3 }));
+            const loads = [
+              ...[0, 1].flatMap((half) => [0, 8].map((col) => lanes.map(({ g, t }) => bank(evaluate(staging.a(mmaFragment.row(d, 'p', half as 0 | 1, 'w', 'g'), `kk + 2 * t + ${col}`), { p, w, g, t, kk }), 0)))),
+              ...[0, 8].map((row) => lanes.map(({ g, t }) => bank(evaluate(staging.bAt(`kk + 2 * t + ${row}`, '8 * c + g'), { c, g, t, kk }), staging.b))),
+            ];
+            for (const banks of loads) expect(new Set(banks).size).toBe(32);
+          }
+        }
+      }
+    }
   });
 
   test('it is the shape-determined family with 2 elements to a chunk and 4 threads to a row', () => {
