@@ -89,7 +89,7 @@ describe('CUDA emitter', () => {
       expect([staged.threads, inRegisters.threads]).toEqual([256, 128]);
       expect(inRegisters.source).toContain(marker);
       expect(staged.source).not.toContain(marker);
-      expect(inRegisters.sharedBytes).toBe(4096 + 4096); // a and b as 16-bit codes; no f32 accumulator
+      expect(inRegisters.sharedBytes).toBe(2 * 64 * (32 + 8) * 2); // a and b as 16-bit codes, rows padded by 8; no f32 accumulator
       // Past 48 KiB with the accumulator staged, within it without: 8 + 8 KiB.
       expect(emitCuda(matmul('bf16', [128, 128, 32]), { registerAccumulators: true }).source).toContain(marker);
       // No layout at the given block size (64 rows, 64 row groups): the staged path.
