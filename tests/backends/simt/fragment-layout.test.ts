@@ -57,7 +57,7 @@ function runRegisterPath(m: number, n: number, k: number, threads: number): void
             const at = { p, w, g, c, t, kk };
             const [ra, rb] = [evaluate(mmaFragment.row(d, 'p', 0, 'w', 'g'), at), evaluate(mmaFragment.row(d, 'p', 1, 'w', 'g'), at)];
             // Each fragment register: two adjacent staged codes, the lower column (A) or row (B) first.
-            const pair = (staged: number[], index: string, bound: Record<string, number>) => [staged[evaluate(index, bound)]!, staged[evaluate(index, bound) + 1]!];
+            const pair = (staged: number[], index: string, bound: Record<string, number>): [number, number] => [staged[evaluate(index, bound)]!, staged[evaluate(index, bound) + 1]!];
             for (const [mmaRow, row] of [[g, ra], [g + 8, rb]] as const) {
               for (const col of [2 * t, 2 * t + 8]) [A[mmaRow]![col], A[mmaRow]![col + 1]] = pair(sa, staging.a('row', 'kk + col'), { row, kk, col });
             }
