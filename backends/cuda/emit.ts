@@ -1,7 +1,8 @@
 /**
  * CUDA C from Tile IR (SIMT). One CUDA block runs one program of the grid; its register tiles are
- * spread over the block's threads by the shape-determined layout of distribution.ts, so elementwise
- * ops are per-thread loops (fully unrolled: the tiles stay in registers).
+ * spread over the block's threads by the shape-determined layout of distribution.ts (one layout per
+ * shape in a kernel; with registerAccumulators, a tensor-core dot's result shape takes mma.sync's
+ * fragment layout), so elementwise ops are per-thread loops (fully unrolled: the tiles stay in registers).
  *
  * Each value is one of:
  *   - an index value: a pure function of the element index (aranges, constants, program ids, extents,
@@ -106,7 +107,6 @@ export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSou
   return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false).emit();
 }
 
-
 type Repr =
   | { readonly kind: 'index'; readonly at: (e: string) => string }
   | { readonly kind: 'regs'; readonly name: string; readonly dist: Distribution }
@@ -127,23 +127,68 @@ const FULL_MASK = '0xffffffffu';
 
 /**
  * The block size for registerAccumulators when none is given: the largest power of two up to the usual
- * one (`threads`) at which every f32 dot result has the mma fragment layout (fragmentDistribution: M a
- * multiple of threads / 2), e.g. 128 for 64 x 64 tiles where the usual choice is 256; the usual one
- * where no size gives every such dot that layout.
+ * one (`threads`) at which the result of every dot that can keep its accumulator in registers
+ * (registerDot) has the mma fragment layout (fragmentDistribution: M a multiple of threads / 2), e.g.
+ * 128 for 64 x 64 tiles where the usual choice is 256; the usual one for a kernel without such dots,
+ * or where no size gives all of them that layout.
  */
 function threadsForFragments(kernel: Kernel, threads: number): number {
-  const shapes: (readonly number[])[] = [];
-  const visit = (b: Block) => {
-    for (const op of b.ops) {
-      const res = op.results[0];
-      if (op.opcode === 'dot' && res?.type.kind === 'tile' && res.type.dtype.name === 'f32') shapes.push(res.type.shape);
-      op.regions.forEach(visit);
-    }
-  };
-  visit(kernel.body);
+  const defs = definitions(kernel.body);
+  const shapes = [...defs.values()].filter((op) => op.opcode === 'dot' && registerDot(op, defs)).map((op) => tileOf(op.results[0]!).shape);
   if (shapes.length === 0) return threads;
   for (let t = threads; t >= 32; t /= 2) if (shapes.every((s) => fragmentDistribution(s, t) !== undefined)) return t;
   return threads;
+}
+
+/** The op that defines each value of a block, nested regions included. */
+function definitions(body: Block): Map<Value, Op> {
+  const defs = new Map<Value, Op>();
+  const visit = (b: Block) => {
+    for (const op of b.ops) {
+      op.results.forEach((r) => defs.set(r, op));
+      op.regions.forEach(visit);
+    }
+  };
+  visit(body);
+  return defs;
+}
+
+const tileOf = (v: Value) => v.type as TileType;
+
+/**
+ * The 16-bit float format every value of v is exact in: v's own dtype, or for an f32 tile a cast from
+ * one (the kernels widen bf16 operands to f32 before a dot), through views, permutes and broadcasts.
+ */
+function sixteenBitValues(v: Value, defs: ReadonlyMap<Value, Op>): 'bf16' | 'f16' | undefined {
+  const own = tileOf(v).dtype.name;
+  if (own === 'bf16' || own === 'f16') return own;
+  const def = defs.get(v);
+  if (def === undefined) return undefined;
+  if (def.opcode === 'cast' && own === 'f32') {
+    const from = tileOf(def.operands[0]!).dtype.name;
+    return from === 'bf16' || from === 'f16' ? from : undefined;
+  }
+  if (['permute', 'view', 'reshape', 'broadcast'].includes(def.opcode)) return sixteenBitValues(def.operands[0]!, defs);
+  return undefined;
+}
+
+/**
+ * The 16-bit format of a dot's operands where it can run on tensor cores: an f32 result, both operands
+ * exact in the same 16-bit format, M, N and K multiples of 16, 8 and 16.
+ */
+function mmaOperand(op: Op, defs: ReadonlyMap<Value, Op>): 'bf16' | 'f16' | undefined {
+  const [a, b] = op.operands as [Value, Value];
+  const [m, k] = tileOf(a).shape as [number, number];
+  const n = tileOf(b).shape[1]!;
+  const operand = sixteenBitValues(a, defs);
+  const fits = tileOf(op.results[0]!).dtype.name === 'f32' && m % 16 === 0 && n % 8 === 0 && k % 16 === 0;
+  return fits && operand && sixteenBitValues(b, defs) === operand ? operand : undefined;
+}
+
+/** Whether a tensor-core dot can keep its accumulator in registers: its a and b staging fits 48 KiB. */
+function registerDot(op: Op, defs: ReadonlyMap<Value, Op>): boolean {
+  const [m, k] = tileOf(op.operands[0]!).shape as [number, number];
+  return mmaOperand(op, defs) !== undefined && mmaFragment.staging(m, tileOf(op.operands[1]!).shape[1]!, k).bytes <= 48 * 1024;
 }
 
 /** A tile shape as a map key. */
@@ -169,6 +214,8 @@ class CudaEmitter {
   );
   /** Tile shapes (by shapeKey) laid out as mma fragments: the results of dots with their accumulators in registers. */
   private readonly fragments = new Map<string, Distribution>();
+  /** The mma macros the body uses (see mma), by name: their definitions go before the kernel. */
+  private readonly mmaMacros = new Map<string, string>();
   private sharedTileBytes = 0;
   private scratchBytes = 0;
   private fresh = 0;
@@ -212,6 +259,7 @@ class CudaEmitter {
       `/* Generated by tskc from kernel ${k.name}: ${this.threads} threads per block, ${sharedBytes} bytes of shared memory. */`,
       CUDA_PRELUDE,
       smallFloatDecoders(smallFloatsOf(k), 'static __device__ const'),
+      ...this.mmaMacros.values(),
       // minBlocksPerSm (1 by default): with 1, ptxas may use every register a thread of this block can
       // have rather than spill to fit a second block (the tiles live in registers).
       `extern "C" __global__ void __launch_bounds__(${this.threads}, ${this.minBlocksPerSm}) ${ENTRY}(${params.join(', ')}) {`,
@@ -262,20 +310,18 @@ class CudaEmitter {
    * its accumulator is born in that layout (a loop's carried value is declared before the dot).
    */
   private chooseFragmentLayouts(body: Block): void {
-    const dots: Op[] = [];
-    const visit = (b: Block) => {
-      for (const op of b.ops) {
-        op.results.forEach((r) => this.defs.set(r, op));
-        if (op.opcode === 'dot') dots.push(op);
-        op.regions.forEach(visit);
-      }
-    };
-    visit(body);
-    for (const op of dots) {
+    for (const [v, op] of definitions(body)) this.defs.set(v, op);
+    for (const op of this.defs.values()) {
+      if (op.opcode !== 'dot' || !registerDot(op, this.defs)) continue;
       const shape = this.tile(op.results[0]!).shape;
       const layout = fragmentDistribution(shape, this.threads);
-      if (layout && this.mmaOperand(op) && this.stagedOperandBytes(op) <= 48 * 1024) this.fragments.set(shapeKey(shape), layout);
+      if (layout) this.fragments.set(shapeKey(shape), layout);
     }
+  }
+
+  /** The 16-bit operand format of a dot that runs on tensor cores (the tensorCores option), else undefined. */
+  private mmaOperand(op: Op): 'bf16' | 'f16' | undefined {
+    return this.tensorCores ? mmaOperand(op, this.defs) : undefined;
   }
 
   private extent(t: TensorType, axis: number): string {
@@ -297,7 +343,6 @@ class CudaEmitter {
     if (!rep) throw new Error(`CUDA backend: %${v.id} used before it is defined`);
     return this.atRepr(rep, v, site);
   }
-
 
   /** Whether v can be recomputed from the element index anywhere (every operand is uniform or an index value). */
   private isIndexable(v: Value): boolean {
@@ -334,7 +379,6 @@ class CudaEmitter {
     if (!sameDistribution(rep.dist, site.dist)) throw new Error(`CUDA backend: %${v.id} is read in another distribution`);
     return `${rep.name}[${site.r}]`;
   }
-
 
   /** Declares the per-thread register array of v (or of a value like it) and returns its name. */
   private declare(v: Value, name = `v${v.id}`): string {
@@ -818,7 +862,7 @@ class CudaEmitter {
     const n = this.tile(b).shape[1]!;
     const d = this.tile(res).dtype;
     const operand = this.mmaOperand(op);
-    if (operand && this.fragments.has(shapeKey([m, n])) && this.stagedOperandBytes(op) <= 48 * 1024) return this.mmaDotInRegisters(op, operand);
+    if (operand && this.fragments.has(shapeKey([m, n])) && registerDot(op, this.defs)) return this.mmaDotInRegisters(op, operand);
     // Its staging within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
     if (operand && mmaStaging(m, n, k).bytes <= 48 * 1024) return this.mmaDot(op, operand);
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
@@ -846,41 +890,6 @@ class CudaEmitter {
     this.repr.set(res, { kind: 'regs', name, dist });
   }
 
-  /**
-   * The 16-bit format of a dot's operands where it can run on tensor cores (the tensorCores option; an
-   * f32 result, both operands exact in the same 16-bit format, M, N and K multiples of 16, 8 and 16).
-   */
-  private mmaOperand(op: Op): 'bf16' | 'f16' | undefined {
-    const [a, b] = op.operands as [Value, Value];
-    const [m, k] = this.tile(a).shape as [number, number];
-    const n = this.tile(b).shape[1]!;
-    const operand = this.sixteenBitValues(a);
-    const fits = this.tensorCores && this.tile(op.results[0]!).dtype.name === 'f32' && m % 16 === 0 && n % 8 === 0 && k % 16 === 0;
-    return fits && operand && this.sixteenBitValues(b) === operand ? operand : undefined;
-  }
-
-  /** Bytes of shared memory the register path stages a tensor-core dot's a and b in. */
-  private stagedOperandBytes(op: Op): number {
-    const [m, k] = this.tile(op.operands[0]!).shape as [number, number];
-    return mmaFragment.staging(m, this.tile(op.operands[1]!).shape[1]!, k).bytes;
-  }
-
-  /**
-   * The 16-bit float format every value of v is exact in: v's own dtype, or for an f32 tile a cast from
-   * one (the kernels widen bf16 operands to f32 before a dot), through views, permutes and broadcasts.
-   */
-  private sixteenBitValues(v: Value): 'bf16' | 'f16' | undefined {
-    const own = this.tile(v).dtype.name;
-    if (own === 'bf16' || own === 'f16') return own;
-    const def = this.defs.get(v);
-    if (def === undefined) return undefined;
-    if (def.opcode === 'cast' && own === 'f32') {
-      const from = this.tile(def.operands[0]!).dtype.name;
-      return from === 'bf16' || from === 'f16' ? from : undefined;
-    }
-    if (['permute', 'view', 'reshape', 'broadcast'].includes(def.opcode)) return this.sixteenBitValues(def.operands[0]!);
-    return undefined;
-  }
 
   /**
    * acc + a @ b on tensor cores (the tensorCores option), in three steps through shared memory:
@@ -923,10 +932,7 @@ class CudaEmitter {
           this.line(`const uint32_t a0 = ${pair(A('g', '2 * t'), A('g', '2 * t + 1'))}, a1 = ${pair(A('g + 8', '2 * t'), A('g + 8', '2 * t + 1'))};`);
           this.line(`const uint32_t a2 = ${pair(A('g', '2 * t + 8'), A('g', '2 * t + 9'))}, a3 = ${pair(A('g + 8', '2 * t + 8'), A('g + 8', '2 * t + 9'))};`);
           this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
-          this.line(
-            `asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" ` +
-              ': "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));',
-          );
+          this.line(`${this.mma(operand)}(c[0], c[1], c[2], c[3], a0, a1, a2, a3, b0, b1);`);
         });
         this.line('}');
         cells.forEach(([r, col], i) => this.line(`${C(r, col)} = c[${i}];`));
@@ -995,10 +1001,7 @@ class CudaEmitter {
           this.line(`for (int c = 0; c < ${dist.colIters}; c++) {`);
           this.nested(() => {
             this.line(`const uint32_t b0 = ${B('2 * t')}, b1 = ${B('2 * t + 8')};`);
-            this.line(
-              `asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" ` +
-                `: "+f"(${C(0)}), "+f"(${C(1)}), "+f"(${C(2)}), "+f"(${C(3)}) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));`,
-            );
+            this.line(`${this.mma(operand)}(${C(0)}, ${C(1)}, ${C(2)}, ${C(3)}, a0, a1, a2, a3, b0, b1);`);
           });
           this.line('}');
         });
@@ -1008,6 +1011,25 @@ class CudaEmitter {
     });
     this.line('}');
     this.repr.set(res, { kind: 'regs', name, dist });
+  }
+
+  /**
+   * The name of the macro that runs one mma.sync.m16n8k16 on `operand`s: (c0..c3 in and out, a0..a3,
+   * b0, b1), C, A and B fragments as mmaDot describes. Defined in the source where used, unless
+   * already defined: tests/backends/cuda/emulator defines its own, which runs the source on the CPU.
+   */
+  private mma(operand: 'bf16' | 'f16'): string {
+    const name = `TSKC_MMA_M16N8K16_${operand.toUpperCase()}`;
+    this.mmaMacros.set(
+      name,
+      [
+        `#ifndef ${name}`,
+        `#define ${name}(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" \\`,
+        '  : "+f"(c0), "+f"(c1), "+f"(c2), "+f"(c3) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1))',
+        '#endif',
+      ].join('\n'),
+    );
+    return name;
   }
 
   // ----- control flow -----

@@ -8,9 +8,10 @@
  *
  * Thread t holds register r = (i * colIters + c) * vec + v, the element at
  *   row = i * groups + t / lanes,  col = (c * lanes + t % lanes) * vec + v,
- * valid when row < rows and col < cols. The layout depends on the shape only, so every elementwise op
- * (whose operands share the result's shape) is per-thread; a tile of one element is replicated: every
- * thread holds it.
+ * valid when row < rows and col < cols. Within a kernel the layout depends on the shape only (one
+ * choice per shape: this one, or fragmentDistribution below for a tensor-core dot's result shape), so
+ * every elementwise op (whose operands share the result's shape) is per-thread; a tile of one element
+ * is replicated: every thread holds it.
  *
  * Why this layout: `vec` consecutive elements make one 16-byte load or store when the access is
  * contiguous (vec = 8 covers bf16), and a row owned by one group of lanes reduces along the last axis
@@ -67,7 +68,8 @@ export function sameDistribution(a: Distribution, b: Distribution): boolean {
  * row i * groups + 8w + g at columns 8c + 2t and 8c + 2t + 1: exactly the C fragment's (row g, columns
  * 2t, 2t+1) for the mma rows 0-7, and, from row iteration i + 1, its (row g + 8) for rows 8-15. The mma
  * takes its 16 rows from two row iterations (A's rows gathered to match): the layout is then the one
- * every other op of the kernel already understands, and the accumulator never leaves registers.
+ * every other op of the kernel already understands, and the accumulator never leaves registers. The
+ * cost: global loads and stores of tiles of that shape move 2 elements per access, not up to 16 bytes.
  * Undefined unless the tile splits into such pairs: n a multiple of 8, m of 2 x (threads / 4).
  */
 export function fragmentDistribution(shape: readonly number[], threads: number): Distribution | undefined {
@@ -96,8 +98,9 @@ export const mmaFragment = {
    * columns as rows, at byte `b`), each row padded to `stride` = K + 8 codes. The two codes of every A
    * and B fragment register are then adjacent (one 32-bit load, the lower column or row first), and the
    * 8 rows the lanes of a warp read at once start on banks 4 apart (K / 2 + 4 words is an odd multiple
-   * of 4 for K a multiple of 16): no bank conflicts. `a(row, col)` and `bAt(row, col)` are the code
-   * indices of a[row, col] and b[row, col].
+   * of 4 for K a multiple of 16): no bank conflicts in the fragment loads. (The staging's own stores of
+   * b, transposed, still conflict: a thread's consecutive columns land K + 8 codes apart.) `a(row, col)`
+   * and `bAt(row, col)` are the code indices of a[row, col] and b[row, col].
    */
   staging: (m: number, n: number, k: number) => {
     const stride = k + 8;

@@ -17,6 +17,7 @@ import { compileGraph, graphInput } from '../../dsl/graph/index.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { exampleKernels } from '../../examples/index.js';
 import { libraryKernels } from '../../kernels/index.js';
+import { linear } from '../../kernels/linear.js';
 import { freshSeed, randInt, rng } from '../../examples/check.js';
 import { ArtifactCache } from '../../runtime/cache.js';
 import { device } from '../../runtime/device.js';
@@ -202,6 +203,12 @@ async function main(): Promise<void> {
       for (const [kernel, shapes] of benchKernels) {
         if (overBudget()) break;
         if (takesRegisterAccumulators(kernel)) await runLibraryKernel(kernel, shapes, registers, ' with accumulators in registers');
+      }
+      // Larger tiles than the library's: 256 threads, and the 128x128x32 tiles bench.ts times.
+      for (const params of [{ BM: 128, BN: 64, BK: 16 }, { BM: 128, BN: 128, BK: 32 }]) {
+        if (overBudget()) break;
+        const kernel = linear(bf16, { bias: true, activation: 'gelu', residual: true }).build(params);
+        await runLibraryKernel(kernel, libraryShapes(kernel.name, params), registers, ` ${params.BM}x${params.BN}x${params.BK} with accumulators in registers`);
       }
       phase('register-accumulator kernels');
     }

@@ -90,11 +90,14 @@ describe('CUDA emitter', () => {
       expect(inRegisters.source).toContain(marker);
       expect(staged.source).not.toContain(marker);
       expect(inRegisters.sharedBytes).toBe(2 * 64 * (32 + 8) * 2); // a and b as 16-bit codes, rows padded by 8; no f32 accumulator
-      // Past 48 KiB with the accumulator staged, within it without: 8 + 8 KiB.
+      // Past 48 KiB with the accumulator staged, within it without: 2 x 128 x (32 + 8) codes, 20 KiB.
       expect(emitCuda(matmul('bf16', [128, 128, 32]), { registerAccumulators: true }).source).toContain(marker);
       // No layout at the given block size (64 rows, 64 row groups): the staged path.
       expect(emitCuda(matmul('bf16', [64, 64, 32]), { registerAccumulators: true, threads: 256 }).source).not.toContain(marker);
-      expect(emitCuda(matmul('f32', [64, 64, 32]), { registerAccumulators: true }).source).not.toContain('mma.sync');
+      // A kernel without such a dot keeps the usual block size.
+      const f32Dot = emitCuda(matmul('f32', [64, 64, 32]), { registerAccumulators: true });
+      expect(f32Dot.source).not.toContain('mma.sync');
+      expect(f32Dot.threads).toBe(emitCuda(matmul('f32', [64, 64, 32])).threads);
     });
   });
 });

@@ -3,7 +3,8 @@
  * the PTX ISA's m16n8k16 fragments, without a GPU: a model of each warp runs the register path's loops
  * (CudaEmitter.mmaDotInRegisters) with the emitter's own index expressions (rows, registers and the
  * staging of a and b), evaluated with numbers, and every thread must end holding acc + a @ b at the
- * elements its distribution says it holds.
+ * elements its distribution says it holds. Which register gets which address, and the operand order
+ * of the mma, are the emitted code's own: tests/backends/cuda/emulated.test.ts runs that code.
  */
 import { type Distribution, distribute, fragmentDistribution, mmaFragment } from '../../../backends/simt/distribution.js';
 

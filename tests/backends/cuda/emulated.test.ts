@@ -1,0 +1,80 @@
+/**
+ * The CUDA backend's generated code run on the CPU (emulator/: threads as OS threads, mma.sync from
+ * the PTX fragment definitions) against the interpreter, at shapes that are not multiples of the
+ * tiles, outputs poisoned: the examples, and the tensor-core dots the GPU runs only where a session
+ * has one (the linear layers and attention, with the accumulator staged, in registers, and on FMA).
+ * Skips, saying why, without g++ and C++20's <barrier>.
+ */
+import { jest } from '@jest/globals';
+import type { CudaEmitOptions } from '../../../backends/cuda/index.js';
+import { type Dtype, bf16, f16 } from '../../../compiler/ir/dtype.js';
+import type { Kernel } from '../../../compiler/ir/ir.js';
+import { freshSeed, randInt, rng } from '../../../examples/check.js';
+import { flashAttention } from '../../../kernels/attention.js';
+import { linear } from '../../../kernels/linear.js';
+import { floatTolerance, makeArguments } from '../../../bin/launch-inputs.js';
+import { EXAMPLE_CASES, dtypeOf, expectSame, runBoth } from '../differential.js';
+import { emulatedCuda, emulatorMissing } from './emulator/emulate.js';
+
+jest.setTimeout(600_000);
+const missing = await emulatorMissing();
+if (missing) process.stderr.write(`tskc: skipping the emulated CUDA tests: ${missing}\n`);
+const it = missing ? test.skip : test;
+
+/** The kernel on the emulator and the interpreter from the same random inputs, outputs poisoned; floats within floatTolerance. */
+async function expectCloseToInterpreter(kernel: Kernel, symbols: Record<string, number>, options: CudaEmitOptions, what: string): Promise<void> {
+  const seed = freshSeed();
+  const args = Object.fromEntries(
+    Object.entries(makeArguments(kernel, symbols, seed)).map(([name, v]) => {
+      if (typeof v === 'number') return [name, v];
+      const arg = kernel.args.find((a) => a.name === name)!;
+      if (arg.type.kind === 'tensor' && arg.type.access === 'out') v.fill(NaN);
+      return [name, v.toHostTensor()];
+    }),
+  );
+  const { got, want } = await runBoth(emulatedCuda(options), kernel, args);
+  for (const a of kernel.args) {
+    if (a.type.kind !== 'tensor' || a.type.access === 'in') continue;
+    const d: Dtype = a.type.dtype;
+    const allowed = floatTolerance(d, want[a.name!]!);
+    want[a.name!]!.forEach((w, i) => {
+      const g = got[a.name!]![i]!;
+      if (Object.is(g, w) || Math.abs(g - w) <= allowed) return;
+      throw new Error(`${what} ${JSON.stringify(symbols)} (seed ${seed}): ${a.name}[${i}] is ${g} emulated but ${w} on the interpreter (allowed ${allowed})`);
+    });
+  }
+}
+
+describe('generated CUDA, emulated on the CPU, == interpreter', () => {
+  it.each(EXAMPLE_CASES)('%s', async (name, kernel, makeArgs, approximate) => {
+    const seed = freshSeed();
+    const { got, want } = await runBoth(emulatedCuda(), kernel, makeArgs(rng(seed)));
+    for (const out of Object.keys(want)) expectSame(got[out]!, want[out]!, approximate, `${name} (seed ${seed}) output ${out}`, dtypeOf(kernel, out), true);
+  });
+
+  // The linear layer's dot three ways: mma.sync with the accumulator staged (the default), in registers
+  // (one pair of row iterations at 64 x 64 on 128 threads; two at 128 x 64; on 256 threads), and FMA.
+  it.each([
+    ['bf16, tensor cores, accumulator staged', bf16, {}, {}],
+    ['f16, tensor cores, accumulator staged', f16, {}, {}],
+    ['bf16, on FMA', bf16, {}, { tensorCores: false }],
+    ['bf16, accumulator in registers, 64x64x32 on 128 threads', bf16, {}, { registerAccumulators: true }],
+    ['f16, accumulator in registers, 128x64x16 on 128 threads', f16, { BM: 128, BN: 64, BK: 16 }, { registerAccumulators: true, threads: 128 }],
+    ['bf16, accumulator in registers, 128x128x32 on 256 threads', bf16, { BM: 128, BN: 128, BK: 32 }, { registerAccumulators: true }],
+  ] as const)('linear + bias + gelu + residual, %s', async (what, d, params, options) => {
+    const kernel = linear(d, { bias: true, activation: 'gelu', residual: true }).build(params);
+    const r = rng(freshSeed());
+    await expectCloseToInterpreter(kernel, { M: randInt(r, 1, 150), K: randInt(r, 1, 100), N: randInt(r, 1, 150) }, options, `linear ${what}`);
+  });
+
+  it.each([
+    ['tensor cores, accumulators staged', {}],
+    ['accumulators in registers', { registerAccumulators: true }],
+  ] as const)('flash attention bf16, causal and not, %s', async (what, options) => {
+    for (const causal of [false, true]) {
+      const kernel = flashAttention(bf16, causal).build({ BM: 32, BN: 32, BLOCK_D: 32, SCALE: 0.2 });
+      const r = rng(freshSeed());
+      await expectCloseToInterpreter(kernel, { B: 1, H: randInt(r, 1, 2), S: randInt(r, 1, 70), D: randInt(r, 1, 32) }, options, `attention${causal ? ' causal' : ''} ${what}`);
+    }
+  });
+});

@@ -1,0 +1,113 @@
+/*
+ * Just enough of CUDA for the CUDA backend's generated source to compile as C++ and run on the CPU
+ * (tests/backends/cuda/emulator/emulate.ts force-includes this before it): each thread of a block is an
+ * OS thread, __syncthreads a barrier of the block's threads, a warp's shuffles and tensor-core mma an
+ * exchange among its 32 threads. mma.sync.m16n8k16 is computed from the PTX ISA's fragment
+ * definitions (lane 4g + t; A row-major 16 x 16, B 16 x 8 by columns, C and D 16 x 8, two 16-bit codes
+ * to a register, the lower index in the low half), its products summed in double: the hardware's order
+ * and rounding differ, within the tolerance a tensor-core dot is compared with.
+ */
+#pragma once
+#include <barrier>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <thread>
+#include <vector>
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __noinline__
+#define __launch_bounds__(threads, blocks)
+#define __align__(bytes)
+#define __shared__
+
+struct Dim3 { unsigned x, y, z; };
+extern thread_local Dim3 threadIdx;
+extern Dim3 blockIdx, gridDim;
+
+/** The running block's barrier, and one exchange area and barrier per warp. */
+struct Warp {
+  std::barrier<> arrive{32};
+  double values[32];
+  uint32_t fragments[32][6];
+  float accumulators[32][4];
+};
+extern std::barrier<> *tskc_block_barrier;
+extern std::vector<Warp *> tskc_warps;
+
+static inline void __syncthreads() { tskc_block_barrier->arrive_and_wait(); }
+
+static inline float __int_as_float(int x) { float f; memcpy(&f, &x, 4); return f; }
+static inline float __uint_as_float(unsigned x) { float f; memcpy(&f, &x, 4); return f; }
+static inline unsigned __float_as_uint(float x) { unsigned u; memcpy(&u, &x, 4); return u; }
+static inline double __longlong_as_double(long long x) { double d; memcpy(&d, &x, 8); return d; }
+static inline long long __double_as_longlong(double x) { long long u; memcpy(&u, &x, 8); return u; }
+static inline unsigned atomicAnd(unsigned *p, unsigned v) { return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); }
+static inline unsigned atomicOr(unsigned *p, unsigned v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+static inline unsigned long long atomicCAS(unsigned long long *p, unsigned long long expected, unsigned long long v) {
+  __atomic_compare_exchange_n(p, &expected, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return expected;
+}
+struct uint4 { unsigned x, y, z, w; };
+struct uint2 { unsigned x, y; };
+
+/** v from the lane `lane ^ mask` of this thread's warp (every value the kernels shuffle fits a double). */
+template <class T> static inline T __shfl_xor_sync(unsigned, T v, int mask) {
+  Warp &w = *tskc_warps[threadIdx.x / 32];
+  const int lane = threadIdx.x % 32;
+  w.values[lane] = (double)v;
+  w.arrive.arrive_and_wait();
+  const T other = (T)w.values[lane ^ mask];
+  w.arrive.arrive_and_wait();
+  return other;
+}
+
+static inline float tskc_emulated_bf16(uint32_t code) { return __uint_as_float((code & 0xffffu) << 16); }
+static inline float tskc_emulated_f16(uint32_t code) {
+  const int sign = (code >> 15) & 1, exponent = (code >> 10) & 31, mantissa = code & 1023;
+  const float v = exponent == 0 ? ldexpf((float)mantissa, -24) : exponent == 31 ? (mantissa ? NAN : INFINITY) : ldexpf((float)(mantissa | 1024), exponent - 25);
+  return sign ? -v : v;
+}
+
+/** One mma.sync.m16n8k16.row.col.f32 of the warp: every lane brings its fragments, then takes its D. */
+template <bool F16> static inline void tskc_emulated_mma(float &c0, float &c1, float &c2, float &c3, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1) {
+  Warp &w = *tskc_warps[threadIdx.x / 32];
+  const int lane = threadIdx.x % 32;
+  const uint32_t mine[6] = { a0, a1, a2, a3, b0, b1 };
+  memcpy(w.fragments[lane], mine, sizeof mine);
+  const float acc[4] = { c0, c1, c2, c3 };
+  memcpy(w.accumulators[lane], acc, sizeof acc);
+  w.arrive.arrive_and_wait();
+  float A[16][16], B[16][8], C[16][8];
+  const auto low = [](uint32_t r) { return F16 ? tskc_emulated_f16(r & 0xffffu) : tskc_emulated_bf16(r); };
+  const auto high = [&](uint32_t r) { return low(r >> 16); };
+  for (int l = 0; l < 32; l++) {
+    const int g = l >> 2, t = l & 3;
+    const uint32_t *f = w.fragments[l];
+    for (int r = 0; r < 4; r++) {
+      const int row = g + 8 * (r & 1), col = 2 * t + 8 * (r >> 1);
+      A[row][col] = low(f[r]);
+      A[row][col + 1] = high(f[r]);
+    }
+    for (int r = 0; r < 2; r++) {
+      B[2 * t + 8 * r][g] = low(f[4 + r]);
+      B[2 * t + 8 * r + 1][g] = high(f[4 + r]);
+    }
+    for (int s = 0; s < 4; s++) C[g + 8 * (s >> 1)][2 * t + (s & 1)] = w.accumulators[l][s];
+  }
+  float d[4];
+  const int g = lane >> 2, t = lane & 3;
+  for (int s = 0; s < 4; s++) {
+    const int row = g + 8 * (s >> 1), col = 2 * t + (s & 1);
+    double sum = C[row][col];
+    for (int q = 0; q < 16; q++) sum += (double)A[row][q] * B[q][col];
+    d[s] = (float)sum;
+  }
+  w.arrive.arrive_and_wait();
+  c0 = d[0], c1 = d[1], c2 = d[2], c3 = d[3];
+}
+
+#define TSKC_MMA_M16N8K16_BF16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<false>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
+#define TSKC_MMA_M16N8K16_F16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<true>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
