@@ -9,6 +9,11 @@
  *
  * Every query row sees at least key 0, in the first key block, so its maximum is finite from the first
  * step on (no exp(−inf − (−inf))).
+ *
+ * With 16-bit storage (bf16, f16) both dots take 16-bit operands, as FlashAttention-2 arranges, so that
+ * they run on tensor cores (CUDA's mma.sync): SCALE multiplies the scores after q·kᵀ rather than q
+ * before it, and p is rounded to the storage dtype for p·v (its row sums l stay in f32). Other dtypes
+ * scale q once and keep p in f32.
  */
 import { type Dtype, arange, cdiv, dot, gridMul, exp, f32, forRange, full, input, kernel, load, minimum, output, programId, store, where, zeros } from '../dsl/index.js';
 import { requireFits } from './fits.js';
@@ -27,7 +32,9 @@ export function flashAttention(d: Dtype, causal: boolean) {
       const cols = arange(BLOCK_D).expandDims(0); // [1, BLOCK_D]
       const rowOk = rows.lt(s).expandDims(1);
       const colOk = cols.lt(dim);
-      const qs = load(q, [b, h, rows.expandDims(1), cols], { mask: rowOk.and(colOk) }).to(f32).mul(SCALE); // [BM, BLOCK_D]
+      const sixteenBit = d.kind === 'float' && d.bits === 16;
+      const qLoaded = load(q, [b, h, rows.expandDims(1), cols], { mask: rowOk.and(colOk) }).to(f32); // [BM, BLOCK_D]
+      const qs = sixteenBit ? qLoaded : qLoaded.mul(SCALE);
       const end = causal ? minimum(s, programId(0).add(1).mul(BM)) : s;
       const [, l, acc] = forRange(0, end, BN, [full([BM], -Infinity, f32), zeros([BM], f32), zeros([BM, BLOCK_D], f32)], (k0, [mPrev, lPrev, accPrev]) => {
         const keys = k0.add(arange(BN)); // [BN]
@@ -36,11 +43,13 @@ export function flashAttention(d: Dtype, causal: boolean) {
         const vs = load(v, [b, h, keys.expandDims(1), cols], { mask: keyOk }).to(f32);
         let visible = keys.lt(s).expandDims(0).broadcastTo([BM, BN]);
         if (causal) visible = visible.and(keys.expandDims(0).le(rows.expandDims(1)));
-        const scores = where(visible, dot(qs, ks.T, zeros([BM, BN], f32)), -Infinity); // [BM, BN]
+        const qk = dot(qs, ks.T, zeros([BM, BN], f32));
+        const scores = where(visible, sixteenBit ? qk.mul(SCALE) : qk, -Infinity); // [BM, BN]
         const mNext = mPrev!.maximum(scores.max(1));
         const p = exp(scores.sub(mNext.expandDims(1)));
         const rescale = exp(mPrev!.sub(mNext));
-        return [mNext, lPrev!.mul(rescale).add(p.sum(1)), dot(p, vs, accPrev!.mul(rescale.expandDims(1)))];
+        const weights = sixteenBit ? p.to(d).to(f32) : p;
+        return [mNext, lPrev!.mul(rescale).add(p.sum(1)), dot(weights, vs, accPrev!.mul(rescale.expandDims(1)))];
       });
       store(o, [b, h, rows.expandDims(1), cols], acc!.div(l!.expandDims(1)).to(d), { mask: rowOk.and(colOk) });
     },
