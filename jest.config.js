@@ -10,6 +10,9 @@ export default {
   // compiler, one process at a time, so on CI's two cores a single worker left one idle. Measured on 2
   // cores: the kernel and graph suites took 473 s with two workers against 915 s with one.
   maxWorkers: Math.max(2, availableParallelism() - 1),
+  // Many tests wait on a compiler (cc, nvcc, g++, lavapipe's shader compiler): seconds each on a loaded
+  // 2-core machine. jest's default of 5 s failed tests/backends/c/loop-carried.test.ts on CI that way.
+  testTimeout: 120_000,
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import './x.js' (NodeNext style); map those back to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
