@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyArguments, floatTolerance, makeArguments } from '../../bin/launch-inputs.js';
-import { type Dtype, bf16, f32, i32 } from '../../compiler/ir/dtype.js';
+import { type Dtype, bf16, f32 } from '../../compiler/ir/dtype.js';
 import { compileGraph, graphInput } from '../../dsl/graph/index.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
 import { exampleKernels } from '../../examples/index.js';
@@ -23,6 +23,7 @@ import { ArtifactCache } from '../../runtime/cache.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { randomProgram } from '../../tests/fuzz/random-program.js';
+import { libraryArguments, libraryShapes } from '../../tests/kernels/library-arguments.js';
 import { copy } from './kernels.js';
 import { emitCuda } from '../../backends/cuda/index.js';
 
@@ -61,23 +62,6 @@ function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approxima
   return at < 0 ? undefined : `element ${at} is ${got[at]} on the GPU but ${want[at]} on the interpreter (allowed difference ${allowed})`;
 }
 
-/** Random extents for a library kernel (kernels/index.ts), within its tiles. */
-function libraryShapes(name: string, params: Readonly<Record<string, number>>): (q: () => number) => Record<string, number> {
-  if (name.startsWith('rotary')) return (q) => ({ S: randInt(q, 1, 20), H: randInt(q, 1, 8), D2: randInt(q, 1, params['BLOCK']!) });
-  if (name.startsWith('attention')) return (q) => ({ B: randInt(q, 1, 2), H: randInt(q, 1, 4), S: randInt(q, 1, 150), D: randInt(q, 1, params['BLOCK_D']!) });
-  if (name.startsWith('linear')) return (q) => ({ M: randInt(q, 1, 200), K: randInt(q, 1, 200), N: randInt(q, 1, 200) });
-  if (name.startsWith('cross_entropy')) return (q) => ({ M: randInt(q, 1, 40), V: randInt(q, 1, 20_000) });
-  if (name.startsWith('gemv') || name.startsWith('gemm')) {
-    // K whole groups of 128 (G = K / 128 scales per row), M and N ragged; NB and KB: the tiles of a
-    // kernel whose W is stored tile by tile.
-    return (q) => {
-      const [groups, n] = [randInt(q, 1, 4), randInt(q, 1, 300)];
-      const k = 128 * groups;
-      return { M: name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: n, K: k, G: groups, NB: Math.ceil(n / params['BN']!), KB: k / params['BK']! };
-    };
-  }
-  return (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, params['BLOCK_N']!) });
-}
 
 /** Kernels of graphs at ragged shapes (drawn from r): rows, a residual norm, matmul epilogues, broadcasting. */
 function graphKernels(r: () => number): Kernel[] {
@@ -173,12 +157,7 @@ async function main(): Promise<void> {
       for (let trial = 0; trial < 2; trial++) {
         const symbols = shapes(r);
         const argSeed = Math.floor(r() * 2 ** 31);
-        const args = makeArguments(kernel, symbols, argSeed);
-        // Labels for cross-entropy: in [0, V), or -100 (ignored); random integers would fail the launch.
-        if ('targets' in args) {
-          const labels = rng(argSeed + 1); // from the printed seed, so a failure can be rerun
-          args['targets'] = Tensor.fromValues(i32, [symbols['M']!], Float64Array.from({ length: symbols['M']! }, () => (labels() < 0.1 ? -100 : randInt(labels, 0, symbols['V']! - 1))));
-        }
+        const args = libraryArguments(kernel, symbols, argSeed);
         await runBoth(kernel, args, `${kernel.name}${label} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true, on);
         examplesRun++;
       }

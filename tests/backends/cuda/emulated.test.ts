@@ -1,9 +1,9 @@
 /**
  * The CUDA backend's generated code run on the CPU (emulator/: threads as OS threads, mma.sync from
  * the PTX fragment definitions) against the interpreter, at shapes that are not multiples of the
- * tiles, outputs poisoned: the examples, and the tensor-core dots the GPU runs only where a session
- * has one (the linear layers and attention, with the accumulator staged, in registers, and on FMA).
- * Skips, saying why, without g++ and C++20's <barrier>.
+ * tiles, outputs poisoned: the examples; the tensor-core dots the GPU runs only where a session has
+ * one (the linear layers and attention, with the accumulator staged, in registers, and on FMA); and a
+ * kernel of each family of the library (every library kernel with TSKC_EMULATED_ALL=1). Skips, saying why, without g++ and C++20's <barrier>.
  */
 import { jest } from '@jest/globals';
 import type { CudaEmitOptions } from '../../../backends/cuda/index.js';
@@ -12,7 +12,9 @@ import type { Kernel } from '../../../compiler/ir/ir.js';
 import { freshSeed, randInt, rng } from '../../../examples/check.js';
 import { flashAttention } from '../../../kernels/attention.js';
 import { linear } from '../../../kernels/linear.js';
-import { floatTolerance, makeArguments } from '../../../bin/launch-inputs.js';
+import { floatTolerance } from '../../../bin/launch-inputs.js';
+import { libraryKernels } from '../../../kernels/index.js';
+import { libraryArguments, libraryShapes } from '../../kernels/library-arguments.js';
 import { EXAMPLE_CASES, dtypeOf, expectSame, runBoth } from '../differential.js';
 import { emulatedCuda, emulatorMissing } from './emulator/emulate.js';
 
@@ -25,7 +27,7 @@ const it = missing ? test.skip : test;
 async function expectCloseToInterpreter(kernel: Kernel, symbols: Record<string, number>, options: CudaEmitOptions, what: string): Promise<void> {
   const seed = freshSeed();
   const args = Object.fromEntries(
-    Object.entries(makeArguments(kernel, symbols, seed)).map(([name, v]) => {
+    Object.entries(libraryArguments(kernel, symbols, seed)).map(([name, v]) => {
       if (typeof v === 'number') return [name, v];
       const arg = kernel.args.find((a) => a.name === name)!;
       if (arg.type.kind === 'tensor' && arg.type.access === 'out') v.fill(NaN);
@@ -45,7 +47,35 @@ async function expectCloseToInterpreter(kernel: Kernel, symbols: Record<string, 
   }
 }
 
+/** One kernel of each family of the library: row reductions, bf16 packing, an inout tensor, erf, a loop with logs, packed and straddling codes, small floats, the GEMV's three forms. */
+const LIBRARY_SAMPLE = [
+  'softmax_bf16',
+  'layer_norm_f32',
+  'rms_norm_residual_bf16',
+  'geglu_bf16',
+  'rotary_bf16',
+  'cross_entropy_bf16',
+  'gemv_bf16_u4_zp',
+  'gemv_f16_u3_zp',
+  'gemm_bf16_f6e3m2',
+  'gemv_bf16_u4_zp_tileacc',
+  'gemv_f32_u4_zp_tiled128x128_dot',
+];
+const library = Object.values(libraryKernels).filter((def) => process.env['TSKC_EMULATED_ALL'] === '1' || LIBRARY_SAMPLE.includes(def.name));
+
 describe('generated CUDA, emulated on the CPU, == interpreter', () => {
+  test('the library sample names library kernels', () => {
+    expect(LIBRARY_SAMPLE.filter((name) => !Object.values(libraryKernels).some((def) => def.name === name))).toEqual([]);
+  });
+
+  it.each(library.map((def) => [def.name, def] as const))('library kernel %s', async (name, def) => {
+    const symbols = libraryShapes(name, def.params)(rng(freshSeed()));
+    // At most 6 rows of programs: every block costs its threads' start (OS threads), and the ragged
+    // extents, which the tiles see, are the others.
+    if (symbols['M'] !== undefined) symbols['M'] = Math.min(symbols['M'], 6);
+    await expectCloseToInterpreter(def.build(), symbols, {}, name);
+  });
+
   it.each(EXAMPLE_CASES)('%s', async (name, kernel, makeArgs, approximate) => {
     const seed = freshSeed();
     const { got, want } = await runBoth(emulatedCuda(), kernel, makeArgs(rng(seed)));

@@ -1,0 +1,41 @@
+/**
+ * Random arguments for the library's kernels (kernels/index.ts) within their tiles, shared by the GPU
+ * check (bench/gpu/check.ts) and the emulated CUDA tests: extents that are not multiples of the tiles,
+ * and inputs a kernel accepts (cross-entropy's labels in range).
+ */
+import { makeArguments } from '../../bin/launch-inputs.js';
+import { i32 } from '../../compiler/ir/dtype.js';
+import type { Kernel } from '../../compiler/ir/ir.js';
+import { randInt, rng } from '../../examples/check.js';
+import { Tensor } from '../../runtime/tensor.js';
+
+/** Random extents for a library kernel (kernels/index.ts), within its tiles. */
+export function libraryShapes(name: string, params: Readonly<Record<string, number>>): (q: () => number) => Record<string, number> {
+  if (name.startsWith('rotary')) return (q) => ({ S: randInt(q, 1, 20), H: randInt(q, 1, 8), D2: randInt(q, 1, params['BLOCK']!) });
+  if (name.startsWith('attention')) return (q) => ({ B: randInt(q, 1, 2), H: randInt(q, 1, 4), S: randInt(q, 1, 150), D: randInt(q, 1, params['BLOCK_D']!) });
+  if (name.startsWith('linear')) return (q) => ({ M: randInt(q, 1, 200), K: randInt(q, 1, 200), N: randInt(q, 1, 200) });
+  if (name.startsWith('cross_entropy')) return (q) => ({ M: randInt(q, 1, 40), V: randInt(q, 1, 20_000) });
+  if (name.startsWith('gemv') || name.startsWith('gemm')) {
+    // K whole groups of 128 (G = K / 128 scales per row), M and N ragged; NB and KB: the tiles of a
+    // kernel whose W is stored tile by tile.
+    return (q) => {
+      const [groups, n] = [randInt(q, 1, 4), randInt(q, 1, 300)];
+      const k = 128 * groups;
+      return { M: name.startsWith('gemv') ? randInt(q, 1, 4) : randInt(q, 1, 100), N: n, K: k, G: groups, NB: Math.ceil(n / params['BN']!), KB: k / params['BK']! };
+    };
+  }
+  return (q) => ({ M: randInt(q, 1, 40), N: randInt(q, 1, params['BLOCK_N']!) });
+}
+
+/**
+ * makeArguments for a library kernel, outputs included; cross-entropy's labels in [0, V), or -100
+ * (ignored), drawn from seed + 1: random integers would fail the launch.
+ */
+export function libraryArguments(kernel: Kernel, symbols: Readonly<Record<string, number>>, seed: number): Record<string, Tensor | number> {
+  const args = makeArguments(kernel, symbols, seed);
+  if ('targets' in args) {
+    const labels = rng(seed + 1);
+    args['targets'] = Tensor.fromValues(i32, [symbols['M']!], Float64Array.from({ length: symbols['M']! }, () => (labels() < 0.1 ? -100 : randInt(labels, 0, symbols['V']! - 1))));
+  }
+  return args;
+}
