@@ -217,6 +217,7 @@ cases.push(
 
 // Flash attention, last: the slowest, the issue's B=4, H=32, S=4096, D=128 (kernels/attention.ts), in
 // 32 x 32 blocks: at 64 x 64 ptxas spills about 690 bytes a thread (255 registers), at 32 x 32 none.
+// Both of its dots take mma.sync since session 17 (16-bit operands); session 8 ran them on FMA.
 cases.push(
   ...[false, true].map((causal) => ({
     name: `attention bf16 B4 H32 S4096 D128${causal ? ' causal' : ''}`,
