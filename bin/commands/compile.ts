@@ -1,7 +1,8 @@
 /**
- * `tskc compile FILE --target c|cuda|wgsl [--emit source|ir] [--no-tensor-cores] [-o PATH]`: prints or
- * writes what a kernel compiles to. CUDA's bf16/f16 dots go to mma.sync (sm_80 on) unless
- * --no-tensor-cores keeps them on FMA, for older GPUs.
+ * `tskc compile FILE --target c|cuda|wgsl [--emit source|ir] [--no-tensor-cores] [--register-accumulators]
+ * [-o PATH]`: prints or writes what a kernel compiles to. CUDA's bf16/f16 dots go to mma.sync (sm_80 on)
+ * unless --no-tensor-cores keeps them on FMA, for older GPUs; --register-accumulators keeps their
+ * accumulators in registers (CudaEmitOptions.registerAccumulators).
  */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -21,10 +22,12 @@ export function compileCommand(io: Io): Command {
     .addOption(kernelOption())
     .addOption(paramOption())
     .option('--no-tensor-cores', 'cuda: keep bf16/f16 dots on FMA (mma.sync needs sm_80 or later)')
+    .option('--register-accumulators', 'cuda: tensor-core dots keep their accumulators in registers')
     .option('-o, --output <path>', 'write to a file instead of standard output')
-    .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string; tensorCores: boolean }) => {
+    .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string; tensorCores: boolean; registerAccumulators?: boolean }) => {
       const { kernel } = await buildChosen(target, o);
-      const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? emitCuda(kernel, { tensorCores: o.tensorCores }).source : o.target === 'wgsl' ? emitWgsl(kernel).source : emitC(kernel).source;
+      const cuda = () => emitCuda(kernel, { tensorCores: o.tensorCores, registerAccumulators: o.registerAccumulators ?? false }).source;
+      const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? cuda() : o.target === 'wgsl' ? emitWgsl(kernel).source : emitC(kernel).source;
       if (o.output !== undefined) writeFileSync(o.output, text);
       else io.out(text);
     });

@@ -72,6 +72,10 @@ describe('tskc', () => {
     // bf16 dots on mma.sync by default; --no-tensor-cores keeps them on FMA.
     expect((await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda'])).out).toContain('mma.sync');
     expect((await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda', '--no-tensor-cores'])).out).not.toContain('mma.sync');
+    // --register-accumulators: the accumulator stays in registers, on the block size that allows it.
+    const registers = (await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda', '--register-accumulators'])).out;
+    expect(registers).toContain('mma.sync on the accumulator in registers');
+    expect(registers).toContain('__launch_bounds__(128, 1)');
     const wgsl = await tskc(['compile', 'vector_add', '--target', 'wgsl']);
     expect(wgsl.code).toBe(0);
     expect(wgsl.out).toContain('@compute @workgroup_size(');
