@@ -964,10 +964,11 @@ class CudaEmitter {
   /**
    * acc + a @ b on tensor cores with the accumulator in registers (registerAccumulators): the result's
    * layout is fragmentDistribution, so each thread's registers already are its C fragments. a and b are
-   * staged in shared memory as 16-bit codes (mmaFragment.staging: every fragment register one 32-bit load,
-   * free of bank conflicts); then each warp, for each pair of its row iterations and each 16 of K,
-   * loads the A fragment of those 16 rows once and runs one mma.sync.m16n8k16 per 8-column block on its
-   * own registers. Fragment conventions as in mmaDot.
+   * staged in shared memory as 16-bit codes (mmaFragment.staging: rows of 16 bytes that ldmatrix reads
+   * without bank conflicts); then each warp, for each pair of its row iterations and each 16 of K, loads
+   * the A fragment of those 16 rows with one ldmatrix.x4, and for each two 8-column blocks their B
+   * fragments with another, and runs one mma.sync.m16n8k16 per block on its own registers. Fragment
+   * conventions as in mmaDot.
    */
   private mmaDotInRegisters(op: Op, operand: 'bf16' | 'f16'): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
@@ -982,26 +983,38 @@ class CudaEmitter {
     const name = this.declare(res);
     this.line('#pragma unroll');
     this.line(`for (int r = 0; r < ${dist.regs}; r++) ${name}[r] = ${from}[r];`);
-    // The two codes of a fragment register, adjacent in the staging (the lower column or row first).
-    const A = (row: string, col: string) => `*(const uint32_t *)&${sa}[${staging.a(row, `kk + ${col}`)}]`;
-    const B = (row: string) => `*(const uint32_t *)&${sb}[${staging.bAt(`kk + ${row}`, '8 * c + g')}]`;
-    const C = (s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', 'c', s)}]`;
+    // ldmatrix.x4 gives lane 4g + t, from matrix q, the codes at row g, columns 2t and 2t + 1 of the
+    // 8 x 8 block whose rows lanes 8q to 8q + 7 point at: for A, the blocks of a0 to a3 (mma rows 0-7 or
+    // 8-15 by q's low bit, K columns 0-7 or 8-15 by its high bit); for B (b transposed: its columns are
+    // rows), b0 and b1 of column blocks c and c + 1.
+    const C = (c: string, s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', c, s)}]`;
+    const mma = (c: string, b0: string, b1: string) => this.line(`${this.mma(operand)}(${C(c, 0)}, ${C(c, 1)}, ${C(c, 2)}, ${C(c, 3)}, a0, a1, a2, a3, ${b0}, ${b1});`);
+    const ldmatrix = this.ldmatrix();
     this.line('{ // mma.sync on the accumulator in registers');
     this.nested(() => {
-      this.line('const int lane = tid & 31, g = lane >> 2, t = lane & 3, w = tid >> 5;');
+      this.line('const int lane = tid & 31, w = tid >> 5, q = lane >> 3, r8 = lane & 7;');
       this.line('#pragma unroll');
       this.line(`for (int p = 0; p < ${dist.rowIters / 2}; p++) {`);
       this.nested(() => {
-        this.line(`const int ra = ${mmaFragment.row(dist, 'p', 0, 'w', 'g')}, rb = ${mmaFragment.row(dist, 'p', 1, 'w', 'g')};`);
+        this.line(`const int rowA = ${mmaFragment.row(dist, 'p', '(q & 1)', 'w', 'r8')};`);
         this.line('#pragma unroll');
         this.line(`for (int kk = 0; kk < ${k}; kk += 16) {`);
         this.nested(() => {
-          this.line(`const uint32_t a0 = ${A('ra', '2 * t')}, a1 = ${A('rb', '2 * t')}, a2 = ${A('ra', '2 * t + 8')}, a3 = ${A('rb', '2 * t + 8')};`);
+          this.line('uint32_t a0, a1, a2, a3;');
+          this.line(`${ldmatrix}(a0, a1, a2, a3, &${sa}[${staging.a('rowA', 'kk + 8 * (q >> 1)')}]);`);
           this.line('#pragma unroll');
-          this.line(`for (int c = 0; c < ${dist.colIters}; c++) {`);
+          this.line(`for (int c = 0; c < ${dist.colIters}; c += 2) {`);
           this.nested(() => {
-            this.line(`const uint32_t b0 = ${B('2 * t')}, b1 = ${B('2 * t + 8')};`);
-            this.line(`${this.mma(operand)}(${C(0)}, ${C(1)}, ${C(2)}, ${C(3)}, a0, a1, a2, a3, b0, b1);`);
+            // colIters is odd only for N = 8 mod 16: the last pair's second block is then past the tile.
+            this.line('uint32_t b0, b1, b2, b3;');
+            this.line(`${ldmatrix}(b0, b1, b2, b3, &${sb}[${staging.bAt('kk + 8 * (q & 1)', `8 * (c + (q >> 1) < ${dist.colIters} ? c + (q >> 1) : c) + r8`)}]);`);
+            mma('c', 'b0', 'b1');
+            if (dist.colIters % 2 === 0) mma('(c + 1)', 'b2', 'b3');
+            else {
+              this.line(`if (c + 1 < ${dist.colIters}) {`);
+              this.nested(() => mma('(c + 1)', 'b2', 'b3'));
+              this.line('}');
+            }
           });
           this.line('}');
         });
@@ -1026,6 +1039,25 @@ class CudaEmitter {
         `#ifndef ${name}`,
         `#define ${name}(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" \\`,
         '  : "+f"(c0), "+f"(c1), "+f"(c2), "+f"(c3) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1))',
+        '#endif',
+      ].join('\n'),
+    );
+    return name;
+  }
+
+  /**
+   * The name of the macro that runs ldmatrix.sync.aligned.m8n8.x4 (r0..r3 out, this lane's row pointer
+   * into shared memory, 16-byte aligned), defined in the source where used unless already defined, as
+   * mma's macro is.
+   */
+  private ldmatrix(): string {
+    const name = 'TSKC_LDMATRIX_X4';
+    this.mmaMacros.set(
+      name,
+      [
+        `#ifndef ${name}`,
+        `#define ${name}(r0, r1, r2, r3, row) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %4; ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [s]; }" \\`,
+        '  : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "l"(row))',
         '#endif',
       ].join('\n'),
     );

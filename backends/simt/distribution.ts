@@ -89,16 +89,17 @@ export function fragmentDistribution(shape: readonly number[], threads: number):
  * with names for their arguments; tests evaluate them with numbers against the PTX fragment layout.
  */
 export const mmaFragment = {
-  /** The tile row that mma row g (half 0) or g + 8 (half 1) stands for. */
-  row: (d: Distribution, p: string, half: 0 | 1, w: string, g: string) => `((2 * ${p} + ${half}) * ${d.groups} + 8 * ${w} + ${g})`,
+  /** The tile row that mma row g (half 0) or g + 8 (half 1) stands for (`half` may be an expression). */
+  row: (d: Distribution, p: string, half: 0 | 1 | string, w: string, g: string) => `((2 * ${p} + ${half}) * ${d.groups} + 8 * ${w} + ${g})`,
   /** The register of C slot s. */
   register: (d: Distribution, p: string, c: string, s: 0 | 1 | 2 | 3) => `(((2 * ${p} + ${s >> 1}) * ${d.colIters} + ${c}) * 2 + ${s & 1})`,
   /**
    * Where a and b are staged for the register path, as 16-bit codes: a row-major, b transposed (its
    * columns as rows, at byte `b`), each row padded to `stride` = K + 8 codes. The two codes of every A
-   * and B fragment register are then adjacent (one 32-bit load, the lower column or row first), and the
-   * 8 rows the lanes of a warp read at once start on banks 4 apart (K / 2 + 4 words is an odd multiple
-   * of 4 for K a multiple of 16): no bank conflicts in the fragment loads. (The staging's own stores of
+   * and B fragment register are then adjacent (the lower column or row first), every 8 x 8 block of
+   * codes is 8 rows of 16 aligned bytes (what ldmatrix reads), and the 8 rows of a block start on banks
+   * 4 apart (K / 2 + 4 words is an odd multiple of 4 for K a multiple of 16): no bank conflicts in the
+   * fragment loads. (The staging's own stores of
    * b, transposed, still conflict: a thread's consecutive columns land K + 8 codes apart.) `a(row, col)`
    * and `bAt(row, col)` are the code indices of a[row, col] and b[row, col].
    */

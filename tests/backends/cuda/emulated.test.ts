@@ -91,6 +91,8 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     ['bf16, accumulator in registers, 64x64x32 on 128 threads', bf16, {}, { registerAccumulators: true }],
     ['f16, accumulator in registers, 128x64x16 on 128 threads', f16, { BM: 128, BN: 64, BK: 16 }, { registerAccumulators: true, threads: 128 }],
     ['bf16, accumulator in registers, 128x128x32 on 256 threads', bf16, { BM: 128, BN: 128, BK: 32 }, { registerAccumulators: true }],
+    // An odd number of 8-column blocks: ldmatrix loads b for two at a time.
+    ['bf16, accumulator in registers, 64x24x16 on 128 threads', bf16, { BM: 64, BN: 24, BK: 16 }, { registerAccumulators: true }],
   ] as const)('linear + bias + gelu + residual, %s', async (what, d, params, options) => {
     const kernel = linear(d, { bias: true, activation: 'gelu', residual: true }).build(params);
     const r = rng(freshSeed());

@@ -3,8 +3,10 @@
  * the PTX ISA's m16n8k16 fragments, without a GPU: a model of each warp runs the register path's loops
  * (CudaEmitter.mmaDotInRegisters) with the emitter's own index expressions (rows, registers and the
  * staging of a and b), evaluated with numbers, and every thread must end holding acc + a @ b at the
- * elements its distribution says it holds. Which register gets which address, and the operand order
- * of the mma, are the emitted code's own: tests/backends/cuda/emulated.test.ts runs that code.
+ * elements its distribution says it holds: each fragment register taken as the two adjacent staged
+ * codes ldmatrix delivers to it. Which lane points ldmatrix at which row, and the operand order of the
+ * mma, are the emitted code's own: tests/backends/cuda/emulated.test.ts runs that code. The banks
+ * ldmatrix's reads touch are counted here.
  */
 import { type Distribution, distribute, fragmentDistribution, mmaFragment } from '../../../backends/simt/distribution.js';
 
@@ -104,21 +106,24 @@ describe('mma fragment layout', () => {
     [128, 128, 16, 256],
     [64, 32, 64, 32],
     [128, 64, 48, 128],
-  ])('every fragment load of a warp ([%i, %i] x K=%i on %i threads) touches 32 distinct banks of shared memory', (m, n, k, threads) => {
+  ])('each 8-row read of ldmatrix ([%i, %i] x K=%i on %i threads) touches 32 distinct banks of shared memory', (m, n, k, threads) => {
     const d = fragmentDistribution([m, n], threads)!;
     const staging = mmaFragment.staging(m, n, k);
-    // The 4-byte bank of code index i of the b staging (at byte staging.b) or the a staging (at 0).
-    const bank = (i: number, base: number) => Math.floor((base + 2 * i) / 4) % 32;
+    // The four 4-byte banks of the 16 bytes from code index i of the b staging (at byte staging.b) or the a staging (at 0).
+    const banks = (i: number, base: number) => [0, 1, 2, 3].map((word) => (Math.floor((base + 2 * i) / 4) + word) % 32);
+    // The rows lanes 8q to 8q + 7 point at (CudaEmitter.mmaDotInRegisters): A's rows of mma half q & 1 at
+    // K columns kk + 8 (q >> 1); b's (transposed) rows of column block c + (q >> 1) at kk + 8 (q & 1).
     for (let w = 0; w < threads / 32; w++) {
       for (let p = 0; p < d.rowIters / 2; p++) {
         for (let kk = 0; kk < k; kk += 16) {
-          for (let c = 0; c < d.colIters; c++) {
-            const lanes = Array.from({ length: 32 }, (_, lane) => ({ g: lane >> 2, t: lane & 3 }));
-            const loads = [
-              ...[0, 1].flatMap((half) => [0, 8].map((col) => lanes.map(({ g, t }) => bank(evaluate(staging.a(mmaFragment.row(d, 'p', half as 0 | 1, 'w', 'g'), `kk + 2 * t + ${col}`), { p, w, g, t, kk }), 0)))),
-              ...[0, 8].map((row) => lanes.map(({ g, t }) => bank(evaluate(staging.bAt(`kk + 2 * t + ${row}`, '8 * c + g'), { c, g, t, kk }), staging.b))),
-            ];
-            for (const banks of loads) expect(new Set(banks).size).toBe(32);
+          for (let q = 0; q < 4; q++) {
+            const rows = Array.from({ length: 8 }, (_, r8) => r8);
+            const a = rows.flatMap((r8) => banks(evaluate(staging.a(mmaFragment.row(d, 'p', '(q & 1)', 'w', 'r8'), 'kk + 8 * (q >> 1)'), { p, q, w, r8, kk }), 0));
+            expect(new Set(a).size).toBe(32);
+            for (let c = 0; c + (q >> 1) < d.colIters; c += 2) {
+              const b = rows.flatMap((r8) => banks(evaluate(staging.bAt('kk + 8 * (q & 1)', '8 * (c + (q >> 1)) + r8'), { c, q, r8, kk }), staging.b));
+              expect(new Set(b).size).toBe(32);
+            }
           }
         }
       }

@@ -2,7 +2,7 @@
  * Just enough of CUDA for the CUDA backend's generated source to compile as C++ and run on the CPU
  * (tests/backends/cuda/emulator/emulate.ts force-includes this before it): each thread of a block is an
  * OS thread, __syncthreads a barrier of the block's threads, a warp's shuffles and tensor-core mma an
- * exchange among its 32 threads. mma.sync.m16n8k16 is computed from the PTX ISA's fragment
+ * exchange among its 32 threads (ldmatrix too). mma.sync.m16n8k16 is computed from the PTX ISA's fragment
  * definitions (lane 4g + t; A row-major 16 x 16, B 16 x 8 by columns, C and D 16 x 8, two 16-bit codes
  * to a register, the lower index in the low half), its products summed in double: the hardware's order
  * and rounding differ, within the tolerance a tensor-core dot is compared with.
@@ -33,6 +33,7 @@ struct Warp {
   double values[32];
   uint32_t fragments[32][6];
   float accumulators[32][4];
+  const unsigned char *rows[32];
 };
 extern std::barrier<> *tskc_block_barrier;
 extern std::vector<Warp *> tskc_warps;
@@ -109,5 +110,21 @@ template <bool F16> static inline void tskc_emulated_mma(float &c0, float &c1, f
   c0 = d[0], c1 = d[1], c2 = d[2], c3 = d[3];
 }
 
+/**
+ * ldmatrix.sync.aligned.m8n8.x4.shared.b16: lanes 8i to 8i + 7 point at the 8 rows (16 bytes each) of
+ * matrix i; lane 4g + t receives, from each matrix, the two codes at row g, columns 2t and 2t + 1.
+ */
+static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3, const void *row) {
+  Warp &w = *tskc_warps[threadIdx.x / 32];
+  const int lane = threadIdx.x % 32;
+  w.rows[lane] = (const unsigned char *)row;
+  w.arrive.arrive_and_wait();
+  uint32_t r[4];
+  for (int i = 0; i < 4; i++) memcpy(&r[i], w.rows[8 * i + lane / 4] + 4 * (lane % 4), 4);
+  w.arrive.arrive_and_wait();
+  r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3];
+}
+
+#define TSKC_LDMATRIX_X4(r0, r1, r2, r3, row) tskc_emulated_ldmatrix_x4(r0, r1, r2, r3, row)
 #define TSKC_MMA_M16N8K16_BF16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<false>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
 #define TSKC_MMA_M16N8K16_F16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<true>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
