@@ -48,6 +48,9 @@ const WARM_MS = 200;
 /** Milliseconds of timed calls at least (and `repeats` calls at least): a median of many short calls. */
 const MEASURE_MS = 500;
 
+/** The middle of the sorted times. */
+const median = (times: readonly number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+
 function medianMs(fn: () => void, repeats: number): number {
   for (let start = performance.now(), calls = 0; calls < 2 || performance.now() - start < WARM_MS; calls++) fn();
   const times: number[] = [];
@@ -56,8 +59,7 @@ function medianMs(fn: () => void, repeats: number): number {
     fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 }
 
 /**
@@ -81,7 +83,6 @@ async function besideCopy(fn: () => unknown, copy: () => void, repeats: number):
     times.push(t1 - t0);
     copyTimes.push(performance.now() - t1);
   }
-  const median = (t: number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
   return { ms: median(times), copyGBs: copyRate(median(copyTimes)) };
 }
 
@@ -93,8 +94,7 @@ async function medianAsyncMs(fn: () => Promise<unknown>, repeats: number): Promi
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 }
 
 function random(shape: number[]): Tensor {
@@ -300,9 +300,15 @@ async function main(): Promise<void> {
       const out = await runGraph(cpu, program, feeds);
       const run = () => runGraph(cpu, program, feeds, { outputs: out });
       const label = `${work} (graph: ${program.steps.length} kernel${program.steps.length === 1 ? '' : 's'})`;
-      const { ms, copyGBs: beside } = bytes !== undefined ? await besideCopy(run, fasterCopy, 5) : { ms: await medianAsyncMs(run, 5), copyGBs: NaN };
-      if (bytes !== undefined) memoryRow(label, { ms, copyGBs: beside }, await peer.ms(peerKey), bytes);
-      else computeRow(label, ms, await peer.ms(peerKey), flops!);
+      let ms: number;
+      if (bytes !== undefined) {
+        const timed = await besideCopy(run, fasterCopy, 5);
+        memoryRow(label, timed, await peer.ms(peerKey), bytes);
+        ms = timed.ms;
+      } else {
+        ms = await medianAsyncMs(run, 5);
+        computeRow(label, ms, await peer.ms(peerKey), flops!);
+      }
       graphNotes.push(`- ${work}: ${program.steps.map((st) => `${st.kernel.name} ${Object.entries(st.params).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('; ')}; ${ms.toFixed(2)} ms tuned, ${defaultMs.toFixed(2)} ms with the default tiles and fresh outputs`);
     };
     const [gx, gr, gg] = [graphInput('x', f32, [m, n]), graphInput('r', f32, [m, n]), graphInput('g', f32, [m, n])];
@@ -366,7 +372,7 @@ async function main(): Promise<void> {
     await cpu.compile(softmax.build({ BLOCK_N: 4096 }));
     cached.push(performance.now() - t0);
   }
-  const cachedMs = cached.sort((p, q) => p - q)[10]!;
+  const cachedMs = median(cached);
 
   const report = [
     '# CPU benchmark results',

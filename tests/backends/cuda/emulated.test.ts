@@ -7,12 +7,14 @@
  */
 import { jest } from '@jest/globals';
 import type { CudaEmitOptions } from '../../../backends/cuda/index.js';
-import { type Dtype, bf16, f16 } from '../../../compiler/ir/dtype.js';
+import { bf16, f16 } from '../../../compiler/ir/dtype.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
 import { freshSeed, randInt, rng } from '../../../examples/check.js';
 import { flashAttention } from '../../../kernels/attention.js';
 import { linear } from '../../../kernels/linear.js';
-import { floatTolerance } from '../../../bin/launch-inputs.js';
+import { compareOutputs, copyArguments } from '../../../bin/launch-inputs.js';
+import { device } from '../../../runtime/device.js';
+import { Tensor } from '../../../runtime/tensor.js';
 import { libraryKernels } from '../../../kernels/index.js';
 import { libraryArguments, libraryShapes } from '../../kernels/library-arguments.js';
 import { EXAMPLE_CASES, dtypeOf, expectSame, runBoth } from '../differential.js';
@@ -23,28 +25,20 @@ const missing = await emulatorMissing();
 if (missing) process.stderr.write(`tskc: skipping the emulated CUDA tests: ${missing}\n`);
 const it = missing ? test.skip : test;
 
-/** The kernel on the emulator and the interpreter from the same random inputs, outputs poisoned; floats within floatTolerance. */
+/**
+ * The kernel on the emulator and on the interpreter from the same random inputs, outputs poisoned,
+ * compared as `tskc run --check` compares (compareOutputs: floats within 4 units in the last place of
+ * the tensor's largest magnitude, the rest exactly).
+ */
 async function expectCloseToInterpreter(kernel: Kernel, symbols: Record<string, number>, options: CudaEmitOptions, what: string): Promise<void> {
   const seed = freshSeed();
-  const args = Object.fromEntries(
-    Object.entries(libraryArguments(kernel, symbols, seed)).map(([name, v]) => {
-      if (typeof v === 'number') return [name, v];
-      const arg = kernel.args.find((a) => a.name === name)!;
-      if (arg.type.kind === 'tensor' && arg.type.access === 'out') v.fill(NaN);
-      return [name, v.toHostTensor()];
-    }),
-  );
-  const { got, want } = await runBoth(emulatedCuda(options), kernel, args);
-  for (const a of kernel.args) {
-    if (a.type.kind !== 'tensor' || a.type.access === 'in') continue;
-    const d: Dtype = a.type.dtype;
-    const allowed = floatTolerance(d, want[a.name!]!);
-    want[a.name!]!.forEach((w, i) => {
-      const g = got[a.name!]![i]!;
-      if (Object.is(g, w) || Math.abs(g - w) <= allowed) return;
-      throw new Error(`${what} ${JSON.stringify(symbols)} (seed ${seed}): ${a.name}[${i}] is ${g} emulated but ${w} on the interpreter (allowed ${allowed})`);
-    });
-  }
+  const args = libraryArguments(kernel, symbols, seed);
+  for (const a of kernel.args) if (a.type.kind === 'tensor' && a.type.access === 'out') (args[a.name!] as Tensor).fill(NaN);
+  const want = copyArguments(args);
+  await (await emulatedCuda(options).compile(kernel)).run(args);
+  await (await device('interp').compile(kernel)).run(want);
+  const failed = compareOutputs(kernel, args, want).filter((c) => !c.pass);
+  if (failed.length) throw new Error(`${what} ${JSON.stringify(symbols)} (seed ${seed}): ${failed.map((c) => `${c.name} off by up to ${c.maxAbsError}`).join(', ')}`);
 }
 
 /** One kernel of each family of the library: row reductions, bf16 packing, an inout tensor, erf, a loop with logs, packed and straddling codes, small floats, the GEMV's three forms. */
