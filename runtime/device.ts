@@ -53,6 +53,8 @@ export interface DeviceOptions {
   readonly tensorCores?: boolean;
   /** 'cuda': tensor-core dots keep their accumulators in registers (CudaEmitOptions.registerAccumulators). Off by default. */
   readonly registerAccumulators?: boolean;
+  /** 'cuda', with registerAccumulators: the stages of the cp.async copies ahead (CudaEmitOptions.pipelineStages); 3 by default, 1 for none. */
+  readonly pipelineStages?: number;
 }
 
 export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
@@ -74,6 +76,7 @@ export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
               ...(options.cache ? { cache: options.cache } : {}),
               ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores }),
               ...(options.registerAccumulators === undefined ? {} : { registerAccumulators: options.registerAccumulators }),
+              ...(options.pipelineStages === undefined ? {} : { pipelineStages: options.pipelineStages }),
             }),
           ),
       };

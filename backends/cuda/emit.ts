@@ -25,6 +25,10 @@
  * argmax/argmin) and dot run in the interpreter's order and agree bit for bit, except a dot on tensor
  * cores (the tensorCores option), whose sums the hardware forms in its own order and rounding.
  *
+ * With registerAccumulators, a loop's tensor-core dot operands that are loaded in the loop's own body
+ * are copied to shared memory by cp.async, iterations ahead, into rings of their own (pipelineStages;
+ * which operands qualify: pipeline.ts; how: pipelinedLoop).
+ *
  * Memory order: a store to an inout tensor is preceded by __syncthreads(), so that every thread has
  * done its earlier loads of what the store overwrites, and followed by one, so the block's later loads
  * see it; blocks are not ordered among themselves (the interpreter runs them in sequence, so kernels
@@ -47,6 +51,7 @@ import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, stor
 import { type Distribution, distribute, fragmentDistribution, mmaFragment, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
+import { type PipelinedDot, pipelinedDots, usesIn } from './pipeline.js';
 import { smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 
 export interface CudaSource {
@@ -93,6 +98,14 @@ export interface CudaEmitOptions {
    * (bench/gpu/check.ts runs it).
    */
   readonly registerAccumulators?: boolean;
+  /**
+   * With registerAccumulators: the operands a loop's tensor-core dots load from global memory in the
+   * loop's own body are copied to shared memory with cp.async, `pipelineStages` - 1 iterations ahead,
+   * into a ring of that many stagings (backends/cuda/pipeline.ts says which operands qualify), so that
+   * the copies of later iterations run during this one's mma. 1 stages them as the loads complete, in
+   * the iteration itself. 3 by default, fewer where the ring would pass PIPELINE_RING_BYTES.
+   */
+  readonly pipelineStages?: number;
 }
 
 export const STATUS_BAD_STEP = -1;
@@ -104,7 +117,7 @@ export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSou
   const threads = options.threads ?? (options.registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads) : hintedThreads);
   // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
   const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
-  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false).emit();
+  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3).emit();
 }
 
 type Repr =
@@ -201,6 +214,32 @@ function mmaStaging(m: number, n: number, k: number): { b: number; c: number; by
   return { b, c, bytes: c + m * n * 4 };
 }
 
+/** The most shared memory a loop's cp.async rings take (the runtime asks for more than 48 KiB where a kernel needs it). */
+export const PIPELINE_RING_BYTES = 96 * 1024;
+
+/** A loop being emitted with its dots' operands copied ahead (CudaEmitter.pipelinedLoop). */
+interface Pipeline {
+  readonly loop: Op;
+  readonly iv: Value;
+  readonly stages: number;
+  /** The iteration counter's name: the stage of iteration it is it % stages. */
+  readonly counter: string;
+  readonly dots: readonly PipelinedDot[];
+  /** Each dot's ring: its byte offset in shared memory and the bytes of one stage. */
+  readonly rings: ReadonlyMap<Op, { readonly offset: number; readonly bytes: number }>;
+  /** The loads copied ahead and their casts and transposes, which are not emitted where they stand. */
+  readonly deferred: ReadonlySet<Op>;
+  /** Every value defined in the loop's body, nested regions included. */
+  readonly bodyValues: ReadonlySet<Value>;
+  /** Whether the body has had its wait, barrier and copies ahead (at its first pipelined dot). */
+  issued: boolean;
+  /** Where the loop starts in the emitted lines: its prologue goes there. */
+  readonly prologueAt: number[];
+}
+
+/** A loop turned out not to pipeline after all (an index held in registers): it is emitted again without. */
+class NotPipelined extends Error {}
+
 class CudaEmitter {
   private readonly lines: string[] = [];
   private indent = '  ';
@@ -208,10 +247,7 @@ class CudaEmitter {
   private readonly symbols: string[] = [];
   private readonly argIndex = new Map<Value, number>();
   private readonly defs = new Map<Value, Op>();
-  private readonly affine = new AffineAnalysis(
-    (v) => this.defs.get(v),
-    (v) => this.at(v, this.uniform()),
-  );
+  private affine = this.affineAnalysis();
   /** Tile shapes (by shapeKey) laid out as mma fragments: the results of dots with their accumulators in registers. */
   private readonly fragments = new Map<string, Distribution>();
   /** The mma macros the body uses (see mma), by name: their definitions go before the kernel. */
@@ -219,6 +255,10 @@ class CudaEmitter {
   private sharedTileBytes = 0;
   private scratchBytes = 0;
   private fresh = 0;
+  /** Every use of each value (pipelinedDots reads it), computed when a loop first asks. */
+  private usesCache: Map<Value, Op[]> | undefined;
+  /** The loop being emitted with cp.async copies ahead, if any (see pipelinedLoop). */
+  private pipe: Pipeline | undefined;
 
   constructor(
     private readonly kernel: Kernel,
@@ -226,7 +266,9 @@ class CudaEmitter {
     private readonly minBlocksPerSm: number,
     private readonly tensorCores: boolean,
     private readonly registerAccumulators: boolean,
+    private readonly pipelineStages: number,
   ) {
+    if (!Number.isInteger(pipelineStages) || pipelineStages < 1 || pipelineStages > 8) throw new Error(`CUDA backend: pipelineStages must be an integer from 1 to 8, got ${pipelineStages}`);
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`CUDA backend: threads must be a power of two from 32 to 1024, got ${threads}`);
     if (!Number.isInteger(minBlocksPerSm) || minBlocksPerSm < 1 || minBlocksPerSm > 32) throw new Error(`CUDA backend: minBlocksPerSm must be an integer from 1 to 32, got ${minBlocksPerSm}`);
     kernel.args.forEach((a, i) => {
@@ -276,6 +318,13 @@ class CudaEmitter {
     return { source, entry: ENTRY, threads: this.threads, sharedBytes, symbols: [...this.symbols] };
   }
 
+  private affineAnalysis(): AffineAnalysis {
+    return new AffineAnalysis(
+      (v) => this.defs.get(v),
+      (v) => this.at(v, this.uniform()),
+    );
+  }
+
   // ----- output helpers -----
 
   private line(s: string): void {
@@ -317,6 +366,12 @@ class CudaEmitter {
       const layout = fragmentDistribution(shape, this.threads);
       if (layout) this.fragments.set(shapeKey(shape), layout);
     }
+  }
+
+  /** The 16-bit operand format of a dot that runs on tensor cores with its accumulator in registers, else undefined. */
+  private registerFormat(op: Op): 'bf16' | 'f16' | undefined {
+    const operand = this.mmaOperand(op);
+    return operand && this.fragments.has(shapeKey(this.tile(op.results[0]!).shape)) && registerDot(op, this.defs) ? operand : undefined;
   }
 
   /** The 16-bit operand format of a dot that runs on tensor cores (the tensorCores option), else undefined. */
@@ -453,6 +508,8 @@ class CudaEmitter {
 
   private op(op: Op): void {
     op.results.forEach((r) => this.defs.set(r, op));
+    // A load copied ahead by cp.async, and its casts and transposes: the dot reads the ring instead.
+    if (this.pipe?.deferred.has(op)) return;
     const res = op.results[0];
     const x = (i: number, site: Site) => this.at(op.operands[i]!, site);
     const d = res?.type.kind === 'tile' ? res.type.dtype : undefined;
@@ -862,7 +919,9 @@ class CudaEmitter {
     const n = this.tile(b).shape[1]!;
     const d = this.tile(res).dtype;
     const operand = this.mmaOperand(op);
-    if (operand && this.fragments.has(shapeKey([m, n])) && registerDot(op, this.defs)) return this.mmaDotInRegisters(op, operand);
+    const pipelined = this.pipe?.dots.find((p) => p.dot === op);
+    if (pipelined) return this.pipelinedMmaDot(pipelined, operand!);
+    if (this.registerFormat(op)) return this.mmaDotInRegisters(op, operand!);
     // Its staging within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
     if (operand && mmaStaging(m, n, k).bytes <= 48 * 1024) return this.mmaDot(op, operand);
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
@@ -971,13 +1030,25 @@ class CudaEmitter {
    * conventions as in mmaDot.
    */
   private mmaDotInRegisters(op: Op, operand: 'bf16' | 'f16'): void {
-    const [a, b, acc] = op.operands as [Value, Value, Value];
-    const res = op.results[0]!;
+    const [a, b] = op.operands as [Value, Value];
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
     const staging = mmaFragment.staging(m, n, k);
     const [sa, sb] = [this.scratch('uint16_t', m * staging.stride), this.scratch('uint16_t', n * staging.stride, staging.b)];
     this.stageMmaOperands(op, operand, (e) => `${sa}[${staging.a(`(${e}) / ${k}`, `(${e}) % ${k}`)}]`, (e) => `${sb}[${staging.bAt(`(${e}) / ${n}`, `(${e}) % ${n}`)}]`);
+    this.mmaOnStaged(op, operand, sa, sb);
+  }
+
+  /**
+   * The register path's mma loop (see mmaDotInRegisters) on a and b already staged as codes at the
+   * uint16_t pointers `sa` and `sb` (mmaFragment.staging's layout): the result's registers start as acc's.
+   */
+  private mmaOnStaged(op: Op, operand: 'bf16' | 'f16', sa: string, sb: string): void {
+    const [a, b, acc] = op.operands as [Value, Value, Value];
+    const res = op.results[0]!;
+    const [m, k] = this.tile(a).shape as [number, number];
+    const n = this.tile(b).shape[1]!;
+    const staging = mmaFragment.staging(m, n, k);
     const dist = this.dist(res);
     const from = this.materialize(acc);
     const name = this.declare(res);
@@ -1083,10 +1154,29 @@ class CudaEmitter {
   }
 
   private forLoop(op: Op): void {
+    const dots = this.tensorCores && this.registerAccumulators && this.pipelineStages > 1 ? pipelinedDots(op, this.defs, this.uses(), (d) => this.registerFormat(d)) : [];
+    if (dots.length > 0) {
+      const saved = this.checkpoint();
+      try {
+        if (this.pipelinedLoop(op, dots)) return;
+      } catch (e) {
+        if (!(e instanceof NotPipelined)) throw e;
+      }
+      this.rollback(saved);
+    }
+    this.loop(op);
+  }
+
+  /**
+   * The loop as written; `pipe` adds the iteration counter the ring's stages follow. The carried
+   * values live in the results' registers; the region arguments alias them.
+   */
+  private loop(op: Op, pipe?: Pipeline): void {
+    // The plain loop inside a pipelined one's body: the outer loop's dots are not among its ops.
+    const outer = this.pipe;
+    if (!pipe) this.pipe = undefined;
     const region = op.regions[0]!;
     const [iv, ...carried] = region.args;
-    const [lower, upper, step] = [0, 1, 2].map((i) => this.at(op.operands[i]!, this.uniform()));
-    // The carried values live in the results' registers; the region arguments alias them.
     op.results.forEach((r, i) => {
       const name = this.declare(r);
       const dist = this.dist(r);
@@ -1094,9 +1184,11 @@ class CudaEmitter {
       this.repr.set(r, { kind: 'regs', name, dist });
       this.repr.set(carried[i]!, { kind: 'regs', name, dist });
     });
+    const [lower, upper, step] = this.bounds(op);
     const i = `i${iv!.id}`;
+    pipe?.prologueAt.push(this.lines.length);
     this.line(`if (${step} <= 0) tskc_bad = ${STATUS_BAD_STEP};`);
-    this.line(`else for (long long ${i} = ${lower}; ${i} < ${upper}; ${i} += ${step}) {`);
+    this.line(`else for (long long ${i} = ${lower}${pipe ? `, ${pipe.counter} = 0` : ''}; ${i} < ${upper}; ${i} += ${step}${pipe ? `, ${pipe.counter}++` : ''}) {`);
     this.nested(() => {
       this.line(`const int32_t v${iv!.id}[1] = { (int32_t)${i} };`);
       this.repr.set(iv!, { kind: 'regs', name: `v${iv!.id}`, dist: this.uniform().dist });
@@ -1104,6 +1196,216 @@ class CudaEmitter {
       this.copyYield(region, op.results);
     });
     this.line('}');
+    this.pipe = outer;
+  }
+
+  /** A for op's lower bound, upper bound and step, as expressions every thread evaluates alike. */
+  private bounds(op: Op): [string, string, string] {
+    return [0, 1, 2].map((i) => this.at(op.operands[i]!, this.uniform())) as [string, string, string];
+  }
+
+  // ----- cp.async pipelines -----
+
+  private uses(): Map<Value, Op[]> {
+    this.usesCache ??= usesIn(this.kernel.body);
+    return this.usesCache;
+  }
+
+  /** What emitting a loop changes, to take back when its pipeline turns out not to apply. */
+  private checkpoint() {
+    return { lines: this.lines.length, repr: new Map(this.repr), macros: new Map(this.mmaMacros), sharedTileBytes: this.sharedTileBytes, scratchBytes: this.scratchBytes, fresh: this.fresh, pipe: this.pipe };
+  }
+
+  private rollback(saved: ReturnType<CudaEmitter['checkpoint']>): void {
+    this.lines.length = saved.lines;
+    for (const map of [this.repr, this.mmaMacros] as Map<unknown, unknown>[]) map.clear();
+    saved.repr.forEach((v, k) => this.repr.set(k, v));
+    saved.macros.forEach((v, k) => this.mmaMacros.set(k, v));
+    Object.assign(this, { sharedTileBytes: saved.sharedTileBytes, scratchBytes: saved.scratchBytes, fresh: saved.fresh, pipe: saved.pipe });
+    // Its memo may hold expressions of values represented otherwise the second time.
+    this.affine = this.affineAnalysis();
+  }
+
+  /**
+   * The loop with its dots' qualifying operands copied ahead (see pipelineStages): a ring of `stages`
+   * stagings per dot in shared memory of its own; before the loop, the copies of the first stages - 1
+   * iterations, a cp.async group each; in iteration `it`, at the first such dot, a wait until the
+   * group of `it` has landed and a barrier (every thread's copies landed, and every thread done with
+   * iteration it - 1's stage), then the copies of iteration it + stages - 1 into that stage, then the
+   * mma on stage it % stages. Operands computed in the body (or loaded outside it) are stored into
+   * the current stage before the barrier, as the register path stages them. False when the ring does
+   * not fit PIPELINE_RING_BYTES at 2 stages.
+   */
+  private pipelinedLoop(op: Op, dots: readonly PipelinedDot[]): boolean {
+    const stageBytes = dots.map(({ dot }) => Math.ceil(this.stagingOf(dot).bytes / 16) * 16);
+    const perStage = stageBytes.reduce((x, y) => x + y, 0);
+    let stages = this.pipelineStages;
+    while (stages > 2 && stages * perStage > PIPELINE_RING_BYTES) stages--;
+    if (stages * perStage > PIPELINE_RING_BYTES) return false;
+    const iv = op.regions[0]!.args[0]!;
+    const rings = new Map<Op, { offset: number; bytes: number }>();
+    dots.forEach(({ dot }, i) => {
+      rings.set(dot, { offset: this.sharedTileBytes, bytes: stageBytes[i]! });
+      this.sharedTileBytes += stages * stageBytes[i]!;
+    });
+    const deferred = new Set(dots.flatMap((d) => [d.a, d.b].flatMap((o) => (o ? [o.load, ...o.chain] : []))));
+    const bodyValues = new Set([...op.regions[0]!.args, ...definitions(op.regions[0]!).keys()]);
+    const pipe: Pipeline = { loop: op, iv, stages, counter: `it${iv.id}`, dots, rings, deferred, bodyValues, issued: false, prologueAt: [] };
+    // A loop inside a pipelined loop's body has its own (or none); the outer one's resumes after it.
+    const outer = this.pipe;
+    this.pipe = pipe;
+    this.loop(op, pipe);
+    this.pipe = outer;
+    // Nothing in flight past the loop, and no thread still reading a stage that a later run of the
+    // loop (an outer loop's next iteration) refills.
+    this.line(`${this.cpAsync('wait')}(0);`);
+    this.line('__syncthreads();');
+    // The first stages - 1 iterations' copies, before the loop: written now that the body has given
+    // every index value its representation, then moved into place.
+    const [lower, upper, step] = this.bounds(op);
+    const at = this.lines.length;
+    this.line(`{ // cp.async: the operands of the first ${stages - 1} iteration(s)`);
+    this.nested(() => {
+      for (let s = 0; s < stages - 1; s++) {
+        this.line('{');
+        this.nested(() => {
+          this.line(`const long long next = (long long)${lower} + ${s}LL * (long long)${step};`);
+          this.line(`if (${step} > 0 && next < ${upper}) {`);
+          this.nested(() => this.issueCopies(pipe, 'next', String(s)));
+          this.line('}');
+          this.line(`${this.cpAsync('commit')}();`);
+        });
+        this.line('}');
+      }
+    });
+    this.line('}');
+    const prologue = this.lines.splice(at);
+    this.lines.splice(pipe.prologueAt[0]!, 0, ...prologue);
+    return true;
+  }
+
+  /** The staging of a register-path dot's a and b (mmaFragment.staging). */
+  private stagingOf(dot: Op) {
+    const [m, k] = this.tile(dot.operands[0]!).shape as [number, number];
+    return mmaFragment.staging(m, this.tile(dot.operands[1]!).shape[1]!, k);
+  }
+
+  /** A uint16_t pointer to operand a's (or b's) staging of `dot` in the ring's stage `stage` (an expression). */
+  private ringPointer(pipe: Pipeline, dot: Op, operand: 'a' | 'b', stage: string): string {
+    const ring = pipe.rings.get(dot)!;
+    return `((uint16_t *)(tskc_smem + ${ring.offset} + ${ring.bytes} * (${stage})${operand === 'b' ? ` + ${this.stagingOf(dot).b}` : ''}))`;
+  }
+
+  /**
+   * cp.async copies of every qualifying operand of the loop's dots, for the iteration whose loop value
+   * is `next` (an expression), into the ring's stage `stage`: the loop variable is redeclared under its
+   * own name, so every index expression (they name it, never a register of the body) reads the later
+   * iteration's. Each chunk of a loaded tile lands in its staging row as it is (a as [m, k], b as its
+   * transpose [n, k]): 16 bytes at a time where the chunk is whole, contiguous and aligned, else lane by
+   * lane with ordinary shared stores (the load's fill for the lanes off).
+   */
+  private issueCopies(pipe: Pipeline, next: string, stage: string): void {
+    this.line(`const int32_t v${pipe.iv.id}[1] = { (int32_t)(${next}) };`);
+    for (const { dot, a, b } of pipe.dots) {
+      const staging = this.stagingOf(dot);
+      for (const [which, operand] of [['a', a], ['b', b]] as const) {
+        if (!operand) continue;
+        const load = operand.load;
+        this.requireIndexValues(load.operands.slice(1), pipe);
+        const tensor = load.operands[0]!.type as TensorType;
+        const rank = tensor.shape.length;
+        const masked = load.operands.length === rank + 3;
+        // The usual layout of the tile's shape (up to 16 bytes a chunk), even where the shape has the
+        // mma fragment layout (2 elements a chunk): the copies only need the operands' index expressions.
+        const dist = load.operands.slice(1).every((v) => this.isIndexable(v)) ? distribute(this.tile(load.results[0]!).shape, this.threads) : this.dist(load.results[0]!);
+        const pointer = (this.repr.get(load.operands[0]!) as { name: string }).name;
+        const rows = this.ringPointer(pipe, dot, which, stage);
+        this.line('{');
+        this.nested(() =>
+          this.accessChunks(load, dist, masked ? load.operands[rank + 1] : undefined, (lane0, whole, width) => {
+            const site = this.laneSite(dist, lane0);
+            const other = masked ? toStorage(tensor.dtype, this.at(load.operands[rank + 2]!, site)) : '(uint16_t)0';
+            this.line(`uint16_t *const to = &${rows}[${staging.a('row', `chunk * ${dist.vec} + ${lane0}`)}];`);
+            this.line(`const uint16_t *const from = (const uint16_t *)${pointer};`);
+            if (width > 1) this.line(`if (${whole}) ${this.cpAsync(width * 2 === 16 ? 'cg16' : 'ca')}(to, from + off[${lane0}]${width * 2 === 16 ? '' : `, ${width * 2}`});`);
+            this.line(`${width > 1 ? 'else ' : ''}if (valid) {`);
+            this.nested(() => {
+              this.line('#pragma unroll');
+              this.line(`for (int v = 0; v < ${width}; v++) to[v] = ok[${lane0} + v] ? from[off[${lane0} + v]] : ${other};`);
+            });
+            this.line('}');
+          }),
+        );
+        this.line('}');
+      }
+    }
+  }
+
+  /**
+   * Throws NotPipelined unless every value the index operands are computed from inside the loop is an
+   * index expression (or the loop variable): a register of the body holds this iteration's value only.
+   */
+  private requireIndexValues(values: readonly Value[], pipe: Pipeline): void {
+    const seen = new Set<Value>();
+    const visit = (v: Value): void => {
+      // Values from before the loop are the same in every iteration, however they are held.
+      if (v === pipe.iv || seen.has(v) || !pipe.bodyValues.has(v)) return;
+      seen.add(v);
+      if (this.repr.get(v)?.kind !== 'index') throw new NotPipelined();
+      this.defs.get(v)?.operands.forEach(visit);
+    };
+    values.forEach(visit);
+  }
+
+  /**
+   * A dot of a pipelined loop: its operands that are not copied ahead stored into this iteration's
+   * stage; at the loop's first such dot, the wait for this iteration's copies, a barrier and the
+   * copies of iteration it + stages - 1; at the others, a barrier; then the mma on the stage.
+   */
+  private pipelinedMmaDot(p: PipelinedDot, operand: 'bf16' | 'f16'): void {
+    const pipe = this.pipe!;
+    const { dot } = p;
+    const stage = `(int)(${pipe.counter} % ${pipe.stages})`;
+    const [sa, sb] = [this.ringPointer(pipe, dot, 'a', stage), this.ringPointer(pipe, dot, 'b', stage)];
+    const k = this.tile(dot.operands[0]!).shape[1]!;
+    const n = this.tile(dot.operands[1]!).shape[1]!;
+    const staging = this.stagingOf(dot);
+    const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
+    if (!p.a) this.forEach(this.dist(dot.operands[0]!), (s) => this.line(`if (valid) ${sa}[${staging.a(`(${s.e}) / ${k}`, `(${s.e}) % ${k}`)}] = ${code(this.at(dot.operands[0]!, s))};`));
+    if (!p.b) this.forEach(this.dist(dot.operands[1]!), (s) => this.line(`if (valid) ${sb}[${staging.bAt(`(${s.e}) / ${n}`, `(${s.e}) % ${n}`)}] = ${code(this.at(dot.operands[1]!, s))};`));
+    if (!pipe.issued) this.line(`${this.cpAsync('wait')}(${pipe.stages - 2});`);
+    this.line('__syncthreads();');
+    if (!pipe.issued) {
+      pipe.issued = true;
+      const [, upper, step] = this.bounds(pipe.loop);
+      this.line('{');
+      this.nested(() => {
+        this.line(`const long long next = i${pipe.iv.id} + ${pipe.stages - 1}LL * (long long)${step};`);
+        this.line(`if (next < ${upper}) {`);
+        this.nested(() => this.issueCopies(pipe, 'next', `(int)((${pipe.counter} + ${pipe.stages - 1}) % ${pipe.stages})`));
+        this.line('}');
+        this.line(`${this.cpAsync('commit')}();`);
+      });
+      this.line('}');
+    }
+    this.mmaOnStaged(dot, operand, sa, sb);
+  }
+
+  /**
+   * The name of a cp.async macro, defined in the source where used unless already defined (as mma's):
+   * cg16 (dst, src): 16 bytes past L1; ca (dst, src, bytes): 4 or 8; commit (): closes this thread's
+   * group of copies; wait (n): until at most n of its groups are in flight.
+   */
+  private cpAsync(kind: 'cg16' | 'ca' | 'commit' | 'wait'): string {
+    const name = `TSKC_CP_ASYNC_${kind.toUpperCase()}`;
+    const asm = {
+      cg16: ['(dst, src) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %0; cp.async.cg.shared.global [s], [%1], 16; }" :: "l"(dst), "l"(src) : "memory")'],
+      ca: ['(dst, src, bytes) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %0; cp.async.ca.shared.global [s], [%1], %2; }" :: "l"(dst), "l"(src), "n"(bytes) : "memory")'],
+      commit: ['() asm volatile("cp.async.commit_group;" ::: "memory")'],
+      wait: ['(n) asm volatile("cp.async.wait_group %0;" :: "n"(n) : "memory")'],
+    }[kind];
+    this.mmaMacros.set(name, [`#ifndef ${name}`, `#define ${name}${asm[0]}`, '#endif'].join('\n'));
+    return name;
   }
 
   private ifElse(op: Op): void {

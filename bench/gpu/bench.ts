@@ -47,6 +47,8 @@ interface Case {
   readonly tensorCores?: boolean;
   /** Tensor-core accumulators in registers (CudaEmitOptions.registerAccumulators). */
   readonly registerAccumulators?: boolean;
+  /** With registerAccumulators, the stages of cp.async copies ahead (CudaEmitOptions.pipelineStages; 3 unless given). */
+  readonly pipelineStages?: number;
   /** More NVRTC options (CudaCompileOptions.nvrtcOptions). */
   readonly nvrtcOptions?: readonly string[];
 }
@@ -128,15 +130,19 @@ const cases: Case[] = [
     tensorCores,
   })),
   // The same on tensor cores with the accumulator in registers (not staged through shared memory at
-  // every K step), at the default 64x64x32 tiles (128 threads) and at 128x128x32 (256 threads).
-  ...[{}, { BM: 128, BN: 128, BK: 32 }].map((params) => ({
-    name: `linear bf16 1024x8192x8192 + bias + relu (tensor cores, accumulators in registers${'BM' in params ? ', 128x128x32 tiles' : ''})`,
-    kernel: linear(bf16, { bias: true, activation: 'relu' }).build(params),
-    shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
-    flops: 2 * 1024 * 8192 * 8192,
-    tensorCores: true,
-    registerAccumulators: true,
-  })),
+  // every K step), at the default 64x64x32 tiles (128 threads) and at 128x128x32 (256 threads), the
+  // operands copied ahead by cp.async through 3 stages (the default), 4, or staged as they load (1).
+  ...[{}, { BM: 128, BN: 128, BK: 32 }].flatMap((params) =>
+    [3, 4, 1].map((pipelineStages) => ({
+      name: `linear bf16 1024x8192x8192 + bias + relu (tensor cores, accumulators in registers${'BM' in params ? ', 128x128x32 tiles' : ''}, ${pipelineStages === 1 ? 'no cp.async' : `${pipelineStages} cp.async stages`})`,
+      kernel: linear(bf16, { bias: true, activation: 'relu' }).build(params),
+      shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
+      flops: 2 * 1024 * 8192 * 8192,
+      tensorCores: true,
+      registerAccumulators: true,
+      pipelineStages,
+    })),
+  ),
   // The row kernels against occupancy. A program holds its whole row, so an SM overlaps one row's
   // loads with another's reductions only with several blocks resident: at 256 threads the default
   // build takes 89 (softmax), 127 (layer norm) and 104 (RMS norm) registers (ptxas, sm_90), two blocks
@@ -310,6 +316,7 @@ async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<
     ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }),
     ...(c.tensorCores === undefined ? {} : { tensorCores: c.tensorCores }),
     ...(c.registerAccumulators === undefined ? {} : { registerAccumulators: c.registerAccumulators }),
+    ...(c.pipelineStages === undefined ? {} : { pipelineStages: c.pipelineStages }),
     ...(c.nvrtcOptions ? { nvrtcOptions: c.nvrtcOptions } : {}),
   };
   if (c.graph) {

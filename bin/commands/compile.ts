@@ -1,8 +1,9 @@
 /**
  * `tskc compile FILE --target c|cuda|wgsl [--emit source|ir] [--no-tensor-cores] [--register-accumulators]
- * [-o PATH]`: prints or writes what a kernel compiles to. CUDA's bf16/f16 dots go to mma.sync (sm_80 on)
- * unless --no-tensor-cores keeps them on FMA, for older GPUs; --register-accumulators keeps their
- * accumulators in registers (CudaEmitOptions.registerAccumulators).
+ * [--pipeline-stages N] [-o PATH]`: prints or writes what a kernel compiles to. CUDA's bf16/f16 dots go
+ * to mma.sync (sm_80 on) unless --no-tensor-cores keeps them on FMA, for older GPUs;
+ * --register-accumulators keeps their accumulators in registers (CudaEmitOptions.registerAccumulators),
+ * their operands copied ahead by cp.async through N stages (3; 1 for none: pipelineStages).
  */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -23,10 +24,11 @@ export function compileCommand(io: Io): Command {
     .addOption(paramOption())
     .option('--no-tensor-cores', 'cuda: keep bf16/f16 dots on FMA (mma.sync needs sm_80 or later)')
     .option('--register-accumulators', 'cuda: tensor-core dots keep their accumulators in registers')
+    .option('--pipeline-stages <n>', 'cuda, with --register-accumulators: stages of cp.async copies ahead (1 for none)', (v) => Number(v), 3)
     .option('-o, --output <path>', 'write to a file instead of standard output')
-    .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string; tensorCores: boolean; registerAccumulators?: boolean }) => {
+    .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string; tensorCores: boolean; registerAccumulators?: boolean; pipelineStages: number }) => {
       const { kernel } = await buildChosen(target, o);
-      const cuda = () => emitCuda(kernel, { tensorCores: o.tensorCores, registerAccumulators: o.registerAccumulators ?? false }).source;
+      const cuda = () => emitCuda(kernel, { tensorCores: o.tensorCores, registerAccumulators: o.registerAccumulators ?? false, pipelineStages: o.pipelineStages }).source;
       const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? cuda() : o.target === 'wgsl' ? emitWgsl(kernel).source : emitC(kernel).source;
       if (o.output !== undefined) writeFileSync(o.output, text);
       else io.out(text);

@@ -33,6 +33,8 @@ export interface CudaCompileOptions {
   readonly tensorCores?: boolean;
   /** Tensor-core dots with their accumulators in registers (see CudaEmitOptions); off by default. */
   readonly registerAccumulators?: boolean;
+  /** With registerAccumulators, the stages of the cp.async copies ahead (see CudaEmitOptions); 3 by default. */
+  readonly pipelineStages?: number;
   /**
    * More NVRTC options, after tskc's own (--gpu-architecture, -std=c++17, --fmad=false, the include
    * path), e.g. ['--Ofast-compile=min'] or ['-lineinfo']; part of the cache key.
@@ -74,6 +76,7 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
     // mma.sync.m16n8k16 with bf16 needs sm_80: older devices keep the FMA dot.
     tensorCores: (options.tensorCores ?? true) && device.capability[0] >= 8,
     ...(options.registerAccumulators === undefined ? {} : { registerAccumulators: options.registerAccumulators }),
+    ...(options.pipelineStages === undefined ? {} : { pipelineStages: options.pipelineStages }),
   });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();

@@ -1,7 +1,8 @@
 /** CUDA code generation cases that need no compiler: found in review. */
 import { emitCuda } from '../../../backends/cuda/index.js';
 import type { KernelHints } from '../../../compiler/ir/ir.js';
-import { arange, dot, dtype, f32, i32, input, kernel, load, output, programId, scalar, store, tensor, zeros } from '../../../dsl/index.js';
+import { type Tile, arange, bf16, dot, dtype, f32, forRange, i32, input, kernel, load, output, programId, scalar, store, tensor, zeros } from '../../../dsl/index.js';
+import { linear } from '../../../kernels/linear.js';
 
 describe('CUDA emitter', () => {
   test('an affine index too long to inline (held in registers) takes the per-lane path', () => {
@@ -98,6 +99,64 @@ describe('CUDA emitter', () => {
       const f32Dot = emitCuda(matmul('f32', [64, 64, 32]), { registerAccumulators: true });
       expect(f32Dot.source).not.toContain('mma.sync');
       expect(f32Dot.threads).toBe(emitCuda(matmul('f32', [64, 64, 32])).threads);
+    });
+  });
+
+  describe('pipelineStages: cp.async copies of the register path\'s operands, iterations ahead', () => {
+    const copies = (source: string) => (source.match(/TSKC_CP_ASYNC_CG16\(to/g) ?? []).length;
+    /** The wait in the loop's body: for the group of this iteration, with stages - 2 later ones in flight. */
+    const loopWait = (source: string) => source.slice(source.indexOf('else for (long long')).match(/TSKC_CP_ASYNC_WAIT\((\d)\)/)?.[1];
+
+    test('a linear layer copies x and w ahead by 2 iterations (3 stages) by default, by 1 with 2, not with 1', () => {
+      const k = linear(bf16).build({});
+      const [three, two, one] = [3, 2, 1].map((pipelineStages) => emitCuda(k, { registerAccumulators: true, pipelineStages }));
+      const stage = 2 * 64 * (32 + 8) * 2; // a and b as 16-bit codes, rows padded by 8
+      expect([three, two, one].map((source) => source!.sharedBytes)).toEqual([3 * stage, 2 * stage, stage]);
+      expect([loopWait(three!.source), loopWait(two!.source)]).toEqual(['1', '0']);
+      // x and w: in the prologue once per stage ahead and in the body once, each with a boxed and a per-lane path.
+      expect(copies(three!.source)).toBe(2 * 2 * (2 + 1));
+      // The prologue comes before the loop, the drain after it.
+      const src = three!.source;
+      expect(src.indexOf('cp.async: the operands of the first 2')).toBeLessThan(src.indexOf('else for (long long'));
+      expect(src.lastIndexOf('TSKC_CP_ASYNC_WAIT(0)')).toBeGreaterThan(src.indexOf('else for (long long'));
+      expect(one!.source).not.toContain('CP_ASYNC');
+      expect(() => emitCuda(k, { registerAccumulators: true, pipelineStages: 0 })).toThrow(/pipelineStages must be an integer from 1 to 8, got 0/);
+    });
+
+    test('fewer stages where the ring would pass PIPELINE_RING_BYTES: 2 of 36 KiB at 128 x 128 x 64', () => {
+      const big = emitCuda(linear(bf16).build({ BM: 128, BN: 128, BK: 64 }), { registerAccumulators: true });
+      expect(big.source).toContain('mma.sync on the accumulator in registers');
+      expect(loopWait(big.source)).toBe('0');
+      expect(big.sharedBytes).toBeGreaterThanOrEqual(2 * 2 * 128 * (64 + 8) * 2);
+    });
+
+    // A 64 x 64 tile of a[M, K] · b[N, K]ᵀ, walking K by 32; `variant` breaks one condition of copying ahead.
+    const looped = (variant: 'plain' | 'carried index' | 'operand used twice' | 'index in registers') =>
+      kernel('mm_loop', { a: input(bf16, ['M', 'K']), b: input(bf16, ['N', 'K']), c: output(f32, ['M', 'N']), s: scalar(i32) }, ({ a, b, c, s }) => {
+        const [rows, cols] = [arange(64).expandDims(1), arange(64)];
+        const step = (k0: Tile, sums: Tile[]) => {
+          let ks = k0.add(arange(32)).expandDims(0);
+          // Past the length an index expression is repeated: held in registers, this iteration's only.
+          if (variant === 'index in registers') for (let q = 0; q < 30; q++) ks = ks.add(s).sub(s);
+          const x = load(a, [rows, ks], { mask: ks.lt(a.dim(1)) }).to(f32);
+          const w = load(b, [cols.expandDims(1), ks], { mask: ks.lt(b.dim(1)) }).to(f32).T;
+          return variant === 'operand used twice' ? [dot(x, w, sums[0]!), dot(x, w, sums[1]!)] : [dot(x, w, sums[0]!)];
+        };
+        const zero = zeros([64, 64], f32);
+        const out =
+          variant === 'carried index'
+            ? forRange(0, a.dim(1), 32, [zero, zeros([], i32)], (_, [sum, k0]) => [...step(k0!, [sum!]), k0!.add(32)])[0]!
+            : variant === 'operand used twice'
+              ? forRange(0, a.dim(1), 32, [zero, zero], (k0, sums) => step(k0, sums)).reduce((p, q) => p.add(q))
+              : forRange(0, a.dim(1), 32, [zero], (k0, sums) => step(k0, sums))[0]!;
+        store(c, [rows, cols.expandDims(0)], out);
+      }, { grid: () => [1] }).build();
+
+    test.each(['carried index', 'operand used twice', 'index in registers'] as const)('not where the operands are not copyable ahead: %s', (variant) => {
+      expect(copies(emitCuda(looped('plain'), { registerAccumulators: true }).source)).toBeGreaterThan(0);
+      const source = emitCuda(looped(variant), { registerAccumulators: true }).source;
+      expect(source).toContain('mma.sync on the accumulator in registers');
+      expect(source).not.toContain('CP_ASYNC');
     });
   });
 });

@@ -72,6 +72,8 @@ thread_local Dim3 threadIdx;
 Dim3 blockIdx, gridDim;
 std::barrier<> *tskc_block_barrier;
 std::vector<Warp *> tskc_warps;
+thread_local std::vector<std::vector<TskcCopy>> tskc_copy_groups;
+thread_local std::vector<TskcCopy> tskc_open_copies;
 alignas(16) unsigned char tskc_smem[${Math.max(sharedBytes, 16)}];
 extern "C" void tskc_kernel(${params.join(', ')});
 
@@ -91,6 +93,13 @@ static void writeAll(const char *path, const std::vector<unsigned char> &bytes) 
   fclose(f);
 }
 
+/** A thread that ends with cp.async copies not waited for (or not committed) has a pipeline bug. */
+static void copiesLanded() {
+  if (tskc_copy_groups.empty() && tskc_open_copies.empty()) return;
+  fprintf(stderr, "tskc emulator: a thread ended with cp.async copies in flight\\n");
+  abort();
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   long long status = 0;
@@ -102,7 +111,7 @@ int main(int argc, char **argv) {
     std::barrier<> block(${threads});
     tskc_block_barrier = &block;
     std::vector<std::thread> threads;
-    for (unsigned t = 0; t < ${threads}; t++) threads.emplace_back([&, t] { threadIdx = { t, 0, 0 }; tskc_kernel(${call.join(', ')}); });
+    for (unsigned t = 0; t < ${threads}; t++) threads.emplace_back([&, t] { threadIdx = { t, 0, 0 }; tskc_kernel(${call.join(', ')}); copiesLanded(); });
     for (std::thread &t : threads) t.join();
   }
   ${finish.join('\n  ')}

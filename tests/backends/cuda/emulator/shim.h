@@ -2,7 +2,7 @@
  * Just enough of CUDA for the CUDA backend's generated source to compile as C++ and run on the CPU
  * (tests/backends/cuda/emulator/emulate.ts force-includes this before it): each thread of a block is an
  * OS thread, __syncthreads a barrier of the block's threads, a warp's shuffles and tensor-core mma an
- * exchange among its 32 threads (ldmatrix too). mma.sync.m16n8k16 is computed from the PTX ISA's fragment
+ * exchange among its 32 threads (ldmatrix too), cp.async a copy that lands at its wait. mma.sync.m16n8k16 is computed from the PTX ISA's fragment
  * definitions (lane 4g + t; A row-major 16 x 16, B 16 x 8 by columns, C and D 16 x 8, two 16-bit codes
  * to a register, the lower index in the low half), its products summed in double: the hardware's order
  * and rounding differ, within the tolerance a tensor-core dot is compared with.
@@ -125,6 +125,33 @@ static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_
   r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3];
 }
 
+/**
+ * cp.async: a copy is queued in this thread's open group and lands only when a wait_group lets it,
+ * its destination meanwhile poisoned (0xff bytes, a NaN in every 16-bit format): a read of a stage
+ * before its wait and barrier, or a copy into a stage another thread still reads, shows in the results.
+ */
+struct TskcCopy { void *dst; const void *src; int bytes; };
+extern thread_local std::vector<std::vector<TskcCopy>> tskc_copy_groups;
+extern thread_local std::vector<TskcCopy> tskc_open_copies;
+static inline void tskc_emulated_cp_async(void *dst, const void *src, int bytes) {
+  memset(dst, 0xff, bytes);
+  tskc_open_copies.push_back({ dst, src, bytes });
+}
+static inline void tskc_emulated_cp_async_commit() {
+  tskc_copy_groups.push_back(tskc_open_copies);
+  tskc_open_copies.clear();
+}
+static inline void tskc_emulated_cp_async_wait(size_t pending) {
+  while (tskc_copy_groups.size() > pending) {
+    for (const TskcCopy &c : tskc_copy_groups.front()) memcpy(c.dst, c.src, c.bytes);
+    tskc_copy_groups.erase(tskc_copy_groups.begin());
+  }
+}
+
+#define TSKC_CP_ASYNC_CG16(dst, src) tskc_emulated_cp_async(dst, src, 16)
+#define TSKC_CP_ASYNC_CA(dst, src, bytes) tskc_emulated_cp_async(dst, src, bytes)
+#define TSKC_CP_ASYNC_COMMIT() tskc_emulated_cp_async_commit()
+#define TSKC_CP_ASYNC_WAIT(n) tskc_emulated_cp_async_wait(n)
 #define TSKC_LDMATRIX_X4(r0, r1, r2, r3, row) tskc_emulated_ldmatrix_x4(r0, r1, r2, r3, row)
 #define TSKC_MMA_M16N8K16_BF16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<false>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
 #define TSKC_MMA_M16N8K16_F16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<true>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)

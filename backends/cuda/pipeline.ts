@@ -1,0 +1,105 @@
+/**
+ * Which operands of a loop's tensor-core dots can be copied from global to shared memory ahead of
+ * time with cp.async (the CUDA emitter's multi-stage pipeline), read from the IR alone.
+ *
+ * An operand qualifies when it is a tile loaded from an input tensor in the loop's own body, widened
+ * from the mma operand format to f32 (or not) and, for b, transposed: exactly the values the register
+ * path stages as codes (a as [m, k], b as [n, k] rows), so the loaded tile's rows can land in the
+ * staging as they are, 16 bytes at a time. The load and the ops between it and the dot must have no
+ * other use (they are not emitted where they stand: the copies replace them), and the load's indices,
+ * mask and fill must be computable for a later iteration: functions of the loop variable and of values
+ * from outside the loop through pure index ops, never of a carried value. The emitter confirms the
+ * last point on the values as it represents them (index expressions, not registers).
+ */
+import type { Block, Op, Value } from '../../compiler/ir/ir.js';
+import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
+import type { TensorType } from '../../compiler/ir/types.js';
+
+/** A dot operand copied ahead: the load, and the ops from it to the dot (casts and transposes) that the copies stand for. */
+export interface AsyncOperand {
+  readonly load: Op;
+  readonly chain: readonly Op[];
+}
+
+/** A dot of the loop's body with the operands (at least one) that are copied ahead. */
+export interface PipelinedDot {
+  readonly dot: Op;
+  readonly a?: AsyncOperand;
+  readonly b?: AsyncOperand;
+}
+
+/** Ops that compute values without touching memory or threads' shared state: safe to evaluate for another iteration. */
+const INDEX_OPS = new Set(['const', 'arange', 'program_id', 'num_programs', 'dim', 'broadcast', 'view', 'reshape', 'permute', 'cast', 'bitcast', 'where']);
+const pure = (op: Op) => INDEX_OPS.has(op.opcode) || isUnary(op.opcode) || isBinary(op.opcode) || isCompare(op.opcode);
+
+/** Every use of each value in a block, nested regions included. */
+export function usesIn(body: Block): Map<Value, Op[]> {
+  const uses = new Map<Value, Op[]>();
+  const visit = (b: Block) => {
+    for (const op of b.ops) {
+      for (const v of op.operands) uses.set(v, [...(uses.get(v) ?? []), op]);
+      op.regions.forEach(visit);
+    }
+  };
+  visit(body);
+  return uses;
+}
+
+/**
+ * The dots of `loop` (a `for` op) whose operands can be copied ahead, each with those operands;
+ * `format` gives the 16-bit operand format of each dot the emitter runs on the register path (the only
+ * one that pipelines), undefined for the others.
+ */
+export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: ReadonlyMap<Value, readonly Op[]>, format: (dot: Op) => 'bf16' | 'f16' | undefined): PipelinedDot[] {
+  const body = loop.regions[0]!;
+  const [iv, ...carried] = body.args;
+  const inBody = new Set(body.ops);
+  const onlyUse = (v: Value, user: Op) => (uses.get(v) ?? []).every((u) => u === user);
+  /** Whether v is computable for another iteration: from iv and outside values through index ops. */
+  const indexOf = (v: Value, seen = new Set<Value>()): boolean => {
+    if (v === iv || seen.has(v)) return true;
+    if (carried.includes(v)) return false;
+    const def = defs.get(v);
+    if (def === undefined || !inBody.has(def)) return !isInside(v, body, defs);
+    seen.add(v);
+    return pure(def) && def.operands.every((o) => indexOf(o, seen));
+  };
+  /** The load behind operand v of `dot`, through widening casts and transposes, when it qualifies. */
+  const asyncOperand = (v: Value, dot: Op, codes: string, transposed: boolean): AsyncOperand | undefined => {
+    const chain: Op[] = [];
+    let user = dot;
+    let flips = 0;
+    for (;;) {
+      const def = defs.get(v);
+      if (def === undefined || !inBody.has(def) || !onlyUse(v, user)) return undefined;
+      if (def.opcode === 'load') {
+        const tensor = def.operands[0]!.type as TensorType;
+        if (tensor.access !== 'in' || tensor.dtype.name !== codes || flips % 2 !== (transposed ? 1 : 0)) return undefined;
+        if (!def.operands.slice(1).every((o) => indexOf(o))) return undefined;
+        return { load: def, chain: chain.reverse() };
+      }
+      if (def.opcode === 'permute') flips++;
+      else if (def.opcode !== 'cast') return undefined;
+      chain.push(def);
+      user = def;
+      v = def.operands[0]!;
+    }
+  };
+  const found: PipelinedDot[] = [];
+  for (const op of body.ops) {
+    const codes = op.opcode === 'dot' ? format(op) : undefined;
+    if (codes === undefined) continue;
+    const a = asyncOperand(op.operands[0]!, op, codes, false);
+    const b = asyncOperand(op.operands[1]!, op, codes, true);
+    if (a || b) found.push({ dot: op, ...(a ? { a } : {}), ...(b ? { b } : {}) });
+  }
+  return found;
+}
+
+/** Whether v is defined anywhere inside `body` (a region argument or a result of one of its ops, nested or not). */
+function isInside(v: Value, body: Block, defs: ReadonlyMap<Value, Op>): boolean {
+  if (body.args.includes(v)) return true;
+  const def = defs.get(v);
+  const visit = (b: Block): boolean => b.ops.some((op) => op === def || op.regions.some(visit)) || b.args.includes(v);
+  return def !== undefined && visit(body);
+}
