@@ -55,6 +55,8 @@ export interface DeviceOptions {
   readonly registerAccumulators?: boolean;
   /** 'cuda', with registerAccumulators: the stages of the cp.async copies ahead (CudaEmitOptions.pipelineStages); 3 by default, 1 for none. */
   readonly pipelineStages?: number;
+  /** 'cuda': f32 dots on tensor cores too, their operands rounded to tf32 (CudaEmitOptions.tf32). Off by default. */
+  readonly tf32?: boolean;
 }
 
 export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
@@ -77,6 +79,7 @@ export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
               ...(options.tensorCores === undefined ? {} : { tensorCores: options.tensorCores }),
               ...(options.registerAccumulators === undefined ? {} : { registerAccumulators: options.registerAccumulators }),
               ...(options.pipelineStages === undefined ? {} : { pipelineStages: options.pipelineStages }),
+              ...(options.tf32 === undefined ? {} : { tf32: options.tf32 }),
             }),
           ),
       };

@@ -106,6 +106,14 @@ export interface CudaEmitOptions {
    * the iteration itself. 3 by default, fewer where the ring would pass PIPELINE_RING_BYTES.
    */
   readonly pipelineStages?: number;
+  /**
+   * An f32 dot (operands not all exact in one 16-bit format) runs on tensor cores as well, with M, N
+   * and K multiples of 16, 8 and 8: its operands rounded to tf32 (10 bits of mantissa, to nearest, ties
+   * away from zero: cvt.rna.tf32.f32), the products exact, summed in f32 in the hardware's order, on
+   * mma.sync.m16n8k8 (sm_80 on). Off by default: the results are not the interpreter's f32 dot, but
+   * that of the operands rounded to tf32, within a tensor-core dot's tolerance.
+   */
+  readonly tf32?: boolean;
 }
 
 export const STATUS_BAD_STEP = -1;
@@ -114,10 +122,11 @@ export const ENTRY = 'tskc_kernel';
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
   const hints = kernel.hints?.cuda;
   const hintedThreads = hints?.threads ?? chooseThreads(kernel);
-  const threads = options.threads ?? (options.registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads) : hintedThreads);
+  const tf32 = options.tf32 ?? false;
+  const threads = options.threads ?? (options.registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads, tf32) : hintedThreads);
   // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
   const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
-  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3).emit();
+  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3, tf32).emit();
 }
 
 type Repr =
@@ -145,9 +154,9 @@ const FULL_MASK = '0xffffffffu';
  * 128 for 64 x 64 tiles where the usual choice is 256; the usual one for a kernel without such dots,
  * or where no size gives all of them that layout.
  */
-function threadsForFragments(kernel: Kernel, threads: number): number {
+function threadsForFragments(kernel: Kernel, threads: number, tf32: boolean): number {
   const defs = definitions(kernel.body);
-  const shapes = [...defs.values()].filter((op) => op.opcode === 'dot' && registerDot(op, defs)).map((op) => tileOf(op.results[0]!).shape);
+  const shapes = [...defs.values()].filter((op) => op.opcode === 'dot' && registerDot(op, defs, tf32)).map((op) => tileOf(op.results[0]!).shape);
   if (shapes.length === 0) return threads;
   for (let t = threads; t >= 32; t /= 2) if (shapes.every((s) => fragmentDistribution(s, t) !== undefined)) return t;
   return threads;
@@ -186,31 +195,48 @@ function sixteenBitValues(v: Value, defs: ReadonlyMap<Value, Op>): 'bf16' | 'f16
 }
 
 /**
- * The 16-bit format of a dot's operands where it can run on tensor cores: an f32 result, both operands
- * exact in the same 16-bit format, M, N and K multiples of 16, 8 and 16.
+ * The operand format of a tensor-core dot: 16-bit floats (mma.sync.m16n8k16), or f32 operands rounded
+ * to tf32, 10 bits of mantissa (m16n8k8, the tf32 option).
  */
-function mmaOperand(op: Op, defs: ReadonlyMap<Value, Op>): 'bf16' | 'f16' | undefined {
+export type MmaFormat = 'bf16' | 'f16' | 'tf32';
+
+/** Bytes of one staged operand element of the format, and the K of one mma. */
+const formatBytes = (f: MmaFormat) => (f === 'tf32' ? 4 : 2);
+const mmaK = (f: MmaFormat) => (f === 'tf32' ? 8 : 16);
+/** The C type a staged operand element is held in, and the value stored for the f32 expression x. */
+const stagedType = (f: MmaFormat) => (f === 'tf32' ? 'float' : 'uint16_t');
+const stagedValue = (f: MmaFormat, x: string) => (f === 'tf32' ? `(float)(${x})` : f === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
+
+/**
+ * The format of a dot's operands where it can run on tensor cores: an f32 result with M and N
+ * multiples of 16 and 8, and both operands exact in the same 16-bit format with K a multiple of 16,
+ * else (with `tf32`) f32 operands with K a multiple of 8.
+ */
+function mmaOperand(op: Op, defs: ReadonlyMap<Value, Op>, tf32: boolean): MmaFormat | undefined {
   const [a, b] = op.operands as [Value, Value];
   const [m, k] = tileOf(a).shape as [number, number];
   const n = tileOf(b).shape[1]!;
+  if (tileOf(op.results[0]!).dtype.name !== 'f32' || m % 16 !== 0 || n % 8 !== 0) return undefined;
   const operand = sixteenBitValues(a, defs);
-  const fits = tileOf(op.results[0]!).dtype.name === 'f32' && m % 16 === 0 && n % 8 === 0 && k % 16 === 0;
-  return fits && operand && sixteenBitValues(b, defs) === operand ? operand : undefined;
+  if (operand && sixteenBitValues(b, defs) === operand && k % 16 === 0) return operand;
+  const f32 = tileOf(a).dtype.name === 'f32' && tileOf(b).dtype.name === 'f32';
+  return tf32 && f32 && k % 8 === 0 ? 'tf32' : undefined;
 }
 
 /** Whether a tensor-core dot can keep its accumulator in registers: its a and b staging fits 48 KiB. */
-function registerDot(op: Op, defs: ReadonlyMap<Value, Op>): boolean {
+function registerDot(op: Op, defs: ReadonlyMap<Value, Op>, tf32: boolean): boolean {
   const [m, k] = tileOf(op.operands[0]!).shape as [number, number];
-  return mmaOperand(op, defs) !== undefined && mmaFragment.staging(m, tileOf(op.operands[1]!).shape[1]!, k).bytes <= 48 * 1024;
+  const format = mmaOperand(op, defs, tf32);
+  return format !== undefined && mmaFragment.staging(m, tileOf(op.operands[1]!).shape[1]!, k, formatBytes(format)).bytes <= 48 * 1024;
 }
 
 /** A tile shape as a map key. */
 const shapeKey = (shape: readonly number[]) => shape.join('x');
 
-/** Where a tensor-core dot stages a and b (16-bit codes) and the accumulator (f32) in the scratch area, and its size. */
-function mmaStaging(m: number, n: number, k: number): { b: number; c: number; bytes: number } {
-  const b = Math.ceil((m * k * 2) / 16) * 16;
-  const c = b + Math.ceil((k * n * 2) / 16) * 16;
+/** Where a tensor-core dot stages a and b (elements of `bytes`) and the accumulator (f32) in the scratch area, and its size. */
+function mmaStaging(m: number, n: number, k: number, bytes: number): { b: number; c: number; bytes: number } {
+  const b = Math.ceil((m * k * bytes) / 16) * 16;
+  const c = b + Math.ceil((k * n * bytes) / 16) * 16;
   return { b, c, bytes: c + m * n * 4 };
 }
 
@@ -267,6 +293,7 @@ class CudaEmitter {
     private readonly tensorCores: boolean,
     private readonly registerAccumulators: boolean,
     private readonly pipelineStages: number,
+    private readonly tf32: boolean,
   ) {
     if (!Number.isInteger(pipelineStages) || pipelineStages < 1 || pipelineStages > 8) throw new Error(`CUDA backend: pipelineStages must be an integer from 1 to 8, got ${pipelineStages}`);
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`CUDA backend: threads must be a power of two from 32 to 1024, got ${threads}`);
@@ -361,22 +388,22 @@ class CudaEmitter {
   private chooseFragmentLayouts(body: Block): void {
     for (const [v, op] of definitions(body)) this.defs.set(v, op);
     for (const op of this.defs.values()) {
-      if (op.opcode !== 'dot' || !registerDot(op, this.defs)) continue;
+      if (op.opcode !== 'dot' || !registerDot(op, this.defs, this.tf32)) continue;
       const shape = this.tile(op.results[0]!).shape;
       const layout = fragmentDistribution(shape, this.threads);
       if (layout) this.fragments.set(shapeKey(shape), layout);
     }
   }
 
-  /** The 16-bit operand format of a dot that runs on tensor cores with its accumulator in registers, else undefined. */
-  private registerFormat(op: Op): 'bf16' | 'f16' | undefined {
+  /** The operand format of a dot that runs on tensor cores with its accumulator in registers, else undefined. */
+  private registerFormat(op: Op): MmaFormat | undefined {
     const operand = this.mmaOperand(op);
-    return operand && this.fragments.has(shapeKey(this.tile(op.results[0]!).shape)) && registerDot(op, this.defs) ? operand : undefined;
+    return operand && this.fragments.has(shapeKey(this.tile(op.results[0]!).shape)) && registerDot(op, this.defs, this.tf32) ? operand : undefined;
   }
 
-  /** The 16-bit operand format of a dot that runs on tensor cores (the tensorCores option), else undefined. */
-  private mmaOperand(op: Op): 'bf16' | 'f16' | undefined {
-    return this.tensorCores ? mmaOperand(op, this.defs) : undefined;
+  /** The operand format of a dot that runs on tensor cores (the tensorCores option), else undefined. */
+  private mmaOperand(op: Op): MmaFormat | undefined {
+    return this.tensorCores ? mmaOperand(op, this.defs, this.tf32) : undefined;
   }
 
   private extent(t: TensorType, axis: number): string {
@@ -920,10 +947,10 @@ class CudaEmitter {
     const d = this.tile(res).dtype;
     const operand = this.mmaOperand(op);
     const pipelined = this.pipe?.dots.find((p) => p.dot === op);
-    if (pipelined) return this.pipelinedMmaDot(pipelined, operand!);
+    if (pipelined) return this.pipelinedMmaDot(pipelined);
     if (this.registerFormat(op)) return this.mmaDotInRegisters(op, operand!);
     // Its staging within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
-    if (operand && mmaStaging(m, n, k).bytes <= 48 * 1024) return this.mmaDot(op, operand);
+    if (operand && mmaStaging(m, n, k, formatBytes(operand)).bytes <= 48 * 1024) return this.mmaDot(op, operand);
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
     const aBytes = Math.ceil((m * k * BYTES[valueType(this.tile(a).dtype)]!) / 16) * 16;
     const sa = this.scratch(valueType(this.tile(a).dtype), m * k);
@@ -963,17 +990,21 @@ class CudaEmitter {
    * floats are (row g, columns 2t, 2t+1) and (row g+8, columns 2t, 2t+1). Two codes share a register,
    * the lower column or row in the low half.
    */
-  private mmaDot(op: Op, operand: 'bf16' | 'f16'): void {
+  private mmaDot(op: Op, operand: MmaFormat): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
     const res = op.results[0]!;
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const staging = mmaStaging(m, n, k);
-    const [sa, sb, sc] = [this.scratch('uint16_t', m * k), this.scratch('uint16_t', k * n, staging.b), this.scratch('float', m * n, staging.c)];
+    const staging = mmaStaging(m, n, k, formatBytes(operand));
+    const type = stagedType(operand);
+    const [sa, sb, sc] = [this.scratch(type, m * k), this.scratch(type, k * n, staging.b), this.scratch('float', m * n, staging.c)];
     this.stageMmaOperands(op, operand, (e) => `${sa}[${e}]`, (e) => `${sb}[${e}]`, () =>
       this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`)),
     );
     const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
+    // tf32: one f32 a register, rounded as cvt.rna.tf32.f32 rounds (A's registers (g, t), (g + 8, t),
+    // (g, t + 4), (g + 8, t + 4) of a 16 x 8 tile; B's (t, g) and (t + 4, g) of an 8 x 8 one).
+    const one = (x: string) => `${this.tf32Round()}(__float_as_uint(${x}))`;
     const A = (row: string, col: string) => `${sa}[(r0 + ${row}) * ${k} + kk + ${col}]`;
     const B = (row: string, col: string) => `${sb}[(kk + ${row}) * ${n} + c0 + ${col}]`;
     const C = (row: string, col: string) => `${sc}[(r0 + ${row}) * ${n} + c0 + ${col}]`;
@@ -986,11 +1017,16 @@ class CudaEmitter {
       this.nested(() => {
         this.line(`const int r0 = (tile / ${n / 8}) * 16, c0 = (tile % ${n / 8}) * 8;`);
         this.line(`float c[4] = { ${cells.map(([r, col]) => C(r, col)).join(', ')} };`);
-        this.line(`for (int kk = 0; kk < ${k}; kk += 16) {`);
+        this.line(`for (int kk = 0; kk < ${k}; kk += ${mmaK(operand)}) {`);
         this.nested(() => {
-          this.line(`const uint32_t a0 = ${pair(A('g', '2 * t'), A('g', '2 * t + 1'))}, a1 = ${pair(A('g + 8', '2 * t'), A('g + 8', '2 * t + 1'))};`);
-          this.line(`const uint32_t a2 = ${pair(A('g', '2 * t + 8'), A('g', '2 * t + 9'))}, a3 = ${pair(A('g + 8', '2 * t + 8'), A('g + 8', '2 * t + 9'))};`);
-          this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
+          if (operand === 'tf32') {
+            this.line(`const uint32_t a0 = ${one(A('g', 't'))}, a1 = ${one(A('g + 8', 't'))}, a2 = ${one(A('g', 't + 4'))}, a3 = ${one(A('g + 8', 't + 4'))};`);
+            this.line(`const uint32_t b0 = ${one(B('t', 'g'))}, b1 = ${one(B('t + 4', 'g'))};`);
+          } else {
+            this.line(`const uint32_t a0 = ${pair(A('g', '2 * t'), A('g', '2 * t + 1'))}, a1 = ${pair(A('g + 8', '2 * t'), A('g + 8', '2 * t + 1'))};`);
+            this.line(`const uint32_t a2 = ${pair(A('g', '2 * t + 8'), A('g', '2 * t + 9'))}, a3 = ${pair(A('g + 8', '2 * t + 8'), A('g + 8', '2 * t + 9'))};`);
+            this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
+          }
           this.line(`${this.mma(operand)}(c[0], c[1], c[2], c[3], a0, a1, a2, a3, b0, b1);`);
         });
         this.line('}');
@@ -1007,15 +1043,14 @@ class CudaEmitter {
   }
 
   /**
-   * A tensor-core dot's a and b written as 16-bit codes of `operand` to the places `aAt` and `bAt`
-   * give for each element index (and whatever `alsoStage` writes), between barriers.
+   * A tensor-core dot's a and b written as `operand` elements (stagedValue) to the places `aAt` and
+   * `bAt` give for each element index (and whatever `alsoStage` writes), between barriers.
    */
-  private stageMmaOperands(op: Op, operand: 'bf16' | 'f16', aAt: (e: string) => string, bAt: (e: string) => string, alsoStage?: () => void): void {
+  private stageMmaOperands(op: Op, operand: MmaFormat, aAt: (e: string) => string, bAt: (e: string) => string, alsoStage?: () => void): void {
     const [a, b] = op.operands as [Value, Value];
-    const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
     this.line('__syncthreads();');
-    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${aAt(s.e)} = ${code(this.at(a, s))};`));
-    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${bAt(s.e)} = ${code(this.at(b, s))};`));
+    this.forEach(this.dist(a), (s) => this.line(`if (valid) ${aAt(s.e)} = ${stagedValue(operand, this.at(a, s))};`));
+    this.forEach(this.dist(b), (s) => this.line(`if (valid) ${bAt(s.e)} = ${stagedValue(operand, this.at(b, s))};`));
     alsoStage?.();
     this.line('__syncthreads();');
   }
@@ -1029,12 +1064,13 @@ class CudaEmitter {
    * fragments with another, and runs one mma.sync.m16n8k16 per block on its own registers. Fragment
    * conventions as in mmaDot.
    */
-  private mmaDotInRegisters(op: Op, operand: 'bf16' | 'f16'): void {
+  private mmaDotInRegisters(op: Op, operand: MmaFormat): void {
     const [a, b] = op.operands as [Value, Value];
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const staging = mmaFragment.staging(m, n, k);
-    const [sa, sb] = [this.scratch('uint16_t', m * staging.stride), this.scratch('uint16_t', n * staging.stride, staging.b)];
+    const staging = mmaFragment.staging(m, n, k, formatBytes(operand));
+    const type = stagedType(operand);
+    const [sa, sb] = [this.scratch(type, m * staging.stride), this.scratch(type, n * staging.stride, staging.b)];
     this.stageMmaOperands(op, operand, (e) => `${sa}[${staging.a(`(${e}) / ${k}`, `(${e}) % ${k}`)}]`, (e) => `${sb}[${staging.bAt(`(${e}) / ${n}`, `(${e}) % ${n}`)}]`);
     this.mmaOnStaged(op, operand, sa, sb);
   }
@@ -1043,12 +1079,14 @@ class CudaEmitter {
    * The register path's mma loop (see mmaDotInRegisters) on a and b already staged as codes at the
    * uint16_t pointers `sa` and `sb` (mmaFragment.staging's layout): the result's registers start as acc's.
    */
-  private mmaOnStaged(op: Op, operand: 'bf16' | 'f16', sa: string, sb: string): void {
+  private mmaOnStaged(op: Op, operand: MmaFormat, sa: string, sb: string): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
     const res = op.results[0]!;
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const staging = mmaFragment.staging(m, n, k);
+    const staging = mmaFragment.staging(m, n, k, formatBytes(operand));
+    // Elements in 16 bytes: the columns of one 8-row ldmatrix block (8 codes, or 4 floats).
+    const half = 16 / formatBytes(operand);
     const dist = this.dist(res);
     const from = this.materialize(acc);
     const name = this.declare(res);
@@ -1057,10 +1095,15 @@ class CudaEmitter {
     // ldmatrix.x4 gives lane 4g + t, from matrix q, the codes at row g, columns 2t and 2t + 1 of the
     // 8 x 8 block whose rows lanes 8q to 8q + 7 point at: for A, the blocks of a0 to a3 (mma rows 0-7 or
     // 8-15 by q's low bit, K columns 0-7 or 8-15 by its high bit); for B (b transposed: its columns are
-    // rows), b0 and b1 of column blocks c and c + 1.
+    // rows), b0 and b1 of column blocks c and c + 1. For tf32 the same blocks hold 8 x 4 floats, and
+    // lane 4g + t gets the float at row g, column t: m16n8k8's a0 to a3 at rows g, g + 8 and K columns
+    // t, t + 4, and its b0 and b1 at K rows t, t + 4 (each rounded to tf32 after the load).
     const C = (c: string, s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', c, s)}]`;
     const mma = (c: string, b0: string, b1: string) => this.line(`${this.mma(operand)}(${C(c, 0)}, ${C(c, 1)}, ${C(c, 2)}, ${C(c, 3)}, a0, a1, a2, a3, ${b0}, ${b1});`);
     const ldmatrix = this.ldmatrix();
+    const round = (regs: string[]) => {
+      if (operand === 'tf32') this.line(regs.map((r) => `${r} = ${this.tf32Round()}(${r});`).join(' '));
+    };
     this.line('{ // mma.sync on the accumulator in registers');
     this.nested(() => {
       this.line('const int lane = tid & 31, w = tid >> 5, q = lane >> 3, r8 = lane & 7;');
@@ -1069,16 +1112,18 @@ class CudaEmitter {
       this.nested(() => {
         this.line(`const int rowA = ${mmaFragment.row(dist, 'p', '(q & 1)', 'w', 'r8')};`);
         this.line('#pragma unroll');
-        this.line(`for (int kk = 0; kk < ${k}; kk += 16) {`);
+        this.line(`for (int kk = 0; kk < ${k}; kk += ${mmaK(operand)}) {`);
         this.nested(() => {
           this.line('uint32_t a0, a1, a2, a3;');
-          this.line(`${ldmatrix}(a0, a1, a2, a3, &${sa}[${staging.a('rowA', 'kk + 8 * (q >> 1)')}]);`);
+          this.line(`${ldmatrix}(a0, a1, a2, a3, &${sa}[${staging.a('rowA', `kk + ${half} * (q >> 1)`)}]);`);
+          round(['a0', 'a1', 'a2', 'a3']);
           this.line('#pragma unroll');
           this.line(`for (int c = 0; c < ${dist.colIters}; c += 2) {`);
           this.nested(() => {
             // colIters is odd only for N = 8 mod 16: the last pair's second block is then past the tile.
             this.line('uint32_t b0, b1, b2, b3;');
-            this.line(`${ldmatrix}(b0, b1, b2, b3, &${sb}[${staging.bAt('kk + 8 * (q & 1)', `8 * (c + (q >> 1) < ${dist.colIters} ? c + (q >> 1) : c) + r8`)}]);`);
+            this.line(`${ldmatrix}(b0, b1, b2, b3, &${sb}[${staging.bAt(`kk + ${half} * (q & 1)`, `8 * (c + (q >> 1) < ${dist.colIters} ? c + (q >> 1) : c) + r8`)}]);`);
+            round(['b0', 'b1', 'b2', 'b3']);
             mma('c', 'b0', 'b1');
             if (dist.colIters % 2 === 0) mma('(c + 1)', 'b2', 'b3');
             else {
@@ -1098,18 +1143,37 @@ class CudaEmitter {
   }
 
   /**
-   * The name of the macro that runs one mma.sync.m16n8k16 on `operand`s: (c0..c3 in and out, a0..a3,
-   * b0, b1), C, A and B fragments as mmaDot describes. Defined in the source where used, unless
-   * already defined: tests/backends/cuda/emulator defines its own, which runs the source on the CPU.
+   * The name of the macro that runs one mma.sync on `operand`s, m16n8k16 (m16n8k8 for tf32): (c0..c3
+   * in and out, a0..a3, b0, b1), C, A and B fragments as mmaDot describes. Defined in the source where
+   * used, unless already defined: tests/backends/cuda/emulator defines its own, which runs the source on the CPU.
    */
-  private mma(operand: 'bf16' | 'f16'): string {
-    const name = `TSKC_MMA_M16N8K16_${operand.toUpperCase()}`;
+  private mma(operand: MmaFormat): string {
+    const shape = `M16N8K${mmaK(operand)}`;
+    const name = `TSKC_MMA_${shape}_${operand.toUpperCase()}`;
     this.mmaMacros.set(
       name,
       [
         `#ifndef ${name}`,
-        `#define ${name}(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" \\`,
+        `#define ${name}(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) asm volatile("mma.sync.aligned.${shape.toLowerCase()}.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" \\`,
         '  : "+f"(c0), "+f"(c1), "+f"(c2), "+f"(c3) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1))',
+        '#endif',
+      ].join('\n'),
+    );
+    return name;
+  }
+
+  /**
+   * The name of the macro that rounds the bits of an f32 to tf32 as cvt.rna.tf32.f32 does (to nearest,
+   * ties away from zero, 13 low bits cleared), defined where used as the mma's.
+   */
+  private tf32Round(): string {
+    const name = 'TSKC_TF32_RNA';
+    this.mmaMacros.set(
+      name,
+      [
+        `#ifndef ${name}`,
+        'static __device__ __forceinline__ uint32_t tskc_tf32_rna(uint32_t bits) { uint32_t r; asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(__uint_as_float(bits))); return r; }',
+        `#define ${name}(bits) tskc_tf32_rna(bits)`,
         '#endif',
       ].join('\n'),
     );
@@ -1237,7 +1301,7 @@ class CudaEmitter {
    * not fit PIPELINE_RING_BYTES at 2 stages.
    */
   private pipelinedLoop(op: Op, dots: readonly PipelinedDot[]): boolean {
-    const stageBytes = dots.map(({ dot }) => Math.ceil(this.stagingOf(dot).bytes / 16) * 16);
+    const stageBytes = dots.map((p) => Math.ceil(this.stagingOf(p).bytes / 16) * 16);
     const perStage = stageBytes.reduce((x, y) => x + y, 0);
     let stages = this.pipelineStages;
     while (stages > 2 && stages * perStage > PIPELINE_RING_BYTES) stages--;
@@ -1285,15 +1349,15 @@ class CudaEmitter {
   }
 
   /** The staging of a register-path dot's a and b (mmaFragment.staging). */
-  private stagingOf(dot: Op) {
+  private stagingOf({ dot, format }: PipelinedDot) {
     const [m, k] = this.tile(dot.operands[0]!).shape as [number, number];
-    return mmaFragment.staging(m, this.tile(dot.operands[1]!).shape[1]!, k);
+    return mmaFragment.staging(m, this.tile(dot.operands[1]!).shape[1]!, k, formatBytes(format));
   }
 
-  /** A uint16_t pointer to operand a's (or b's) staging of `dot` in the ring's stage `stage` (an expression). */
-  private ringPointer(pipe: Pipeline, dot: Op, operand: 'a' | 'b', stage: string): string {
-    const ring = pipe.rings.get(dot)!;
-    return `((uint16_t *)(tskc_smem + ${ring.offset} + ${ring.bytes} * (${stage})${operand === 'b' ? ` + ${this.stagingOf(dot).b}` : ''}))`;
+  /** A pointer (stagedType) to operand a's (or b's) staging of a dot in the ring's stage `stage` (an expression). */
+  private ringPointer(pipe: Pipeline, p: PipelinedDot, operand: 'a' | 'b', stage: string): string {
+    const ring = pipe.rings.get(p.dot)!;
+    return `((${stagedType(p.format)} *)(tskc_smem + ${ring.offset} + ${ring.bytes} * (${stage})${operand === 'b' ? ` + ${this.stagingOf(p).b}` : ''}))`;
   }
 
   /**
@@ -1306,8 +1370,10 @@ class CudaEmitter {
    */
   private issueCopies(pipe: Pipeline, next: string, stage: string): void {
     this.line(`const int32_t v${pipe.iv.id}[1] = { (int32_t)(${next}) };`);
-    for (const { dot, a, b } of pipe.dots) {
-      const staging = this.stagingOf(dot);
+    for (const p of pipe.dots) {
+      const { a, b } = p;
+      const staging = this.stagingOf(p);
+      const type = stagedType(p.format);
       for (const [which, operand] of [['a', a], ['b', b]] as const) {
         if (!operand) continue;
         const load = operand.load;
@@ -1319,15 +1385,16 @@ class CudaEmitter {
         // mma fragment layout (2 elements a chunk): the copies only need the operands' index expressions.
         const dist = load.operands.slice(1).every((v) => this.isIndexable(v)) ? distribute(this.tile(load.results[0]!).shape, this.threads) : this.dist(load.results[0]!);
         const pointer = (this.repr.get(load.operands[0]!) as { name: string }).name;
-        const rows = this.ringPointer(pipe, dot, which, stage);
+        const rows = this.ringPointer(pipe, p, which, stage);
         this.line('{');
         this.nested(() =>
           this.accessChunks(load, dist, masked ? load.operands[rank + 1] : undefined, (lane0, whole, width) => {
             const site = this.laneSite(dist, lane0);
-            const other = masked ? toStorage(tensor.dtype, this.at(load.operands[rank + 2]!, site)) : '(uint16_t)0';
-            this.line(`uint16_t *const to = &${rows}[${staging.a('row', `chunk * ${dist.vec} + ${lane0}`)}];`);
-            this.line(`const uint16_t *const from = (const uint16_t *)${pointer};`);
-            if (width > 1) this.line(`if (${whole}) ${this.cpAsync(width * 2 === 16 ? 'cg16' : 'ca')}(to, from + off[${lane0}]${width * 2 === 16 ? '' : `, ${width * 2}`});`);
+            const other = masked ? toStorage(tensor.dtype, this.at(load.operands[rank + 2]!, site)) : `(${type})0`;
+            const bytes = width * storageBytes(tensor.dtype);
+            this.line(`${type} *const to = &${rows}[${staging.a('row', `chunk * ${dist.vec} + ${lane0}`)}];`);
+            this.line(`const ${type} *const from = (const ${type} *)${pointer};`);
+            if (width > 1) this.line(`if (${whole}) ${this.cpAsync(bytes === 16 ? 'cg16' : 'ca')}(to, from + off[${lane0}]${bytes === 16 ? '' : `, ${bytes}`});`);
             this.line(`${width > 1 ? 'else ' : ''}if (valid) {`);
             this.nested(() => {
               this.line('#pragma unroll');
@@ -1362,17 +1429,17 @@ class CudaEmitter {
    * stage; at the loop's first such dot, the wait for this iteration's copies, a barrier and the
    * copies of iteration it + stages - 1; at the others, a barrier; then the mma on the stage.
    */
-  private pipelinedMmaDot(p: PipelinedDot, operand: 'bf16' | 'f16'): void {
+  private pipelinedMmaDot(p: PipelinedDot): void {
     const pipe = this.pipe!;
-    const { dot } = p;
+    const { dot, format } = p;
     const stage = `(int)(${pipe.counter} % ${pipe.stages})`;
-    const [sa, sb] = [this.ringPointer(pipe, dot, 'a', stage), this.ringPointer(pipe, dot, 'b', stage)];
+    const [sa, sb] = [this.ringPointer(pipe, p, 'a', stage), this.ringPointer(pipe, p, 'b', stage)];
     const k = this.tile(dot.operands[0]!).shape[1]!;
     const n = this.tile(dot.operands[1]!).shape[1]!;
-    const staging = this.stagingOf(dot);
-    const code = (x: string) => (operand === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
-    if (!p.a) this.forEach(this.dist(dot.operands[0]!), (s) => this.line(`if (valid) ${sa}[${staging.a(`(${s.e}) / ${k}`, `(${s.e}) % ${k}`)}] = ${code(this.at(dot.operands[0]!, s))};`));
-    if (!p.b) this.forEach(this.dist(dot.operands[1]!), (s) => this.line(`if (valid) ${sb}[${staging.bAt(`(${s.e}) / ${n}`, `(${s.e}) % ${n}`)}] = ${code(this.at(dot.operands[1]!, s))};`));
+    const staging = this.stagingOf(p);
+    const store = (x: string) => stagedValue(format, x);
+    if (!p.a) this.forEach(this.dist(dot.operands[0]!), (s) => this.line(`if (valid) ${sa}[${staging.a(`(${s.e}) / ${k}`, `(${s.e}) % ${k}`)}] = ${store(this.at(dot.operands[0]!, s))};`));
+    if (!p.b) this.forEach(this.dist(dot.operands[1]!), (s) => this.line(`if (valid) ${sb}[${staging.bAt(`(${s.e}) / ${n}`, `(${s.e}) % ${n}`)}] = ${store(this.at(dot.operands[1]!, s))};`));
     if (!pipe.issued) this.line(`${this.cpAsync('wait')}(${pipe.stages - 2});`);
     this.line('__syncthreads();');
     if (!pipe.issued) {
@@ -1388,7 +1455,7 @@ class CudaEmitter {
       });
       this.line('}');
     }
-    this.mmaOnStaged(dot, operand, sa, sb);
+    this.mmaOnStaged(dot, format, sa, sb);
   }
 
   /**

@@ -3,7 +3,7 @@
  * time with cp.async (the CUDA emitter's multi-stage pipeline), read from the IR alone.
  *
  * An operand qualifies when it is a tile loaded from an input tensor in the loop's own body, widened
- * from the mma operand format to f32 (or not) and, for b, transposed: exactly the values the register
+ * from the mma operand format to f32 (or not; for tf32, an f32 tensor's) and, for b, transposed: exactly the values the register
  * path stages as codes (a as [m, k], b as [n, k] rows), so the loaded tile's rows can land in the
  * staging as they are, 16 bytes at a time. The load and the ops between it and the dot must have no
  * other use (they are not emitted where they stand: the copies replace them), and the load's indices,
@@ -24,6 +24,8 @@ export interface AsyncOperand {
 /** A dot of the loop's body with the operands (at least one) that are copied ahead. */
 export interface PipelinedDot {
   readonly dot: Op;
+  /** Its operands' format on the tensor cores. */
+  readonly format: 'bf16' | 'f16' | 'tf32';
   readonly a?: AsyncOperand;
   readonly b?: AsyncOperand;
 }
@@ -50,7 +52,7 @@ export function usesIn(body: Block): Map<Value, Op[]> {
  * `format` gives the 16-bit operand format of each dot the emitter runs on the register path (the only
  * one that pipelines), undefined for the others.
  */
-export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: ReadonlyMap<Value, readonly Op[]>, format: (dot: Op) => 'bf16' | 'f16' | undefined): PipelinedDot[] {
+export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: ReadonlyMap<Value, readonly Op[]>, format: (dot: Op) => 'bf16' | 'f16' | 'tf32' | undefined): PipelinedDot[] {
   const body = loop.regions[0]!;
   const [iv, ...carried] = body.args;
   const inBody = new Set(body.ops);
@@ -87,11 +89,13 @@ export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: Read
   };
   const found: PipelinedDot[] = [];
   for (const op of body.ops) {
-    const codes = op.opcode === 'dot' ? format(op) : undefined;
-    if (codes === undefined) continue;
+    const operands = op.opcode === 'dot' ? format(op) : undefined;
+    if (operands === undefined) continue;
+    // The staging holds the loaded tensor's own elements: 16-bit codes, or f32 rounded when read.
+    const codes = operands === 'tf32' ? 'f32' : operands;
     const a = asyncOperand(op.operands[0]!, op, codes, false);
     const b = asyncOperand(op.operands[1]!, op, codes, true);
-    if (a || b) found.push({ dot: op, ...(a ? { a } : {}), ...(b ? { b } : {}) });
+    if (a || b) found.push({ dot: op, format: operands, ...(a ? { a } : {}), ...(b ? { b } : {}) });
   }
   return found;
 }

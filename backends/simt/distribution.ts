@@ -94,22 +94,22 @@ export const mmaFragment = {
   /** The register of C slot s. */
   register: (d: Distribution, p: string, c: string, s: 0 | 1 | 2 | 3) => `(((2 * ${p} + ${s >> 1}) * ${d.colIters} + ${c}) * 2 + ${s & 1})`,
   /**
-   * Where a and b are staged for the register path, as 16-bit codes: a row-major, b transposed (its
-   * columns as rows, at byte `b`), each row padded to `stride` = K + 8 codes. The two codes of every A
-   * and B fragment register are then adjacent (the lower column or row first), every 8 x 8 block of
-   * codes is 8 rows of 16 aligned bytes (what ldmatrix reads), and the 8 rows of a block start on banks
-   * 4 apart (K / 2 + 4 words is an odd multiple of 4 for K a multiple of 16): no bank conflicts in the
-   * fragment loads. (The staging's own stores of
-   * b, transposed, still conflict: a thread's consecutive columns land K + 8 codes apart.) `a(row, col)`
-   * and `bAt(row, col)` are the code indices of a[row, col] and b[row, col].
+   * Where a and b are staged for the register path, as elements of `bytes` (2: 16-bit codes; 4: f32
+   * for tf32): a row-major, b transposed (its columns as rows, at byte `b`), each row padded by 16
+   * bytes to `stride` = K + 16 / bytes elements. The two codes of every 16-bit A and B fragment register
+   * are then adjacent (the lower column or row first), every block of 8 rows of 16 aligned bytes is what
+   * ldmatrix reads, and the 8 rows of a block start on banks 4 apart (K bytes / 4 + 4 words is an odd
+   * multiple of 4 for K a multiple of 16 codes or 8 floats): no bank conflicts in the fragment loads.
+   * (The staging's own stores of b, transposed, still conflict: a thread's consecutive columns land a
+   * stride apart.) `a(row, col)` and `bAt(row, col)` are the element indices of a[row, col] and b[row, col].
    */
-  staging: (m: number, n: number, k: number) => {
-    const stride = k + 8;
-    const b = Math.ceil((m * stride * 2) / 16) * 16;
+  staging: (m: number, n: number, k: number, bytes = 2) => {
+    const stride = k + 16 / bytes;
+    const b = Math.ceil((m * stride * bytes) / 16) * 16;
     return {
       stride,
       b,
-      bytes: b + n * stride * 2,
+      bytes: b + n * stride * bytes,
       a: (row: string, col: string) => `(${row}) * ${stride} + ${col}`,
       bAt: (row: string, col: string) => `(${col}) * ${stride} + ${row}`,
     };

@@ -49,6 +49,8 @@ interface Case {
   readonly registerAccumulators?: boolean;
   /** With registerAccumulators, the stages of cp.async copies ahead (CudaEmitOptions.pipelineStages; 3 unless given). */
   readonly pipelineStages?: number;
+  /** f32 dots on tf32 tensor cores (CudaEmitOptions.tf32). */
+  readonly tf32?: boolean;
   /** More NVRTC options (CudaCompileOptions.nvrtcOptions). */
   readonly nvrtcOptions?: readonly string[];
 }
@@ -143,6 +145,16 @@ const cases: Case[] = [
       pipelineStages,
     })),
   ),
+  // f32 on tensor cores with the tf32 option (operands rounded to tf32), accumulators in registers.
+  {
+    name: 'linear f32 1024x8192x8192 + bias + relu (tf32)',
+    kernel: linear(f32, { bias: true, activation: 'relu' }).build(),
+    shapes: { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] },
+    flops: 2 * 1024 * 8192 * 8192,
+    tensorCores: true,
+    registerAccumulators: true,
+    tf32: true,
+  },
   // The row kernels against occupancy. A program holds its whole row, so an SM overlaps one row's
   // loads with another's reductions only with several blocks resident: at 256 threads the default
   // build takes 89 (softmax), 127 (layer norm) and 104 (RMS norm) registers (ptxas, sm_90), two blocks
@@ -317,6 +329,7 @@ async function measure(c: Case, cache: ArtifactCache, r: () => number): Promise<
     ...(c.tensorCores === undefined ? {} : { tensorCores: c.tensorCores }),
     ...(c.registerAccumulators === undefined ? {} : { registerAccumulators: c.registerAccumulators }),
     ...(c.pipelineStages === undefined ? {} : { pipelineStages: c.pipelineStages }),
+    ...(c.tf32 === undefined ? {} : { tf32: c.tf32 }),
     ...(c.nvrtcOptions ? { nvrtcOptions: c.nvrtcOptions } : {}),
   };
   if (c.graph) {

@@ -23,7 +23,7 @@ import { ArtifactCache } from '../../runtime/cache.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { randomProgram } from '../../tests/fuzz/random-program.js';
-import { libraryArguments, libraryShapes } from '../../tests/kernels/library-arguments.js';
+import { libraryArguments, libraryShapes, roundedToTf32 } from '../../tests/kernels/library-arguments.js';
 import { copy } from './kernels.js';
 import { emitCuda } from '../../backends/cuda/index.js';
 
@@ -96,6 +96,8 @@ async function main(): Promise<void> {
   const fma = kind === 'cuda' ? device('cuda', { cache, tensorCores: false }) : undefined;
   // CUDA with tensor-core accumulators in registers (off by default until this check passes it).
   const registers = kind === 'cuda' ? device('cuda', { cache, registerAccumulators: true }) : undefined;
+  // CUDA with f32 dots on tf32 tensor cores (an option), staged and with the accumulators in registers.
+  const tf32 = kind === 'cuda' ? [device('cuda', { cache, tf32: true }), device('cuda', { cache, tf32: true, registerAccumulators: true })] : [];
   const interp = device('interp');
   const failures: Failure[] = [];
   let examplesRun = 0;
@@ -115,8 +117,10 @@ async function main(): Promise<void> {
   const r = rng(seed);
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
 
-  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on = gpu) => {
+  // `roundForReference`: tensors the reference reads rounded to tf32 (the tf32 option's dot operands).
+  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on = gpu, roundForReference: readonly string[] = []) => {
     const want = copyArguments(args);
+    roundedToTf32(want, roundForReference);
     try {
       await (await on.compile(kernel)).run(args);
     } catch (e) {
@@ -191,6 +195,19 @@ async function main(): Promise<void> {
       }
       phase('register-accumulator kernels');
     }
+
+    // f32 linear layers on tf32 tensor cores, against the interpreter's dot of x and w rounded to tf32:
+    // the fragments of mma.m16n8k8 and the rounding (cvt.rna) on the hardware.
+    for (const [i, on] of tf32.entries()) {
+      const kernel = linear(f32, { bias: true, activation: 'relu' }).build();
+      for (let trial = 0; trial < 2 && !overBudget(); trial++) {
+        const symbols = libraryShapes(kernel.name, kernel.params)(r);
+        const argSeed = Math.floor(r() * 2 ** 31);
+        await runBoth(kernel, libraryArguments(kernel, symbols, argSeed), `${kernel.name} on tf32${i ? ' with accumulators in registers' : ''} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true, on, ['x', 'w']);
+        examplesRun++;
+      }
+    }
+    if (tf32.length) phase('tf32 kernels');
 
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
     for (const kernel of graphKernels(r)) {

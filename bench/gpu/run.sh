@@ -119,7 +119,8 @@ peer = {r["name"]: r for r in torch["results"]}
 wgpu = {r["name"]: r for r in webgpu["results"]}
 print(f"\n{'benchmark':44} {'tskc ms':>9} {'torch ms':>9} {'tskc rate':>12} {'torch rate':>12} {'tskc/torch':>10} {'webgpu rate':>12} {'webgpu/cuda':>11}")
 for r in ours["results"]:
-    p, w = peer.get(r["name"], {}), wgpu.get(r["name"], {})
+    # A variant (its name's parenthetical: tiles, options) is set against PyTorch's same computation.
+    p, w = peer.get(r["name"]) or peer.get(r["name"].split(" (")[0], {}), wgpu.get(r["name"], {})
     p = p if "ms" in p else {}
     unit = "GBps" if "GBps" in r else "TFLOPs"
     ratio = p["ms"] / r["ms"] if p else float("nan")

@@ -74,6 +74,13 @@ def main():
     ms = time_ms(lambda: torch.softmax(F.gelu(F.linear(xl, wl, bl)), -1))
     rows.append({"name": "graph: linear bf16 1024x8192x8192 + bias + gelu + softmax (2 kernels)", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
     del xl, wl, bl
+    # f32 on TF32 tensor cores (bench.ts's tf32 row rounds its operands to tf32 likewise).
+    torch.backends.cuda.matmul.allow_tf32 = True
+    xf, wf, bf = (torch.rand(*s, device="cuda") * 2 - 1 for s in ((1024, 8192), (8192, 8192), (8192,)))
+    ms = time_ms(lambda: F.relu(F.linear(xf, wf, bf)))
+    rows.append({"name": "linear f32 1024x8192x8192 + bias + relu (tf32)", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
+    torch.backends.cuda.matmul.allow_tf32 = False
+    del xf, wf, bf
     qa, ka, va = ((torch.rand(4, 32, 4096, 128, device="cuda") * 2 - 1).to(torch.bfloat16) for _ in range(3))
     for causal in (False, True):
         ms = time_ms(lambda: F.scaled_dot_product_attention(qa, ka, va, is_causal=causal))

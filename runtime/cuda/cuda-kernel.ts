@@ -35,6 +35,8 @@ export interface CudaCompileOptions {
   readonly registerAccumulators?: boolean;
   /** With registerAccumulators, the stages of the cp.async copies ahead (see CudaEmitOptions); 3 by default. */
   readonly pipelineStages?: number;
+  /** f32 dots on tensor cores, operands rounded to tf32 (see CudaEmitOptions); off by default, and on devices before sm_80. */
+  readonly tf32?: boolean;
   /**
    * More NVRTC options, after tskc's own (--gpu-architecture, -std=c++17, --fmad=false, the include
    * path), e.g. ['--Ofast-compile=min'] or ['-lineinfo']; part of the cache key.
@@ -77,6 +79,7 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
     tensorCores: (options.tensorCores ?? true) && device.capability[0] >= 8,
     ...(options.registerAccumulators === undefined ? {} : { registerAccumulators: options.registerAccumulators }),
     ...(options.pipelineStages === undefined ? {} : { pipelineStages: options.pipelineStages }),
+    ...(options.tf32 === undefined ? {} : { tf32: options.tf32 }),
   });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();

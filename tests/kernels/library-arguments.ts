@@ -39,3 +39,22 @@ export function libraryArguments(kernel: Kernel, symbols: Readonly<Record<string
   }
   return args;
 }
+
+/**
+ * The tensors `names` of `args` with every value rounded to tf32 as cvt.rna.tf32.f32 rounds (to
+ * nearest, ties away from zero, the 13 low bits of the f32 cleared): the interpreter's reference for a
+ * dot that the CUDA backend's tf32 option puts on tensor cores, whose operands are rounded so.
+ */
+export function roundedToTf32(args: Readonly<Record<string, Tensor | number>>, names: readonly string[]): void {
+  const bits = new Uint32Array(1);
+  const value = new Float32Array(bits.buffer);
+  const tf32 = (x: number) => {
+    value[0] = x;
+    if ((bits[0]! & 0x7f800000) !== 0x7f800000) bits[0] = (bits[0]! + 0x1000) & ~0x1fff;
+    return value[0]!;
+  };
+  for (const name of names) {
+    const t = args[name] as Tensor;
+    t.setValues(t.toValues().map(tf32));
+  }
+}

@@ -83,6 +83,18 @@ describe('CUDA emitter', () => {
       expect(mma(matmul('bf16', [64, 128, 32]))).toBe('bf16'); // 4 + 8 + 32 KiB
     });
 
+    test('tf32: f32 operands on mma.sync.m16n8k8 (K a multiple of 8), rounded to tf32; 16-bit operands keep their format', () => {
+      const format = (source: string) => source.match(/mma\.sync\.aligned\.(m16n8k\d+)\.row\.col\.f32\.(\w+)/)?.slice(1, 3).join(' ');
+      const staged = emitCuda(matmul('f32', [32, 16, 24]), { tf32: true }).source;
+      expect(format(staged)).toBe('m16n8k8 tf32');
+      expect(staged).toContain('cvt.rna.tf32.f32');
+      expect(format(emitCuda(matmul('f32', [64, 64, 32]), { tf32: true, registerAccumulators: true }).source)).toBe('m16n8k8 tf32');
+      expect(format(emitCuda(matmul('f32', [32, 16, 24])).source)).toBeUndefined();
+      expect(format(emitCuda(matmul('f32', [32, 16, 20]), { tf32: true }).source)).toBeUndefined();
+      expect(format(emitCuda(matmul('f32', [32, 16, 24]), { tf32: true, tensorCores: false }).source)).toBeUndefined();
+      expect(format(emitCuda(matmul('bf16', [32, 16, 32]), { tf32: true }).source)).toBe('m16n8k16 bf16');
+    });
+
     test('registerAccumulators: the block size that gives the result its fragment layout, the accumulator never staged', () => {
       const marker = 'mma.sync on the accumulator in registers';
       const staged = emitCuda(matmul('bf16', [64, 64, 32]));

@@ -7,7 +7,7 @@
  */
 import { jest } from '@jest/globals';
 import type { CudaEmitOptions } from '../../../backends/cuda/index.js';
-import { bf16, f16 } from '../../../compiler/ir/dtype.js';
+import { bf16, f16, f32 } from '../../../compiler/ir/dtype.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
 import { freshSeed, randInt, rng } from '../../../examples/check.js';
 import { flashAttention } from '../../../kernels/attention.js';
@@ -16,7 +16,7 @@ import { compareOutputs, copyArguments } from '../../../bin/launch-inputs.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { libraryKernels } from '../../../kernels/index.js';
-import { libraryArguments, libraryShapes } from '../../kernels/library-arguments.js';
+import { libraryArguments, libraryShapes, roundedToTf32 } from '../../kernels/library-arguments.js';
 import { EXAMPLE_CASES, dtypeOf, expectSame, runBoth } from '../differential.js';
 import { emulatedCuda, emulatorMissing } from './emulator/emulate.js';
 
@@ -30,11 +30,13 @@ const it = missing ? test.skip : test;
  * compared as `tskc run --check` compares (compareOutputs: floats within 4 units in the last place of
  * the tensor's largest magnitude, the rest exactly).
  */
-async function expectCloseToInterpreter(kernel: Kernel, symbols: Record<string, number>, options: CudaEmitOptions, what: string): Promise<void> {
+async function expectCloseToInterpreter(kernel: Kernel, symbols: Record<string, number>, options: CudaEmitOptions, what: string, roundForReference: readonly string[] = []): Promise<void> {
   const seed = freshSeed();
   const args = libraryArguments(kernel, symbols, seed);
   for (const a of kernel.args) if (a.type.kind === 'tensor' && a.type.access === 'out') (args[a.name!] as Tensor).fill(NaN);
   const want = copyArguments(args);
+  // The interpreter's dot of tf32 operands: the tensors a tf32 dot reads, rounded as the kernel rounds them.
+  roundedToTf32(want, roundForReference);
   await (await emulatedCuda(options).compile(kernel)).run(args);
   await (await device('interp').compile(kernel)).run(want);
   const failed = compareOutputs(kernel, args, want).filter((c) => !c.pass);
@@ -97,6 +99,21 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     const r = rng(freshSeed());
     const K = k === 'aligned' ? 8 * randInt(r, 1, 13) : 8 * randInt(r, 0, 12) + randInt(r, 1, 7);
     await expectCloseToInterpreter(kernel, { M: randInt(r, 1, 150), K, N: randInt(r, 1, 150) }, options, `linear ${what}`);
+  });
+
+  // f32 dots on tensor cores (tf32): against the interpreter's dot of x and w rounded to tf32, so that
+  // only the order of the sums differs (a kernel that left its operands unrounded, or truncated them as
+  // the hardware would, is off by 2^-11 of a product).
+  it.each([
+    ['staged', { tf32: true }, 'ragged'],
+    ['accumulator in registers, 3 cp.async stages', { tf32: true, registerAccumulators: true }, 'aligned'],
+    ['accumulator in registers, ragged K', { tf32: true, registerAccumulators: true }, 'ragged'],
+    ['accumulator in registers, no cp.async', { tf32: true, registerAccumulators: true, pipelineStages: 1 }, 'aligned'],
+  ] as const)('linear f32 + bias + relu on tf32 tensor cores, %s', async (what, options, k) => {
+    const kernel = linear(f32, { bias: true, activation: 'relu' }).build({});
+    const r = rng(freshSeed());
+    const K = k === 'aligned' ? 4 * randInt(r, 1, 26) : 8 * randInt(r, 0, 12) + randInt(r, 1, 3);
+    await expectCloseToInterpreter(kernel, { M: randInt(r, 1, 150), K, N: randInt(r, 1, 150) }, options, `linear f32 tf32 ${what}`, ['x', 'w']);
   });
 
   it.each([

@@ -35,7 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tskc-nvcc-'));
 /** Compiles the kernels' CUDA in one nvcc call; returns ptxas's report. */
 async function compile(kernels: readonly Kernel[], arch: string, options: CudaEmitOptions = {}): Promise<string> {
   const files = kernels.map((k, i) => {
-    const path = join(dir, `${arch}-${i}-${k.name}${options.tensorCores ? '-mma' : ''}${options.registerAccumulators ? '-registers' : ''}.cu`);
+    const path = join(dir, `${arch}-${i}-${k.name}${options.tensorCores ? '-mma' : ''}${options.registerAccumulators ? '-registers' : ''}${options.tf32 ? '-tf32' : ''}.cu`);
     writeFileSync(path, emitCuda(k, options).source);
     return path;
   });
@@ -60,9 +60,9 @@ describe('generated CUDA compiles with nvcc', () => {
   });
 
   /** The library kernels whose source under `options` contains `marker` (the linear layers among them) compile without spills. */
-  const compilesWithoutSpills = async (arch: string, options: CudaEmitOptions, marker: string) => {
+  const compilesWithoutSpills = async (arch: string, options: CudaEmitOptions, marker: string, expected = ['linear_bf16_silu', 'linear_bf16_bias_gelu_residual']) => {
     const kernels = library.filter((k) => emitCuda(k, options).source.includes(marker));
-    expect(kernels.map((k) => k.name)).toEqual(expect.arrayContaining(['linear_bf16_silu', 'linear_bf16_bias_gelu_residual']));
+    expect(kernels.map((k) => k.name)).toEqual(expect.arrayContaining(expected));
     const report = await compile(kernels, arch, options);
     expect(report).not.toMatch(/error/i);
     const spills = [...report.matchAll(/(\d+) bytes spill stores, (\d+) bytes spill loads/g)];
@@ -75,6 +75,12 @@ describe('generated CUDA compiles with nvcc', () => {
 
   withNvcc.each(['sm_90', 'sm_80'])('library kernels whose tensor-core dots keep their accumulators in registers, on 128 threads, for %s, no spills', (arch) =>
     compilesWithoutSpills(arch, { registerAccumulators: true, threads: 128 }, 'mma.sync on the accumulator in registers'));
+
+  // One architecture: the tf32 path is the same code on both, and the two above cover sm_90's.
+  withNvcc.each(['sm_80'])('library kernels whose f32 dots run on tf32 tensor cores, staged and in registers (on 128 threads), for %s, no spills', async (arch) => {
+    await compilesWithoutSpills(arch, { tf32: true }, 'cvt.rna.tf32.f32', ['linear_f32_bias_relu', 'attention_f32']);
+    await compilesWithoutSpills(arch, { tf32: true, registerAccumulators: true, threads: 128 }, 'cvt.rna.tf32.f32', ['linear_f32_bias_relu']);
+  });
 
   const seed = freshSeed();
   withNvcc(`8 random programs from seed ${seed}`, async () => {

@@ -102,26 +102,31 @@ describe('mma fragment layout', () => {
   });
 
   test.each([
-    [64, 64, 32, 128],
-    [128, 128, 16, 256],
-    [64, 32, 64, 32],
-    [128, 64, 48, 128],
-  ])('each 8-row read of ldmatrix ([%i, %i] x K=%i on %i threads) touches 32 distinct banks of shared memory', (m, n, k, threads) => {
+    [64, 64, 32, 128, 2],
+    [128, 128, 16, 256, 2],
+    [64, 32, 64, 32, 2],
+    [128, 64, 48, 128, 2],
+    // tf32: f32 elements, 8 of K to an mma, 4 to a 16-byte row of an ldmatrix block.
+    [64, 64, 32, 128, 4],
+    [128, 128, 8, 256, 4],
+    [64, 32, 24, 32, 4],
+  ])('each 8-row read of ldmatrix ([%i, %i] x K=%i on %i threads, %i-byte elements) touches 32 distinct banks of shared memory', (m, n, k, threads, bytes) => {
     const d = fragmentDistribution([m, n], threads)!;
-    const staging = mmaFragment.staging(m, n, k);
-    // The four 4-byte banks of the 16 bytes from code index i of the b staging (at byte staging.b) or the a staging (at 0).
-    const banks = (i: number, base: number) => [0, 1, 2, 3].map((word) => (Math.floor((base + 2 * i) / 4) + word) % 32);
-    // The rows lanes 8q to 8q + 7 point at (CudaEmitter.mmaDotInRegisters): A's rows of mma half q & 1 at
-    // K columns kk + 8 (q >> 1); b's (transposed) rows of column block c + (q >> 1) at kk + 8 (q & 1).
+    const staging = mmaFragment.staging(m, n, k, bytes);
+    const half = 16 / bytes;
+    // The four 4-byte banks of the 16 bytes from element index i of the b staging (at byte staging.b) or the a staging (at 0).
+    const banks = (i: number, base: number) => [0, 1, 2, 3].map((word) => (Math.floor((base + bytes * i) / 4) + word) % 32);
+    // The rows lanes 8q to 8q + 7 point at (CudaEmitter.mmaOnStaged): A's rows of mma half q & 1 at
+    // K columns kk + half (q >> 1); b's (transposed) rows of column block c + (q >> 1) at kk + half (q & 1).
     for (let w = 0; w < threads / 32; w++) {
       for (let p = 0; p < d.rowIters / 2; p++) {
-        for (let kk = 0; kk < k; kk += 16) {
+        for (let kk = 0; kk < k; kk += 2 * half) {
           for (let q = 0; q < 4; q++) {
             const rows = Array.from({ length: 8 }, (_, r8) => r8);
-            const a = rows.flatMap((r8) => banks(evaluate(staging.a(mmaFragment.row(d, 'p', '(q & 1)', 'w', 'r8'), 'kk + 8 * (q >> 1)'), { p, q, w, r8, kk }), 0));
+            const a = rows.flatMap((r8) => banks(evaluate(staging.a(mmaFragment.row(d, 'p', '(q & 1)', 'w', 'r8'), `kk + ${half} * (q >> 1)`), { p, q, w, r8, kk }), 0));
             expect(new Set(a).size).toBe(32);
             for (let c = 0; c + (q >> 1) < d.colIters; c += 2) {
-              const b = rows.flatMap((r8) => banks(evaluate(staging.bAt('kk + 8 * (q & 1)', '8 * (c + (q >> 1)) + r8'), { c, q, r8, kk }), staging.b));
+              const b = rows.flatMap((r8) => banks(evaluate(staging.bAt(`kk + ${half} * (q & 1)`, '8 * (c + (q >> 1)) + r8'), { c, q, r8, kk }), staging.b));
               expect(new Set(b).size).toBe(32);
             }
           }

@@ -111,6 +111,50 @@ template <bool F16> static inline void tskc_emulated_mma(float &c0, float &c1, f
 }
 
 /**
+ * cvt.rna.tf32.f32 on the bits of an f32: to nearest with ties away from zero (the magnitude's bits
+ * rounded up at half of the 13th bit), the 13 low bits cleared; infinities and NaNs kept.
+ */
+static inline uint32_t tskc_emulated_tf32_rna(uint32_t bits) {
+  if ((bits & 0x7f800000u) == 0x7f800000u) return bits;
+  return (bits + 0x1000u) & ~0x1fffu;
+}
+
+/**
+ * One mma.sync.m16n8k8.row.col.f32.tf32.tf32.f32 of the warp: A 16 x 8 with a0 to a3 at (g, t),
+ * (g + 8, t), (g, t + 4), (g + 8, t + 4); B 8 x 8 with b0, b1 at (t, g), (t + 4, g); C as m16n8k16's.
+ * The hardware reads 19 bits of each operand: the 13 low bits are dropped here (not rounded), so that
+ * an operand the kernel forgot to round shows.
+ */
+static inline void tskc_emulated_mma_tf32(float &c0, float &c1, float &c2, float &c3, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1) {
+  Warp &w = *tskc_warps[threadIdx.x / 32];
+  const int lane = threadIdx.x % 32;
+  const uint32_t mine[6] = { a0, a1, a2, a3, b0, b1 };
+  memcpy(w.fragments[lane], mine, sizeof mine);
+  const float acc[4] = { c0, c1, c2, c3 };
+  memcpy(w.accumulators[lane], acc, sizeof acc);
+  w.arrive.arrive_and_wait();
+  float A[16][8], B[8][8], C[16][8];
+  const auto value = [](uint32_t r) { return __uint_as_float(r & ~0x1fffu); };
+  for (int l = 0; l < 32; l++) {
+    const int g = l >> 2, t = l & 3;
+    const uint32_t *f = w.fragments[l];
+    for (int r = 0; r < 4; r++) A[g + 8 * (r & 1)][t + 4 * (r >> 1)] = value(f[r]);
+    for (int r = 0; r < 2; r++) B[t + 4 * r][g] = value(f[4 + r]);
+    for (int s = 0; s < 4; s++) C[g + 8 * (s >> 1)][2 * t + (s & 1)] = w.accumulators[l][s];
+  }
+  float d[4];
+  const int g = lane >> 2, t = lane & 3;
+  for (int s = 0; s < 4; s++) {
+    const int row = g + 8 * (s >> 1), col = 2 * t + (s & 1);
+    double sum = C[row][col];
+    for (int q = 0; q < 8; q++) sum += (double)A[row][q] * B[q][col];
+    d[s] = (float)sum;
+  }
+  w.arrive.arrive_and_wait();
+  c0 = d[0], c1 = d[1], c2 = d[2], c3 = d[3];
+}
+
+/**
  * ldmatrix.sync.aligned.m8n8.x4.shared.b16: lanes 8i to 8i + 7 point at the 8 rows (16 bytes each) of
  * matrix i; lane 4g + t receives, from each matrix, the two codes at row g, columns 2t and 2t + 1.
  */
@@ -155,3 +199,5 @@ static inline void tskc_emulated_cp_async_wait(size_t pending) {
 #define TSKC_LDMATRIX_X4(r0, r1, r2, r3, row) tskc_emulated_ldmatrix_x4(r0, r1, r2, r3, row)
 #define TSKC_MMA_M16N8K16_BF16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<false>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
 #define TSKC_MMA_M16N8K16_F16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<true>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
+#define TSKC_MMA_M16N8K8_TF32(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma_tf32(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
+#define TSKC_TF32_RNA(bits) tskc_emulated_tf32_rna(bits)
