@@ -240,7 +240,10 @@ function mmaStaging(m: number, n: number, k: number, bytes: number): { b: number
   return { b, c, bytes: c + m * n * 4 };
 }
 
-/** The most shared memory a loop's cp.async rings take (the runtime asks for more than 48 KiB where a kernel needs it). */
+/**
+ * The most shared memory a kernel's cp.async rings take, with its shared tiles (the runtime asks for
+ * more than 48 KiB where a kernel needs it; sm_86 and sm_89 give a block 99 KiB at most).
+ */
 export const PIPELINE_RING_BYTES = 96 * 1024;
 
 /** A loop being emitted with its dots' operands copied ahead (CudaEmitter.pipelinedLoop). */
@@ -257,8 +260,8 @@ interface Pipeline {
   readonly deferred: ReadonlySet<Op>;
   /** Every value defined in the loop's body, nested regions included. */
   readonly bodyValues: ReadonlySet<Value>;
-  /** Whether the body has had its wait, barrier and copies ahead (at its first pipelined dot). */
-  issued: boolean;
+  /** Whether the body has had its wait for this iteration's copies (at its first pipelined dot). */
+  waited: boolean;
   /** Where the loop starts in the emitted lines: its prologue goes there. */
   readonly prologueAt: number[];
 }
@@ -1277,7 +1280,7 @@ class CudaEmitter {
 
   /** What emitting a loop changes, to take back when its pipeline turns out not to apply. */
   private checkpoint() {
-    return { lines: this.lines.length, repr: new Map(this.repr), macros: new Map(this.mmaMacros), sharedTileBytes: this.sharedTileBytes, scratchBytes: this.scratchBytes, fresh: this.fresh, pipe: this.pipe };
+    return { lines: this.lines.length, indent: this.indent, repr: new Map(this.repr), macros: new Map(this.mmaMacros), sharedTileBytes: this.sharedTileBytes, scratchBytes: this.scratchBytes, fresh: this.fresh, pipe: this.pipe };
   }
 
   private rollback(saved: ReturnType<CudaEmitter['checkpoint']>): void {
@@ -1285,27 +1288,30 @@ class CudaEmitter {
     for (const map of [this.repr, this.mmaMacros] as Map<unknown, unknown>[]) map.clear();
     saved.repr.forEach((v, k) => this.repr.set(k, v));
     saved.macros.forEach((v, k) => this.mmaMacros.set(k, v));
-    Object.assign(this, { sharedTileBytes: saved.sharedTileBytes, scratchBytes: saved.scratchBytes, fresh: saved.fresh, pipe: saved.pipe });
+    Object.assign(this, { indent: saved.indent, sharedTileBytes: saved.sharedTileBytes, scratchBytes: saved.scratchBytes, fresh: saved.fresh, pipe: saved.pipe });
     // Its memo may hold expressions of values represented otherwise the second time.
     this.affine = this.affineAnalysis();
   }
 
   /**
-   * The loop with its dots' qualifying operands copied ahead (see pipelineStages): a ring of `stages`
-   * stagings per dot in shared memory of its own; before the loop, the copies of the first stages - 1
-   * iterations, a cp.async group each; in iteration `it`, at the first such dot, a wait until the
-   * group of `it` has landed and a barrier (every thread's copies landed, and every thread done with
-   * iteration it - 1's stage), then the copies of iteration it + stages - 1 into that stage, then the
-   * mma on stage it % stages. Operands computed in the body (or loaded outside it) are stored into
-   * the current stage before the barrier, as the register path stages them. False when the ring does
-   * not fit PIPELINE_RING_BYTES at 2 stages.
+   * The loop with its D dots' qualifying operands copied ahead (see pipelineStages): a ring of
+   * `stages` stagings per dot in shared memory of its own; before the loop, the copies of the first
+   * stages - 1 iterations, a cp.async group per dot and iteration. In iteration `it`, at the first such
+   * dot, a wait until every group of `it` has landed ((stages - 2) D later ones may be in flight); at
+   * each such dot, a barrier (every thread's copies landed, its other operands stored, and every thread
+   * done with iteration it - 1's stage), the copies of its operands for iteration it + stages - 1 into
+   * that stage (as a group), then the mma on stage it % stages. Operands computed in the body (or
+   * loaded outside it) are stored into the current stage before the barrier, as the register path
+   * stages them. False when the rings do not fit PIPELINE_RING_BYTES at 2 stages.
    */
   private pipelinedLoop(op: Op, dots: readonly PipelinedDot[]): boolean {
     const stageBytes = dots.map((p) => Math.ceil(this.stagingOf(p).bytes / 16) * 16);
     const perStage = stageBytes.reduce((x, y) => x + y, 0);
+    // Within the kernel's budget, with its shared tiles and the rings of loops before this one.
+    const fits = (stages: number) => this.sharedTileBytes + stages * perStage <= PIPELINE_RING_BYTES;
     let stages = this.pipelineStages;
-    while (stages > 2 && stages * perStage > PIPELINE_RING_BYTES) stages--;
-    if (stages * perStage > PIPELINE_RING_BYTES) return false;
+    while (stages > 2 && !fits(stages)) stages--;
+    if (!fits(stages)) return false;
     const iv = op.regions[0]!.args[0]!;
     const rings = new Map<Op, { offset: number; bytes: number }>();
     dots.forEach(({ dot }, i) => {
@@ -1314,7 +1320,7 @@ class CudaEmitter {
     });
     const deferred = new Set(dots.flatMap((d) => [d.a, d.b].flatMap((o) => (o ? [o.load, ...o.chain] : []))));
     const bodyValues = new Set([...op.regions[0]!.args, ...definitions(op.regions[0]!).keys()]);
-    const pipe: Pipeline = { loop: op, iv, stages, counter: `it${iv.id}`, dots, rings, deferred, bodyValues, issued: false, prologueAt: [] };
+    const pipe: Pipeline = { loop: op, iv, stages, counter: `it${iv.id}`, dots, rings, deferred, bodyValues, waited: false, prologueAt: [] };
     // A loop inside a pipelined loop's body has its own (or none); the outer one's resumes after it.
     const outer = this.pipe;
     this.pipe = pipe;
@@ -1328,16 +1334,13 @@ class CudaEmitter {
     // every index value its representation, then moved into place.
     const [lower, upper, step] = this.bounds(op);
     const at = this.lines.length;
-    this.line(`{ // cp.async: the operands of the first ${stages - 1} iteration(s)`);
+    this.line(`{ // cp.async: the operands of the first ${stages - 1} iteration(s), a group per dot`);
     this.nested(() => {
       for (let s = 0; s < stages - 1; s++) {
         this.line('{');
         this.nested(() => {
           this.line(`const long long next = (long long)${lower} + ${s}LL * (long long)${step};`);
-          this.line(`if (${step} > 0 && next < ${upper}) {`);
-          this.nested(() => this.issueCopies(pipe, 'next', String(s)));
-          this.line('}');
-          this.line(`${this.cpAsync('commit')}();`);
+          for (const p of dots) this.copiesAhead(pipe, p, `${step} > 0 && next < ${upper}`, String(s));
         });
         this.line('}');
       }
@@ -1360,51 +1363,56 @@ class CudaEmitter {
     return `((${stagedType(p.format)} *)(tskc_smem + ${ring.offset} + ${ring.bytes} * (${stage})${operand === 'b' ? ` + ${this.stagingOf(p).b}` : ''}))`;
   }
 
+  /** One dot's copies for the iteration whose loop value is `next` (when `when` holds) into `stage`, then their group's commit. */
+  private copiesAhead(pipe: Pipeline, p: PipelinedDot, when: string, stage: string): void {
+    this.line(`if (${when}) {`);
+    this.nested(() => this.issueCopies(pipe, p, 'next', stage));
+    this.line('}');
+    this.line(`${this.cpAsync('commit')}();`);
+  }
+
   /**
-   * cp.async copies of every qualifying operand of the loop's dots, for the iteration whose loop value
-   * is `next` (an expression), into the ring's stage `stage`: the loop variable is redeclared under its
+   * cp.async copies of the qualifying operands of one of the loop's dots, for the iteration whose loop
+   * value is `next` (an expression), into the ring's stage `stage`: the loop variable is redeclared under its
    * own name, so every index expression (they name it, never a register of the body) reads the later
    * iteration's. Each chunk of a loaded tile lands in its staging row as it is (a as [m, k], b as its
    * transpose [n, k]): 16 bytes at a time where the chunk is whole, contiguous and aligned, else lane by
    * lane with ordinary shared stores (the load's fill for the lanes off).
    */
-  private issueCopies(pipe: Pipeline, next: string, stage: string): void {
+  private issueCopies(pipe: Pipeline, p: PipelinedDot, next: string, stage: string): void {
     this.line(`const int32_t v${pipe.iv.id}[1] = { (int32_t)(${next}) };`);
-    for (const p of pipe.dots) {
-      const { a, b } = p;
-      const staging = this.stagingOf(p);
-      const type = stagedType(p.format);
-      for (const [which, operand] of [['a', a], ['b', b]] as const) {
-        if (!operand) continue;
-        const load = operand.load;
-        this.requireIndexValues(load.operands.slice(1), pipe);
-        const tensor = load.operands[0]!.type as TensorType;
-        const rank = tensor.shape.length;
-        const masked = load.operands.length === rank + 3;
-        // The usual layout of the tile's shape (up to 16 bytes a chunk), even where the shape has the
-        // mma fragment layout (2 elements a chunk): the copies only need the operands' index expressions.
-        const dist = load.operands.slice(1).every((v) => this.isIndexable(v)) ? distribute(this.tile(load.results[0]!).shape, this.threads) : this.dist(load.results[0]!);
-        const pointer = (this.repr.get(load.operands[0]!) as { name: string }).name;
-        const rows = this.ringPointer(pipe, p, which, stage);
-        this.line('{');
-        this.nested(() =>
-          this.accessChunks(load, dist, masked ? load.operands[rank + 1] : undefined, (lane0, whole, width) => {
-            const site = this.laneSite(dist, lane0);
-            const other = masked ? toStorage(tensor.dtype, this.at(load.operands[rank + 2]!, site)) : `(${type})0`;
-            const bytes = width * storageBytes(tensor.dtype);
-            this.line(`${type} *const to = &${rows}[${staging.a('row', `chunk * ${dist.vec} + ${lane0}`)}];`);
-            this.line(`const ${type} *const from = (const ${type} *)${pointer};`);
-            if (width > 1) this.line(`if (${whole}) ${this.cpAsync(bytes === 16 ? 'cg16' : 'ca')}(to, from + off[${lane0}]${bytes === 16 ? '' : `, ${bytes}`});`);
-            this.line(`${width > 1 ? 'else ' : ''}if (valid) {`);
-            this.nested(() => {
-              this.line('#pragma unroll');
-              this.line(`for (int v = 0; v < ${width}; v++) to[v] = ok[${lane0} + v] ? from[off[${lane0} + v]] : ${other};`);
-            });
-            this.line('}');
-          }),
-        );
-        this.line('}');
-      }
+    const staging = this.stagingOf(p);
+    const type = stagedType(p.format);
+    for (const [which, operand] of [['a', p.a], ['b', p.b]] as const) {
+      if (!operand) continue;
+      const load = operand.load;
+      this.requireIndexValues(load.operands.slice(1), pipe);
+      const tensor = load.operands[0]!.type as TensorType;
+      const rank = tensor.shape.length;
+      const masked = load.operands.length === rank + 3;
+      // The usual layout of the tile's shape (up to 16 bytes a chunk), even where the shape has the
+      // mma fragment layout (2 elements a chunk): the copies only need the operands' index expressions.
+      const dist = load.operands.slice(1).every((v) => this.isIndexable(v)) ? distribute(this.tile(load.results[0]!).shape, this.threads) : this.dist(load.results[0]!);
+      const pointer = (this.repr.get(load.operands[0]!) as { name: string }).name;
+      const rows = this.ringPointer(pipe, p, which, stage);
+      this.line('{');
+      this.nested(() =>
+        this.accessChunks(load, dist, masked ? load.operands[rank + 1] : undefined, (lane0, whole, width) => {
+          const site = this.laneSite(dist, lane0);
+          const other = masked ? toStorage(tensor.dtype, this.at(load.operands[rank + 2]!, site)) : `(${type})0`;
+          const bytes = width * storageBytes(tensor.dtype);
+          this.line(`${type} *const to = &${rows}[${staging.a('row', `chunk * ${dist.vec} + ${lane0}`)}];`);
+          this.line(`const ${type} *const from = (const ${type} *)${pointer};`);
+          if (width > 1) this.line(`if (${whole}) ${this.cpAsync(bytes === 16 ? 'cg16' : 'ca')}(to, from + off[${lane0}]${bytes === 16 ? '' : `, ${bytes}`});`);
+          this.line(`${width > 1 ? 'else ' : ''}if (valid) {`);
+          this.nested(() => {
+            this.line('#pragma unroll');
+            this.line(`for (int v = 0; v < ${width}; v++) to[v] = ok[${lane0} + v] ? from[off[${lane0} + v]] : ${other};`);
+          });
+          this.line('}');
+        }),
+      );
+      this.line('}');
     }
   }
 
@@ -1440,21 +1448,18 @@ class CudaEmitter {
     const store = (x: string) => stagedValue(format, x);
     if (!p.a) this.forEach(this.dist(dot.operands[0]!), (s) => this.line(`if (valid) ${sa}[${staging.a(`(${s.e}) / ${k}`, `(${s.e}) % ${k}`)}] = ${store(this.at(dot.operands[0]!, s))};`));
     if (!p.b) this.forEach(this.dist(dot.operands[1]!), (s) => this.line(`if (valid) ${sb}[${staging.bAt(`(${s.e}) / ${n}`, `(${s.e}) % ${n}`)}] = ${store(this.at(dot.operands[1]!, s))};`));
-    if (!pipe.issued) this.line(`${this.cpAsync('wait')}(${pipe.stages - 2});`);
+    // Every dot's copies of this iteration (a group per dot per iteration) landed, with those of the
+    // next stages - 2 iterations in flight.
+    if (!pipe.waited) this.line(`${this.cpAsync('wait')}(${(pipe.stages - 2) * pipe.dots.length});`);
+    pipe.waited = true;
     this.line('__syncthreads();');
-    if (!pipe.issued) {
-      pipe.issued = true;
-      const [, upper, step] = this.bounds(pipe.loop);
-      this.line('{');
-      this.nested(() => {
-        this.line(`const long long next = i${pipe.iv.id} + ${pipe.stages - 1}LL * (long long)${step};`);
-        this.line(`if (next < ${upper}) {`);
-        this.nested(() => this.issueCopies(pipe, 'next', `(int)((${pipe.counter} + ${pipe.stages - 1}) % ${pipe.stages})`));
-        this.line('}');
-        this.line(`${this.cpAsync('commit')}();`);
-      });
-      this.line('}');
-    }
+    const [, upper, step] = this.bounds(pipe.loop);
+    this.line('{');
+    this.nested(() => {
+      this.line(`const long long next = i${pipe.iv.id} + ${pipe.stages - 1}LL * (long long)${step};`);
+      this.copiesAhead(pipe, p, `next < ${upper}`, `(int)((${pipe.counter} + ${pipe.stages - 1}) % ${pipe.stages})`);
+    });
+    this.line('}');
     this.mmaOnStaged(dot, format, sa, sb);
   }
 

@@ -13,7 +13,7 @@
  */
 import type { Block, Op, Value } from '../../compiler/ir/ir.js';
 import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
-import type { TensorType } from '../../compiler/ir/types.js';
+import type { TensorType, TileType } from '../../compiler/ir/types.js';
 
 /** A dot operand copied ahead: the load, and the ops from it to the dot (casts and transposes) that the copies stand for. */
 export interface AsyncOperand {
@@ -80,8 +80,12 @@ export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: Read
         if (!def.operands.slice(1).every((o) => indexOf(o))) return undefined;
         return { load: def, chain: chain.reverse() };
       }
-      if (def.opcode === 'permute') flips++;
-      else if (def.opcode !== 'cast') return undefined;
+      // Only ops that leave every value as it is: the copies stand for them. A transpose swaps the two
+      // dims (an identity permute does not); a cast may only widen the loaded format to f32.
+      const perm = def.opcode === 'permute' ? (def.attrs['perm'] as readonly number[]).join() : undefined;
+      const widens = def.opcode === 'cast' && (def.operands[0]!.type as TileType).dtype.name === codes && (v.type as TileType).dtype.name === 'f32';
+      if (perm === '1,0' || perm === '0,1') flips += perm === '1,0' ? 1 : 0;
+      else if (!widens) return undefined;
       chain.push(def);
       user = def;
       v = def.operands[0]!;

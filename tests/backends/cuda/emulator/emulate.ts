@@ -75,6 +75,10 @@ std::vector<Warp *> tskc_warps;
 thread_local std::vector<std::vector<TskcCopy>> tskc_copy_groups;
 thread_local std::vector<TskcCopy> tskc_open_copies;
 alignas(16) unsigned char tskc_smem[${Math.max(sharedBytes, 16)}];
+const size_t tskc_smem_bytes = sizeof tskc_smem;
+thread_local int tskc_interval;
+static int chunkRead[sizeof tskc_smem / 16 + 1], chunkCopied[sizeof tskc_smem / 16 + 1];
+int *tskc_chunk_read = chunkRead, *tskc_chunk_copied = chunkCopied;
 extern "C" void tskc_kernel(${params.join(', ')});
 
 static std::vector<unsigned char> readAll(const char *path) {
@@ -108,6 +112,7 @@ int main(int argc, char **argv) {
   for (int w = 0; w < ${threads / 32}; w++) tskc_warps.push_back(new Warp());
   for (unsigned z = 0; z < gridDim.z; z++) for (unsigned y = 0; y < gridDim.y; y++) for (unsigned x = 0; x < gridDim.x; x++) {
     blockIdx = { x, y, z };
+    for (size_t c = 0; c < sizeof chunkRead / sizeof *chunkRead; c++) chunkRead[c] = chunkCopied[c] = -1;
     std::barrier<> block(${threads});
     tskc_block_barrier = &block;
     std::vector<std::thread> threads;

@@ -10,6 +10,7 @@
 #pragma once
 #include <barrier>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <thread>
@@ -24,6 +25,8 @@
 #define __shared__
 
 struct Dim3 { unsigned x, y, z; };
+extern unsigned char tskc_smem[];
+extern const size_t tskc_smem_bytes;
 extern thread_local Dim3 threadIdx;
 extern Dim3 blockIdx, gridDim;
 
@@ -38,7 +41,27 @@ struct Warp {
 extern std::barrier<> *tskc_block_barrier;
 extern std::vector<Warp *> tskc_warps;
 
-static inline void __syncthreads() { tskc_block_barrier->arrive_and_wait(); }
+/**
+ * Races between cp.async and ldmatrix, found whatever the threads' timing: every 16-byte chunk of
+ * shared memory records the barrier interval (a thread's count of __syncthreads, the same for all of a
+ * block's threads between two barriers) in which an ldmatrix last read it and a cp.async last wrote
+ * it. A copy into a chunk read in the same interval (another thread may still be reading it), or a read
+ * of a chunk copied in the same interval (the copy may not have landed for the reader), is a race on
+ * the GPU; the emulator aborts naming it. Reset for each block.
+ */
+extern thread_local int tskc_interval;
+extern int *tskc_chunk_read, *tskc_chunk_copied;
+static inline void tskc_race(const char *what, const void *at) {
+  fprintf(stderr, "tskc emulator: race in shared memory at byte %ld: %s\n", (long)((const unsigned char *)at - tskc_smem), what);
+  abort();
+}
+/** Marks chunk c as `kind`'s in this thread's interval, as the later of the two intervals if another thread marked it. */
+static inline void tskc_mark(int *kind, size_t c) {
+  int seen = __atomic_load_n(&kind[c], __ATOMIC_SEQ_CST);
+  while (seen < tskc_interval && !__atomic_compare_exchange_n(&kind[c], &seen, tskc_interval, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
+}
+
+static inline void __syncthreads() { tskc_block_barrier->arrive_and_wait(); tskc_interval++; }
 
 static inline float __int_as_float(int x) { float f; memcpy(&f, &x, 4); return f; }
 static inline float __uint_as_float(unsigned x) { float f; memcpy(&f, &x, 4); return f; }
@@ -162,6 +185,9 @@ static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_
   Warp &w = *tskc_warps[threadIdx.x / 32];
   const int lane = threadIdx.x % 32;
   w.rows[lane] = (const unsigned char *)row;
+  const size_t c = ((const unsigned char *)row - tskc_smem) / 16;
+  if (__atomic_load_n(&tskc_chunk_copied[c], __ATOMIC_SEQ_CST) == tskc_interval) tskc_race("ldmatrix of a chunk a cp.async wrote since the last barrier", row);
+  tskc_mark(tskc_chunk_read, c);
   w.arrive.arrive_and_wait();
   uint32_t r[4];
   for (int i = 0; i < 4; i++) memcpy(&r[i], w.rows[8 * i + lane / 4] + 4 * (lane % 4), 4);
@@ -177,7 +203,19 @@ static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_
 struct TskcCopy { void *dst; const void *src; int bytes; };
 extern thread_local std::vector<std::vector<TskcCopy>> tskc_copy_groups;
 extern thread_local std::vector<TskcCopy> tskc_open_copies;
-static inline void tskc_emulated_cp_async(void *dst, const void *src, int bytes) {
+/** cp.async's own rules, which the hardware faults on: 4, 8 or 16 bytes (16 for .cg), both addresses aligned to the size, the destination in shared memory. */
+static inline void tskc_emulated_cp_async(void *dst, const void *src, int bytes, bool cg) {
+  const bool size = cg ? bytes == 16 : bytes == 4 || bytes == 8 || bytes == 16;
+  const bool aligned = (uintptr_t)dst % bytes == 0 && (uintptr_t)src % bytes == 0;
+  const bool shared = (unsigned char *)dst >= tskc_smem && (unsigned char *)dst + bytes <= tskc_smem + tskc_smem_bytes;
+  if (!size || !aligned || !shared) {
+    fprintf(stderr, "tskc emulator: cp.async of %d bytes from %p to %p: %s\n", bytes, src, dst, !size ? "not a size it copies" : !aligned ? "misaligned" : "not into shared memory");
+    abort();
+  }
+  for (size_t c = ((unsigned char *)dst - tskc_smem) / 16; c <= ((unsigned char *)dst + bytes - 1 - tskc_smem) / 16; c++) {
+    if (__atomic_load_n(&tskc_chunk_read[c], __ATOMIC_SEQ_CST) == tskc_interval) tskc_race("cp.async into a chunk an ldmatrix read since the last barrier", dst);
+    tskc_mark(tskc_chunk_copied, c);
+  }
   memset(dst, 0xff, bytes);
   tskc_open_copies.push_back({ dst, src, bytes });
 }
@@ -192,8 +230,8 @@ static inline void tskc_emulated_cp_async_wait(size_t pending) {
   }
 }
 
-#define TSKC_CP_ASYNC_CG16(dst, src) tskc_emulated_cp_async(dst, src, 16)
-#define TSKC_CP_ASYNC_CA(dst, src, bytes) tskc_emulated_cp_async(dst, src, bytes)
+#define TSKC_CP_ASYNC_CG16(dst, src) tskc_emulated_cp_async(dst, src, 16, true)
+#define TSKC_CP_ASYNC_CA(dst, src, bytes) tskc_emulated_cp_async(dst, src, bytes, false)
 #define TSKC_CP_ASYNC_COMMIT() tskc_emulated_cp_async_commit()
 #define TSKC_CP_ASYNC_WAIT(n) tskc_emulated_cp_async_wait(n)
 #define TSKC_LDMATRIX_X4(r0, r1, r2, r3, row) tskc_emulated_ldmatrix_x4(r0, r1, r2, r3, row)
