@@ -51,7 +51,7 @@ import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, stor
 import { type Distribution, distribute, fragmentDistribution, mmaFragment, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
-import { type PipelinedDot, pipelinedDots, usesIn } from './pipeline.js';
+import { type AsyncOperand, type PipelinedDot, pipelinedDots, usesIn } from './pipeline.js';
 import { smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 
 export interface CudaSource {
@@ -203,6 +203,11 @@ export type MmaFormat = 'bf16' | 'f16' | 'tf32';
 /** Bytes of one staged operand element of the format, and the K of one mma. */
 const formatBytes = (f: MmaFormat) => (f === 'tf32' ? 4 : 2);
 const mmaK = (f: MmaFormat) => (f === 'tf32' ? 8 : 16);
+/**
+ * How the register path stages a dot's b (mmaFragment.staging): k-major, read by ldmatrix.trans, unless
+ * the elements are 32-bit (tf32: .trans moves 16-bit ones) or b is copied ahead from an [n, k] tile.
+ */
+const bMajorOf = (f: MmaFormat, copied?: AsyncOperand): 'n' | 'k' => (f === 'tf32' || copied?.transposed ? 'n' : 'k');
 /** The C type a staged operand element is held in, and the value stored for the f32 expression x. */
 const stagedType = (f: MmaFormat) => (f === 'tf32' ? 'float' : 'uint16_t');
 const stagedValue = (f: MmaFormat, x: string) => (f === 'tf32' ? `(float)(${x})` : f === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
@@ -1071,23 +1076,24 @@ class CudaEmitter {
     const [a, b] = op.operands as [Value, Value];
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const staging = mmaFragment.staging(m, n, k, formatBytes(operand));
+    const bMajor = bMajorOf(operand);
+    const staging = mmaFragment.staging(m, n, k, formatBytes(operand), bMajor);
     const type = stagedType(operand);
-    const [sa, sb] = [this.scratch(type, m * staging.stride), this.scratch(type, n * staging.stride, staging.b)];
+    const [sa, sb] = [this.scratch(type, m * staging.stride), this.scratch(type, (staging.bytes - staging.b) / formatBytes(operand), staging.b)];
     this.stageMmaOperands(op, operand, (e) => `${sa}[${staging.a(`(${e}) / ${k}`, `(${e}) % ${k}`)}]`, (e) => `${sb}[${staging.bAt(`(${e}) / ${n}`, `(${e}) % ${n}`)}]`);
-    this.mmaOnStaged(op, operand, sa, sb);
+    this.mmaOnStaged(op, operand, sa, sb, bMajor);
   }
 
   /**
    * The register path's mma loop (see mmaDotInRegisters) on a and b already staged as codes at the
    * uint16_t pointers `sa` and `sb` (mmaFragment.staging's layout): the result's registers start as acc's.
    */
-  private mmaOnStaged(op: Op, operand: MmaFormat, sa: string, sb: string): void {
+  private mmaOnStaged(op: Op, operand: MmaFormat, sa: string, sb: string, bMajor: 'n' | 'k'): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
     const res = op.results[0]!;
     const [m, k] = this.tile(a).shape as [number, number];
     const n = this.tile(b).shape[1]!;
-    const staging = mmaFragment.staging(m, n, k, formatBytes(operand));
+    const staging = mmaFragment.staging(m, n, k, formatBytes(operand), bMajor);
     // Elements in 16 bytes: the columns of one 8-row ldmatrix block (8 codes, or 4 floats).
     const half = 16 / formatBytes(operand);
     const dist = this.dist(res);
@@ -1125,7 +1131,11 @@ class CudaEmitter {
           this.nested(() => {
             // colIters is odd only for N = 8 mod 16: the last pair's second block is then past the tile.
             this.line('uint32_t b0, b1, b2, b3;');
-            this.line(`${ldmatrix}(b0, b1, b2, b3, &${sb}[${staging.bAt(`kk + ${half} * (q & 1)`, `8 * (c + (q >> 1) < ${dist.colIters} ? c + (q >> 1) : c) + r8`)}]);`);
+            const block = `8 * (c + (q >> 1) < ${dist.colIters} ? c + (q >> 1) : c)`;
+            // n-major: lane r8 of matrix q points at b's column block + r8 from K column kk + 8 (q & 1);
+            // k-major, through .trans: at K row kk + 8 (q & 1) + r8 from column block.
+            if (bMajor === 'n') this.line(`${ldmatrix}(b0, b1, b2, b3, &${sb}[${staging.bAt(`kk + ${half} * (q & 1)`, `${block} + r8`)}]);`);
+            else this.line(`${this.ldmatrix(true)}(b0, b1, b2, b3, &${sb}[${staging.bAt(`kk + 8 * (q & 1) + r8`, block)}]);`);
             round(['b0', 'b1', 'b2', 'b3']);
             mma('c', 'b0', 'b1');
             if (dist.colIters % 2 === 0) mma('(c + 1)', 'b2', 'b3');
@@ -1185,16 +1195,17 @@ class CudaEmitter {
 
   /**
    * The name of the macro that runs ldmatrix.sync.aligned.m8n8.x4 (r0..r3 out, this lane's row pointer
-   * into shared memory, 16-byte aligned), defined in the source where used unless already defined, as
-   * mma's macro is.
+   * into shared memory, 16-byte aligned), with `trans` its .trans form (lane 4g + t receives, from each
+   * 8 x 8 block, the codes at rows 2t and 2t + 1 of column g), defined in the source where used unless
+   * already defined, as mma's macro is.
    */
-  private ldmatrix(): string {
-    const name = 'TSKC_LDMATRIX_X4';
+  private ldmatrix(trans = false): string {
+    const name = `TSKC_LDMATRIX_X4${trans ? '_TRANS' : ''}`;
     this.mmaMacros.set(
       name,
       [
         `#ifndef ${name}`,
-        `#define ${name}(r0, r1, r2, r3, row) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %4; ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [s]; }" \\`,
+        `#define ${name}(r0, r1, r2, r3, row) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %4; ldmatrix.sync.aligned.m8n8.x4${trans ? '.trans' : ''}.shared.b16 {%0, %1, %2, %3}, [s]; }" \\`,
         '  : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "l"(row))',
         '#endif',
       ].join('\n'),
@@ -1352,9 +1363,9 @@ class CudaEmitter {
   }
 
   /** The staging of a register-path dot's a and b (mmaFragment.staging). */
-  private stagingOf({ dot, format }: PipelinedDot) {
+  private stagingOf({ dot, format, b }: PipelinedDot) {
     const [m, k] = this.tile(dot.operands[0]!).shape as [number, number];
-    return mmaFragment.staging(m, this.tile(dot.operands[1]!).shape[1]!, k, formatBytes(format));
+    return mmaFragment.staging(m, this.tile(dot.operands[1]!).shape[1]!, k, formatBytes(format), bMajorOf(format, b));
   }
 
   /** A pointer (stagedType) to operand a's (or b's) staging of a dot in the ring's stage `stage` (an expression). */
@@ -1401,7 +1412,9 @@ class CudaEmitter {
           const site = this.laneSite(dist, lane0);
           const other = masked ? toStorage(tensor.dtype, this.at(load.operands[rank + 2]!, site)) : `(${type})0`;
           const bytes = width * storageBytes(tensor.dtype);
-          this.line(`${type} *const to = &${rows}[${staging.a('row', `chunk * ${dist.vec} + ${lane0}`)}];`);
+          // The loaded tile's element (row, col): a's, b's transposed (n-major) or b's own (k-major).
+          const [row, col] = ['row', `chunk * ${dist.vec} + ${lane0}`];
+          this.line(`${type} *const to = &${rows}[${which === 'a' ? staging.a(row, col) : operand.transposed ? staging.bAt(col, row) : staging.bAt(row, col)}];`);
           this.line(`const ${type} *const from = (const ${type} *)${pointer};`);
           if (width > 1) this.line(`if (${whole}) ${this.cpAsync(bytes === 16 ? 'cg16' : 'ca')}(to, from + off[${lane0}]${bytes === 16 ? '' : `, ${bytes}`});`);
           this.line(`${width > 1 ? 'else ' : ''}if (valid) {`);
@@ -1460,7 +1473,7 @@ class CudaEmitter {
       this.copiesAhead(pipe, p, `next < ${upper}`, `(int)((${pipe.counter} + ${pipe.stages - 1}) % ${pipe.stages})`);
     });
     this.line('}');
-    this.mmaOnStaged(dot, format, sa, sb);
+    this.mmaOnStaged(dot, format, sa, sb, bMajorOf(format, p.b));
   }
 
   /**

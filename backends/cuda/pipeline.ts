@@ -3,9 +3,10 @@
  * time with cp.async (the CUDA emitter's multi-stage pipeline), read from the IR alone.
  *
  * An operand qualifies when it is a tile loaded from an input tensor in the loop's own body, widened
- * from the mma operand format to f32 (or not; for tf32, an f32 tensor's) and, for b, transposed: exactly the values the register
- * path stages as codes (a as [m, k], b as [n, k] rows), so the loaded tile's rows can land in the
- * staging as they are, 16 bytes at a time. The load and the ops between it and the dot must have no
+ * from the mma operand format to f32 (or not; for tf32, an f32 tensor's), a as loaded ([m, k]), b
+ * transposed ([n, k]) or, for 16-bit formats, as loaded ([k, n]): exactly the values the register path
+ * stages, in one of its staging layouts (b n-major, or k-major for ldmatrix.trans), so the loaded
+ * tile's rows can land in the staging as they are, 16 bytes at a time. The load and the ops between it and the dot must have no
  * other use (they are not emitted where they stand: the copies replace them), and the load's indices,
  * mask and fill must be computable for a later iteration: functions of the loop variable and of values
  * from outside the loop through pure index ops, never of a carried value. The emitter confirms the
@@ -19,6 +20,8 @@ import type { TensorType, TileType } from '../../compiler/ir/types.js';
 export interface AsyncOperand {
   readonly load: Op;
   readonly chain: readonly Op[];
+  /** Whether the loaded tile is the operand's transpose (b loaded as [n, k], from W's rows). */
+  readonly transposed: boolean;
 }
 
 /** A dot of the loop's body with the operands (at least one) that are copied ahead. */
@@ -66,8 +69,8 @@ export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: Read
     seen.add(v);
     return pure(def) && def.operands.every((o) => indexOf(o, seen));
   };
-  /** The load behind operand v of `dot`, through widening casts and transposes, when it qualifies. */
-  const asyncOperand = (v: Value, dot: Op, codes: string, transposed: boolean): AsyncOperand | undefined => {
+  /** The load behind operand v of `dot`, through widening casts and transposes, when it qualifies, loaded as `layouts` allows. */
+  const asyncOperand = (v: Value, dot: Op, codes: string, layouts: 'as is' | 'transposed' | 'either'): AsyncOperand | undefined => {
     const chain: Op[] = [];
     let user = dot;
     let flips = 0;
@@ -76,9 +79,10 @@ export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: Read
       if (def === undefined || !inBody.has(def) || !onlyUse(v, user)) return undefined;
       if (def.opcode === 'load') {
         const tensor = def.operands[0]!.type as TensorType;
-        if (tensor.access !== 'in' || tensor.dtype.name !== codes || flips % 2 !== (transposed ? 1 : 0)) return undefined;
+        const transposed = flips % 2 === 1;
+        if (tensor.access !== 'in' || tensor.dtype.name !== codes || layouts === (transposed ? 'as is' : 'transposed')) return undefined;
         if (!def.operands.slice(1).every((o) => indexOf(o))) return undefined;
-        return { load: def, chain: chain.reverse() };
+        return { load: def, chain: chain.reverse(), transposed };
       }
       // Only ops that leave every value as it is: the copies stand for them. A transpose swaps the two
       // dims (an identity permute does not); a cast may only widen the loaded format to f32.
@@ -97,8 +101,9 @@ export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: Read
     if (operands === undefined) continue;
     // The staging holds the loaded tensor's own elements: 16-bit codes, or f32 rounded when read.
     const codes = operands === 'tf32' ? 'f32' : operands;
-    const a = asyncOperand(op.operands[0]!, op, codes, false);
-    const b = asyncOperand(op.operands[1]!, op, codes, true);
+    const a = asyncOperand(op.operands[0]!, op, codes, 'as is');
+    // ldmatrix.trans, which reads b k-major, moves 16-bit elements only.
+    const b = asyncOperand(op.operands[1]!, op, codes, operands === 'tf32' ? 'transposed' : 'either');
     if (a || b) found.push({ dot: op, format: operands, ...(a ? { a } : {}), ...(b ? { b } : {}) });
   }
   return found;

@@ -95,23 +95,27 @@ export const mmaFragment = {
   register: (d: Distribution, p: string, c: string, s: 0 | 1 | 2 | 3) => `(((2 * ${p} + ${s >> 1}) * ${d.colIters} + ${c}) * 2 + ${s & 1})`,
   /**
    * Where a and b are staged for the register path, as elements of `bytes` (2: 16-bit codes; 4: f32
-   * for tf32): a row-major, b transposed (its columns as rows, at byte `b`), each row padded by 16
-   * bytes to `stride` = K + 16 / bytes elements. The two codes of every 16-bit A and B fragment register
-   * are then adjacent (the lower column or row first), every block of 8 rows of 16 aligned bytes is what
-   * ldmatrix reads, and the 8 rows of a block start on banks 4 apart (K bytes / 4 + 4 words is an odd
-   * multiple of 4 for K a multiple of 16 codes or 8 floats): no bank conflicts in the fragment loads.
-   * (The staging's own stores of b, transposed, still conflict: a thread's consecutive columns land a
-   * stride apart.) `a(row, col)` and `bAt(row, col)` are the element indices of a[row, col] and b[row, col].
+   * for tf32): a row-major, each row padded by 16 bytes to `stride` = K + 16 / bytes elements; b at byte
+   * `b`, n-major (its columns as rows, the same stride) or, with `bMajor` 'k', row-major with its rows
+   * of N codes padded to `bStride` = N + 8 (N + 16 where N is an odd multiple of 8). Either way every
+   * block of 8 rows of 16 aligned bytes is what ldmatrix reads (n-major b as A is read, k-major b with
+   * .trans), the two codes of every 16-bit A and n-major B fragment register are adjacent (the lower
+   * column or row first), and the 8 rows of a block start on banks 4 apart (a row is an odd multiple of
+   * 4 words): no bank conflicts in the fragment loads. k-major b also takes b's own register layout
+   * (consecutive columns) without conflicts; n-major b is what a copy of an [n, k] tile of W lands as.
+   * `a(row, col)` and `bAt(row, col)` are the element indices of a[row, col] and b[row, col].
    */
-  staging: (m: number, n: number, k: number, bytes = 2) => {
+  staging: (m: number, n: number, k: number, bytes = 2, bMajor: 'n' | 'k' = 'n') => {
     const stride = k + 16 / bytes;
+    const bStride = bMajor === 'n' ? stride : n + (n % 16 === 0 ? 8 : 16);
     const b = Math.ceil((m * stride * bytes) / 16) * 16;
     return {
       stride,
+      bStride,
       b,
-      bytes: b + n * stride * bytes,
+      bytes: b + (bMajor === 'n' ? n : k) * bStride * bytes,
       a: (row: string, col: string) => `(${row}) * ${stride} + ${col}`,
-      bAt: (row: string, col: string) => `(${col}) * ${stride} + ${row}`,
+      bAt: (row: string, col: string) => (bMajor === 'n' ? `(${col}) * ${bStride} + ${row}` : `(${row}) * ${bStride} + ${col}`),
     };
   },
 };

@@ -102,7 +102,8 @@ describe('CUDA emitter', () => {
       expect([staged.threads, inRegisters.threads]).toEqual([256, 128]);
       expect(inRegisters.source).toContain(marker);
       expect(staged.source).not.toContain(marker);
-      expect(inRegisters.sharedBytes).toBe(2 * 64 * (32 + 8) * 2); // a and b as 16-bit codes, rows padded by 8; no f32 accumulator
+      // a [64, 32] and b [32, 64] (k-major) as 16-bit codes, rows padded by 8; no f32 accumulator.
+      expect(inRegisters.sharedBytes).toBe(64 * (32 + 8) * 2 + 32 * (64 + 8) * 2);
       // Past 48 KiB with the accumulator staged, within it without: 2 x 128 x (32 + 8) codes, 20 KiB.
       expect(emitCuda(matmul('bf16', [128, 128, 32]), { registerAccumulators: true }).source).toContain(marker);
       // No layout at the given block size (64 rows, 64 row groups): the staged path.
@@ -122,8 +123,10 @@ describe('CUDA emitter', () => {
     test('a linear layer copies x and w ahead by 2 iterations (3 stages) by default, by 1 with 2, not with 1', () => {
       const k = linear(bf16).build({});
       const [three, two, one] = [3, 2, 1].map((pipelineStages) => emitCuda(k, { registerAccumulators: true, pipelineStages }));
-      const stage = 2 * 64 * (32 + 8) * 2; // a and b as 16-bit codes, rows padded by 8
-      expect([three, two, one].map((source) => source!.sharedBytes)).toEqual([3 * stage, 2 * stage, stage]);
+      // a and b as 16-bit codes, rows padded by 8: b copied n-major (as W's rows), or staged k-major.
+      const stage = 2 * 64 * (32 + 8) * 2;
+      expect([three, two, one].map((source) => source!.sharedBytes)).toEqual([3 * stage, 2 * stage, 64 * (32 + 8) * 2 + 32 * (64 + 8) * 2]);
+      expect(one!.source).toContain('ldmatrix.sync.aligned.m8n8.x4.trans');
       expect([loopWait(three!.source), loopWait(two!.source)]).toEqual(['1', '0']);
       // x and w: in the prologue once per stage ahead and in the body once, each with a boxed and a per-lane path.
       expect(copies(three!.source)).toBe(2 * 2 * (2 + 1));

@@ -4,8 +4,8 @@
  * destination poisoned until then) against the interpreter: a pipelined loop inside another loop, its
  * lower bound from the outer loop's variable, its step from an argument, run zero or more times; two
  * pipelined dots in one loop, the second's loads after the first dot; masked loads with fills other than
- * zero; and operand chains the copies cannot stand for (a cast that changes values, an identity
- * permute of an untransposed b), which must stay loads.
+ * zero; a cast that changes values, which must stay a load; and b loaded as [k, n] through an identity
+ * permute, copied k-major (read by ldmatrix.trans).
  */
 import { jest } from '@jest/globals';
 import { compareOutputs, copyArguments, makeArguments } from '../../../bin/launch-inputs.js';
@@ -58,8 +58,8 @@ const nestedTwoDots = kernel(
 
 /**
  * c = trunc(a) · b for b stored [K, N]: a's values change on the way to the dot (truncated to integers
- * through i32: a is in [-1, 1), so c is 0 but for the -1s), and b reaches it untransposed through an
- * identity permute; neither can be a copy.
+ * through i32: a is in [-1, 1), so c is 0 but for the -1s), so a cannot be a copy; b reaches it
+ * untransposed through an identity permute, a copy into the k-major staging.
  */
 const valueChanging = kernel(
   'value_changing',
@@ -101,11 +101,13 @@ async function expectCloseToInterpreter(k: Kernel, symbols: Record<string, numbe
 }
 
 describe('cp.async pipelines, emulated, == interpreter', () => {
-  test('both dots of the inner loop copy both operands ahead; the value-changing chains stay loads', () => {
+  test('both dots of the inner loop copy both operands ahead; a cast that changes values stays a load', () => {
     const copies = (source: string) => (source.match(/TSKC_CP_ASYNC_(CG16|CA)\(to/g) ?? []).length;
     // Four operands, each in the prologue (2 stages ahead) and the body, each with a boxed and a per-lane path.
     expect(copies(emitCuda(nestedTwoDots, { registerAccumulators: true }).source)).toBe(4 * 3 * 2);
-    expect(copies(emitCuda(valueChanging, { registerAccumulators: true }).source)).toBe(0);
+    const changing = emitCuda(valueChanging, { registerAccumulators: true }).source;
+    expect(copies(changing)).toBe(1 * 3 * 2);
+    expect(changing).toContain('ldmatrix.sync.aligned.m8n8.x4.trans');
   });
 
   it.each([
@@ -124,7 +126,7 @@ describe('cp.async pipelines, emulated, == interpreter', () => {
     }
   });
 
-  it('operands whose values change on the way to the dot', async () => {
+  it('an operand whose values change on the way to the dot, and b copied k-major', async () => {
     const r = rng(freshSeed());
     await expectCloseToInterpreter(valueChanging, { M: randInt(r, 1, 70), N: randInt(r, 1, 40), K: 8 * randInt(r, 1, 10) }, {}, { registerAccumulators: true }, 'value-changing chains', false);
   });

@@ -34,12 +34,12 @@ function randomMatrix(rows: number, cols: number, seed: number): number[][] {
  * iterations p, 16 of K and 8-column block c, the A, B and C fragments as PTX defines them for lane
  * 4g + t, taken from the tiles and registers through mmaFragment, multiplied, and written back.
  */
-function runRegisterPath(m: number, n: number, k: number, threads: number): void {
+function runRegisterPath(m: number, n: number, k: number, threads: number, bMajor: 'n' | 'k'): void {
   const d = fragmentDistribution([m, n], threads)!;
   const [a, b, acc] = [randomMatrix(m, k, 1), randomMatrix(k, n, 2), randomMatrix(m, n, 3)];
   // a and b staged as the register path stages them (mmaFragment.staging).
-  const staging = mmaFragment.staging(m, n, k);
-  const [sa, sb] = [new Array<number>(m * staging.stride).fill(NaN), new Array<number>(n * staging.stride).fill(NaN)];
+  const staging = mmaFragment.staging(m, n, k, 2, bMajor);
+  const [sa, sb] = [new Array<number>(m * staging.stride).fill(NaN), new Array<number>((staging.bytes - staging.b) / 2).fill(NaN)];
   a.forEach((cols, row) => cols.forEach((x, col) => (sa[evaluate(staging.a('row', 'col'), { row, col })] = x)));
   b.forEach((cols, row) => cols.forEach((x, col) => (sb[evaluate(staging.bAt('row', 'col'), { row, col })] = x)));
   // Each thread's registers, initialized from acc through the distribution.
@@ -64,7 +64,14 @@ function runRegisterPath(m: number, n: number, k: number, threads: number): void
             for (const [mmaRow, row] of [[g, ra], [g + 8, rb]] as const) {
               for (const col of [2 * t, 2 * t + 8]) [A[mmaRow]![col], A[mmaRow]![col + 1]] = pair(sa, staging.a('row', 'kk + col'), { row, kk, col });
             }
-            for (const kr of [2 * t, 2 * t + 8]) [B[kr]![g], B[kr + 1]![g]] = pair(sb, staging.bAt('kk + kr', '8 * c + g'), { kk, kr, c, g });
+            if (bMajor === 'n') for (const kr of [2 * t, 2 * t + 8]) [B[kr]![g], B[kr + 1]![g]] = pair(sb, staging.bAt('kk + kr', '8 * c + g'), { kk, kr, c, g });
+            else {
+              // ldmatrix.trans: lane r8 of matrix q (b0: q = 0, b1: q = 1) points at the row the emitter
+              // gives it (CudaEmitter.mmaOnStaged); lane 4g + t receives the codes at rows 2t and 2t + 1
+              // of column g of that 8 x 8 block.
+              const rowOf = (q: number, r8: number) => evaluate(staging.bAt('kk + 8 * (q & 1) + r8', '8 * c'), { kk, q, r8, c });
+              for (const q of [0, 1]) [B[8 * q + 2 * t]![g], B[8 * q + 2 * t + 1]![g]] = [sb[rowOf(q, 2 * t) + g]!, sb[rowOf(q, 2 * t + 1) + g]!];
+            }
             ([0, 1, 2, 3] as const).forEach((s) => (C[s < 2 ? g : g + 8]![2 * t + (s & 1)] = regs[tid]![evaluate(mmaFragment.register(d, 'p', 'c', s), at)]!));
           }
           for (let lane = 0; lane < 32; lane++) {
@@ -97,8 +104,9 @@ describe('mma fragment layout', () => {
     [128, 128, 32, 128],
     [128, 64, 64, 256],
     [32, 8, 16, 64],
-  ])('the register path computes acc + a @ b for [%i, %i] x K=%i on %i threads', (m, n, k, threads) => {
-    expect(() => runRegisterPath(m, n, k, threads)).not.toThrow();
+  ])('the register path computes acc + a @ b for [%i, %i] x K=%i on %i threads, b n-major and k-major', (m, n, k, threads) => {
+    expect(() => runRegisterPath(m, n, k, threads, 'n')).not.toThrow();
+    expect(() => runRegisterPath(m, n, k, threads, 'k')).not.toThrow();
   });
 
   test.each([
@@ -106,6 +114,7 @@ describe('mma fragment layout', () => {
     [128, 128, 16, 256, 2],
     [64, 32, 64, 32, 2],
     [128, 64, 48, 128, 2],
+    [64, 24, 32, 128, 2], // an odd number of 8-column blocks: k-major b's rows padded by 16 codes
     // tf32: f32 elements, 8 of K to an mma, 4 to a 16-byte row of an ldmatrix block.
     [64, 64, 32, 128, 4],
     [128, 128, 8, 256, 4],
@@ -128,6 +137,11 @@ describe('mma fragment layout', () => {
             for (let c = 0; c + (q >> 1) < d.colIters; c += 2) {
               const b = rows.flatMap((r8) => banks(evaluate(staging.bAt(`kk + ${half} * (q & 1)`, '8 * (c + (q >> 1)) + r8'), { c, q, r8, kk }), staging.b));
               expect(new Set(b).size).toBe(32);
+              // b k-major (16-bit only), read by ldmatrix.trans: K rows kk + 8 (q & 1) + r8 of column block c + (q >> 1).
+              if (bytes !== 2) continue;
+              const kMajor = mmaFragment.staging(m, n, k, bytes, 'k');
+              const bk = rows.flatMap((r8) => banks(evaluate(kMajor.bAt('kk + 8 * (q & 1) + r8', '8 * (c + (q >> 1))'), { c, q, r8, kk }), kMajor.b));
+              expect(new Set(bk).size).toBe(32);
             }
           }
         }

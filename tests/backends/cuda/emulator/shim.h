@@ -179,9 +179,10 @@ static inline void tskc_emulated_mma_tf32(float &c0, float &c1, float &c2, float
 
 /**
  * ldmatrix.sync.aligned.m8n8.x4.shared.b16: lanes 8i to 8i + 7 point at the 8 rows (16 bytes each) of
- * matrix i; lane 4g + t receives, from each matrix, the two codes at row g, columns 2t and 2t + 1.
+ * matrix i; lane 4g + t receives, from each matrix, the two codes at row g, columns 2t and 2t + 1, or
+ * with .trans (`trans`) those at rows 2t and 2t + 1 of column g, the lower row in the low half.
  */
-static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3, const void *row) {
+static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3, const void *row, bool trans) {
   Warp &w = *tskc_warps[threadIdx.x / 32];
   const int lane = threadIdx.x % 32;
   w.rows[lane] = (const unsigned char *)row;
@@ -190,7 +191,17 @@ static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_
   tskc_mark(tskc_chunk_read, c);
   w.arrive.arrive_and_wait();
   uint32_t r[4];
-  for (int i = 0; i < 4; i++) memcpy(&r[i], w.rows[8 * i + lane / 4] + 4 * (lane % 4), 4);
+  const int g = lane / 4, t = lane % 4;
+  for (int i = 0; i < 4; i++) {
+    if (!trans) {
+      memcpy(&r[i], w.rows[8 * i + g] + 4 * t, 4);
+      continue;
+    }
+    uint16_t low, high;
+    memcpy(&low, w.rows[8 * i + 2 * t] + 2 * g, 2);
+    memcpy(&high, w.rows[8 * i + 2 * t + 1] + 2 * g, 2);
+    r[i] = (uint32_t)low | ((uint32_t)high << 16);
+  }
   w.arrive.arrive_and_wait();
   r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3];
 }
@@ -234,7 +245,8 @@ static inline void tskc_emulated_cp_async_wait(size_t pending) {
 #define TSKC_CP_ASYNC_CA(dst, src, bytes) tskc_emulated_cp_async(dst, src, bytes, false)
 #define TSKC_CP_ASYNC_COMMIT() tskc_emulated_cp_async_commit()
 #define TSKC_CP_ASYNC_WAIT(n) tskc_emulated_cp_async_wait(n)
-#define TSKC_LDMATRIX_X4(r0, r1, r2, r3, row) tskc_emulated_ldmatrix_x4(r0, r1, r2, r3, row)
+#define TSKC_LDMATRIX_X4(r0, r1, r2, r3, row) tskc_emulated_ldmatrix_x4(r0, r1, r2, r3, row, false)
+#define TSKC_LDMATRIX_X4_TRANS(r0, r1, r2, r3, row) tskc_emulated_ldmatrix_x4(r0, r1, r2, r3, row, true)
 #define TSKC_MMA_M16N8K16_BF16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<false>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
 #define TSKC_MMA_M16N8K16_F16(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma<true>(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
 #define TSKC_MMA_M16N8K8_TF32(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) tskc_emulated_mma_tf32(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)
