@@ -259,8 +259,8 @@ interface Pipeline {
   /** The iteration counter's name: the stage of iteration it is it % stages. */
   readonly counter: string;
   readonly dots: readonly PipelinedDot[];
-  /** Each dot's ring: its byte offset in shared memory and the bytes of one stage. */
-  readonly rings: ReadonlyMap<Op, { readonly offset: number; readonly bytes: number }>;
+  /** Each dot's ring and the places of its a and b: in each stage, or staged once before the loop. */
+  readonly rings: ReadonlyMap<Op, Ring>;
   /** The loads copied ahead and their casts and transposes, which are not emitted where they stand. */
   readonly deferred: ReadonlySet<Op>;
   /** Every value defined in the loop's body, nested regions included. */
@@ -269,6 +269,18 @@ interface Pipeline {
   waited: boolean;
   /** Where the loop starts in the emitted lines: its prologue goes there. */
   readonly prologueAt: number[];
+}
+
+/**
+ * Where a pipelined dot's operands lie in shared memory: a ring of stages at byte `offset`, `bytes`
+ * each; an operand that changes with the iteration at `at` bytes into every stage, one that does not
+ * (computed before the loop) at `fixed` bytes from the start, staged once.
+ */
+interface Ring {
+  readonly offset: number;
+  readonly bytes: number;
+  readonly a: { readonly at: number } | { readonly fixed: number };
+  readonly b: { readonly at: number } | { readonly fixed: number };
 }
 
 /** A loop turned out not to pipeline after all (an index held in registers): it is emitted again without. */
@@ -1311,26 +1323,39 @@ class CudaEmitter {
    * dot, a wait until every group of `it` has landed ((stages - 2) D later ones may be in flight); at
    * each such dot, a barrier (every thread's copies landed, its other operands stored, and every thread
    * done with iteration it - 1's stage), the copies of its operands for iteration it + stages - 1 into
-   * that stage (as a group), then the mma on stage it % stages. Operands computed in the body (or
-   * loaded outside it) are stored into the current stage before the barrier, as the register path
-   * stages them. False when the rings do not fit PIPELINE_RING_BYTES at 2 stages.
+   * that stage (as a group), then the mma on stage it % stages. Operands computed in the body are
+   * stored into the current stage before the barrier, as the register path stages them; operands
+   * from before the loop (attention's q) are staged once, before it, outside the ring. False when the
+   * rings do not fit PIPELINE_RING_BYTES at 2 stages.
    */
   private pipelinedLoop(op: Op, dots: readonly PipelinedDot[]): boolean {
-    const stageBytes = dots.map((p) => Math.ceil(this.stagingOf(p).bytes / 16) * 16);
-    const perStage = stageBytes.reduce((x, y) => x + y, 0);
+    const bodyValues = new Set([...op.regions[0]!.args, ...definitions(op.regions[0]!).keys()]);
+    // Each operand's bytes in the staging, and whether it is the same in every iteration (then staged once).
+    const layouts = dots.map((p) => {
+      const staging = this.stagingOf(p);
+      const sizes = { a: staging.b, b: Math.ceil((staging.bytes - staging.b) / 16) * 16 };
+      const invariant = (which: 'a' | 'b') => !p[which] && !bodyValues.has(p.dot.operands[which === 'a' ? 0 : 1]!);
+      return { sizes, invariant: { a: invariant('a'), b: invariant('b') } };
+    });
+    const perStage = layouts.reduce((sum, l) => sum + (l.invariant.a ? 0 : l.sizes.a) + (l.invariant.b ? 0 : l.sizes.b), 0);
+    const once = layouts.reduce((sum, l) => sum + (l.invariant.a ? l.sizes.a : 0) + (l.invariant.b ? l.sizes.b : 0), 0);
     // Within the kernel's budget, with its shared tiles and the rings of loops before this one.
-    const fits = (stages: number) => this.sharedTileBytes + stages * perStage <= PIPELINE_RING_BYTES;
+    const fits = (stages: number) => this.sharedTileBytes + once + stages * perStage <= PIPELINE_RING_BYTES;
     let stages = this.pipelineStages;
     while (stages > 2 && !fits(stages)) stages--;
     if (!fits(stages)) return false;
     const iv = op.regions[0]!.args[0]!;
-    const rings = new Map<Op, { offset: number; bytes: number }>();
+    const rings = new Map<Op, Ring>();
     dots.forEach(({ dot }, i) => {
-      rings.set(dot, { offset: this.sharedTileBytes, bytes: stageBytes[i]! });
-      this.sharedTileBytes += stages * stageBytes[i]!;
+      const { sizes, invariant } = layouts[i]!;
+      const place = (which: 'a' | 'b', at: number) => (invariant[which] ? { fixed: (this.sharedTileBytes += sizes[which]) - sizes[which] } : { at });
+      const a = place('a', 0);
+      const b = place('b', 'at' in a ? sizes.a : 0);
+      const bytes = ('at' in a ? sizes.a : 0) + ('at' in b ? sizes.b : 0);
+      rings.set(dot, { offset: this.sharedTileBytes, bytes, a, b });
+      this.sharedTileBytes += stages * bytes;
     });
     const deferred = new Set(dots.flatMap((d) => [d.a, d.b].flatMap((o) => (o ? [o.load, ...o.chain] : []))));
-    const bodyValues = new Set([...op.regions[0]!.args, ...definitions(op.regions[0]!).keys()]);
     const pipe: Pipeline = { loop: op, iv, stages, counter: `it${iv.id}`, dots, rings, deferred, bodyValues, waited: false, prologueAt: [] };
     // A loop inside a pipelined loop's body has its own (or none); the outer one's resumes after it.
     const outer = this.pipe;
@@ -1347,6 +1372,8 @@ class CudaEmitter {
     const at = this.lines.length;
     this.line(`{ // cp.async: the operands of the first ${stages - 1} iteration(s), a group per dot`);
     this.nested(() => {
+      // Operands from before the loop, staged once (the first iteration's barrier shows them to all).
+      for (const p of dots) for (const which of ['a', 'b'] as const) if ('fixed' in rings.get(p.dot)![which]) this.stageOperand(pipe, p, which, '0');
       for (let s = 0; s < stages - 1; s++) {
         this.line('{');
         this.nested(() => {
@@ -1371,7 +1398,19 @@ class CudaEmitter {
   /** A pointer (stagedType) to operand a's (or b's) staging of a dot in the ring's stage `stage` (an expression). */
   private ringPointer(pipe: Pipeline, p: PipelinedDot, operand: 'a' | 'b', stage: string): string {
     const ring = pipe.rings.get(p.dot)!;
-    return `((${stagedType(p.format)} *)(tskc_smem + ${ring.offset} + ${ring.bytes} * (${stage})${operand === 'b' ? ` + ${this.stagingOf(p).b}` : ''}))`;
+    const place = ring[operand];
+    return `((${stagedType(p.format)} *)(tskc_smem + ${'fixed' in place ? place.fixed : `${ring.offset} + ${ring.bytes} * (${stage}) + ${place.at}`}))`;
+  }
+
+  /** Operand `which` of a pipelined dot, not copied ahead, stored from its registers into its place for `stage`. */
+  private stageOperand(pipe: Pipeline, p: PipelinedDot, which: 'a' | 'b', stage: string): void {
+    const { dot, format } = p;
+    const v = dot.operands[which === 'a' ? 0 : 1]!;
+    const cols = this.tile(v).shape[1]!;
+    const staging = this.stagingOf(p);
+    const to = this.ringPointer(pipe, p, which, stage);
+    const at = (e: string) => (which === 'a' ? staging.a(`(${e}) / ${cols}`, `(${e}) % ${cols}`) : staging.bAt(`(${e}) / ${cols}`, `(${e}) % ${cols}`));
+    this.forEach(this.dist(v), (s) => this.line(`if (valid) ${to}[${at(s.e)}] = ${stagedValue(format, this.at(v, s))};`));
   }
 
   /** One dot's copies for the iteration whose loop value is `next` (when `when` holds) into `stage`, then their group's commit. */
@@ -1455,12 +1494,9 @@ class CudaEmitter {
     const { dot, format } = p;
     const stage = `(int)(${pipe.counter} % ${pipe.stages})`;
     const [sa, sb] = [this.ringPointer(pipe, p, 'a', stage), this.ringPointer(pipe, p, 'b', stage)];
-    const k = this.tile(dot.operands[0]!).shape[1]!;
-    const n = this.tile(dot.operands[1]!).shape[1]!;
-    const staging = this.stagingOf(p);
-    const store = (x: string) => stagedValue(format, x);
-    if (!p.a) this.forEach(this.dist(dot.operands[0]!), (s) => this.line(`if (valid) ${sa}[${staging.a(`(${s.e}) / ${k}`, `(${s.e}) % ${k}`)}] = ${store(this.at(dot.operands[0]!, s))};`));
-    if (!p.b) this.forEach(this.dist(dot.operands[1]!), (s) => this.line(`if (valid) ${sb}[${staging.bAt(`(${s.e}) / ${n}`, `(${s.e}) % ${n}`)}] = ${store(this.at(dot.operands[1]!, s))};`));
+    const ring = pipe.rings.get(dot)!;
+    // The operands neither copied ahead nor staged once before the loop.
+    for (const which of ['a', 'b'] as const) if (!p[which] && 'at' in ring[which]) this.stageOperand(pipe, p, which, stage);
     // Every dot's copies of this iteration (a group per dot per iteration) landed, with those of the
     // next stages - 2 iterations in flight.
     if (!pipe.waited) this.line(`${this.cpAsync('wait')}(${(pipe.stages - 2) * pipe.dots.length});`);
