@@ -145,6 +145,16 @@ const cases: Case[] = [
       pipelineStages,
     })),
   ),
+  // Issue 5's target shape: bf16 matmul 8192^3 on mma.sync (x · Wᵀ, the linear layer without an
+  // epilogue), at 128x128x32 tiles with the accumulators in registers and the operands copied ahead.
+  {
+    name: 'matmul bf16 8192^3 (linear, 128x128x32 tiles, accumulators in registers, 3 cp.async stages)',
+    kernel: linear(bf16).build({ BM: 128, BN: 128, BK: 32 }),
+    shapes: { x: [8192, 8192], w: [8192, 8192], y: [8192, 8192] },
+    flops: 2 * 8192 ** 3,
+    tensorCores: true,
+    registerAccumulators: true,
+  },
   // f32 on tensor cores with the tf32 option (operands rounded to tf32), accumulators in registers.
   {
     name: 'linear f32 1024x8192x8192 + bias + relu (tf32)',

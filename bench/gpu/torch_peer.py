@@ -74,6 +74,10 @@ def main():
     ms = time_ms(lambda: torch.softmax(F.gelu(F.linear(xl, wl, bl)), -1))
     rows.append({"name": "graph: linear bf16 1024x8192x8192 + bias + gelu + softmax (2 kernels)", "ms": ms, "TFLOPs": round(2 * 1024 * 8192 * 8192 / ms / 1e9, 3)})
     del xl, wl, bl
+    xm, wm = ((torch.rand(8192, 8192, device="cuda") * 2 - 1).to(torch.bfloat16) for _ in range(2))
+    ms = time_ms(lambda: xm @ wm.T)
+    rows.append({"name": "matmul bf16 8192^3", "ms": ms, "TFLOPs": round(2 * 8192**3 / ms / 1e9, 3)})
+    del xm, wm
     # f32 on TF32 tensor cores (bench.ts's tf32 row rounds its operands to tf32 likewise).
     torch.backends.cuda.matmul.allow_tf32 = True
     xf, wf, bf = (torch.rand(*s, device="cuda") * 2 - 1 for s in ((1024, 8192), (8192, 8192), (8192,)))
