@@ -120,13 +120,29 @@ export const STATUS_BAD_STEP = -1;
 export const ENTRY = 'tskc_kernel';
 
 export function emitCuda(kernel: Kernel, options: CudaEmitOptions = {}): CudaSource {
+  return cudaEmitter(kernel, options).emit();
+}
+
+/**
+ * What the CUDA backend chose for each op of the kernel under `options`, in words (tskc ir --layouts):
+ * where a tile value lives (an index expression recomputed where used, registers in the layout of
+ * simt/distribution.ts in Tilus's local/spatial terms, shared memory), how each dot runs, and which
+ * loops copy their operands ahead.
+ */
+export function explainCuda(kernel: Kernel, options: CudaEmitOptions = {}): (op: Op) => string | undefined {
+  const emitter = cudaEmitter(kernel, options);
+  emitter.emit();
+  return (op) => emitter.notes.get(op);
+}
+
+function cudaEmitter(kernel: Kernel, options: CudaEmitOptions): CudaEmitter {
   const hints = kernel.hints?.cuda;
   const hintedThreads = hints?.threads ?? chooseThreads(kernel);
   const tf32 = options.tf32 ?? false;
   const threads = options.threads ?? (options.registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads, tf32) : hintedThreads);
   // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
   const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
-  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3, tf32).emit();
+  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3, tf32);
 }
 
 type Repr =
@@ -305,6 +321,8 @@ class CudaEmitter {
   private usesCache: Map<Value, Op[]> | undefined;
   /** The loop being emitted with cp.async copies ahead, if any (see pipelinedLoop). */
   private pipe: Pipeline | undefined;
+  /** What was chosen for each op, in words (explainCuda). */
+  readonly notes = new Map<Op, string>();
 
   constructor(
     private readonly kernel: Kernel,
@@ -550,13 +568,38 @@ class CudaEmitter {
   // ----- ops -----
 
   private block(b: Block): void {
-    for (const op of b.ops) if (op.opcode !== 'yield') this.op(op);
+    for (const op of b.ops) {
+      if (op.opcode === 'yield') continue;
+      this.op(op);
+      this.noteLayout(op);
+    }
+  }
+
+  /** The op's result's place, after what dot or the pipeline noted about the op itself. */
+  private noteLayout(op: Op): void {
+    const res = op.results[0];
+    const rep = res && res.type.kind === 'tile' ? this.repr.get(res) : undefined;
+    if (rep === undefined || op.opcode === 'for') return;
+    const d = rep.kind === 'regs' ? rep.dist : undefined;
+    const place =
+      rep.kind === 'index'
+        ? 'index expression, recomputed where used'
+        : rep.kind === 'shared'
+          ? `shared memory at byte ${rep.offset}`
+          : d === undefined || d.replicated
+            ? 'registers, every thread holds it'
+            : `registers: local(${d.rowIters}, ${d.colIters}).spatial(${d.groups}, ${d.lanes}).local(1, ${d.vec})${this.fragments.get(shapeKey(this.tile(res!).shape)) === d ? ', the mma C fragments' : ''}`;
+    const what = op.opcode === 'dot' ? this.notes.get(op) : undefined;
+    this.notes.set(op, what ? `${what}; ${place}` : place);
   }
 
   private op(op: Op): void {
     op.results.forEach((r) => this.defs.set(r, op));
     // A load copied ahead by cp.async, and its casts and transposes: the dot reads the ring instead.
-    if (this.pipe?.deferred.has(op)) return;
+    if (this.pipe?.deferred.has(op)) {
+      this.notes.set(op, `copied ahead by cp.async, ${this.pipe.stages - 1} iteration(s) ahead (the dot reads it from shared memory)`);
+      return;
+    }
     const res = op.results[0];
     const x = (i: number, site: Site) => this.at(op.operands[i]!, site);
     const d = res?.type.kind === 'tile' ? res.type.dtype : undefined;
@@ -967,10 +1010,23 @@ class CudaEmitter {
     const d = this.tile(res).dtype;
     const operand = this.mmaOperand(op);
     const pipelined = this.pipe?.dots.find((p) => p.dot === op);
-    if (pipelined) return this.pipelinedMmaDot(pipelined);
-    if (this.registerFormat(op)) return this.mmaDotInRegisters(op, operand!);
+    const mma = operand && `mma.sync.m16n8k${mmaK(operand)} ${operand}`;
+    if (pipelined) {
+      const ring = this.pipe!.rings.get(op)!;
+      const how = (which: 'a' | 'b') => `${which} ${pipelined[which] ? 'copied ahead' : 'fixed' in ring[which] ? 'staged once before the loop' : 'staged in each iteration'}`;
+      this.notes.set(op, `${mma}, accumulator in registers, ${how('a')}, ${how('b')} (${bMajorOf(pipelined.format, pipelined.b)}-major)`);
+      return this.pipelinedMmaDot(pipelined);
+    }
+    if (this.registerFormat(op)) {
+      this.notes.set(op, `${mma}, accumulator in registers, a and b staged (b ${bMajorOf(operand!)}-major)`);
+      return this.mmaDotInRegisters(op, operand!);
+    }
     // Its staging within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
-    if (operand && mmaStaging(m, n, k, formatBytes(operand)).bytes <= 48 * 1024) return this.mmaDot(op, operand);
+    if (operand && mmaStaging(m, n, k, formatBytes(operand)).bytes <= 48 * 1024) {
+      this.notes.set(op, `${mma}, a, b and the accumulator staged in shared memory`);
+      return this.mmaDot(op, operand);
+    }
+    this.notes.set(op, 'FMA loop in the interpreter\'s order over a and b staged in shared memory');
     const integer = d.kind === 'signed' || d.kind === 'unsigned';
     const aBytes = Math.ceil((m * k * BYTES[valueType(this.tile(a).dtype)]!) / 16) * 16;
     const sa = this.scratch(valueType(this.tile(a).dtype), m * k);
@@ -1386,6 +1442,7 @@ class CudaEmitter {
     this.line('}');
     const prologue = this.lines.splice(at);
     this.lines.splice(pipe.prologueAt[0]!, 0, ...prologue);
+    this.notes.set(op, `cp.async pipeline: ${stages} stages, ${dots.flatMap((p) => [p.a, p.b].filter((o) => o)).length} dot operand(s) copied ahead`);
     return true;
   }
 

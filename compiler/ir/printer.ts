@@ -12,12 +12,13 @@
  * and `if(%c) { ... } else { ... }`, followed by ` : result types`. Values are numbered in order of
  * definition, so the text does not depend on how the kernel was built; arguments keep their names.
  * Attribute values: integers and floats (inf, -inf, nan), true/false, identifiers (kind = sum),
- * quoted strings otherwise, and integer lists [1, 2].
+ * quoted strings otherwise, and integer lists [1, 2]. `note` may add a `// comment` to an op's line
+ * (what a backend chose for it: tskc ir --layouts), which the parser skips.
  */
 import { type AttrValue, type Block, type Kernel, type Op, type Value, formatGridExpr } from './ir.js';
 import { formatType } from './types.js';
 
-export function printKernel(kernel: Kernel): string {
+export function printKernel(kernel: Kernel, note?: (op: Op) => string | undefined): string {
   const names = new Map<Value, string>();
   kernel.args.forEach((a) => names.set(a, `%${a.name}`));
   let next = 0;
@@ -32,30 +33,34 @@ export function printKernel(kernel: Kernel): string {
   const paramList = Object.entries(kernel.params);
   const params = paramList.length > 0 ? ` params(${paramList.map(([k, v]) => `${k} = ${formatNumber(v)}`).join(', ')})` : '';
   lines.push(`kernel @${kernel.name}(${args.join(', ')})${grid}${params} {`);
-  printBlock(kernel.body, '  ', lines, name);
+  printBlock(kernel.body, '  ', lines, name, note);
   lines.push('}');
   return lines.join('\n') + '\n';
 }
 
-function printBlock(block: Block, indent: string, lines: string[], name: (v: Value) => string): void {
-  for (const op of block.ops) printOp(op, indent, lines, name);
+type Note = ((op: Op) => string | undefined) | undefined;
+
+function printBlock(block: Block, indent: string, lines: string[], name: (v: Value) => string, note: Note): void {
+  for (const op of block.ops) printOp(op, indent, lines, name, note);
 }
 
-function printOp(op: Op, indent: string, lines: string[], name: (v: Value) => string): void {
+function printOp(op: Op, indent: string, lines: string[], name: (v: Value) => string, note: Note): void {
+  const comment = note?.(op);
+  const noted = comment === undefined ? '' : `  // ${comment}`;
   const results = op.results.length > 0 ? `${op.results.map(name).join(', ')} = ` : '';
   const operands = `${op.opcode}(${op.operands.map(name).join(', ')})`;
   const attrEntries = Object.entries(op.attrs);
   const attrs = attrEntries.length > 0 ? ` {${attrEntries.map(([k, v]) => `${k} = ${formatAttr(v)}`).join(', ')}}` : '';
   const types = op.results.length > 0 ? ` : ${op.results.map((r) => formatType(r.type)).join(', ')}` : '';
   if (op.regions.length === 0) {
-    lines.push(`${indent}${results}${operands}${attrs}${types}`);
+    lines.push(`${indent}${results}${operands}${attrs}${types}${noted}`);
     return;
   }
-  lines.push(`${indent}${results}${operands}${attrs} {`);
+  lines.push(`${indent}${results}${operands}${attrs} {${noted}`);
   op.regions.forEach((region, i) => {
     if (i > 0) lines.push(`${indent}} else {`);
     if (region.args.length > 0) lines.push(`${indent}^(${region.args.map((a) => `${name(a)}: ${formatType(a.type)}`).join(', ')}):`);
-    printBlock(region, indent + '  ', lines, name);
+    printBlock(region, indent + '  ', lines, name, note);
   });
   lines.push(`${indent}}${types}`);
 }

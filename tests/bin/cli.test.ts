@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { testWithCompiler } from '../runtime/cpu/harness.js';
 import { exampleKernels } from '../../examples/index.js';
 import { libraryKernels } from '../../kernels/index.js';
+import { parseKernel } from '../../compiler/ir/parser.js';
+import { printKernel } from '../../compiler/ir/printer.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // Some tests start several tskc processes in a row (about 1.2 s each on CI's 2 cores).
@@ -87,6 +89,15 @@ describe('tskc', () => {
     expect((await tskc(['compile', 'vector_add', '-o', out])).code).toBe(0);
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(out, 'utf8')).toContain('tskc_kernel');
+  });
+
+  test('ir --layouts notes what the CUDA backend chose for each op; the text still parses', async () => {
+    const noted = await tskc(['ir', 'attention_bf16', '--layouts', '--register-accumulators']);
+    expect(noted.code).toBe(0);
+    expect(noted.out).toMatch(/for\(.*\/\/ cp\.async pipeline: 3 stages, 2 dot operand\(s\) copied ahead/);
+    expect(noted.out).toMatch(/dot\(.*\/\/ mma\.sync\.m16n8k16 bf16, accumulator in registers, a staged once before the loop, b copied ahead \(n-major\)/);
+    expect(noted.out).toContain('registers: local(2, 8).spatial(16, 4).local(1, 2), the mma C fragments');
+    expect(printKernel(parseKernel(noted.out))).toBe((await tskc(['ir', 'attention_bf16'])).out);
   });
 
   test('ir prints the IR, after a pass when asked', async () => {
