@@ -244,11 +244,12 @@ function mmaOperand(op: Op, defs: ReadonlyMap<Value, Op>, tf32: boolean): MmaFor
   return tf32 && f32 && k % 8 === 0 ? 'tf32' : undefined;
 }
 
-/** Whether a tensor-core dot can keep its accumulator in registers: its a and b staging fits 48 KiB. */
+/** Whether a tensor-core dot can keep its accumulator in registers: its a and b staging fits 48 KiB, with b either way it may be staged. */
 function registerDot(op: Op, defs: ReadonlyMap<Value, Op>, tf32: boolean): boolean {
   const [m, k] = tileOf(op.operands[0]!).shape as [number, number];
+  const n = tileOf(op.operands[1]!).shape[1]!;
   const format = mmaOperand(op, defs, tf32);
-  return format !== undefined && mmaFragment.staging(m, tileOf(op.operands[1]!).shape[1]!, k, formatBytes(format)).bytes <= 48 * 1024;
+  return format !== undefined && (['n', 'k'] as const).every((major) => mmaFragment.staging(m, n, k, formatBytes(format), major).bytes <= 48 * 1024);
 }
 
 /** A tile shape as a map key. */
@@ -1134,11 +1135,11 @@ class CudaEmitter {
   /**
    * acc + a @ b on tensor cores with the accumulator in registers (registerAccumulators): the result's
    * layout is fragmentDistribution, so each thread's registers already are its C fragments. a and b are
-   * staged in shared memory as 16-bit codes (mmaFragment.staging: rows of 16 bytes that ldmatrix reads
-   * without bank conflicts); then each warp, for each pair of its row iterations and each 16 of K, loads
-   * the A fragment of those 16 rows with one ldmatrix.x4, and for each two 8-column blocks their B
-   * fragments with another, and runs one mma.sync.m16n8k16 per block on its own registers. Fragment
-   * conventions as in mmaDot.
+   * staged in shared memory as 16-bit codes, or f32 for tf32 (mmaFragment.staging: rows of 16 bytes
+   * that ldmatrix reads without bank conflicts, b k-major for 16-bit codes); then each warp, for each
+   * pair of its row iterations and each mma's K (16, or 8 for tf32), loads the A fragment of those 16
+   * rows with one ldmatrix.x4, and for each two 8-column blocks their B fragments with another (.trans
+   * for k-major b), and runs one mma.sync per block on its own registers. Fragment conventions as in mmaDot.
    */
   private mmaDotInRegisters(op: Op, operand: MmaFormat): void {
     const [a, b] = op.operands as [Value, Value];
@@ -1153,8 +1154,8 @@ class CudaEmitter {
   }
 
   /**
-   * The register path's mma loop (see mmaDotInRegisters) on a and b already staged as codes at the
-   * uint16_t pointers `sa` and `sb` (mmaFragment.staging's layout): the result's registers start as acc's.
+   * The register path's mma loop (see mmaDotInRegisters) on a and b already staged at the pointers `sa`
+   * and `sb` (stagedType; mmaFragment.staging's layout, b `bMajor`): the result's registers start as acc's.
    */
   private mmaOnStaged(op: Op, operand: MmaFormat, sa: string, sb: string, bMajor: 'n' | 'k'): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];

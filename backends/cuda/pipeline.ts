@@ -52,8 +52,8 @@ export function usesIn(body: Block): Map<Value, Op[]> {
 
 /**
  * The dots of `loop` (a `for` op) whose operands can be copied ahead, each with those operands;
- * `format` gives the 16-bit operand format of each dot the emitter runs on the register path (the only
- * one that pipelines), undefined for the others.
+ * `format` gives the operand format (bf16, f16 or tf32) of each dot the emitter runs on the register
+ * path (the only one that pipelines), undefined for the others.
  */
 export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: ReadonlyMap<Value, readonly Op[]>, format: (dot: Op) => 'bf16' | 'f16' | 'tf32' | undefined): PipelinedDot[] {
   const body = loop.regions[0]!;

@@ -97,7 +97,8 @@ export const mmaFragment = {
    * Where a and b are staged for the register path, as elements of `bytes` (2: 16-bit codes; 4: f32
    * for tf32): a row-major, each row padded by 16 bytes to `stride` = K + 16 / bytes elements; b at byte
    * `b`, n-major (its columns as rows, the same stride) or, with `bMajor` 'k', row-major with its rows
-   * of N codes padded to `bStride` = N + 8 (N + 16 where N is an odd multiple of 8). Either way every
+   * of N codes padded to `bStride` = N + 8 where N is a multiple of 16 (an odd multiple of 8 is already
+   * an odd multiple of 4 words, and stays unpadded). Either way every
    * block of 8 rows of 16 aligned bytes is what ldmatrix reads (n-major b as A is read, k-major b with
    * .trans), the two codes of every 16-bit A and n-major B fragment register are adjacent (the lower
    * column or row first), and the 8 rows of a block start on banks 4 apart (a row is an odd multiple of
@@ -107,7 +108,7 @@ export const mmaFragment = {
    */
   staging: (m: number, n: number, k: number, bytes = 2, bMajor: 'n' | 'k' = 'n') => {
     const stride = k + 16 / bytes;
-    const bStride = bMajor === 'n' ? stride : n + (n % 16 === 0 ? 8 : 16);
+    const bStride = bMajor === 'n' ? stride : n % 16 === 0 ? n + 8 : n;
     const b = Math.ceil((m * stride * bytes) / 16) * 16;
     return {
       stride,

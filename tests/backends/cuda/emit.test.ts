@@ -106,6 +106,8 @@ describe('CUDA emitter', () => {
       expect(inRegisters.sharedBytes).toBe(64 * (32 + 8) * 2 + 32 * (64 + 8) * 2);
       // Past 48 KiB with the accumulator staged, within it without: 2 x 128 x (32 + 8) codes, 20 KiB.
       expect(emitCuda(matmul('bf16', [128, 128, 32]), { registerAccumulators: true }).source).toContain(marker);
+      // K much larger than N: staged k-major, b would pass 48 KiB (16 x 728 + 720 x 24 codes), so the accumulator is staged.
+      expect(emitCuda(matmul('bf16', [16, 16, 720]), { registerAccumulators: true }).source).not.toContain(marker);
       // No layout at the given block size (64 rows, 64 row groups): the staged path.
       expect(emitCuda(matmul('bf16', [64, 64, 32]), { registerAccumulators: true, threads: 256 }).source).not.toContain(marker);
       // A kernel without such a dot keeps the usual block size.

@@ -57,40 +57,43 @@ const nestedTwoDots = kernel(
 ).build();
 
 /**
- * c = trunc(a) · b for b stored [K, N]: a's values change on the way to the dot (truncated to integers
- * through i32: a is in [-1, 1), so c is 0 but for the -1s), so a cannot be a copy; b reaches it
- * untransposed through an identity permute, a copy into the k-major staging.
+ * c = trunc(a) · b for b stored [K, N], on `bn`-column tiles: a's values change on the way to the dot
+ * (truncated to integers through i32), so a cannot be a copy; b reaches it untransposed through an
+ * identity permute, a copy into the k-major staging. With `d` f32 (for tf32), a is a plain load.
  */
-const valueChanging = kernel(
-  'value_changing',
-  { a: input(bf16, ['M', 'K']), b: input(bf16, ['K', 'N']), c: output(f32, ['M', 'N']) },
-  ({ a, b, c }) => {
-    const rows = programId(0).mul(BM).add(arange(BM)).expandDims(1);
-    const cols = programId(1).mul(BN).add(arange(BN)).expandDims(0);
-    const [acc] = forRange(0, a.dim(1), BK, [zeros([BM, BN], f32)], (k0, [sum]) => {
-      const ks = k0.add(arange(BK));
-      const x = load(a, [rows, ks.expandDims(0)], { mask: rows.lt(a.dim(0)).and(ks.expandDims(0).lt(a.dim(1))) }).to(i32).to(bf16).to(f32);
-      const w = load(b, [ks.expandDims(1), cols], { mask: ks.expandDims(1).lt(b.dim(0)).and(cols.lt(b.dim(1))) }).permute(0, 1).to(f32);
-      return [dot(x, w, sum!)];
-    });
-    store(c, [rows, cols], acc!, { mask: rows.lt(c.dim(0)).and(cols.lt(c.dim(1))) });
-  },
-  { grid: ({ M, N }) => [cdiv(M, BM), cdiv(N, BN)] },
-).build();
+const untransposedB = (bn: number, d: typeof bf16 = bf16) =>
+  kernel(
+    `untransposed_b_${d.name}_${bn}`,
+    { a: input(d, ['M', 'K']), b: input(d, ['K', 'N']), c: output(f32, ['M', 'N']) },
+    ({ a, b, c }) => {
+      const rows = programId(0).mul(BM).add(arange(BM)).expandDims(1);
+      const cols = programId(1).mul(bn).add(arange(bn)).expandDims(0);
+      const [acc] = forRange(0, a.dim(1), BK, [zeros([BM, bn], f32)], (k0, [sum]) => {
+        const ks = k0.add(arange(BK));
+        const loaded = load(a, [rows, ks.expandDims(0)], { mask: rows.lt(a.dim(0)).and(ks.expandDims(0).lt(a.dim(1))) });
+        const x = d === f32 ? loaded : loaded.to(i32).to(bf16).to(f32);
+        const w = load(b, [ks.expandDims(1), cols], { mask: ks.expandDims(1).lt(b.dim(0)).and(cols.lt(b.dim(1))) }).permute(0, 1).to(f32);
+        return [dot(x, w, sum!)];
+      });
+      store(c, [rows, cols], acc!, { mask: rows.lt(c.dim(0)).and(cols.lt(c.dim(1))) });
+    },
+    { grid: ({ M, N }) => [cdiv(M, BM), cdiv(N, bn)] },
+  ).build();
+const valueChanging = untransposedB(BN);
 
 /**
  * The kernel on the emulator and on the interpreter from the same random inputs, outputs poisoned,
- * compared as `tskc run --check` compares. With `integers`, a and b hold small integers: every sum is
- * exact in f32, whatever its order (the tensor cores' differs from the interpreter's), however many
- * products it has.
+ * compared as `tskc run --check` compares. a and b hold small integers (a halves with `halves`, which
+ * truncation changes): every product and sum is exact in f32 and in tf32, whatever its order (the
+ * tensor cores' differs from the interpreter's), however many products it has.
  */
-async function expectCloseToInterpreter(k: Kernel, symbols: Record<string, number>, scalars: Record<string, number>, options: CudaEmitOptions, what: string, integers: boolean): Promise<void> {
+async function expectCloseToInterpreter(k: Kernel, symbols: Record<string, number>, scalars: Record<string, number>, options: CudaEmitOptions, what: string, halves = false): Promise<void> {
   const seed = freshSeed();
   const r = rng(seed);
   const args = { ...makeArguments(k, symbols, seed), ...scalars };
-  for (const name of integers ? ['a', 'b'] : []) {
+  for (const name of ['a', 'b']) {
     const t = args[name] as Tensor;
-    t.setValues(t.toValues().map(() => randInt(r, -3, 3)));
+    t.setValues(t.toValues().map(() => randInt(r, -3, 3) + (halves && name === 'a' ? 0.5 : 0)));
   }
   (args['c'] as Tensor).fill(NaN);
   const want = copyArguments(args);
@@ -122,12 +125,19 @@ describe('cp.async pipelines, emulated, == interpreter', () => {
     const cases = [{ K: 72, J: 3, step: 16 }, ...[0, 2].map((J) => ({ K: randInt(r, 0, 1) ? 8 * randInt(r, 1, 10) : randInt(r, 1, 80), J, step: 16 * randInt(r, 1, 2) }))];
     for (const { K, J, step } of cases) {
       // K a multiple of 8 (whole 16-byte copies), or ragged (lane by lane).
-      await expectCloseToInterpreter(nestedTwoDots, { M: randInt(r, 1, 70), N: randInt(r, 1, 40), K }, { J, step }, options, `nested two dots, ${what}`, true);
+      await expectCloseToInterpreter(nestedTwoDots, { M: randInt(r, 1, 70), N: randInt(r, 1, 40), K }, { J, step }, options, `nested two dots, ${what}`);
     }
   });
 
-  it('an operand whose values change on the way to the dot, and b copied k-major', async () => {
+  it.each([16, 24])('an operand whose values change on the way to the dot, and b copied k-major, %i-column tiles', async (bn) => {
     const r = rng(freshSeed());
-    await expectCloseToInterpreter(valueChanging, { M: randInt(r, 1, 70), N: randInt(r, 1, 40), K: 8 * randInt(r, 1, 10) }, {}, { registerAccumulators: true }, 'value-changing chains', false);
+    await expectCloseToInterpreter(untransposedB(bn), { M: randInt(r, 1, 70), N: randInt(r, 1, 60), K: 8 * randInt(r, 1, 10) }, {}, { registerAccumulators: true }, 'value-changing chains', true);
+  });
+
+  it('tf32: b untransposed is stored n-major from registers (ldmatrix.trans moves 16-bit elements only)', async () => {
+    const k = untransposedB(24, f32);
+    expect(emitCuda(k, { registerAccumulators: true, tf32: true }).source).not.toContain('.trans');
+    const r = rng(freshSeed());
+    await expectCloseToInterpreter(k, { M: randInt(r, 1, 70), N: randInt(r, 1, 60), K: randInt(r, 1, 80) }, {}, { registerAccumulators: true, tf32: true }, 'tf32, b untransposed');
   });
 });

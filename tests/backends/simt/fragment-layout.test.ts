@@ -114,7 +114,7 @@ describe('mma fragment layout', () => {
     [128, 128, 16, 256, 2],
     [64, 32, 64, 32, 2],
     [128, 64, 48, 128, 2],
-    [64, 24, 32, 128, 2], // an odd number of 8-column blocks: k-major b's rows padded by 16 codes
+    [64, 24, 32, 128, 2], // an odd number of 8-column blocks: k-major b's rows unpadded
     // tf32: f32 elements, 8 of K to an mma, 4 to a 16-byte row of an ldmatrix block.
     [64, 64, 32, 128, 4],
     [128, 128, 8, 256, 4],

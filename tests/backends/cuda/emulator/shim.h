@@ -157,7 +157,8 @@ static inline void tskc_emulated_mma_tf32(float &c0, float &c1, float &c2, float
   memcpy(w.accumulators[lane], acc, sizeof acc);
   w.arrive.arrive_and_wait();
   float A[16][8], B[8][8], C[16][8];
-  const auto value = [](uint32_t r) { return __uint_as_float(r & ~0x1fffu); };
+  // A NaN stays a NaN (its payload may lie in the bits dropped).
+  const auto value = [](uint32_t r) { return (r & 0x7f800000u) == 0x7f800000u ? __uint_as_float(r) : __uint_as_float(r & ~0x1fffu); };
   for (int l = 0; l < 32; l++) {
     const int g = l >> 2, t = l & 3;
     const uint32_t *f = w.fragments[l];
@@ -186,6 +187,11 @@ static inline void tskc_emulated_ldmatrix_x4(uint32_t &r0, uint32_t &r1, uint32_
   Warp &w = *tskc_warps[threadIdx.x / 32];
   const int lane = threadIdx.x % 32;
   w.rows[lane] = (const unsigned char *)row;
+  // Each row is 16 aligned bytes of shared memory: the hardware faults on others.
+  if ((uintptr_t)row % 16 != 0 || (const unsigned char *)row < tskc_smem || (const unsigned char *)row + 16 > tskc_smem + tskc_smem_bytes) {
+    fprintf(stderr, "tskc emulator: ldmatrix row at %p: %s\n", row, (uintptr_t)row % 16 != 0 ? "not 16-byte aligned" : "not in shared memory");
+    abort();
+  }
   const size_t c = ((const unsigned char *)row - tskc_smem) / 16;
   if (__atomic_load_n(&tskc_chunk_copied[c], __ATOMIC_SEQ_CST) == tskc_interval) tskc_race("ldmatrix of a chunk a cp.async wrote since the last barrier", row);
   tskc_mark(tskc_chunk_read, c);
