@@ -95,21 +95,40 @@ static inline float tskc_emulated_f16(uint32_t code) {
   return sign ? -v : v;
 }
 
-/** One mma.sync.m16n8k16.row.col.f32 of the warp: every lane brings its fragments, then takes its D. */
-template <bool F16> static inline void tskc_emulated_mma(float &c0, float &c1, float &c2, float &c3, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1) {
+/**
+ * One mma.sync of the warp with K columns of A (16 x K, B K x 8, C and D 16 x 8): every lane brings its
+ * six fragment registers and four accumulators; place(g, t, registers, A, B) puts lane 4g + t's into
+ * A and B; then each lane takes its D, the products summed in double.
+ */
+template <int K, class Place> static inline void tskc_emulated_warp_mma(float &c0, float &c1, float &c2, float &c3, const uint32_t (&mine)[6], Place place) {
   Warp &w = *tskc_warps[threadIdx.x / 32];
   const int lane = threadIdx.x % 32;
-  const uint32_t mine[6] = { a0, a1, a2, a3, b0, b1 };
   memcpy(w.fragments[lane], mine, sizeof mine);
   const float acc[4] = { c0, c1, c2, c3 };
   memcpy(w.accumulators[lane], acc, sizeof acc);
   w.arrive.arrive_and_wait();
-  float A[16][16], B[16][8], C[16][8];
+  float A[16][K], B[K][8], C[16][8];
+  for (int l = 0; l < 32; l++) {
+    place(l >> 2, l & 3, w.fragments[l], A, B);
+    for (int s = 0; s < 4; s++) C[(l >> 2) + 8 * (s >> 1)][2 * (l & 3) + (s & 1)] = w.accumulators[l][s];
+  }
+  float d[4];
+  const int g = lane >> 2, t = lane & 3;
+  for (int s = 0; s < 4; s++) {
+    const int row = g + 8 * (s >> 1), col = 2 * t + (s & 1);
+    double sum = C[row][col];
+    for (int q = 0; q < K; q++) sum += (double)A[row][q] * B[q][col];
+    d[s] = (float)sum;
+  }
+  w.arrive.arrive_and_wait();
+  c0 = d[0], c1 = d[1], c2 = d[2], c3 = d[3];
+}
+
+/** mma.sync.m16n8k16.row.col.f32 on bf16 (or f16) codes, two to a register, the lower index in the low half. */
+template <bool F16> static inline void tskc_emulated_mma(float &c0, float &c1, float &c2, float &c3, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1) {
   const auto low = [](uint32_t r) { return F16 ? tskc_emulated_f16(r & 0xffffu) : tskc_emulated_bf16(r); };
   const auto high = [&](uint32_t r) { return low(r >> 16); };
-  for (int l = 0; l < 32; l++) {
-    const int g = l >> 2, t = l & 3;
-    const uint32_t *f = w.fragments[l];
+  tskc_emulated_warp_mma<16>(c0, c1, c2, c3, { a0, a1, a2, a3, b0, b1 }, [&](int g, int t, const uint32_t *f, float (&A)[16][16], float (&B)[16][8]) {
     for (int r = 0; r < 4; r++) {
       const int row = g + 8 * (r & 1), col = 2 * t + 8 * (r >> 1);
       A[row][col] = low(f[r]);
@@ -119,18 +138,7 @@ template <bool F16> static inline void tskc_emulated_mma(float &c0, float &c1, f
       B[2 * t + 8 * r][g] = low(f[4 + r]);
       B[2 * t + 8 * r + 1][g] = high(f[4 + r]);
     }
-    for (int s = 0; s < 4; s++) C[g + 8 * (s >> 1)][2 * t + (s & 1)] = w.accumulators[l][s];
-  }
-  float d[4];
-  const int g = lane >> 2, t = lane & 3;
-  for (int s = 0; s < 4; s++) {
-    const int row = g + 8 * (s >> 1), col = 2 * t + (s & 1);
-    double sum = C[row][col];
-    for (int q = 0; q < 16; q++) sum += (double)A[row][q] * B[q][col];
-    d[s] = (float)sum;
-  }
-  w.arrive.arrive_and_wait();
-  c0 = d[0], c1 = d[1], c2 = d[2], c3 = d[3];
+  });
 }
 
 /**
@@ -146,36 +154,14 @@ static inline uint32_t tskc_emulated_tf32_rna(uint32_t bits) {
  * One mma.sync.m16n8k8.row.col.f32.tf32.tf32.f32 of the warp: A 16 x 8 with a0 to a3 at (g, t),
  * (g + 8, t), (g, t + 4), (g + 8, t + 4); B 8 x 8 with b0, b1 at (t, g), (t + 4, g); C as m16n8k16's.
  * The hardware reads 19 bits of each operand: the 13 low bits are dropped here (not rounded), so that
- * an operand the kernel forgot to round shows.
+ * an operand the kernel forgot to round shows; a NaN stays a NaN (its payload may lie in those bits).
  */
 static inline void tskc_emulated_mma_tf32(float &c0, float &c1, float &c2, float &c3, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1) {
-  Warp &w = *tskc_warps[threadIdx.x / 32];
-  const int lane = threadIdx.x % 32;
-  const uint32_t mine[6] = { a0, a1, a2, a3, b0, b1 };
-  memcpy(w.fragments[lane], mine, sizeof mine);
-  const float acc[4] = { c0, c1, c2, c3 };
-  memcpy(w.accumulators[lane], acc, sizeof acc);
-  w.arrive.arrive_and_wait();
-  float A[16][8], B[8][8], C[16][8];
-  // A NaN stays a NaN (its payload may lie in the bits dropped).
   const auto value = [](uint32_t r) { return (r & 0x7f800000u) == 0x7f800000u ? __uint_as_float(r) : __uint_as_float(r & ~0x1fffu); };
-  for (int l = 0; l < 32; l++) {
-    const int g = l >> 2, t = l & 3;
-    const uint32_t *f = w.fragments[l];
+  tskc_emulated_warp_mma<8>(c0, c1, c2, c3, { a0, a1, a2, a3, b0, b1 }, [&](int g, int t, const uint32_t *f, float (&A)[16][8], float (&B)[8][8]) {
     for (int r = 0; r < 4; r++) A[g + 8 * (r & 1)][t + 4 * (r >> 1)] = value(f[r]);
     for (int r = 0; r < 2; r++) B[t + 4 * r][g] = value(f[4 + r]);
-    for (int s = 0; s < 4; s++) C[g + 8 * (s >> 1)][2 * t + (s & 1)] = w.accumulators[l][s];
-  }
-  float d[4];
-  const int g = lane >> 2, t = lane & 3;
-  for (int s = 0; s < 4; s++) {
-    const int row = g + 8 * (s >> 1), col = 2 * t + (s & 1);
-    double sum = C[row][col];
-    for (int q = 0; q < 8; q++) sum += (double)A[row][q] * B[q][col];
-    d[s] = (float)sum;
-  }
-  w.arrive.arrive_and_wait();
-  c0 = d[0], c1 = d[1], c2 = d[2], c3 = d[3];
+  });
 }
 
 /**
