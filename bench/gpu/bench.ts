@@ -246,13 +246,19 @@ cases.push(
 // Flash attention, last: the slowest, the issue's B=4, H=32, S=4096, D=128 (kernels/attention.ts), in
 // 32 x 32 blocks: at 64 x 64 ptxas spills about 690 bytes a thread (255 registers), at 32 x 32 none.
 // Both of its dots take mma.sync since session 17 (16-bit operands); session 8 ran them on FMA.
+// Then the same with the accumulators in registers, k and v copied ahead by cp.async and q staged
+// once (session 18: ptxas sm_90, 64 threads, 255 registers and 196 bytes of spills; 3364 without the
+// copies ahead).
 cases.push(
-  ...[false, true].map((causal) => ({
-    name: `attention bf16 B4 H32 S4096 D128${causal ? ' causal' : ''}`,
-    kernel: flashAttention(bf16, causal).build({ BM: 32, BN: 32, BLOCK_D: 128, SCALE: 1 / Math.sqrt(128) }),
-    shapes: { q: [4, 32, 4096, 128], k: [4, 32, 4096, 128], v: [4, 32, 4096, 128], o: [4, 32, 4096, 128] },
-    flops: (causal ? 2 : 4) * 4 * 32 * 4096 * 4096 * 128,
-  }))
+  ...[false, true].flatMap((causal) =>
+    [false, true].map((registers) => ({
+      name: `attention bf16 B4 H32 S4096 D128${causal ? ' causal' : ''}${registers ? ' (accumulators in registers, 3 cp.async stages)' : ''}`,
+      kernel: flashAttention(bf16, causal).build({ BM: 32, BN: 32, BLOCK_D: 128, SCALE: 1 / Math.sqrt(128) }),
+      shapes: { q: [4, 32, 4096, 128], k: [4, 32, 4096, 128], v: [4, 32, 4096, 128], o: [4, 32, 4096, 128] },
+      flops: (causal ? 2 : 4) * 4 * 32 * 4096 * 4096 * 128,
+      ...(registers ? { registerAccumulators: true } : {}),
+    })),
+  ),
 );
 
 /** One block of 4M random elements in [-1, 1) (never zeros) per dtype, encoded once for the whole bench. */
