@@ -65,7 +65,8 @@ export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: Read
     if (v === iv || seen.has(v)) return true;
     if (carried.includes(v)) return false;
     const def = defs.get(v);
-    if (def === undefined || !inBody.has(def)) return !isInside(v, body, defs);
+    // Not the body's own: from before the loop (the verifier's scoping keeps nested regions' values out).
+    if (def === undefined || !inBody.has(def)) return true;
     seen.add(v);
     return pure(def) && def.operands.every((o) => indexOf(o, seen));
   };
@@ -107,12 +108,4 @@ export function pipelinedDots(loop: Op, defs: ReadonlyMap<Value, Op>, uses: Read
     if (a || b) found.push({ dot: op, format: operands, ...(a ? { a } : {}), ...(b ? { b } : {}) });
   }
   return found;
-}
-
-/** Whether v is defined anywhere inside `body` (a region argument or a result of one of its ops, nested or not). */
-function isInside(v: Value, body: Block, defs: ReadonlyMap<Value, Op>): boolean {
-  if (body.args.includes(v)) return true;
-  const def = defs.get(v);
-  const visit = (b: Block): boolean => b.ops.some((op) => op === def || op.regions.some(visit)) || b.args.includes(v);
-  return def !== undefined && visit(body);
 }
