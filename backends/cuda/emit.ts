@@ -51,7 +51,9 @@ import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, stor
 import { type Distribution, distribute, fragmentDistribution, mmaFragment, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
-import { type AsyncOperand, type PipelinedDot, pipelinedDots, usesIn } from './pipeline.js';
+import { type MmaFormat, bMajorOf, definitions, formatBytes, mmaK, mmaOperand, mmaStaging, registerDot, stagedType, stagedValue, threadsForFragments } from './mma.js';
+import { type PipelinedDot, pipelinedDots, usesIn } from './pipeline.js';
+import { type PtxMacro, cpAsyncMacro, ldmatrixMacro, mmaMacro, tf32RoundMacro } from './ptx.js';
 import { smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';
 
 export interface CudaSource {
@@ -163,104 +165,9 @@ const BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint1
 const MAX_INLINE_EXPR = 800;
 const FULL_MASK = '0xffffffffu';
 
-/**
- * The block size for registerAccumulators when none is given: the largest power of two up to the usual
- * one (`threads`) at which the result of every dot that can keep its accumulator in registers
- * (registerDot) has the mma fragment layout (fragmentDistribution: M a multiple of threads / 2), e.g.
- * 128 for 64 x 64 tiles where the usual choice is 256; the usual one for a kernel without such dots,
- * or where no size gives all of them that layout.
- */
-function threadsForFragments(kernel: Kernel, threads: number, tf32: boolean): number {
-  const defs = definitions(kernel.body);
-  const shapes = [...defs.values()].filter((op) => op.opcode === 'dot' && registerDot(op, defs, tf32)).map((op) => tileOf(op.results[0]!).shape);
-  if (shapes.length === 0) return threads;
-  for (let t = threads; t >= 32; t /= 2) if (shapes.every((s) => fragmentDistribution(s, t) !== undefined)) return t;
-  return threads;
-}
-
-/** The op that defines each value of a block, nested regions included. */
-function definitions(body: Block): Map<Value, Op> {
-  const defs = new Map<Value, Op>();
-  const visit = (b: Block) => {
-    for (const op of b.ops) {
-      op.results.forEach((r) => defs.set(r, op));
-      op.regions.forEach(visit);
-    }
-  };
-  visit(body);
-  return defs;
-}
-
-const tileOf = (v: Value) => v.type as TileType;
-
-/**
- * The 16-bit float format every value of v is exact in: v's own dtype, or for an f32 tile a cast from
- * one (the kernels widen bf16 operands to f32 before a dot), through views, permutes and broadcasts.
- */
-function sixteenBitValues(v: Value, defs: ReadonlyMap<Value, Op>): 'bf16' | 'f16' | undefined {
-  const own = tileOf(v).dtype.name;
-  if (own === 'bf16' || own === 'f16') return own;
-  const def = defs.get(v);
-  if (def === undefined) return undefined;
-  if (def.opcode === 'cast' && own === 'f32') {
-    const from = tileOf(def.operands[0]!).dtype.name;
-    return from === 'bf16' || from === 'f16' ? from : undefined;
-  }
-  if (['permute', 'view', 'reshape', 'broadcast'].includes(def.opcode)) return sixteenBitValues(def.operands[0]!, defs);
-  return undefined;
-}
-
-/**
- * The operand format of a tensor-core dot: 16-bit floats (mma.sync.m16n8k16), or f32 operands rounded
- * to tf32, 10 bits of mantissa (m16n8k8, the tf32 option).
- */
-export type MmaFormat = 'bf16' | 'f16' | 'tf32';
-
-/** Bytes of one staged operand element of the format, and the K of one mma. */
-const formatBytes = (f: MmaFormat) => (f === 'tf32' ? 4 : 2);
-const mmaK = (f: MmaFormat) => (f === 'tf32' ? 8 : 16);
-/**
- * How the register path stages a dot's b (mmaFragment.staging): k-major, read by ldmatrix.trans, unless
- * the elements are 32-bit (tf32: .trans moves 16-bit ones) or b is copied ahead from an [n, k] tile.
- */
-const bMajorOf = (f: MmaFormat, copied?: AsyncOperand): 'n' | 'k' => (f === 'tf32' || copied?.transposed ? 'n' : 'k');
-/** The C type a staged operand element is held in, and the value stored for the f32 expression x. */
-const stagedType = (f: MmaFormat) => (f === 'tf32' ? 'float' : 'uint16_t');
-const stagedValue = (f: MmaFormat, x: string) => (f === 'tf32' ? `(float)(${x})` : f === 'bf16' ? `(uint16_t)tskc_bf16_code_f(${x})` : `(uint16_t)tskc_f16_code((double)(${x}))`);
-
-/**
- * The format of a dot's operands where it can run on tensor cores: an f32 result with M and N
- * multiples of 16 and 8, and both operands exact in the same 16-bit format with K a multiple of 16,
- * else (with `tf32`) f32 operands with K a multiple of 8.
- */
-function mmaOperand(op: Op, defs: ReadonlyMap<Value, Op>, tf32: boolean): MmaFormat | undefined {
-  const [a, b] = op.operands as [Value, Value];
-  const [m, k] = tileOf(a).shape as [number, number];
-  const n = tileOf(b).shape[1]!;
-  if (tileOf(op.results[0]!).dtype.name !== 'f32' || m % 16 !== 0 || n % 8 !== 0) return undefined;
-  const operand = sixteenBitValues(a, defs);
-  if (operand && sixteenBitValues(b, defs) === operand && k % 16 === 0) return operand;
-  const f32 = tileOf(a).dtype.name === 'f32' && tileOf(b).dtype.name === 'f32';
-  return tf32 && f32 && k % 8 === 0 ? 'tf32' : undefined;
-}
-
-/** Whether a tensor-core dot can keep its accumulator in registers: its a and b staging fits 48 KiB, with b either way it may be staged. */
-function registerDot(op: Op, defs: ReadonlyMap<Value, Op>, tf32: boolean): boolean {
-  const [m, k] = tileOf(op.operands[0]!).shape as [number, number];
-  const n = tileOf(op.operands[1]!).shape[1]!;
-  const format = mmaOperand(op, defs, tf32);
-  return format !== undefined && (['n', 'k'] as const).every((major) => mmaFragment.staging(m, n, k, formatBytes(format), major).bytes <= 48 * 1024);
-}
 
 /** A tile shape as a map key. */
 const shapeKey = (shape: readonly number[]) => shape.join('x');
-
-/** Where a tensor-core dot stages a and b (elements of `bytes`) and the accumulator (f32) in the scratch area, and its size. */
-function mmaStaging(m: number, n: number, k: number, bytes: number): { b: number; c: number; bytes: number } {
-  const b = Math.ceil((m * k * bytes) / 16) * 16;
-  const c = b + Math.ceil((k * n * bytes) / 16) * 16;
-  return { b, c, bytes: c + m * n * 4 };
-}
 
 /**
  * The most shared memory a kernel's cp.async rings take, with its shared tiles (the runtime asks for
@@ -403,6 +310,12 @@ class CudaEmitter {
     build();
     this.indent = saved;
   }
+  /** Defines a macro of ptx.ts in the source (once, however often used) and returns its name. */
+  private macro([name, definition]: PtxMacro): string {
+    this.mmaMacros.set(name, definition);
+    return name;
+  }
+
 
   private tile(v: Value): TileType {
     if (v.type.kind !== 'tile') throw new Error(`CUDA backend: %${v.id} is not a tile`);
@@ -1081,7 +994,7 @@ class CudaEmitter {
     const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
     // tf32: one f32 a register, rounded as cvt.rna.tf32.f32 rounds (A's registers (g, t), (g + 8, t),
     // (g, t + 4), (g + 8, t + 4) of a 16 x 8 tile; B's (t, g) and (t + 4, g) of an 8 x 8 one).
-    const one = (x: string) => `${this.tf32Round()}(__float_as_uint(${x}))`;
+    const one = (x: string) => `${this.macro(tf32RoundMacro())}(__float_as_uint(${x}))`;
     const A = (row: string, col: string) => `${sa}[(r0 + ${row}) * ${k} + kk + ${col}]`;
     const B = (row: string, col: string) => `${sb}[(kk + ${row}) * ${n} + c0 + ${col}]`;
     const C = (row: string, col: string) => `${sc}[(r0 + ${row}) * ${n} + c0 + ${col}]`;
@@ -1104,7 +1017,7 @@ class CudaEmitter {
             this.line(`const uint32_t a2 = ${pair(A('g', '2 * t + 8'), A('g', '2 * t + 9'))}, a3 = ${pair(A('g + 8', '2 * t + 8'), A('g + 8', '2 * t + 9'))};`);
             this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
           }
-          this.line(`${this.mma(operand)}(c[0], c[1], c[2], c[3], a0, a1, a2, a3, b0, b1);`);
+          this.line(`${this.macro(mmaMacro(operand))}(c[0], c[1], c[2], c[3], a0, a1, a2, a3, b0, b1);`);
         });
         this.line('}');
         cells.forEach(([r, col], i) => this.line(`${C(r, col)} = c[${i}];`));
@@ -1177,10 +1090,10 @@ class CudaEmitter {
     // lane 4g + t gets the float at row g, column t: m16n8k8's a0 to a3 at rows g, g + 8 and K columns
     // t, t + 4, and its b0 and b1 at K rows t, t + 4 (each rounded to tf32 after the load).
     const C = (c: string, s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', c, s)}]`;
-    const mma = (c: string, b0: string, b1: string) => this.line(`${this.mma(operand)}(${C(c, 0)}, ${C(c, 1)}, ${C(c, 2)}, ${C(c, 3)}, a0, a1, a2, a3, ${b0}, ${b1});`);
-    const ldmatrix = this.ldmatrix();
+    const mma = (c: string, b0: string, b1: string) => this.line(`${this.macro(mmaMacro(operand))}(${C(c, 0)}, ${C(c, 1)}, ${C(c, 2)}, ${C(c, 3)}, a0, a1, a2, a3, ${b0}, ${b1});`);
+    const ldmatrix = this.macro(ldmatrixMacro());
     const round = (regs: string[]) => {
-      if (operand === 'tf32') this.line(regs.map((r) => `${r} = ${this.tf32Round()}(${r});`).join(' '));
+      if (operand === 'tf32') this.line(regs.map((r) => `${r} = ${this.macro(tf32RoundMacro())}(${r});`).join(' '));
     };
     this.line('{ // mma.sync on the accumulator in registers');
     this.nested(() => {
@@ -1204,7 +1117,7 @@ class CudaEmitter {
             // n-major: lane r8 of matrix q points at b's column block + r8 from K column kk + 8 (q & 1);
             // k-major, through .trans: at K row kk + 8 (q & 1) + r8 from column block.
             if (bMajor === 'n') this.line(`${ldmatrix}(b0, b1, b2, b3, &${sb}[${staging.bAt(`kk + ${half} * (q & 1)`, `${block} + r8`)}]);`);
-            else this.line(`${this.ldmatrix(true)}(b0, b1, b2, b3, &${sb}[${staging.bAt(`kk + 8 * (q & 1) + r8`, block)}]);`);
+            else this.line(`${this.macro(ldmatrixMacro(true))}(b0, b1, b2, b3, &${sb}[${staging.bAt(`kk + 8 * (q & 1) + r8`, block)}]);`);
             round(['b0', 'b1', 'b2', 'b3']);
             mma('c', 'b0', 'b1');
             if (dist.colIters % 2 === 0) mma('(c + 1)', 'b2', 'b3');
@@ -1222,64 +1135,6 @@ class CudaEmitter {
     });
     this.line('}');
     this.repr.set(res, { kind: 'regs', name, dist });
-  }
-
-  /**
-   * The name of the macro that runs one mma.sync on `operand`s, m16n8k16 (m16n8k8 for tf32): (c0..c3
-   * in and out, a0..a3, b0, b1), C, A and B fragments as mmaDot describes. Defined in the source where
-   * used, unless already defined: tests/backends/cuda/emulator defines its own, which runs the source on the CPU.
-   */
-  private mma(operand: MmaFormat): string {
-    const shape = `M16N8K${mmaK(operand)}`;
-    const name = `TSKC_MMA_${shape}_${operand.toUpperCase()}`;
-    this.mmaMacros.set(
-      name,
-      [
-        `#ifndef ${name}`,
-        `#define ${name}(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) asm volatile("mma.sync.aligned.${shape.toLowerCase()}.row.col.f32.${operand}.${operand}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" \\`,
-        '  : "+f"(c0), "+f"(c1), "+f"(c2), "+f"(c3) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1))',
-        '#endif',
-      ].join('\n'),
-    );
-    return name;
-  }
-
-  /**
-   * The name of the macro that rounds the bits of an f32 to tf32 as cvt.rna.tf32.f32 does (to nearest,
-   * ties away from zero, 13 low bits cleared), defined where used as the mma's.
-   */
-  private tf32Round(): string {
-    const name = 'TSKC_TF32_RNA';
-    this.mmaMacros.set(
-      name,
-      [
-        `#ifndef ${name}`,
-        'static __device__ __forceinline__ uint32_t tskc_tf32_rna(uint32_t bits) { uint32_t r; asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(__uint_as_float(bits))); return r; }',
-        `#define ${name}(bits) tskc_tf32_rna(bits)`,
-        '#endif',
-      ].join('\n'),
-    );
-    return name;
-  }
-
-  /**
-   * The name of the macro that runs ldmatrix.sync.aligned.m8n8.x4 (r0..r3 out, this lane's row pointer
-   * into shared memory, 16-byte aligned), with `trans` its .trans form (lane 4g + t receives, from each
-   * 8 x 8 block, the codes at rows 2t and 2t + 1 of column g), defined in the source where used unless
-   * already defined, as mma's macro is.
-   */
-  private ldmatrix(trans = false): string {
-    const name = `TSKC_LDMATRIX_X4${trans ? '_TRANS' : ''}`;
-    this.mmaMacros.set(
-      name,
-      [
-        `#ifndef ${name}`,
-        `#define ${name}(r0, r1, r2, r3, row) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %4; ldmatrix.sync.aligned.m8n8.x4${trans ? '.trans' : ''}.shared.b16 {%0, %1, %2, %3}, [s]; }" \\`,
-        '  : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "l"(row))',
-        '#endif',
-      ].join('\n'),
-    );
-    return name;
   }
 
   // ----- control flow -----
@@ -1421,7 +1276,7 @@ class CudaEmitter {
     this.pipe = outer;
     // Nothing in flight past the loop, and no thread still reading a stage that a later run of the
     // loop (an outer loop's next iteration) refills.
-    this.line(`${this.cpAsync('wait')}(0);`);
+    this.line(`${this.macro(cpAsyncMacro('wait'))}(0);`);
     this.line('__syncthreads();');
     // The first stages - 1 iterations' copies, before the loop: written now that the body has given
     // every index value its representation, then moved into place.
@@ -1476,7 +1331,7 @@ class CudaEmitter {
     this.line(`if (${when}) {`);
     this.nested(() => this.issueCopies(pipe, p, 'next', stage));
     this.line('}');
-    this.line(`${this.cpAsync('commit')}();`);
+    this.line(`${this.macro(cpAsyncMacro('commit'))}();`);
   }
 
   /**
@@ -1513,7 +1368,7 @@ class CudaEmitter {
           const [row, col] = ['row', `chunk * ${dist.vec} + ${lane0}`];
           this.line(`${type} *const to = &${rows}[${which === 'a' ? staging.a(row, col) : operand.transposed ? staging.bAt(col, row) : staging.bAt(row, col)}];`);
           this.line(`const ${type} *const from = (const ${type} *)${pointer};`);
-          if (width > 1) this.line(`if (${whole}) ${this.cpAsync(bytes === 16 ? 'cg16' : 'ca')}(to, from + off[${lane0}]${bytes === 16 ? '' : `, ${bytes}`});`);
+          if (width > 1) this.line(`if (${whole}) ${this.macro(cpAsyncMacro(bytes === 16 ? 'cg16' : 'ca'))}(to, from + off[${lane0}]${bytes === 16 ? '' : `, ${bytes}`});`);
           this.line(`${width > 1 ? 'else ' : ''}if (valid) {`);
           this.nested(() => {
             this.line('#pragma unroll');
@@ -1557,7 +1412,7 @@ class CudaEmitter {
     for (const which of ['a', 'b'] as const) if (!p[which] && 'at' in ring[which]) this.stageOperand(pipe, p, which, stage);
     // Every dot's copies of this iteration (a group per dot per iteration) landed, with those of the
     // next stages - 2 iterations in flight.
-    if (!pipe.waited) this.line(`${this.cpAsync('wait')}(${(pipe.stages - 2) * pipe.dots.length});`);
+    if (!pipe.waited) this.line(`${this.macro(cpAsyncMacro('wait'))}(${(pipe.stages - 2) * pipe.dots.length});`);
     pipe.waited = true;
     this.line('__syncthreads();');
     const [, upper, step] = this.bounds(pipe.loop);
@@ -1568,23 +1423,6 @@ class CudaEmitter {
     });
     this.line('}');
     this.mmaOnStaged(dot, format, sa, sb, bMajorOf(format, p.b));
-  }
-
-  /**
-   * The name of a cp.async macro, defined in the source where used unless already defined (as mma's):
-   * cg16 (dst, src): 16 bytes past L1; ca (dst, src, bytes): 4 or 8; commit (): closes this thread's
-   * group of copies; wait (n): until at most n of its groups are in flight.
-   */
-  private cpAsync(kind: 'cg16' | 'ca' | 'commit' | 'wait'): string {
-    const name = `TSKC_CP_ASYNC_${kind.toUpperCase()}`;
-    const asm = {
-      cg16: ['(dst, src) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %0; cp.async.cg.shared.global [s], [%1], 16; }" :: "l"(dst), "l"(src) : "memory")'],
-      ca: ['(dst, src, bytes) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %0; cp.async.ca.shared.global [s], [%1], %2; }" :: "l"(dst), "l"(src), "n"(bytes) : "memory")'],
-      commit: ['() asm volatile("cp.async.commit_group;" ::: "memory")'],
-      wait: ['(n) asm volatile("cp.async.wait_group %0;" :: "n"(n) : "memory")'],
-    }[kind];
-    this.mmaMacros.set(name, [`#ifndef ${name}`, `#define ${name}${asm[0]}`, '#endif'].join('\n'));
-    return name;
   }
 
   private ifElse(op: Op): void {
