@@ -9,6 +9,8 @@ import { type HostTensor, hostTensor } from '../../compiler/interpret/index.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { randInt, randomTensor } from '../../examples/check.js';
+import { compareOutputs, copyArguments } from '../../bin/launch-inputs.js';
+import { type RandomMatmul, smallIntegerArguments } from '../fuzz/random-matmul.js';
 import { layerNorm } from '../../examples/layer-norm.js';
 import { matmul } from '../../examples/matmul.js';
 import { softmax } from '../../examples/softmax.js';
@@ -85,3 +87,17 @@ export const EXAMPLE_CASES = [
   ['layer_norm', layerNorm.build(), (r: () => number) => { const [m, n] = [randInt(r, 1, 30), randInt(r, 2, 1024)]; return { x: randomTensor(r, [m, n], -3, 5), w: randomTensor(r, [n]), b: randomTensor(r, [n]), y: poisoned(layerNorm.args.y.dtype, [m, n]) }; }, true],
   ['matmul', matmul.build(), (r: () => number) => { const [m, k, n] = [randInt(r, 1, 70), randInt(r, 1, 70), randInt(r, 1, 70)]; return { a: randomTensor(r, [m, k]), b: randomTensor(r, [k, n]), c: poisoned(matmul.args.c.dtype, [m, n]) }; }, false],
 ] as const;
+
+/**
+ * A random tiled matmul (tests/fuzz/random-matmul.ts) on `dev` and on the interpreter, from the same
+ * inputs, small integers (a's are halves where the kernel truncates them), outputs poisoned: every sum
+ * is exact in any order, so the outputs must agree as `tskc run --check` compares them.
+ */
+export async function expectMatmulExact(dev: Runner, p: RandomMatmul): Promise<void> {
+  const args = smallIntegerArguments(p);
+  const want = copyArguments(args);
+  await (await dev.compile(p.kernel)).run(args);
+  await (await interp.compile(p.kernel)).run(want);
+  const failed = compareOutputs(p.kernel, args, want).filter((c) => !c.pass);
+  if (failed.length) throw new Error(`random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}: ${failed.map((c) => `${c.name} off by up to ${c.maxAbsError}`).join(', ')}`);
+}

@@ -27,7 +27,12 @@ export interface RandomProgram {
 /** Ops whose float results a backend may compute differently in the last bit (library functions). */
 const TRANSCENDENTAL = new Set(['exp', 'exp2', 'log', 'log2', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sigmoid']);
 
-export function randomProgram(seed: number, steps = 8): RandomProgram {
+/**
+ * `wide` draws extents about ten times larger (rows up to 1100 elements, 2-D tiles up to 40 x 90):
+ * tiles that spread over several warps and threads' vectors on the GPU backends, and blocks of the C
+ * backend's dot. The draws are otherwise the same.
+ */
+export function randomProgram(seed: number, steps = 8, wide = false): RandomProgram {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const b = new KernelBuilder('fuzz', {}, [1 + Math.floor(r() * 2)]);
@@ -47,7 +52,7 @@ export function randomProgram(seed: number, steps = 8): RandomProgram {
 
   for (let i = 0; i < 1 + Math.floor(r() * 3); i++) {
     const d = pick(FUZZ_DTYPES);
-    const shape = r() < 0.5 ? [1 + Math.floor(r() * 37)] : [1 + Math.floor(r() * 9), 1 + Math.floor(r() * 11)];
+    const shape = r() < 0.5 ? [1 + Math.floor(r() * (wide ? 1100 : 37))] : [1 + Math.floor(r() * (wide ? 40 : 9)), 1 + Math.floor(r() * (wide ? 90 : 11))];
     const name = `in${i}`;
     inputs.push({ name, dtype: d, shape });
     const arg = b.arg(name, tensorType(d, shape, 'in'));

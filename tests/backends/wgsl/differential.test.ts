@@ -1,17 +1,19 @@
 /**
  * The WGSL backend on a real WebGPU adapter against the reference interpreter: every example with
- * fresh random shapes and inputs, outputs poisoned before the run, then random programs from
- * tests/fuzz. On CI the adapter is Mesa's lavapipe (Vulkan on the CPU), installed by .ci/run.
+ * fresh random shapes and inputs, outputs poisoned before the run, then random programs and random
+ * tiled matmuls from tests/fuzz. On CI the adapter is Mesa's lavapipe (Vulkan on the CPU), installed by
+ * .ci/run.
  */
 import { jest } from '@jest/globals';
 import { device } from '../../../runtime/device.js';
 import { freshSeed, rng } from '../../../examples/check.js';
+import { randomMatmul } from '../../fuzz/random-matmul.js';
 import { randomProgram } from '../../fuzz/random-program.js';
 import { randInt, randomTensor } from '../../../examples/check.js';
 import { arange, bf16, f32, kernel, load, store, tensor } from '../../../dsl/index.js';
 import { softmaxRows } from '../../../kernels/rows/softmax.js';
 import { layerNormRows, rmsNormRows } from '../../../kernels/rows/norms.js';
-import { EXAMPLE_CASES, type Runner, dtypeOf, expectSame, poisoned, runBoth } from '../differential.js';
+import { EXAMPLE_CASES, type Runner, dtypeOf, expectMatmulExact, expectSame, poisoned, runBoth } from '../differential.js';
 import { compileWebgpu } from '../../../runtime/webgpu/webgpu-kernel.js';
 import { webgpuOr } from './harness.js';
 
@@ -65,5 +67,11 @@ describe.each([
       const { got, want } = await runBoth(webgpu, p.kernel, p.makeArgs());
       for (const out of Object.keys(want)) expectSame(got[out]!, want[out]!, p.approximate.has(out), `random program ${p.seed} output ${out}`, dtypeOf(p.kernel, out), true);
     }
+  });
+
+  // Tiles of up to 64 x 64 and K loops with masks, transposes and casts (lavapipe takes a few seconds for each).
+  const matmuls = Number(process.env['TSKC_FUZZ_MATMULS'] ?? 4);
+  it(`${matmuls} random tiled matmuls from seed ${firstSeed}`, async () => {
+    for (let i = 0; i < matmuls; i++) await expectMatmulExact(webgpu, randomMatmul((firstSeed + i) >>> 0));
   });
 });
