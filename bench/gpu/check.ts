@@ -2,7 +2,8 @@
  * A GPU backend against the reference interpreter, on the GPU machine: the CUDA backend, or with
  * TSKC_CHECK_DEVICE=webgpu the WGSL backend through Dawn on the GPU's Vulkan driver. Every example and
  * library kernel at random shapes that are not multiples of its tiles, outputs poisoned before launch,
- * and random programs of the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure
+ * random tiled matmuls (tests/fuzz/random-matmul.ts: CUDA's tensor-core paths under random options,
+ * cp.async pipelines included), and random programs of the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure
  * and a summary, writes $OUT/check-<device>.json, and exits 1 if anything disagreed.
  *
  * How close is close enough: see disagreement(). The GPU reassociates float sums along the last axis
@@ -22,12 +23,19 @@ import { freshSeed, randInt, rng } from '../../examples/check.js';
 import { ArtifactCache } from '../../runtime/cache.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
+import { randomMatmul, smallIntegerArguments } from '../../tests/fuzz/random-matmul.js';
 import { randomProgram } from '../../tests/fuzz/random-program.js';
+import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
 import { libraryArguments, libraryShapes, roundedToTf32 } from '../../tests/kernels/library-arguments.js';
 import { copy } from './kernels.js';
 import { emitCuda } from '../../backends/cuda/index.js';
 
 class ContextLost extends Error {}
+
+/** What runBoth runs a kernel on: a device, or one compiled with options of its own. */
+interface Runner {
+  compile(kernel: Kernel): Promise<{ run(args: Record<string, Tensor | number>): Promise<void> }>;
+}
 
 interface Failure {
   readonly what: string;
@@ -118,7 +126,7 @@ async function main(): Promise<void> {
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
 
   // `roundForReference`: tensors the reference reads rounded to tf32 (the tf32 option's dot operands).
-  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on = gpu, roundForReference: readonly string[] = []) => {
+  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on: Runner = gpu, roundForReference: readonly string[] = []) => {
     const want = copyArguments(args);
     roundedToTf32(want, roundForReference);
     try {
@@ -208,6 +216,17 @@ async function main(): Promise<void> {
       }
     }
     if (tf32.length) phase('tf32 kernels');
+
+    // Random tiled matmuls, each under its own drawn options on CUDA (threads, stages, registers, tf32,
+    // FMA), on small integers: every sum is exact in any order, so the GPU must agree exactly.
+    const matmuls = Number(process.env['TSKC_FUZZ_MATMULS'] ?? 30);
+    for (let i = 0; i < matmuls && !overBudget(); i++) {
+      const p = randomMatmul((seed + i) >>> 0);
+      const on: Runner = kind === 'cuda' ? { compile: async (k) => { const c = await compileCuda(k, { cache, ...p.options }); return { run: async (args) => c.launch(args) }; } } : gpu;
+      await runBoth(p.kernel, smallIntegerArguments(p), `random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}`, () => false, on);
+      examplesRun++;
+    }
+    phase('random matmuls');
 
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
     for (const kernel of graphKernels(r)) {

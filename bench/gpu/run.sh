@@ -3,7 +3,7 @@
 #   here:   bash bench/gpu/run.sh pack      (bundles the code and Node into .device/, ignored by git)
 #   there:  bash bench/gpu/run.sh           (with .device carried; results under $OUT)
 # Steps: the runtime smoke test, the CUDA backend against the interpreter (examples, library kernels,
-# graph kernels and random programs: bench/gpu/check.ts), tskc's CUDA benchmarks (bench.ts) and
+# random tiled matmuls, graph kernels and random programs: bench/gpu/check.ts), tskc's CUDA benchmarks (bench.ts) and
 # PyTorch's (torch_peer.py) in the same call, then the WGSL backend through Dawn on NVIDIA's Vulkan
 # driver (check.ts again, webgpu-bench.ts), and a table of all three. Exits non-zero if any check failed.
 set -uo pipefail
