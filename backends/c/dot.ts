@@ -222,7 +222,6 @@ export class DotEmitter {
     return this.fma8;
   }
 
-
   /**
    * dot's blocks with TSKC_FMA8: FMA8_ROWS rows by 8 * FMA8_VECTORS columns in named AVX2 registers,
    * each step one fused multiply-add per lane (the interpreter's fmaf, in index order). Returns the
@@ -324,7 +323,7 @@ export class DotEmitter {
   }
 
   /**
-   * One row i0 of a dot whose b rows are lane-packed codes (packedDotRows with wordRows), with
+   * One row i0 of a dot whose b rows are lane-packed codes (CEmitter.packedDotRows with wordRows), with
    * TSKC_FMA8: LANE8_VECTORS vectors of 8 outputs at a time in registers, each step's codes shifted
    * out of their words, converted (tskc_lanes<B>_<to>_8) and multiplied straight in, one fused
    * multiply-add per lane in k order. The portable block writes each row of codes to memory and keeps
@@ -373,7 +372,7 @@ export class DotEmitter {
 
   /**
    * One row i0 of a dot whose b rows are integer codes or small floats packed one after the other
-   * from a word (packedDotRows without wordRows: column-major tiles, for widths that straddle words), with
+   * from a word (CEmitter.packedDotRows without wordRows: column-major tiles, for widths that straddle words), with
    * TSKC_FMA8: like lane8Row, LANE8_VECTORS vectors of 8 outputs in registers, each step's 32 codes
    * taken from their 4B bytes by a tskc_bytes helper and multiplied straight in, one fused
    * multiply-add per lane in k order. (The portable block's 16-lane helpers permute words lane by

@@ -109,7 +109,6 @@ const STATUS_NO_MEMORY = -2;
 
 const C_TYPE_BYTES: Record<string, number> = { float: 4, int32_t: 4, uint32_t: 4, uint8_t: 1, double: 8, int64_t: 8 };
 
-
 /**
  * The helper (unpack.ts) that writes a packed load's values straight into its tile, converted to f32
  * where `castTo` (the cast that is the load's one use) asks for it; undefined where the codes go
@@ -130,7 +129,6 @@ function directUnpack(d: Dtype, castTo: Dtype | undefined): UnpackHelper | undef
 export function emitC(kernel: Kernel): CKernel {
   return new CEmitter(kernel).emit();
 }
-
 
 class CEmitter {
   private readonly lines: string[] = [];
@@ -701,8 +699,6 @@ class CEmitter {
     const indices = op.operands.slice(1, 1 + tensor.shape.length);
     return boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.elem(v, '0')), (d) => this.extent(tensor, d), packed, false, true);
   }
-
-
 
   /**
    * `packedRow`, for loads of packed elements, emits (at the given indent, inside the loop over rows

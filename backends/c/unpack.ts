@@ -125,7 +125,7 @@ function laneHelper(helper: UnpackHelper): string {
     '  memcpy(&v, w, 32);',
     `  return (__m256)${halfValues};`,
     '}',
-    // Unsigned codes in place for lane8RowScaled: code * 2^shift, exact, the top code shifted down.
+    // Unsigned codes in place for DotEmitter.lane8RowScaled (dot.ts): code * 2^shift, exact, the top code shifted down.
     ...(to === 'unsigned f32'
       ? [
           `TSKC_FN __m256 ${unpackName(helper)}_scaled8(const uint32_t *w, unsigned shift) {`,
@@ -234,7 +234,7 @@ const BYTE_LOADS = [
 /**
  * tskc_bytes<B>_<uf|sf|format>_32(p, out): the 32 codes of 4B bytes at p (codes packed one after the
  * other from a byte boundary) as four vectors of 8 floats, with TSKC_FMA8 (AVX2), for the dot's single rows of
- * packed codes (emit.ts: packedRow8). The bytes are read exactly, in windows of at most 16 (one for
+ * packed codes (dot.ts: DotEmitter.packedRow8). The bytes are read exactly, in windows of at most 16 (one for
  * B <= 4, else two of 2B bytes), into 128-bit registers through general registers (not memory: a wide
  * load after narrow stores would stall), which both halves of a 256-bit register then hold; in each
  * 32-bit lane a byte shuffle gathers the one or two bytes of the lane's code, a variable shift moves
@@ -269,7 +269,7 @@ function bytesHelper(helper: UnpackHelper): string {
     const hi = windowBytes > 8 ? wordOfBytes(`(${at} + 8)`, windowBytes - 8) : '0';
     return `  const __m256i v${window} = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)(${hi}), (long long)(${wordOfBytes(at, Math.min(8, windowBytes))})));`;
   };
-  // Unsigned codes in place, for packedRow8's scaled x: code * 2^shift, exact (bytesLaneShifts).
+  // Unsigned codes in place, for DotEmitter.packedRow8's scaled x (dot.ts): code * 2^shift, exact (bytesLaneShifts).
   const inPlace = (window: number, first: number, out: number) => {
     const half = Array.from({ length: 8 }, (_, n) => lane(first + n));
     const control = half.flatMap((l) => [l.byte, l.shift + bits > 8 ? l.byte + 1 : -128, -128, -128]).join(', ');

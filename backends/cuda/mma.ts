@@ -1,8 +1,8 @@
 /**
  * Which dots of a kernel run on tensor cores (mma.sync), in which operand format, and how their
  * operands and accumulator are staged in shared memory: decided from the IR alone, before any CUDA is
- * emitted, so that the block size can be chosen for them (threadsForFragments) and `tskc ir --layouts`
- * can say the same as the emitter does.
+ * emitted, so that the block size can be chosen for them (threadsForFragments) before the emitter
+ * lays out any tile.
  */
 import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
 import type { TileType } from '../../compiler/ir/types.js';
@@ -43,7 +43,7 @@ const tileOf = (v: Value) => v.type as TileType;
  * The 16-bit float format every value of v is exact in: v's own dtype, or for an f32 tile a cast from
  * one (the kernels widen bf16 operands to f32 before a dot), through views, permutes and broadcasts.
  */
-export function sixteenBitValues(v: Value, defs: ReadonlyMap<Value, Op>): 'bf16' | 'f16' | undefined {
+function sixteenBitValues(v: Value, defs: ReadonlyMap<Value, Op>): 'bf16' | 'f16' | undefined {
   const own = tileOf(v).dtype.name;
   if (own === 'bf16' || own === 'f16') return own;
   const def = defs.get(v);

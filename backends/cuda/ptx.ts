@@ -4,7 +4,7 @@
  * source on the CPU. A macro is its name and its definition; CudaEmitter.macro puts the definition in
  * the source once and writes the name.
  */
-import type { MmaFormat } from './mma.js';
+import { type MmaFormat, mmaK } from './mma.js';
 
 export type PtxMacro = readonly [name: string, definition: string];
 
@@ -15,7 +15,7 @@ const defined = (name: string, body: readonly string[]): PtxMacro => [name, [`#i
  * b1), the C, A and B fragments as CudaEmitter.mmaDot describes them.
  */
 export function mmaMacro(format: MmaFormat): PtxMacro {
-  const shape = `M16N8K${format === 'tf32' ? 8 : 16}`;
+  const shape = `M16N8K${mmaK(format)}`;
   const name = `TSKC_MMA_${shape}_${format.toUpperCase()}`;
   return defined(name, [
     `#define ${name}(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1) asm volatile("mma.sync.aligned.${shape.toLowerCase()}.row.col.f32.${format}.${format}.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};" \\`,

@@ -23,6 +23,7 @@ import { freshSeed, randInt, rng } from '../../examples/check.js';
 import { ArtifactCache } from '../../runtime/cache.js';
 import { device } from '../../runtime/device.js';
 import { Tensor } from '../../runtime/tensor.js';
+import type { Runner } from '../../tests/backends/differential.js';
 import { randomMatmul, smallIntegerArguments } from '../../tests/fuzz/random-matmul.js';
 import { randomProgram } from '../../tests/fuzz/random-program.js';
 import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
@@ -31,11 +32,6 @@ import { copy } from './kernels.js';
 import { emitCuda } from '../../backends/cuda/index.js';
 
 class ContextLost extends Error {}
-
-/** What runBoth runs a kernel on: a device, or one compiled with options of its own. */
-interface Runner {
-  compile(kernel: Kernel): Promise<{ run(args: Record<string, Tensor | number>): Promise<void> }>;
-}
 
 interface Failure {
   readonly what: string;
@@ -55,10 +51,10 @@ const EXAMPLE_SHAPES: Record<string, (r: () => number) => Record<string, number>
  * the dtype, measured against the largest magnitude in the tensor (a reassociated sum is off by a
  * fraction of what was summed, which can be much more than the result when terms cancel); NaN and
  * infinities exactly. Integers and bools exactly, except that an output derived from a transcendental
- * (a bitcast or cast of one) may be off by 4.
+ * (a bitcast or cast of one) may be off by 4. With `exact`, every value exactly (a zero's sign aside).
  */
-function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approximate: boolean): string | undefined {
-  const allowed = d.kind === 'float' ? floatTolerance(d, want) : approximate ? 4 : 0;
+function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approximate: boolean, exact = false): string | undefined {
+  const allowed = exact ? 0 : d.kind === 'float' ? floatTolerance(d, want) : approximate ? 4 : 0;
   let worst = 0;
   let at = -1;
   for (let i = 0; i < want.length; i++) {
@@ -126,7 +122,7 @@ async function main(): Promise<void> {
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
 
   // `roundForReference`: tensors the reference reads rounded to tf32 (the tf32 option's dot operands).
-  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on: Runner = gpu, roundForReference: readonly string[] = []) => {
+  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on: Runner = gpu, roundForReference: readonly string[] = [], exact = false) => {
     const want = copyArguments(args);
     roundedToTf32(want, roundForReference);
     try {
@@ -141,7 +137,7 @@ async function main(): Promise<void> {
     await (await interp.compile(kernel)).run(want);
     for (const a of kernel.args) {
       if (a.type.kind !== 'tensor' || a.type.access === 'in') continue;
-      const error = disagreement(a.type.dtype, (args[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues(), approximate(a.name!));
+      const error = disagreement(a.type.dtype, (args[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues(), approximate(a.name!), exact);
       if (error) fail({ what, detail: `output ${a.name}: ${error}` });
     }
   };
@@ -218,12 +214,14 @@ async function main(): Promise<void> {
     if (tf32.length) phase('tf32 kernels');
 
     // Random tiled matmuls, each under its own drawn options on CUDA (threads, stages, registers, tf32,
-    // FMA), on small integers: every sum is exact in any order, so the GPU must agree exactly.
-    const matmuls = Number(process.env['TSKC_FUZZ_MATMULS'] ?? 30);
-    for (let i = 0; i < matmuls && !overBudget(); i++) {
+    // FMA), on small integers: every sum is exact in any order, so the GPU must agree exactly. At most a
+    // quarter of the budget, so that the graph kernels and random programs after still run.
+    const matmuls = Number(process.env['TSKC_FUZZ_MATMULS'] ?? (kind === 'cuda' ? 30 : 10));
+    const matmulsFrom = performance.now();
+    for (let i = 0; i < matmuls && !overBudget() && (performance.now() - matmulsFrom) / 1000 < budgetS / 4; i++) {
       const p = randomMatmul((seed + i) >>> 0);
       const on: Runner = kind === 'cuda' ? { compile: async (k) => { const c = await compileCuda(k, { cache, ...p.options }); return { run: async (args) => c.launch(args) }; } } : gpu;
-      await runBoth(p.kernel, smallIntegerArguments(p), `random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}`, () => false, on);
+      await runBoth(p.kernel, smallIntegerArguments(p), `random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}`, () => false, on, [], true);
       examplesRun++;
     }
     phase('random matmuls');

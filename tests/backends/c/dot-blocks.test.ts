@@ -1,5 +1,5 @@
 /**
- * The float dot's blocks (backends/c/emit.ts: dot). Where the C compiler has AVX2 and FMA but not
+ * The float dot's blocks (backends/c/dot.ts: DotEmitter). Where the C compiler has AVX2 and FMA but not
  * AVX-512, a dot whose tile has at least 6 rows and a multiple of 16 columns keeps 6 x 16 accumulators
  * in named registers (TSKC_FMA8), the rows left over in the portable 1-row block; elsewhere the
  * portable 8 x 16 blocks. Both give the interpreter's bits (one fmaf per step, in index order): each

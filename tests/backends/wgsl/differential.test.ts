@@ -69,7 +69,8 @@ describe.each([
     }
   });
 
-  // Tiles of up to 64 x 64 and K loops with masks, transposes and casts (lavapipe takes a few seconds for each).
+  // Tiles of up to 64 x 64 and K loops with masks, transposes and casts (lavapipe takes 2 s for each with
+  // one-word accesses, about 10 s written out with vec4s).
   const matmuls = Number(process.env['TSKC_FUZZ_MATMULS'] ?? 3);
   it(`${matmuls} random tiled matmuls from seed ${firstSeed}`, async () => {
     for (let i = 0; i < matmuls; i++) await expectMatmulExact(webgpu, randomMatmul((firstSeed + i) >>> 0));
