@@ -119,7 +119,7 @@ function gemm(r: () => number, pick: Pick, d: Dtype): Made {
     symbols: { M: randInt(r, 1, 2 * BM + 7), N: randInt(r, 1, 2 * BN + 7), K },
     scalars: { J: outer ? randInt(r, 0, 3) : 0 },
     halves: aChange,
-    description: `${name}: a ${aChange ? 'truncated' : 'widened'}, b ${bLayout}${identityPermute ? ' through an identity permute' : ''}${bLayout === 'nk' || identityPermute ? (castFirst ? ', widened first' : ', permuted first') : ''}${secondDot ? ', two dots' : ''}${outer ? ', inside an outer loop' : ''}, fills ${fillA}/${fillB}, out ${outType.name}`,
+    description: `${name}: a ${aChange ? 'truncated' : 'widened'}, b ${bLayout}${bLayout === 'nk' ? (castFirst ? ' widened, then transposed' : ' transposed, then widened') : identityPermute ? (castFirst ? ' widened, then through an identity permute' : ' through an identity permute, then widened') : ''}${secondDot ? ', two dots' : ''}${outer ? ', inside an outer loop' : ''}, fills ${fillA}/${fillB}, out ${outType.name}`,
   };
 }
 
