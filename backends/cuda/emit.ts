@@ -40,7 +40,7 @@
  * long long per symbolic extent in `CudaSource.symbols` order. *status (zeroed by the caller) becomes 1
  * + the argument index of an unmasked access outside a tensor, or -1 for a loop with a step <= 0.
  */
-import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
+import { type Block, type Kernel, type Op, type Value, definitions } from '../../compiler/ir/ir.js';
 import { isBinary, isCompare, isUnary } from '../../compiler/ir/opcodes.js';
 import type { TensorType, TileType } from '../../compiler/ir/types.js';
 import type { Dtype } from '../../compiler/ir/dtype.js';
@@ -51,7 +51,7 @@ import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, stor
 import { type Distribution, distribute, fragmentDistribution, mmaFragment, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
-import { type MmaFormat, bMajorOf, definitions, formatBytes, mmaK, mmaOperand, mmaStaging, registerDot, stagedType, stagedValue, threadsForFragments } from './mma.js';
+import { type MmaFormat, bMajorOf, formatBytes, mmaK, mmaOperand, mmaStaging, registerDot, stagedType, stagedValue, threadsForFragments } from './mma.js';
 import { type PipelinedDot, pipelinedDots, usesIn } from './pipeline.js';
 import { type PtxMacro, cpAsyncMacro, ldmatrixMacro, mmaMacro, tf32RoundMacro } from './ptx.js';
 import { smallFloatDecoders, smallFloatsOf } from '../clike/small-floats.js';

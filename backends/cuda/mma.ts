@@ -4,7 +4,7 @@
  * emitted, so that the block size can be chosen for them (threadsForFragments) before the emitter
  * lays out any tile.
  */
-import type { Block, Kernel, Op, Value } from '../../compiler/ir/ir.js';
+import { type Kernel, type Op, type Value, definitions } from '../../compiler/ir/ir.js';
 import type { TileType } from '../../compiler/ir/types.js';
 import { fragmentDistribution, mmaFragment } from '../simt/distribution.js';
 import type { AsyncOperand } from './pipeline.js';
@@ -22,19 +22,6 @@ export function threadsForFragments(kernel: Kernel, threads: number, tf32: boole
   if (shapes.length === 0) return threads;
   for (let t = threads; t >= 32; t /= 2) if (shapes.every((s) => fragmentDistribution(s, t) !== undefined)) return t;
   return threads;
-}
-
-/** The op that defines each value of a block, nested regions included. */
-export function definitions(body: Block): Map<Value, Op> {
-  const defs = new Map<Value, Op>();
-  const visit = (b: Block) => {
-    for (const op of b.ops) {
-      op.results.forEach((r) => defs.set(r, op));
-      op.regions.forEach(visit);
-    }
-  };
-  visit(body);
-  return defs;
 }
 
 const tileOf = (v: Value) => v.type as TileType;

@@ -98,3 +98,10 @@ export function walkOps(block: Block, visit: (op: Op, block: Block) => void): vo
     for (const r of op.regions) walkOps(r, visit);
   }
 }
+
+/** The op that defines each value of a block, nested regions included. */
+export function definitions(body: Block): Map<Value, Op> {
+  const defs = new Map<Value, Op>();
+  walkOps(body, (op) => op.results.forEach((r) => defs.set(r, op)));
+  return defs;
+}
