@@ -299,27 +299,13 @@ export class DotEmitter {
    * ands): held in registers, they pushed the 8 accumulators onto the stack (2.7 ms).
    */
   private lane8RowScaled(acc: string, out: string, k: number, n: number, packed: PackedDotRows): void {
-    const { bits } = packed.helper;
-    const p = packed.wordRows!;
-    const vectors = Array.from({ length: LANE8_SCALED_VECTORS }, (_, h) => h);
-    const width = 8 * LANE8_SCALED_VECTORS;
-    this.line(`for (int64_t j0 = 0; j0 < ${n}; j0 += ${width}) {`);
-    this.line(`  __m256 ${vectors.map((h) => `c${h}`).join(', ')};`);
-    for (const h of vectors) this.line(`  memcpy(&c${h}, ${acc} + i0 * ${n} + j0 + ${8 * h}, 32);`);
-    this.line(`  for (int64_t q0 = 0; q0 < ${k}; q0 += ${p}) {`);
-    this.line(`    const uint32_t *const wq = (const uint32_t *)${packed.pointer} + (${packed.row('q0')} >> 5) + j0;`);
-    this.line(`    for (int64_t g = 0; g < ${width / LANES}; g++) TSKC_PREFETCH(wq + g * ${LANES}, ${PACKED_PREFETCH_BYTES});`);
-    this.line(`    #pragma GCC unroll ${p}`);
-    this.line(`    for (int64_t q = q0; q < q0 + ${p}; q++) {`);
-    this.line('      const __m256 x = _mm256_set1_ps(xs[q]);');
-    this.line(`      const unsigned s = (unsigned)(q - q0) * ${bits}u;`);
-    this.line('      const uint32_t *w = wq;');
-    this.line('      __asm__ volatile("" : "+r"(w));');
-    this.line(`      ${vectors.map((h) => `c${h} = _mm256_fmadd_ps(x, ${unpackName(packed.helper)}_scaled8(w + ${8 * h}, s), c${h});`).join(' ')}`);
-    this.line('    }');
-    this.line('  }');
-    for (const h of vectors) this.line(`  memcpy(${out} + i0 * ${n} + j0 + ${8 * h}, &c${h}, 32);`);
-    this.line('}');
+    this.lane8Frame(acc, out, k, n, packed, LANE8_SCALED_VECTORS, (vectors) => [
+      'const __m256 x = _mm256_set1_ps(xs[q]);',
+      `const unsigned s = (unsigned)(q - q0) * ${packed.helper.bits}u;`,
+      'const uint32_t *w = wq;',
+      '__asm__ volatile("" : "+r"(w));',
+      vectors.map((h) => `c${h} = _mm256_fmadd_ps(x, ${unpackName(packed.helper)}_scaled8(w + ${8 * h}, s), c${h});`).join(' '),
+    ]);
   }
 
   /**
@@ -330,19 +316,31 @@ export class DotEmitter {
    * its 128 accumulators there too on AVX2: 3.3-4.0 ms for the u4 GEMV 8192x8192 against 2.4-2.7.
    */
   private lane8Row(a: string, acc: string, out: string, k: number, n: number, packed: PackedDotRows): void {
-    const vectors = Array.from({ length: LANE8_VECTORS }, (_, h) => h);
-    const width = 8 * LANE8_VECTORS;
+    this.lane8Frame(acc, out, k, n, packed, LANE8_VECTORS, (vectors) => [
+      `const __m256 x = _mm256_set1_ps(${a}[i0 * ${k} + q]);`,
+      `const unsigned shift = (unsigned)((q - q0) * ${packed.helper.bits});`,
+      vectors.map((h) => `c${h} = _mm256_fmadd_ps(x, ${unpackName(packed.helper)}_8(wq + ${8 * h}, shift), c${h});`).join(' '),
+    ]);
+  }
+
+  /**
+   * What lane8Row and lane8RowScaled share: `count` accumulator vectors c0.. of 8 outputs from j0, the
+   * steps q0 in whole words of wordRows codes (wq: their words, prefetched), and `step`'s lines for
+   * each row q of those words, unrolled.
+   */
+  private lane8Frame(acc: string, out: string, k: number, n: number, packed: PackedDotRows, count: number, step: (vectors: readonly number[]) => string[]): void {
+    const p = packed.wordRows!;
+    const vectors = Array.from({ length: count }, (_, h) => h);
+    const width = 8 * count;
     this.line(`for (int64_t j0 = 0; j0 < ${n}; j0 += ${width}) {`);
     this.line(`  __m256 ${vectors.map((h) => `c${h}`).join(', ')};`);
     for (const h of vectors) this.line(`  memcpy(&c${h}, ${acc} + i0 * ${n} + j0 + ${8 * h}, 32);`);
-    this.line(`  for (int64_t q0 = 0; q0 < ${k}; q0 += ${packed.wordRows}) {`);
+    this.line(`  for (int64_t q0 = 0; q0 < ${k}; q0 += ${p}) {`);
     this.line(`    const uint32_t *const wq = (const uint32_t *)${packed.pointer} + (${packed.row('q0')} >> 5) + j0;`);
     this.line(`    for (int64_t g = 0; g < ${width / LANES}; g++) TSKC_PREFETCH(wq + g * ${LANES}, ${PACKED_PREFETCH_BYTES});`);
-    this.line(`    #pragma GCC unroll ${packed.wordRows}`);
-    this.line(`    for (int64_t q = q0; q < q0 + ${packed.wordRows}; q++) {`);
-    this.line(`      const __m256 x = _mm256_set1_ps(${a}[i0 * ${k} + q]);`);
-    this.line(`      const unsigned shift = (unsigned)((q - q0) * ${packed.helper.bits});`);
-    this.line(`      ${vectors.map((h) => `c${h} = _mm256_fmadd_ps(x, ${unpackName(packed.helper)}_8(wq + ${8 * h}, shift), c${h});`).join(' ')}`);
+    this.line(`    #pragma GCC unroll ${p}`);
+    this.line(`    for (int64_t q = q0; q < q0 + ${p}; q++) {`);
+    for (const l of step(vectors)) this.line(`      ${l}`);
     this.line('    }');
     this.line('  }');
     for (const h of vectors) this.line(`  memcpy(${out} + i0 * ${n} + j0 + ${8 * h}, &c${h}, 32);`);
