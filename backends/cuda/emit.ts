@@ -48,7 +48,7 @@ import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, boxedAccess } from '../clike/affine.js';
 import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
-import { type Distribution, distribute, fragmentDistribution, mmaFragment, sameDistribution } from '../simt/distribution.js';
+import { type Distribution, distribute, fragmentDistribution, isRowSliceOf, mmaFragment, rowSlice, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
 import { type MmaFormat, bMajorOf, formatBytes, mmaK, mmaOperand, mmaStaging, registerDot, stagedType, stagedValue, threadsForFragments } from './mma.js';
@@ -167,6 +167,8 @@ const FULL_MASK = '0xffffffffu';
 
 /** A tile shape as a map key. */
 const shapeKey = (shape: readonly number[]) => shape.join('x');
+/** The reductions along the last axis that lanes combine by warp shuffles (reduceRows). */
+const ROW_REDUCTIONS = ['sum', 'prod', 'max', 'min'];
 
 /**
  * The most shared memory a kernel's cp.async rings take, with its shared tiles (the runtime asks for
@@ -219,6 +221,8 @@ class CudaEmitter {
   private affine = this.affineAnalysis();
   /** Tile shapes (by shapeKey) laid out as mma fragments: the results of dots with their accumulators in registers. */
   private readonly fragments = new Map<string, Distribution>();
+  /** Tile shapes ([rows] and [rows, 1], by shapeKey) holding the row statistics of such fragments: their row slices. */
+  private readonly rowSlices = new Map<string, Distribution>();
   /** The PTX macros the body uses (ptx.ts; see macro), by name: their definitions go before the kernel. */
   private readonly ptxMacros = new Map<string, string>();
   private sharedTileBytes = 0;
@@ -327,13 +331,17 @@ class CudaEmitter {
 
   private dist(v: Value): Distribution {
     const shape = this.tile(v).shape;
-    return this.fragments.get(shapeKey(shape)) ?? distribute(shape, this.threads);
+    const key = shapeKey(shape);
+    return this.fragments.get(key) ?? this.rowSlices.get(key) ?? distribute(shape, this.threads);
   }
 
   /**
    * Before anything is emitted: the result shape of every dot that runs on tensor cores with its
    * accumulator in registers takes the mma fragment layout (the registerAccumulators option), so that
-   * its accumulator is born in that layout (a loop's carried value is declared before the dot).
+   * its accumulator is born in that layout (a loop's carried value is declared before the dot). Where
+   * the kernel reduces a tile of such a shape along its rows (a softmax's max and sum), the shapes of
+   * the row statistics, [rows] and [rows, 1], take the fragments' row slice: the reduction ends in
+   * registers, and the statistics broadcast back without an exchange.
    */
   private chooseFragmentLayouts(body: Block): void {
     for (const [v, op] of definitions(body)) this.defs.set(v, op);
@@ -342,6 +350,12 @@ class CudaEmitter {
       const shape = this.tile(op.results[0]!).shape;
       const layout = fragmentDistribution(shape, this.threads);
       if (layout) this.fragments.set(shapeKey(shape), layout);
+    }
+    for (const op of this.defs.values()) {
+      const src = op.opcode === 'reduce' ? op.operands[0]! : undefined;
+      const layout = src && this.fragments.get(shapeKey(this.tile(src).shape));
+      if (!layout || op.attrs['axis'] !== 1 || !ROW_REDUCTIONS.includes(op.attrs['kind'] as string)) continue;
+      for (const shape of [[layout.rows], [layout.rows, 1]]) this.rowSlices.set(shapeKey(shape), rowSlice(layout));
     }
   }
 
@@ -454,7 +468,11 @@ class CudaEmitter {
       this.line('#pragma unroll');
       this.line(`for (int c = 0; c < ${dist.colIters}; c++) {`);
       this.nested(() => {
-        this.line(`const int chunk = c * ${dist.lanes} + tid % ${dist.lanes};`);
+        this.line(
+          dist.replicas === 1
+            ? `const int chunk = c * ${dist.lanes} + tid % ${dist.lanes};`
+            : `const int chunk = c * ${dist.lanes / dist.replicas} + (tid % ${dist.lanes}) / ${dist.replicas};`,
+        );
         this.line(`const bool valid = row < ${dist.rows} && chunk < ${dist.cols / dist.vec}; (void)valid;`);
         body();
       });
@@ -500,7 +518,9 @@ class CudaEmitter {
           ? `shared memory at byte ${rep.offset}`
           : d === undefined || d.replicated
             ? 'registers, every thread holds it'
-            : `registers: local(${d.rowIters}, ${d.colIters}).spatial(${d.groups}, ${d.lanes}).local(1, ${d.vec})${this.fragments.get(shapeKey(this.tile(res!).shape)) === d ? ', the mma C fragments' : ''}`;
+            : d.replicas > 1
+              ? `registers: local(${d.rowIters}).spatial(${d.groups}), each value held by the ${d.replicas} lanes of its row (the row slice of the mma C fragments)`
+              : `registers: local(${d.rowIters}, ${d.colIters}).spatial(${d.groups}, ${d.lanes}).local(1, ${d.vec})${this.fragments.get(shapeKey(this.tile(res!).shape)) === d ? ', the mma C fragments' : ''}`;
     const what = op.opcode === 'dot' ? this.notes.get(op) : undefined;
     this.notes.set(op, what ? `${what}; ${place}` : place);
   }
@@ -595,6 +615,13 @@ class CudaEmitter {
     const dist = this.dist(res);
     if (source('e') === 'e' && rep.kind === 'regs' && sameDistribution(rep.dist, dist)) {
       this.repr.set(res, rep);
+      return;
+    }
+    if (op.opcode === 'broadcast' && rep.kind === 'regs' && isRowSliceOf(rep.dist, dist) && this.tile(src).shape.length === 2) {
+      // [rows, 1] to [rows, cols] from the row slice: each thread's row iteration i holds its rows' value.
+      const name = this.declare(res);
+      this.forEach(dist, (s) => this.line(`${name}[${s.r}] = ${rep.name}[(${s.r}) / ${dist.colIters * dist.vec}];`));
+      this.repr.set(res, { kind: 'regs', name, dist });
       return;
     }
     const staged = this.stage(src);
@@ -693,8 +720,9 @@ class CudaEmitter {
     const indices = op.operands.slice(1, 1 + tensor.shape.length);
     const uniform = this.uniform();
     const shape = this.tile(op.operands[1]!).shape;
-    // Only indices every thread can evaluate at element 0 (long expressions are held in registers).
-    const boxed = indices.every((v) => this.isIndexable(v))
+    // Only indices every thread can evaluate at element 0 (long expressions are held in registers), and
+    // rows of the distribution that are rows of the tile (not those of a 1-D row slice).
+    const boxed = indices.every((v) => this.isIndexable(v)) && dist.cols === (shape[shape.length - 1] ?? 1)
       ? boxedAccess(tensor, shape, indices.map((v) => this.affine.of(v)), indices.map((v) => this.at(v, uniform)), (d) => this.extent(tensor, d), packedRun, true)
       : undefined;
     if (!boxed) return chunks(laneBody);
@@ -807,14 +835,16 @@ class CudaEmitter {
     const shape = this.tile(src).shape;
     const axis = op.attrs['axis'] as number;
     const kind = op.attrs['kind'] as string;
-    if (axis === shape.length - 1 && ['sum', 'prod', 'max', 'min'].includes(kind) && !this.dist(src).replicated) return this.reduceRows(op);
+    const dist = this.dist(src);
+    if (axis === shape.length - 1 && ROW_REDUCTIONS.includes(kind) && !dist.replicated && dist.replicas === 1) return this.reduceRows(op);
     return this.reduceInOrder(op);
   }
 
   /**
    * A reduction along the last axis: each thread combines its elements of a row, the lanes of the row
    * combine through warp shuffles (and shared memory across warps), and the row results reach the
-   * result's distribution through the scratch area.
+   * result's distribution through the scratch area, unless it is the source's row slice: after the
+   * butterfly every lane of a row holds the row's result, computed in the same order.
    */
   private reduceRows(op: Op): void {
     const [src, res] = [op.operands[0]!, op.results[0]!];
@@ -871,6 +901,13 @@ class CudaEmitter {
       // One row over the whole block: every thread already holds the result.
       const name = this.declare(res);
       this.line(`${name}[0] = ${final(`${part}[0]`)};`);
+      this.repr.set(res, { kind: 'regs', name, dist: resDist });
+      return;
+    }
+    if (isRowSliceOf(resDist, dist) && dist.lanes <= 32) {
+      const name = this.declare(res);
+      this.line('#pragma unroll');
+      this.line(`for (int i = 0; i < ${dist.rowIters}; i++) ${name}[i] = ${final(`${part}[i]`)};`);
       this.repr.set(res, { kind: 'regs', name, dist: resDist });
       return;
     }

@@ -7,11 +7,12 @@
  * the padded [rows, cols] tile.
  *
  * Thread t holds register r = (i * colIters + c) * vec + v, the element at
- *   row = i * groups + t / lanes,  col = (c * lanes + t % lanes) * vec + v,
- * valid when row < rows and col < cols. Within a kernel the layout depends on the shape only (one
- * choice per shape: this one, or fragmentDistribution below for a tensor-core dot's result shape), so
- * every elementwise op (whose operands share the result's shape) is per-thread; a tile of one element
- * is replicated: every thread holds it.
+ *   row = i * groups + t / lanes,  col = (c * lanes / replicas + (t % lanes) / replicas) * vec + v,
+ * valid when row < rows and col < cols (replicas is 1 but in a row slice, below). Within a kernel the
+ * layout depends on the shape only (one choice per shape: this one, or fragmentDistribution below for
+ * a tensor-core dot's result shape and rowSlice of it for that shape's row statistics), so every
+ * elementwise op (whose operands share the result's shape) is per-thread; a tile of one element is
+ * replicated: every thread holds it.
  *
  * Why this layout: `vec` consecutive elements make one 16-byte load or store when the access is
  * contiguous (vec = 8 covers bf16), and a row owned by one group of lanes reduces along the last axis
@@ -29,6 +30,11 @@ export interface Distribution {
   readonly vec: number;
   /** Threads sharing a row (a power of two dividing the thread count). */
   readonly lanes: number;
+  /**
+   * Consecutive lanes of a row that hold the same chunk (1 but in a row slice, where all of a row's
+   * lanes hold its one element): lane l of a row takes chunks c * (lanes / replicas) + l / replicas.
+   */
+  readonly replicas: number;
   /** Row groups: threads / lanes. */
   readonly groups: number;
   readonly rowIters: number;
@@ -45,7 +51,7 @@ export function distribute(shape: readonly number[], threads: number, maxVec = M
   const size = shape.reduce((a, b) => a * b, 1);
   const cols = shape.length === 0 ? 1 : shape[shape.length - 1]!;
   const rows = cols === 0 ? 0 : size / cols;
-  if (size <= 1) return { size, replicated: true, rows: 1, cols: 1, vec: 1, lanes: 1, groups: threads, rowIters: 1, colIters: 1, regs: 1 };
+  if (size <= 1) return { size, replicated: true, rows: 1, cols: 1, vec: 1, lanes: 1, replicas: 1, groups: threads, rowIters: 1, colIters: 1, regs: 1 };
   let vec = maxVec;
   while (cols % vec !== 0) vec /= 2;
   const chunks = cols / vec;
@@ -53,12 +59,12 @@ export function distribute(shape: readonly number[], threads: number, maxVec = M
   const groups = threads / lanes;
   const rowIters = Math.ceil(rows / groups);
   const colIters = Math.ceil(chunks / lanes);
-  return { size, replicated: false, rows, cols, vec, lanes, groups, rowIters, colIters, regs: rowIters * colIters * vec };
+  return { size, replicated: false, rows, cols, vec, lanes, replicas: 1, groups, rowIters, colIters, regs: rowIters * colIters * vec };
 }
 
 export function sameDistribution(a: Distribution, b: Distribution): boolean {
   if (a.replicated || b.replicated) return a.replicated === b.replicated;
-  return a.rows === b.rows && a.cols === b.cols && a.vec === b.vec && a.lanes === b.lanes;
+  return a.rows === b.rows && a.cols === b.cols && a.vec === b.vec && a.lanes === b.lanes && a.replicas === b.replicas;
 }
 
 /**
@@ -78,7 +84,26 @@ export function fragmentDistribution(shape: readonly number[], threads: number):
   const groups = threads / 4;
   if (threads % 32 !== 0 || cols % 8 !== 0 || rows % (2 * groups) !== 0) return undefined;
   const [rowIters, colIters] = [rows / groups, cols / 8];
-  return { size: rows * cols, replicated: false, rows, cols, vec: 2, lanes: 4, groups, rowIters, colIters, regs: rowIters * colIters * 2 };
+  return { size: rows * cols, replicated: false, rows, cols, vec: 2, lanes: 4, replicas: 1, groups, rowIters, colIters, regs: rowIters * colIters * 2 };
+}
+
+/**
+ * The row slice of `parent`: the distribution of a tile holding one value per row of the parent's
+ * tiles (shape [rows] or [rows, 1]) such that each thread holds the values of exactly the rows it holds
+ * in the parent, at register i for row iteration i, every lane of a row holding a copy. A reduction
+ * along the parent's rows then ends in the lanes' butterfly (every lane has the result), and the
+ * broadcast back to the parent's shape (x - rowmax, acc * rescale) is a per-thread copy: for
+ * fragmentDistribution, flash attention's row statistics never leave registers. Copies are identical,
+ * so the lanes' stores of the same element write the same value.
+ */
+export function rowSlice(parent: Distribution): Distribution {
+  const { rows, lanes, groups, rowIters } = parent;
+  return { size: rows, replicated: false, rows, cols: 1, vec: 1, lanes, replicas: lanes, groups, rowIters, colIters: 1, regs: rowIters };
+}
+
+/** Whether `slice` is the row slice of `parent` (rowSlice(parent) or one equal to it). */
+export function isRowSliceOf(slice: Distribution, parent: Distribution): boolean {
+  return !parent.replicated && parent.replicas === 1 && sameDistribution(slice, rowSlice(parent));
 }
 
 /**

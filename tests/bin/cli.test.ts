@@ -97,6 +97,7 @@ describe('tskc', () => {
     expect(noted.out).toMatch(/for\(.*\/\/ cp\.async pipeline: 3 stages, 2 dot operand\(s\) copied ahead/);
     expect(noted.out).toMatch(/dot\(.*\/\/ mma\.sync\.m16n8k16 bf16, accumulator in registers, a staged once before the loop, b copied ahead \(n-major\)/);
     expect(noted.out).toContain('registers: local(2, 8).spatial(16, 4).local(1, 2), the mma C fragments');
+    expect(noted.out).toMatch(/reduce\(.*kind = max.*\/\/ registers: local\(2\)\.spatial\(16\), each value held by the 4 lanes of its row \(the row slice of the mma C fragments\)/);
     expect(printKernel(parseKernel(noted.out))).toBe((await tskc(['ir', 'attention_bf16'])).out);
   });
 

@@ -2,6 +2,7 @@
 import { emitCuda } from '../../../backends/cuda/index.js';
 import type { KernelHints } from '../../../compiler/ir/ir.js';
 import { type Tile, arange, bf16, dot, dtype, f32, forRange, i32, input, kernel, load, output, programId, scalar, store, tensor, zeros } from '../../../dsl/index.js';
+import { flashAttention } from '../../../kernels/attention.js';
 import { linear } from '../../../kernels/linear.js';
 
 describe('CUDA emitter', () => {
@@ -115,6 +116,20 @@ describe('CUDA emitter', () => {
       expect(f32Dot.source).not.toContain('mma.sync');
       expect(f32Dot.threads).toBe(emitCuda(matmul('f32', [64, 64, 32])).threads);
     });
+  });
+
+  test("registerAccumulators: flash attention's row statistics (max, sum, rescale) stay in the fragments' rows, never exchanged", () => {
+    const exchanges = (source: string) => (source.match(/\(tskc_scratch \+/g) ?? []).length;
+    const barriers = (source: string) => (source.match(/__syncthreads\(\)/g) ?? []).length;
+    for (const causal of [false, true]) {
+      const k = flashAttention(bf16, causal).build({});
+      const inRegisters = emitCuda(k, { registerAccumulators: true }).source;
+      expect(inRegisters).toContain('mma.sync on the accumulator in registers');
+      // Two barriers in the key loop (the copies' wait, and p staged for p @ v), one before the store.
+      expect([exchanges(inRegisters), barriers(inRegisters)]).toEqual([0, 3]);
+      // With the scores staged, every statistic goes through shared memory.
+      expect(exchanges(emitCuda(k).source)).toBeGreaterThan(0);
+    }
   });
 
   describe('pipelineStages: cp.async copies of the register path\'s operands, iterations ahead', () => {

@@ -8,7 +8,7 @@
  * mma, are the emitted code's own: tests/backends/cuda/emulated.test.ts runs that code. The banks
  * ldmatrix's reads touch are counted here.
  */
-import { type Distribution, distribute, fragmentDistribution, mmaFragment } from '../../../backends/simt/distribution.js';
+import { type Distribution, distribute, fragmentDistribution, isRowSliceOf, mmaFragment, rowSlice } from '../../../backends/simt/distribution.js';
 
 /** An index expression of mmaFragment with its names bound to numbers (only + and * of integers). */
 function evaluate(expr: string, names: Record<string, number>): number {
@@ -20,7 +20,7 @@ function elementOf(d: Distribution, tid: number, r: number): [number, number] {
   const v = r % d.vec;
   const c = Math.floor(r / d.vec) % d.colIters;
   const i = Math.floor(r / (d.vec * d.colIters));
-  return [i * d.groups + Math.floor(tid / d.lanes), (c * d.lanes + (tid % d.lanes)) * d.vec + v];
+  return [i * d.groups + Math.floor(tid / d.lanes), (c * (d.lanes / d.replicas) + Math.floor((tid % d.lanes) / d.replicas)) * d.vec + v];
 }
 
 /** Small integers: every product and sum below is exact, so the order the hardware adds in is moot. */
@@ -152,6 +152,34 @@ describe('mma fragment layout', () => {
   test('it is the shape-determined family with 2 elements to a chunk and 4 threads to a row', () => {
     const d = fragmentDistribution([64, 64], 128)!;
     expect(d).toEqual({ ...distribute([64, 64], 128, 2), lanes: 4, groups: 32, rowIters: 2, colIters: 8, regs: 32 });
+  });
+
+  // The CUDA emitter's reduction along the rows of a fragment tile keeps each thread's row results
+  // (register i: row iteration i), and the broadcast back reads register r / (colIters * vec).
+  test.each([
+    [64, 64, 128],
+    [32, 32, 64],
+    [32, 128, 64],
+    [128, 64, 256],
+  ])('its row slice ([%i, %i] on %i threads) holds, in every lane of a row, the rows the thread holds in the fragments', (m, n, threads) => {
+    const d = fragmentDistribution([m, n], threads)!;
+    const slice = rowSlice(d);
+    expect(slice.regs).toBe(d.rowIters);
+    for (let tid = 0; tid < threads; tid++) {
+      for (let r = 0; r < d.regs; r++) {
+        const [row] = elementOf(d, tid, r);
+        expect(elementOf(slice, tid, Math.floor(r / (d.colIters * d.vec)))).toEqual([row, 0]);
+      }
+    }
+    expect(isRowSliceOf(slice, d)).toBe(true);
+    expect(isRowSliceOf(distribute([m, 1], threads), d)).toBe(false);
+  });
+
+  test('a row slice of a layout whose rows are one lane each is the plain layout of [rows, 1]', () => {
+    const d = distribute([40, 8], 64);
+    expect(d.lanes).toBe(1);
+    expect(isRowSliceOf(distribute([40, 1], 64), d)).toBe(true);
+    expect(isRowSliceOf(distribute([40, 1], 64), distribute([40, 64], 64))).toBe(false);
   });
 
   test('it does not exist where the rows do not split into pairs of row iterations, or the columns into 8s', () => {
