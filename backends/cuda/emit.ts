@@ -167,6 +167,8 @@ const FULL_MASK = '0xffffffffu';
 
 /** A tile shape as a map key. */
 const shapeKey = (shape: readonly number[]) => shape.join('x');
+/** One mma operand register holding two 16-bit codes, the lower column or row in the low half. */
+const codePair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
 /** The reductions along the last axis that lanes combine by warp shuffles (reduceRows). */
 const ROW_REDUCTIONS = ['sum', 'prod', 'max', 'min'];
 
@@ -1025,7 +1027,7 @@ class CudaEmitter {
     this.stageMmaOperands(op, operand, (e) => `${sa}[${e}]`, (e) => `${sb}[${e}]`, () =>
       this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`)),
     );
-    const pair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
+    const pair = codePair;
     // tf32: one f32 a register, rounded as cvt.rna.tf32.f32 rounds (A's registers (g, t), (g + 8, t),
     // (g, t + 4), (g + 8, t + 4) of a 16 x 8 tile; B's (t, g) and (t + 4, g) of an 8 x 8 one).
     const one = (x: string) => `${this.macro(tf32RoundMacro())}(__float_as_uint(${x}))`;
@@ -1095,16 +1097,40 @@ class CudaEmitter {
     const bMajor = bMajorOf(operand);
     const staging = mmaFragment.staging(m, n, k, formatBytes(operand), bMajor);
     const type = stagedType(operand);
-    const [sa, sb] = [this.scratch(type, m * staging.stride), this.scratch(type, (staging.bytes - staging.b) / formatBytes(operand), staging.b)];
-    this.stageMmaOperands(op, operand, (e) => `${sa}[${staging.a(`(${e}) / ${k}`, `(${e}) % ${k}`)}]`, (e) => `${sb}[${staging.bAt(`(${e}) / ${n}`, `(${e}) % ${n}`)}]`);
+    const sb = this.scratch(type, (staging.bytes - staging.b) / formatBytes(operand), staging.b);
+    const bAt = (e: string) => `${sb}[${staging.bAt(`(${e}) / ${n}`, `(${e}) % ${n}`)}]`;
+    if (this.aInFragments(op)) {
+      this.line('__syncthreads();');
+      this.forEach(this.dist(b), (s) => this.line(`if (valid) ${bAt(s.e)} = ${stagedValue(operand, this.at(b, s))};`));
+      this.line('__syncthreads();');
+      return this.mmaOnStaged(op, operand, undefined, sb, bMajor);
+    }
+    const sa = this.scratch(type, m * staging.stride);
+    this.stageMmaOperands(op, operand, (e) => `${sa}[${staging.a(`(${e}) / ${k}`, `(${e}) % ${k}`)}]`, bAt);
     this.mmaOnStaged(op, operand, sa, sb, bMajor);
   }
 
   /**
-   * The register path's mma loop (see mmaDotInRegisters) on a and b already staged at the pointers `sa`
-   * and `sb` (stagedType; mmaFragment.staging's layout, b `bMajor`): the result's registers start as acc's.
+   * Whether a register-path dot takes its A fragments from a's own registers rather than through shared
+   * memory: a 16-bit dot whose a has the fragment layout too (a [m, k] shape that is another register
+   * dot's result, as attention's p is the scores' shape), where m16n8k16's A fragment of k columns
+   * kk..kk+15 is exactly what the thread holds of C fragment blocks kk / 8 and kk / 8 + 1 (rows g and
+   * g + 8, columns 2t and 2t + 1 of each 8), as FlashAttention-2 reuses p. In a pipelined loop, only an
+   * a computed in the loop's body (`bodyValues`): one copied ahead or staged once stays so.
    */
-  private mmaOnStaged(op: Op, operand: MmaFormat, sa: string, sb: string, bMajor: 'n' | 'k'): void {
+  private aInFragments(op: Op, pipelined?: { readonly p: PipelinedDot; readonly bodyValues: ReadonlySet<Value> }): boolean {
+    const a = op.operands[0]!;
+    const format = this.registerFormat(op);
+    if ((format !== 'bf16' && format !== 'f16') || !this.fragments.has(shapeKey(this.tile(a).shape))) return false;
+    return pipelined === undefined || (!pipelined.p.a && pipelined.bodyValues.has(a));
+  }
+
+  /**
+   * The register path's mma loop (see mmaDotInRegisters) on a and b already staged at the pointers `sa`
+   * and `sb` (stagedType; mmaFragment.staging's layout, b `bMajor`), or with `sa` undefined, a's A
+   * fragments packed from its registers (aInFragments): the result's registers start as acc's.
+   */
+  private mmaOnStaged(op: Op, operand: MmaFormat, sa: string | undefined, sb: string, bMajor: 'n' | 'k'): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
     const res = op.results[0]!;
     const [m, k] = this.tile(a).shape as [number, number];
@@ -1126,22 +1152,36 @@ class CudaEmitter {
     const C = (c: string, s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', c, s)}]`;
     const mma = (c: string, b0: string, b1: string) => this.line(`${this.macro(mmaMacro(operand))}(${C(c, 0)}, ${C(c, 1)}, ${C(c, 2)}, ${C(c, 3)}, a0, a1, a2, a3, ${b0}, ${b1});`);
     const ldmatrix = this.macro(ldmatrixMacro());
+    // a's code at slot s (C fragment numbering) of its 8-column block c, in this thread's registers.
+    const aDist = this.dist(a);
+    const aCode = (c: string, s: 0 | 1 | 2 | 3) => {
+      const e = `${mmaFragment.row(aDist, 'p', (s >> 1) as 0 | 1, 'w', 'g')} * ${k} + 8 * (${c}) + 2 * t + ${s & 1}`;
+      return stagedValue(operand, this.at(a, { dist: aDist, e, r: mmaFragment.register(aDist, 'p', c, s) }));
+    };
     const round = (regs: string[]) => {
       if (operand === 'tf32') this.line(regs.map((r) => `${r} = ${this.macro(tf32RoundMacro())}(${r});`).join(' '));
     };
     this.line('{ // mma.sync on the accumulator in registers');
     this.nested(() => {
       this.line('const int lane = tid & 31, w = tid >> 5, q = lane >> 3, r8 = lane & 7;');
+      if (sa === undefined) this.line('const int g = lane >> 2, t = lane & 3;');
       this.line('#pragma unroll');
       this.line(`for (int p = 0; p < ${dist.rowIters / 2}; p++) {`);
       this.nested(() => {
-        this.line(`const int rowA = ${mmaFragment.row(dist, 'p', '(q & 1)', 'w', 'r8')};`);
+        if (sa !== undefined) this.line(`const int rowA = ${mmaFragment.row(dist, 'p', '(q & 1)', 'w', 'r8')};`);
         this.line('#pragma unroll');
         this.line(`for (int kk = 0; kk < ${k}; kk += ${mmaK(operand)}) {`);
         this.nested(() => {
-          this.line('uint32_t a0, a1, a2, a3;');
-          this.line(`${ldmatrix}(a0, a1, a2, a3, &${sa}[${staging.a('rowA', `kk + ${half} * (q >> 1)`)}]);`);
-          round(['a0', 'a1', 'a2', 'a3']);
+          if (sa === undefined) {
+            // Rows g and g + 8 (slots 0-1 and 2-3) of the 8-column blocks kk / 8 and kk / 8 + 1.
+            const [lo, hi] = ['kk / 8', 'kk / 8 + 1'];
+            this.line(`const uint32_t a0 = ${codePair(aCode(lo, 0), aCode(lo, 1))}, a1 = ${codePair(aCode(lo, 2), aCode(lo, 3))};`);
+            this.line(`const uint32_t a2 = ${codePair(aCode(hi, 0), aCode(hi, 1))}, a3 = ${codePair(aCode(hi, 2), aCode(hi, 3))};`);
+          } else {
+            this.line('uint32_t a0, a1, a2, a3;');
+            this.line(`${ldmatrix}(a0, a1, a2, a3, &${sa}[${staging.a('rowA', `kk + ${half} * (q >> 1)`)}]);`);
+            round(['a0', 'a1', 'a2', 'a3']);
+          }
           this.line('#pragma unroll');
           this.line(`for (int c = 0; c < ${dist.colIters}; c += 2) {`);
           this.nested(() => {
@@ -1279,7 +1319,7 @@ class CudaEmitter {
     // Each operand's bytes in the staging, and whether it is the same in every iteration (then staged once).
     const layouts = dots.map((p) => {
       const staging = this.stagingOf(p);
-      const sizes = { a: staging.b, b: Math.ceil((staging.bytes - staging.b) / 16) * 16 };
+      const sizes = { a: this.aInFragments(p.dot, { p, bodyValues }) ? 0 : staging.b, b: Math.ceil((staging.bytes - staging.b) / 16) * 16 };
       const invariant = (which: 'a' | 'b') => !p[which] && !bodyValues.has(p.dot.operands[which === 'a' ? 0 : 1]!);
       return { sizes, invariant: { a: invariant('a'), b: invariant('b') } };
     });
@@ -1432,9 +1472,11 @@ class CudaEmitter {
   }
 
   /**
-   * A dot of a pipelined loop: its operands that are not copied ahead stored into this iteration's
-   * stage; at the loop's first such dot, the wait for this iteration's copies, a barrier and the
-   * copies of iteration it + stages - 1; at the others, a barrier; then the mma on the stage.
+   * A dot of a pipelined loop: its operands that are not copied ahead (nor taken from registers)
+   * stored into this iteration's stage; at the loop's first such dot, the wait for this iteration's
+   * copies, a barrier and the copies of iteration it + stages - 1; at the others, a barrier if they
+   * stored an operand, and their copies; then the mma on the stage. (A later dot's copies refill the
+   * stage its iteration it - 1 read: the first dot's barrier already has every thread past that.)
    */
   private pipelinedMmaDot(p: PipelinedDot): void {
     const pipe = this.pipe!;
@@ -1442,13 +1484,16 @@ class CudaEmitter {
     const stage = `(int)(${pipe.counter} % ${pipe.stages})`;
     const [sa, sb] = [this.ringPointer(pipe, p, 'a', stage), this.ringPointer(pipe, p, 'b', stage)];
     const ring = pipe.rings.get(dot)!;
-    // The operands neither copied ahead nor staged once before the loop.
-    for (const which of ['a', 'b'] as const) if (!p[which] && 'at' in ring[which]) this.stageOperand(pipe, p, which, stage);
+    const aInRegisters = this.aInFragments(dot, { p, bodyValues: pipe.bodyValues });
+    // The operands neither copied ahead, nor staged once before the loop, nor in fragments already.
+    const stored = (['a', 'b'] as const).filter((which) => !p[which] && 'at' in ring[which] && !(which === 'a' && aInRegisters));
+    for (const which of stored) this.stageOperand(pipe, p, which, stage);
     // Every dot's copies of this iteration (a group per dot per iteration) landed, with those of the
     // next stages - 2 iterations in flight.
-    if (!pipe.waited) this.line(`${this.macro(cpAsyncMacro('wait'))}(${(pipe.stages - 2) * pipe.dots.length});`);
+    const first = !pipe.waited;
+    if (first) this.line(`${this.macro(cpAsyncMacro('wait'))}(${(pipe.stages - 2) * pipe.dots.length});`);
     pipe.waited = true;
-    this.line('__syncthreads();');
+    if (first || stored.length > 0) this.line('__syncthreads();');
     const [, upper, step] = this.bounds(pipe.loop);
     this.line('{');
     this.nested(() => {
@@ -1456,7 +1501,7 @@ class CudaEmitter {
       this.copiesAhead(pipe, p, `next < ${upper}`, `(int)((${pipe.counter} + ${pipe.stages - 1}) % ${pipe.stages})`);
     });
     this.line('}');
-    this.mmaOnStaged(dot, format, sa, sb, bMajorOf(format, p.b));
+    this.mmaOnStaged(dot, format, aInRegisters ? undefined : sa, sb, bMajorOf(format, p.b));
   }
 
   private ifElse(op: Op): void {

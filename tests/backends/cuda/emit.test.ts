@@ -118,15 +118,17 @@ describe('CUDA emitter', () => {
     });
   });
 
-  test("registerAccumulators: flash attention's row statistics (max, sum, rescale) stay in the fragments' rows, never exchanged", () => {
+  test("registerAccumulators: flash attention's row statistics (max, sum, rescale) stay in the fragments' rows, and p @ v takes p's A fragments from its registers", () => {
     const exchanges = (source: string) => (source.match(/\(tskc_scratch \+/g) ?? []).length;
     const barriers = (source: string) => (source.match(/__syncthreads\(\)/g) ?? []).length;
+    const aFromShared = (source: string) => (source.match(/TSKC_LDMATRIX_X4\(a0/g) ?? []).length;
     for (const causal of [false, true]) {
       const k = flashAttention(bf16, causal).build({});
       const inRegisters = emitCuda(k, { registerAccumulators: true }).source;
       expect(inRegisters).toContain('mma.sync on the accumulator in registers');
-      // Two barriers in the key loop (the copies' wait, and p staged for p @ v), one before the store.
-      expect([exchanges(inRegisters), barriers(inRegisters)]).toEqual([0, 3]);
+      // One barrier in the key loop (after the wait for its copies), one after it; q's A fragments
+      // come from its staging, p's from registers.
+      expect([exchanges(inRegisters), barriers(inRegisters), aFromShared(inRegisters)]).toEqual([0, 2, 1]);
       // With the scores staged, every statistic goes through shared memory.
       expect(exchanges(emitCuda(k).source)).toBeGreaterThan(0);
     }
