@@ -17,6 +17,8 @@ import { exampleKernels } from '../../../examples/index.js';
 import { libraryKernels } from '../../../kernels/index.js';
 import { freshSeed } from '../../../examples/check.js';
 import { copy } from '../../../bench/gpu/kernels.js';
+import { bf16 } from '../../../compiler/ir/dtype.js';
+import { flashAttention } from '../../../kernels/attention.js';
 import { randomProgram } from '../../fuzz/random-program.js';
 
 const run = promisify(execFile);
@@ -80,6 +82,18 @@ describe('generated CUDA compiles with nvcc', () => {
   withNvcc.each(['sm_80'])('library kernels whose f32 dots run on tf32 tensor cores, staged and in registers (on 128 threads), for %s, no spills', async (arch) => {
     await compilesWithoutSpills(arch, { tf32: true }, 'cvt.rna.tf32.f32', ['linear_f32_bias_relu', 'attention_f32']);
     await compilesWithoutSpills(arch, { tf32: true, registerAccumulators: true, threads: 128 }, 'cvt.rna.tf32.f32', ['linear_f32_bias_relu']);
+  });
+
+  // The GPU bench's flash attention at D = 128 (bench/gpu/bench.ts): on the register path, 64 x 32
+  // tiles on 128 threads fit the registers only since the row statistics and p stay in registers.
+  withNvcc.each(['sm_90'])('flash attention bf16, D = 128, accumulators in registers, 64x32 tiles, for %s, no spills', async (arch) => {
+    const kernels = [false, true].map((causal) => flashAttention(bf16, causal).build({ BM: 64, BN: 32, BLOCK_D: 128, SCALE: 1 / Math.sqrt(128) }));
+    for (const k of kernels) expect(emitCuda(k, { registerAccumulators: true }).source).toContain('mma.sync on the accumulator in registers');
+    const report = await compile(kernels, arch, { registerAccumulators: true });
+    expect(report).not.toMatch(/error/i);
+    const spills = [...report.matchAll(/(\d+) bytes spill stores, (\d+) bytes spill loads/g)];
+    expect(spills.length).toBeGreaterThanOrEqual(kernels.length);
+    for (const [, stores, loads] of spills) expect([stores, loads]).toEqual(['0', '0']);
   });
 
   const seed = freshSeed();
