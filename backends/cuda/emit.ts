@@ -964,12 +964,14 @@ class CudaEmitter {
     const mma = operand && `mma.sync.m16n8k${mmaK(operand)} ${operand}`;
     if (pipelined) {
       const ring = this.pipe!.rings.get(op)!;
-      const how = (which: 'a' | 'b') => `${which} ${pipelined[which] ? 'copied ahead' : 'fixed' in ring[which] ? 'staged once before the loop' : 'staged in each iteration'}`;
+      const aInRegisters = this.aInFragments(op, { p: pipelined, bodyValues: this.pipe!.bodyValues });
+      const how = (which: 'a' | 'b') =>
+        `${which} ${pipelined[which] ? 'copied ahead' : which === 'a' && aInRegisters ? 'from its fragment registers' : 'fixed' in ring[which] ? 'staged once before the loop' : 'staged in each iteration'}`;
       this.notes.set(op, `${mma}, accumulator in registers, ${how('a')}, ${how('b')} (${bMajorOf(pipelined.format, pipelined.b)}-major)`);
       return this.pipelinedMmaDot(pipelined);
     }
     if (this.registerFormat(op)) {
-      this.notes.set(op, `${mma}, accumulator in registers, a and b staged (b ${bMajorOf(operand!)}-major)`);
+      this.notes.set(op, `${mma}, accumulator in registers, ${this.aInFragments(op) ? 'a from its fragment registers, b' : 'a and b'} staged (b ${bMajorOf(operand!)}-major)`);
       return this.mmaDotInRegisters(op, operand!);
     }
     // Its staging within the 48 KiB a block gets without asking: larger tiles keep the FMA loop.
@@ -1097,9 +1099,10 @@ class CudaEmitter {
     const bMajor = bMajorOf(operand);
     const staging = mmaFragment.staging(m, n, k, formatBytes(operand), bMajor);
     const type = stagedType(operand);
-    const sb = this.scratch(type, (staging.bytes - staging.b) / formatBytes(operand), staging.b);
+    const aInRegisters = this.aInFragments(op);
+    const sb = this.scratch(type, (staging.bytes - staging.b) / formatBytes(operand), aInRegisters ? 0 : staging.b);
     const bAt = (e: string) => `${sb}[${staging.bAt(`(${e}) / ${n}`, `(${e}) % ${n}`)}]`;
-    if (this.aInFragments(op)) {
+    if (aInRegisters) {
       this.line('__syncthreads();');
       this.forEach(this.dist(b), (s) => this.line(`if (valid) ${bAt(s.e)} = ${stagedValue(operand, this.at(b, s))};`));
       this.line('__syncthreads();');
@@ -1150,7 +1153,10 @@ class CudaEmitter {
     // lane 4g + t gets the float at row g, column t: m16n8k8's a0 to a3 at rows g, g + 8 and K columns
     // t, t + 4, and its b0 and b1 at K rows t, t + 4 (each rounded to tf32 after the load).
     const C = (c: string, s: 0 | 1 | 2 | 3) => `${name}[${mmaFragment.register(dist, 'p', c, s)}]`;
-    const mma = (c: string, b0: string, b1: string) => this.line(`${this.macro(mmaMacro(operand))}(${C(c, 0)}, ${C(c, 1)}, ${C(c, 2)}, ${C(c, 3)}, a0, a1, a2, a3, ${b0}, ${b1});`);
+    // A fragments packed from a's registers are named apart from the kernel's arguments a0, a1, ...,
+    // which a's expression may read; ldmatrix's land in a0..a3 as in mmaDot.
+    const aRegs = sa === undefined ? 'fa0, fa1, fa2, fa3' : 'a0, a1, a2, a3';
+    const mma = (c: string, b0: string, b1: string) => this.line(`${this.macro(mmaMacro(operand))}(${C(c, 0)}, ${C(c, 1)}, ${C(c, 2)}, ${C(c, 3)}, ${aRegs}, ${b0}, ${b1});`);
     const ldmatrix = this.macro(ldmatrixMacro());
     // a's code at slot s (C fragment numbering) of its 8-column block c, in this thread's registers.
     const aDist = this.dist(a);
@@ -1175,8 +1181,8 @@ class CudaEmitter {
           if (sa === undefined) {
             // Rows g and g + 8 (slots 0-1 and 2-3) of the 8-column blocks kk / 8 and kk / 8 + 1.
             const [lo, hi] = ['kk / 8', 'kk / 8 + 1'];
-            this.line(`const uint32_t a0 = ${codePair(aCode(lo, 0), aCode(lo, 1))}, a1 = ${codePair(aCode(lo, 2), aCode(lo, 3))};`);
-            this.line(`const uint32_t a2 = ${codePair(aCode(hi, 0), aCode(hi, 1))}, a3 = ${codePair(aCode(hi, 2), aCode(hi, 3))};`);
+            this.line(`const uint32_t fa0 = ${codePair(aCode(lo, 0), aCode(lo, 1))}, fa1 = ${codePair(aCode(lo, 2), aCode(lo, 3))};`);
+            this.line(`const uint32_t fa2 = ${codePair(aCode(hi, 0), aCode(hi, 1))}, fa3 = ${codePair(aCode(hi, 2), aCode(hi, 3))};`);
           } else {
             this.line('uint32_t a0, a1, a2, a3;');
             this.line(`${ldmatrix}(a0, a1, a2, a3, &${sa}[${staging.a('rowA', `kk + ${half} * (q >> 1)`)}]);`);

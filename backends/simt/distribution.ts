@@ -1,10 +1,12 @@
 /**
  * How the elements of a register tile are spread over the threads of a block (a CUDA block, a WebGPU
- * workgroup). The tile is seen as rows x cols (cols = its last dim); each row is cut into chunks of
- * `vec` consecutive elements, the chunks of a row are dealt round-robin to a group of `lanes` threads,
- * and the block's threads form threads / lanes such groups, each taking every (threads / lanes)-th
- * row. In Tilus terms the layout is local(rowIters, colIters).spatial(groups, lanes).local(1, vec) over
- * the padded [rows, cols] tile.
+ * workgroup). The tile is seen as rows x cols (cols = its last dim, but in a row slice, below, which
+ * sees a 1-D [rows] tile as rows x 1); each row is cut into chunks of `vec` consecutive elements, the
+ * chunks of a row are dealt round-robin to a group of `lanes` threads, and the block's threads form
+ * threads / lanes such groups, each taking every (threads / lanes)-th row. In Tilus terms the layout is
+ * local(rowIters, colIters).spatial(groups, lanes).local(1, vec) over the padded [rows, cols] tile (a row
+ * slice: local(rowIters).spatial(groups), each value repeated over its row's lanes). Element index
+ * e = row * cols + col either way, which is the flat index of the tile's element.
  *
  * Thread t holds register r = (i * colIters + c) * vec + v, the element at
  *   row = i * groups + t / lanes,  col = (c * lanes / replicas + (t % lanes) / replicas) * vec + v,

@@ -6,7 +6,8 @@
  * kernel of each family of the library (every library kernel with TSKC_EMULATED_ALL=1). Skips, saying why, without g++ and C++20's <barrier>.
  */
 import { jest } from '@jest/globals';
-import type { CudaEmitOptions } from '../../../backends/cuda/index.js';
+import { type CudaEmitOptions, emitCuda } from '../../../backends/cuda/index.js';
+import { arange, dot, input, kernel, load, output, scalar, store, zeros } from '../../../dsl/index.js';
 import { bf16, f16, f32 } from '../../../compiler/ir/dtype.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
 import { freshSeed, randInt, rng } from '../../../examples/check.js';
@@ -116,14 +117,33 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     await expectCloseToInterpreter(kernel, { M: randInt(r, 1, 150), K, N: randInt(r, 1, 150) }, options, `linear f32 tf32 ${what}`, ['x', 'w']);
   });
 
+  // With the accumulators in registers, the row statistics stay in the fragments' rows and p @ v
+  // takes p's A fragments from registers: with and without cp.async, and at 64 x 32 on 64 threads
+  // (two pairs of row iterations per thread).
   it.each([
-    ['tensor cores, accumulators staged', {}],
-    ['accumulators in registers', { registerAccumulators: true }],
-  ] as const)('flash attention bf16, causal and not, %s', async (what, options) => {
+    ['tensor cores, accumulators staged', {}, 32],
+    ['accumulators in registers', { registerAccumulators: true }, 32],
+    ['accumulators in registers, no cp.async', { registerAccumulators: true, pipelineStages: 1 }, 32],
+    ['accumulators in registers, 64x32 tiles on 64 threads', { registerAccumulators: true, threads: 64 }, 64],
+  ] as const)('flash attention bf16, causal and not, %s', async (what, options, BM) => {
     for (const causal of [false, true]) {
-      const kernel = flashAttention(bf16, causal).build({ BM: 32, BN: 32, BLOCK_D: 32, SCALE: 0.2 });
+      const kernel = flashAttention(bf16, causal).build({ BM, BN: 32, BLOCK_D: 32, SCALE: 0.2 });
       const r = rng(freshSeed());
-      await expectCloseToInterpreter(kernel, { B: 1, H: randInt(r, 1, 2), S: randInt(r, 1, 70), D: randInt(r, 1, 32) }, options, `attention${causal ? ' causal' : ''} ${what}`);
+      await expectCloseToInterpreter(kernel, { B: 1, H: randInt(r, 1, 2), S: randInt(r, 1, 140), D: randInt(r, 1, 32) }, options, `attention${causal ? ' causal' : ''} ${what}`);
     }
+  });
+
+  // A dot's a taken from its fragment registers while its expression reads a scalar argument (named
+  // a0 in the generated code, as the packed fragment registers must not be).
+  it('a dot whose a, of the fragment layout, is a broadcast scalar argument', async () => {
+    const [M, N, K] = [64, 64, 32];
+    const k = kernel('scalar_a', { s: scalar(bf16), x: input(bf16, [M, K]), w: input(bf16, [K, N]), w2: input(bf16, [N, N]), c: output(f32, [M, N]) }, ({ s, x, w, w2, c }) => {
+      const [i, j, q] = [arange(M).expandDims(1), arange(N).expandDims(0), arange(K)];
+      const first = dot(load(x, [i, q.expandDims(0)]).to(f32), load(w, [q.expandDims(1), j]).to(f32), zeros([M, N], f32));
+      const rows = arange(N).expandDims(1);
+      store(c, [i, j], dot(s.broadcastTo([M, N]).to(f32), load(w2, [rows, j]).to(f32), first));
+    }, { grid: () => [1] }).build();
+    expect(emitCuda(k, { registerAccumulators: true }).source).toMatch(/const uint32_t fa0 = /);
+    await expectCloseToInterpreter(k, {}, { registerAccumulators: true }, 'scalar a');
   });
 });
