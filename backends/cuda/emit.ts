@@ -1029,7 +1029,6 @@ class CudaEmitter {
     this.stageMmaOperands(op, operand, (e) => `${sa}[${e}]`, (e) => `${sb}[${e}]`, () =>
       this.forEach(this.dist(acc), (s) => this.line(`if (valid) ${sc}[${s.e}] = (float)${this.at(acc, s)};`)),
     );
-    const pair = codePair;
     // tf32: one f32 a register, rounded as cvt.rna.tf32.f32 rounds (A's registers (g, t), (g + 8, t),
     // (g, t + 4), (g + 8, t + 4) of a 16 x 8 tile; B's (t, g) and (t + 4, g) of an 8 x 8 one).
     const one = (x: string) => `${this.macro(tf32RoundMacro())}(__float_as_uint(${x}))`;
@@ -1051,9 +1050,9 @@ class CudaEmitter {
             this.line(`const uint32_t a0 = ${one(A('g', 't'))}, a1 = ${one(A('g + 8', 't'))}, a2 = ${one(A('g', 't + 4'))}, a3 = ${one(A('g + 8', 't + 4'))};`);
             this.line(`const uint32_t b0 = ${one(B('t', 'g'))}, b1 = ${one(B('t + 4', 'g'))};`);
           } else {
-            this.line(`const uint32_t a0 = ${pair(A('g', '2 * t'), A('g', '2 * t + 1'))}, a1 = ${pair(A('g + 8', '2 * t'), A('g + 8', '2 * t + 1'))};`);
-            this.line(`const uint32_t a2 = ${pair(A('g', '2 * t + 8'), A('g', '2 * t + 9'))}, a3 = ${pair(A('g + 8', '2 * t + 8'), A('g + 8', '2 * t + 9'))};`);
-            this.line(`const uint32_t b0 = ${pair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${pair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
+            this.line(`const uint32_t a0 = ${codePair(A('g', '2 * t'), A('g', '2 * t + 1'))}, a1 = ${codePair(A('g + 8', '2 * t'), A('g + 8', '2 * t + 1'))};`);
+            this.line(`const uint32_t a2 = ${codePair(A('g', '2 * t + 8'), A('g', '2 * t + 9'))}, a3 = ${codePair(A('g + 8', '2 * t + 8'), A('g + 8', '2 * t + 9'))};`);
+            this.line(`const uint32_t b0 = ${codePair(B('2 * t', 'g'), B('2 * t + 1', 'g'))}, b1 = ${codePair(B('2 * t + 8', 'g'), B('2 * t + 9', 'g'))};`);
           }
           this.line(`${this.macro(mmaMacro(operand))}(c[0], c[1], c[2], c[3], a0, a1, a2, a3, b0, b1);`);
         });
