@@ -154,7 +154,7 @@ class CEmitter {
   private readonly users = new Map<Value, Op[]>();
   /** The unpacking helpers that loads of packed elements call (unpack.ts). */
   private readonly unpacks: UnpackHelper[] = [];
-  /** Whether a dot has a TSKC_FMA8 block (FMA8_HEAD then goes in the source). */
+  /** Whether a dot has a TSKC_FMA8 or TSKC_BYTES8 block (FMA8_HEAD then goes in the source). */
   private fma8 = false;
   /** Whether a store has a streaming path (STREAM_HEAD then goes in the source). */
   private streams = false;

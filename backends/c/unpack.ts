@@ -18,7 +18,7 @@
 
 import type { FloatDtype } from '../../compiler/ir/dtype.js';
 import { decodeFloat } from '../../compiler/ir/float-format.js';
-import { f32Bits } from '../clike/small-floats.js';
+import { f32Bits, f32Word } from '../clike/small-floats.js';
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
@@ -32,8 +32,9 @@ export function packedGroup(bits: number): { readonly elements: number; readonly
 /**
  * What a helper writes: the codes as uint32_t, as floats of unsigned or signed codes, or as the
  * values of a small float format (`format`): looked up in a table held in one or two vector registers
- * up to TABLE_BITS bits, decoded by shifts past them (smallFloatByShifts), and by shifts in the AVX2
- * paths (the lane helpers without AVX-512, the tskc_bytes helpers) at every width.
+ * (registerTable: every value up to TABLE_BITS bits, the magnitudes one bit wider), decoded by shifts
+ * past them (smallFloatByShifts), and by shifts in the AVX2 paths (the lane helpers without AVX-512,
+ * the tskc_bytes helpers) at every width.
  */
 export type UnpackTo = 'u32' | 'unsigned f32' | 'signed f32' | 'small float';
 
@@ -50,6 +51,31 @@ export interface UnpackHelper {
 
 /** The widest small float format whose values fit two 16-lane registers. */
 export const TABLE_BITS = 5;
+
+/**
+ * What a 16-lane small float helper looks up in registers (f32 bit patterns): every code's value up to
+ * TABLE_BITS bits; one bit wider, the values of the codes with the sign bit clear (two registers' worth),
+ * where every code with it set is the negative of the one without (so the sign goes in by a shift and an
+ * or); undefined past that (decoded by shifts, smallFloatByShifts). A table keeps the small float's
+ * subnormals out of f32 arithmetic: decoded by shifts they pass through f32 subnormals, whose products
+ * take a slow path (the f6e3m2 'dot' GEMV 8192x8192, AVX-512 on Zen 4: 8.4 ms by shifts, 4.4 by a table).
+ */
+function registerTable(format: FloatDtype, bits: number): { readonly values: readonly string[]; readonly signed: boolean } | undefined {
+  if (bits <= TABLE_BITS) return { values: Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))), signed: false };
+  const magnitudes = bits === TABLE_BITS + 1 ? signMagnitudes(format) : undefined;
+  return magnitudes && { values: magnitudes, signed: true };
+}
+
+/**
+ * The f32 bit patterns of the codes of `format` whose sign bit is clear, where every code with it set
+ * is the negative of the same code without it (the sign goes in by an or); undefined otherwise.
+ */
+function signMagnitudes(format: FloatDtype): string[] | undefined {
+  const half = 2 ** (format.bits - 1);
+  const magnitudes = Array.from({ length: half }, (_, c) => decodeFloat(format, c));
+  const signMagnitude = magnitudes.every((m, c) => f32Word(decodeFloat(format, half + c)) === (f32Word(m) | 0x80000000) >>> 0);
+  return signMagnitude ? magnitudes.map(f32Bits) : undefined;
+}
 
 /** The C name of the helper. */
 export function unpackName({ bits, to, format, perLane }: UnpackHelper): string {
@@ -150,18 +176,21 @@ function unpackHelper(helper: UnpackHelper): string {
   // The code in a uint32_t, as the element written out.
   // Without vector extensions: one statement per code, every index and shift a constant.
   const scalar = codes.map((c, j) => `  out[${j}] = ${scalarValue(helper, `(${straddles(c) ? `(w[${c.word}] >> ${c.shift}) | (w[${c.word + 1}] << ${32 - c.shift})` : `w[${c.word}] >> ${c.shift}`}) & ${mask}`)};`);
-  // A small float's values as f32 bit patterns, 16 to a register (codes of fewer than 4 bits repeat
-  // them); none for the wider ones, decoded by arithmetic.
-  const table = format && bits <= TABLE_BITS ? Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))) : [];
-  // The 16 codes of vector v (uint32_t lanes) written to out + at.
+  // A small float's values (or magnitudes) as f32 bit patterns, 16 to a register (codes of fewer than
+  // 4 bits repeat them); none for the wider ones, decoded by arithmetic.
+  const lookup = to === 'small float' ? registerTable(format!, bits) : undefined;
+  const table = lookup?.values ?? [];
+  // The 16 codes of vector v (uint32_t lanes, each code masked) written to out + at.
   const write = (v: string, at: number) => {
     if (to === 'u32') return [`  memcpy(out + ${at}, &${v}, 64);`];
-    if (to === 'small float' && bits > TABLE_BITS) {
+    if (to === 'small float' && !lookup) {
       return [`  { const flanes f = ${smallFloatOfTop(format!, `(ilanes)(${v} << ${32 - bits})`)}; memcpy(out + ${at}, &f, 64); }`];
     }
     if (to === 'small float') {
+      // A two-register shuffle reads the low 5 bits of each lane: the magnitude, where the sign is bit 5.
       const look = table.length === 16 ? `__builtin_shuffle(lo, ${v})` : `__builtin_shuffle(lo, hi, ${v})`;
-      return [`  { const lanes f = ${look}; memcpy(out + ${at}, &f, 64); }`];
+      const value = lookup!.signed ? `${look} | ((${v} << ${32 - bits}) & 0x80000000u)` : look;
+      return [`  { const lanes f = ${value}; memcpy(out + ${at}, &f, 64); }`];
     }
     const ints = to === 'unsigned f32' ? `(ilanes)${v}` : `((ilanes)(${v} << ${32 - bits})) >> ${32 - bits}`;
     return [`  { const flanes f = __builtin_convertvector(${ints}, flanes); memcpy(out + ${at}, &f, 64); }`];
@@ -226,14 +255,14 @@ export const BYTES_HELPER_CODES = 32;
 
 /** The loads of 1 to 8 bytes into general registers that the tskc_bytes helpers build their words from (wordOfBytes). */
 const BYTE_LOADS = [
-  '#ifdef TSKC_FMA8',
+  '#ifdef TSKC_BYTES8',
   ...[8, 16, 32, 64].map((b) => `TSKC_FN uint64_t tskc_load_u${b}(const uint8_t *p) { uint${b}_t v; memcpy(&v, p, ${b / 8}); return v; }`),
   '#endif',
 ].join('\n');
 
 /**
  * tskc_bytes<B>_<uf|sf|format>_32(p, out): the 32 codes of 4B bytes at p (codes packed one after the
- * other from a byte boundary) as four vectors of 8 floats, with TSKC_FMA8 (AVX2), for the dot's single rows of
+ * other from a byte boundary) as four vectors of 8 floats, with TSKC_BYTES8 (AVX2), for the dot's single rows of
  * packed codes (dot.ts: DotEmitter.packedRow8). The bytes are read exactly, in windows of at most 16 (one for
  * B <= 4, else two of 2B bytes), into 128-bit registers through general registers (not memory: a wide
  * load after narrow stores would stall), which both halves of a 256-bit register then hold; in each
@@ -279,7 +308,7 @@ function bytesHelper(helper: UnpackHelper): string {
   const ws = Array.from({ length: windows }, (_, w) => w);
   const groups = (code: typeof value) => ws.flatMap((w) => Array.from({ length: windowCodes / 8 }, (_, g) => code(w, 8 * g, w * (windowCodes / 8) + g)));
   return [
-    '#ifdef TSKC_FMA8',
+    '#ifdef TSKC_BYTES8',
     `TSKC_FN void ${bytesName(helper)}(const uint8_t *p, __m256 out[4]) {`,
     ...ws.map(load),
     ...groups(value),
@@ -331,7 +360,10 @@ export function hasBytesHelper({ bits, to, perLane }: UnpackHelper): boolean {
  * and the sign, and the product by 2^(127 - b) rescales the f32 so read to the format's value, exactly:
  * for subnormal codes too, which read as f32 subnormals (kernels run with flush-to-zero and
  * denormals-are-zero off: emit.ts, IEEE_HEAD). 3 operations for any width, where a table of 2^B values
- * does not fit registers past 5 bits.
+ * does not fit registers past 5 bits. A product of a subnormal takes a slow path on Zen 4 in 16-lane
+ * registers (registerTable), not measurably in 8-lane ones: the f6e3m2 'dot' GEMV 8192x8192 built
+ * with -mno-avx512f ran at 5.1-6.1 ms so, and 5.1 (intrinsics) to 7.1 ms (GNU C vectors, which spilled
+ * its accumulators) with the subnormal codes decoded apart and selected, in 8 operations instead of 3.
  */
 function smallFloatByShifts(format: FloatDtype): { shift: number; mask: string; scale: string } {
   const { exponentBits: e, mantissaBits: m, bias } = format;

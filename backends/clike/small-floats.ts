@@ -28,11 +28,16 @@ export function smallFloatsOf(kernel: Kernel): FloatDtype[] {
 }
 
 /** The bit pattern of x as an f32 (x is a value of a small format, so exact); NaN is the canonical quiet NaN. */
-export function f32Bits(x: number): string {
-  if (Number.isNaN(x)) return '0x7fc00000u';
+export function f32Word(x: number): number {
+  if (Number.isNaN(x)) return 0x7fc00000;
   const view = new DataView(new ArrayBuffer(4));
   view.setFloat32(0, x);
-  return `0x${view.getUint32(0).toString(16).padStart(8, '0')}u`;
+  return view.getUint32(0);
+}
+
+/** f32Word(x) as a C literal. */
+export function f32Bits(x: number): string {
+  return `0x${f32Word(x).toString(16).padStart(8, '0')}u`;
 }
 
 /**

@@ -91,14 +91,22 @@ describe('a dot unpacks its packed b rows in place', () => {
     ['f4e2m1, values from a table in one register', 'f4e2m1', 9, 32, 32, 0, 'in place'],
     ['f3e1m1, a table of 8 values', 'f3e1m1', 2, 32, 32, 0, 'in place'],
     ['f5e2m2, a table in two registers', 'f5e2m2', 1, 64, 64, 0, 'in place'],
-    ['f6e3m2, decoded by shifts (too many values for registers)', 'f6e3m2', 3, 32, 32, 0, 'in place'],
-    ['f6e2m3, decoded by shifts, 9 rows', 'f6e2m3', 9, 32, 64, 32, 'in place'],
+    ['f6e3m2, magnitudes from a table in two registers, the sign by an or', 'f6e3m2', 3, 32, 32, 0, 'in place'],
+    ['f6e2m3, magnitudes from a table, 9 rows', 'f6e2m3', 9, 32, 64, 32, 'in place'],
+    ['f7e3m3, decoded by shifts (too many values for registers)', 'f7e3m3', 3, 32, 32, 0, 'in place'],
     ['u8 codes (bytes, not packed)', 'u8', 1, 32, 32, 0, 'tile'],
     ['u32 codes, some past 2^31', 'u32', 1, 16, 16, 0, 'tile'],
   ] as const)('%s', async (_, name, m, n, width, offset, path) => {
     const code = dtype(name);
     const seed = freshSeed();
-    await expectPath(packedDot(code, m, n, width, offset).build(), path, () => args(code, m, width, n, seed));
+    await expectPath(packedDot(code, m, n, width, offset).build(), path, () => args(code, m, width, n, seed), [plain, ...noAvx512]);
+  });
+
+  it('looks up the magnitudes of 6-bit small floats, and decodes wider ones by shifts', () => {
+    const helper = (name: string) => /TSKC_FN void tskc_unpack\d+_\w+\(const uint32_t \*w, float \*out\) \{[^]*?\n\}/.exec(emitC(packedDot(dtype(name), 3, 32, 64, 0).build()).source)![0];
+    expect(helper('f6e3m2')).toContain('__builtin_shuffle(lo, hi, v0) | ((v0 << 26) & 0x80000000u)');
+    expect(helper('f7e3m3')).not.toContain('__builtin_shuffle(lo');
+    expect(helper('f7e3m3')).toContain('0x1p124f');
   });
 
   testC('rows outside the tensor fail the launch, as on the interpreter', async () => {
@@ -138,7 +146,11 @@ describe('a single row reads codes packed one after the other through byte shuff
     const seed = freshSeed();
     const def = packedDot(code, 1, n, width, offset);
     const suffix = { signed: 'sf', unsigned: 'uf', float: code.name } as Record<string, string>;
-    expect(emitC(def.build()).source).toContain(`tskc_bytes${code.bits}_${suffix[code.kind]}_32(bq`);
+    const source = emitC(def.build()).source;
+    expect(source).toContain(`tskc_bytes${code.bits}_${suffix[code.kind]}_32(bq`);
+    // Integer codes take the byte shuffles wherever there are AVX2 and FMA, small floats only without AVX-512.
+    const rowGuards = [...source.matchAll(/\n\s+#ifdef (TSKC_FMA8|TSKC_BYTES8)\n/g)].map((g) => g[1]);
+    expect(rowGuards).toEqual([code.kind === 'float' ? 'TSKC_FMA8' : 'TSKC_BYTES8']);
     await expectPath(def.build(), 'in place', () => args(code, 1, width, n, seed), [plain, ...noAvx512]);
   });
 
