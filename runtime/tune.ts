@@ -80,13 +80,18 @@ export class TuningStore {
 
 export interface StepTiming {
   readonly params: StepParams;
-  /** The median time of a launch; Infinity when these tiles do not fit the device (see `error`). */
+  /**
+   * The median time of a launch (for the finalists, raceCandidates' median over its rounds); Infinity
+   * when these tiles do not fit the device (see `error`).
+   */
   readonly ms: number;
   readonly error?: string;
 }
 
 export interface TunedStep {
+  /** The step with the chosen tiles, and which of its candidates (and of `timings`) they are. */
   readonly step: GraphStep;
+  readonly best: number;
   readonly timings: readonly StepTiming[];
 }
 
@@ -94,8 +99,62 @@ export interface TuneOptions {
   readonly store?: TuningStore;
   /** Called before each timing: step index, candidate index, and the counts of both. */
   readonly progress?: (step: number, steps: number, candidate: number, candidates: number) => void;
-  /** Time each candidate for at least this long (default 100 ms, at least 3 runs). */
+  /** Time each candidate for at least this long (default 100 ms, at least 3 runs), and each finalist again in every round. */
   readonly minMs?: number;
+}
+
+/**
+ * Candidates timed again after the first pass: those within this factor of the fastest, at most
+ * FINALISTS of them (the fastest first). Wider than the drift a first pass can see (a third).
+ */
+const FINALIST_SPREAD = 1.5;
+const FINALISTS = 4;
+/** Rounds of the finalists' race: each round times each finalist once, starting from a different one. */
+const ROUNDS = 5;
+
+/**
+ * The fastest of `count` candidates, and the time of each; `time(i)` measures candidate i (and throws
+ * where the candidate cannot run: its time is then Infinity and its error kept). A first pass times
+ * each once; then the finalists, those within FINALIST_SPREAD of the fastest, race in ROUNDS interleaved
+ * rounds, each taking the median of its rounds, and the fastest finalist wins (the others keep their
+ * first times, taken at another moment, so they are not compared with the race's). Timed one after
+ * another only, a drift of the machine's speed (these VMs' drifts by a third within minutes) falls on
+ * some candidates and not others: a tuner that timed each once chose 128x64x32 tiles for bench:cpu's
+ * SwiGLU MLP, 165 ms, against 152 ms for the defaults. Interleaved, each finalist is timed as often
+ * early as late. `best` is -1 where no candidate runs.
+ */
+export async function raceCandidates(count: number, time: (i: number) => Promise<number>): Promise<{ best: number; ms: number[]; errors: (string | undefined)[] }> {
+  const ms: number[] = [];
+  const errors: (string | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      ms.push(await time(i));
+      errors.push(undefined);
+    } catch (e) {
+      ms.push(Infinity);
+      errors.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const fastest = Math.min(...ms);
+  if (fastest === Infinity) return { best: -1, ms, errors };
+  const finalists = ms.map((m, i) => ({ m, i })).filter(({ m }) => m <= fastest * FINALIST_SPREAD).sort((a, b) => a.m - b.m).slice(0, FINALISTS).map(({ i }) => i);
+  if (finalists.length > 1) {
+    const rounds = finalists.map((): number[] => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < finalists.length; k++) {
+        const at = (r + k) % finalists.length;
+        rounds[at]!.push(await time(finalists[at]!));
+      }
+    }
+    finalists.forEach((i, at) => (ms[i] = median(rounds[at]!)));
+  }
+  const best = finalists.reduce((a, b) => (ms[b]! < ms[a]! ? b : a));
+  return { best, ms, errors };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** Tunes every step on `dev` with these inputs; the program with the fastest tile sizes, and the timings. */
@@ -104,22 +163,21 @@ export async function tuneProgram(dev: Device, program: GraphProgram, feeds: Rea
   const buffers = await runSteps(dev, { ...program, steps: [] }, feeds);
   const tuned: TunedStep[] = [];
   for (const [i, step] of program.steps.entries()) {
-    const timings: StepTiming[] = [];
-    for (const [j, params] of step.candidates.entries()) {
+    // Tiles the device cannot hold (shared memory, threads) are not a choice; the others still are.
+    const built = new Map<number, GraphStep>();
+    const candidate = (j: number) => built.get(j) ?? built.set(j, j === 0 ? step : step.rebuild(step.candidates[j]!)).get(j)!;
+    const { best, ms, errors } = await raceCandidates(step.candidates.length, async (j) => {
       options.progress?.(i, program.steps.length, j, step.candidates.length);
-      try {
-        const candidate = j === 0 ? step : step.rebuild(params);
-        timings.push({ params: candidate.params, ms: await timeStep(dev, candidate, buffers, options.minMs ?? 100) });
-      } catch (e) {
-        // Tiles the device cannot hold (shared memory, threads) are not a choice; the others still are.
-        timings.push({ params, ms: Infinity, error: e instanceof Error ? e.message : String(e) });
-      }
-    }
-    const best = timings.reduce((a, b) => (b.ms < a.ms ? b : a));
-    if (best.ms === Infinity) throw new Error(`no tile sizes of ${step.kernel.name} run on this device: ${timings[0]!.error}`);
-    const chosen = best.params === step.params ? step : step.rebuild(best.params);
-    await options.store?.set(step.signature, chosen.params, best.ms);
-    tuned.push({ step: chosen, timings });
+      return timeStep(dev, candidate(j), buffers, options.minMs ?? 100);
+    });
+    if (best < 0) throw new Error(`no tile sizes of ${step.kernel.name} run on this device: ${errors[0]}`);
+    const timings: StepTiming[] = step.candidates.map((params, j) => {
+      const error = errors[j];
+      return error === undefined ? { params: candidate(j).params, ms: ms[j]! } : { params, ms: Infinity, error };
+    });
+    const chosen = candidate(best);
+    await options.store?.set(step.signature, chosen.params, ms[best]!);
+    tuned.push({ step: chosen, best, timings });
   }
   return { program: { ...program, steps: tuned.map((t) => t.step) }, steps: tuned };
 }
@@ -135,6 +193,5 @@ async function timeStep(dev: Device, step: GraphStep, buffers: Map<number, Tenso
     times.push(performance.now() - t0);
     if (times.length >= 1000) break;
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 }

@@ -35,9 +35,9 @@ export function tuneCommand(io: Io): Command {
         progress: (i, n, j, m) => io.progress?.(`\r  kernel ${i + 1}/${n}: tile ${j + 1}/${m}   `),
       });
       io.progress?.('\r\x1b[K');
-      for (const { step, timings } of steps) {
+      for (const { step, best: chosen, timings } of steps) {
         const first = timings[0]!;
-        const best = timings.reduce((a, b) => (b.ms < a.ms ? b : a));
+        const best = timings[chosen]!;
         const misfits = timings.filter((t) => t.error !== undefined).length;
         const firstMs = first.error === undefined ? `${first.ms.toFixed(3)} ms` : 'does not fit the device';
         io.out(`${step.kernel.name}: ${formatParams(best.params)}  ${best.ms.toFixed(3)} ms (default ${formatParams(first.params)}: ${firstMs}; ${timings.length} tried${misfits ? `, ${misfits} did not fit` : ''})\n`);
