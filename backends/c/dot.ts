@@ -10,7 +10,7 @@
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import { roundTo, wrapTo } from '../clike/dtypes.js';
 import { wrappingProduct } from '../clike/expressions.js';
-import { BYTES_HELPER_CODES, type UnpackHelper, bytesLaneShifts, bytesName, hasBytesHelper, packedGroup, unpackName } from './unpack.js';
+import { BYTES_HELPER_CODES, type UnpackHelper, bytesLaneShifts, bytesName, hasBytesHelper, looksUpInRegisters, packedGroup, unpackName } from './unpack.js';
 
 /** The float dot micro-kernel's block: rows sharing each loaded b row, and columns per accumulator row. */
 const DOT_ROWS = 8;
@@ -36,11 +36,13 @@ const LANE8_VECTORS = 4;
 const LANE8_SCALED_VECTORS = 8;
 /**
  * What the source needs where a dot has a TSKC_FMA8 or TSKC_BYTES8 block (emit() says whether it has).
- * TSKC_BYTES8, AVX2 and FMA with or without AVX-512: single rows of integer codes packed one after the
- * other go through byte shuffles in 8-lane registers (packedRows8), which on Zen 4's AVX-512 beat the
- * 16-lane helpers' word permutations (the u3 'dot' GEMV 8192x8192 in a C driver: 3.3 -> 2.1 ms, u6
- * 3.35 -> 2.7). Small floats take them only without AVX-512, where the 16-lane helpers' lookups go
- * lane by lane: with it, a lookup in registers decodes them faster (f6e3m2: 4.1 ms, 5.9 by bytes).
+ * TSKC_BYTES8, AVX2 and FMA with or without AVX-512: single rows of codes packed one after the other
+ * go through byte shuffles in 8-lane registers (packedRows8), which on Zen 4's AVX-512 beat the
+ * 16-lane helpers' word permutations (the u3 'dot' GEMV 8192x8192 in a C driver: 3.3 -> 2.0-2.1 ms,
+ * u6 3.35 -> 2.4-2.7). Small floats that the 16-lane helpers look up in registers (unpack.ts:
+ * looksUpInRegisters) take them only without AVX-512, where those lookups go lane by lane: with it,
+ * the lookup decodes them faster (f6e3m2: 4.1 ms, 5.9 by bytes); wider ones take them everywhere
+ * (f7e3m3: 5.8-8.5 ms, 9.3-10.0 decoded by shifts in 16 lanes).
  */
 export const FMA8_HEAD = [
   '#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__) && !defined(TSKC_NO_VECTOR_EXTENSIONS)',
@@ -193,7 +195,7 @@ export class DotEmitter {
         const bytes8 = unpacked && rows === 1 && packed!.wordRows === undefined && hasBytesHelper(packed!.helper) && d.name === 'f32' && n % (8 * LANE8_VECTORS) === 0;
         if (lanes8 || bytes8) {
           this.fma8 = true;
-          this.line(bytes8 && packed!.helper.to !== 'small float' ? '#ifdef TSKC_BYTES8' : '#ifdef TSKC_FMA8');
+          this.line(bytes8 && !looksUpInRegisters(packed!.helper) ? '#ifdef TSKC_BYTES8' : '#ifdef TSKC_FMA8');
           if (lanes8) this.lane8Rows(a, acc, out, k, n, packed!);
           else this.packedRows8(a, acc, out, k, n, packed!);
           this.line('#else');
@@ -358,7 +360,7 @@ export class DotEmitter {
   }
 
   /**
-   * One row i0 of a dot of codes packed one after the other with TSKC_FMA8: for unsigned integers,
+   * One row i0 of a dot of codes packed one after the other with TSKC_BYTES8 (or TSKC_FMA8, FMA8_HEAD): for unsigned integers,
    * where the row's x scales exactly, each code masked in place (packedRow8 with x scaled, as in
    * lane8RowScaled); packedRow8 as it is otherwise.
    */
@@ -381,7 +383,7 @@ export class DotEmitter {
   /**
    * One row i0 of a dot whose b rows are integer codes or small floats packed one after the other
    * from a word (CEmitter.packedDotRows without wordRows: column-major tiles, for widths that straddle words), with
-   * TSKC_FMA8: like lane8Row, LANE8_VECTORS vectors of 8 outputs in registers, each step's 32 codes
+   * TSKC_BYTES8 (or TSKC_FMA8, FMA8_HEAD): like lane8Row, LANE8_VECTORS vectors of 8 outputs in registers, each step's 32 codes
    * taken from their 4B bytes by a tskc_bytes helper and multiplied straight in, one fused
    * multiply-add per lane in k order. (The portable block's 16-lane helpers permute words lane by
    * lane without AVX-512: the u3 GEMV 8192x8192 took 7.6-13 ms on AVX2, against 2.8-4.2 for u4.)

@@ -58,12 +58,21 @@ export const TABLE_BITS = 5;
  * where every code with it set is the negative of the one without (so the sign goes in by a shift and an
  * or); undefined past that (decoded by shifts, smallFloatByShifts). A table keeps the small float's
  * subnormals out of f32 arithmetic: decoded by shifts they pass through f32 subnormals, whose products
- * take a slow path (the f6e3m2 'dot' GEMV 8192x8192, AVX-512 on Zen 4: 8.4 ms by shifts, 4.4 by a table).
+ * take a slow path (the f6e3m2 'dot' GEMV 8192x8192, AVX-512 on Zen 4, in a C driver: 8.4 ms by
+ * shifts, 4.1-4.4 by a table).
  */
 function registerTable(format: FloatDtype, bits: number): { readonly values: readonly string[]; readonly signed: boolean } | undefined {
   if (bits <= TABLE_BITS) return { values: Array.from({ length: Math.max(16, 2 ** bits) }, (_, c) => f32Bits(decodeFloat(format, c % 2 ** bits))), signed: false };
   const magnitudes = bits === TABLE_BITS + 1 ? signMagnitudes(format) : undefined;
   return magnitudes && { values: magnitudes, signed: true };
+}
+
+/**
+ * Whether a small float helper of 16 lanes looks its values up in registers (registerTable), where
+ * decoding by shifts would pass its subnormal codes through f32 subnormals.
+ */
+export function looksUpInRegisters({ bits, to, format }: UnpackHelper): boolean {
+  return to === 'small float' && registerTable(format!, bits) !== undefined;
 }
 
 /**

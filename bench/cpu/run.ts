@@ -336,7 +336,7 @@ async function main(): Promise<void> {
 
   // Weight-only GEMV, N = K = 8192, group 128, with zero points (kernels/lowbit/gemv.ts): u4 with W
   // row-major and in 64x128 tiles, each step's products summed (the default form); then u4, u3 and u6
-  // (whose codes straddle words), f4e2m1 and f6e3m2 (small floats, decoded by shifts) with each step a
+  // (whose codes straddle words), f4e2m1 and f6e3m2 (small floats, looked up in registers) with each step a
   // dot from 128x128 tiles (kernels/lowbit/layout.ts: interleaved for u4 and f4e2m1, column-major for
   // u3, u6 and f6e3m2) and group-major scales, the CPU's form.
   let [handGemv, handGemvPeer] = [NaN, NaN];

@@ -1,5 +1,5 @@
 /**
- * A dot whose b operand is packed codes (integers, or small floats: by table up to 5 bits, by shifts past them) converted to f32 and read nowhere else unpacks each
+ * A dot whose b operand is packed codes (integers, or small floats: by a table in registers up to 6 bits, by shifts past them) converted to f32 and read nowhere else unpacks each
  * row of b from its words as it multiplies (backends/c/emit.ts: packedDotRows): the same bits as the
  * interpreter, in the 8-row blocks and the single rows, and the tile path where the rows cannot be
  * read in place (off a word boundary, or outside the tensor: the launch fails as it must). The same
@@ -12,6 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitC } from '../../../backends/c/index.js';
+import { FMA8_HEAD } from '../../../backends/c/dot.js';
 import type { Kernel } from '../../../compiler/ir/index.js';
 import type { FloatDtype } from '../../../compiler/ir/dtype.js';
 import { decodeFloat } from '../../../compiler/ir/float-format.js';
@@ -20,7 +21,7 @@ import { freshSeed, rng } from '../../../examples/check.js';
 import { ArtifactCache } from '../../../runtime/cache.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
-import { testWithCompiler } from '../../runtime/cpu/harness.js';
+import { nativeMacros, testWithCompiler } from '../../runtime/cpu/harness.js';
 import { DEFAULT_CFLAGS } from '../../../runtime/cpu/toolchain.js';
 
 const testC = testWithCompiler('the C backend packed dot tests');
@@ -86,6 +87,7 @@ describe('a dot unpacks its packed b rows in place', () => {
     ['u4, 9 rows of a (an 8-row block and a single row)', 'u4', 9, 32, 32, 0, 'in place'],
     ['i3, 1 row of a, signed codes', 'i3', 1, 64, 64, 0, 'in place'],
     ['u6, 3 rows of a, codes that straddle words', 'u6', 3, 32, 48, 16, 'in place'],
+    ['u6, 9 rows of a (an 8-row block of 16-lane helpers, and a single row)', 'u6', 9, 32, 48, 16, 'in place'],
     ['u4 off a word boundary', 'u4', 3, 32, 40, 1, 'tile at run time'],
     ['u3 with 16-column blocks (not whole groups of 32)', 'u3', 8, 32, 32, 0, 'tile'],
     ['f4e2m1, values from a table in one register', 'f4e2m1', 9, 32, 32, 0, 'in place'],
@@ -120,10 +122,11 @@ describe('a dot unpacks its packed b rows in place', () => {
 });
 
 describe('a single row reads codes packed one after the other through byte shuffles', () => {
-  // With AVX2 and FMA (TSKC_FMA8: this CPU's build, or the -mno-avx512f one), a single row of a and
-  // 32-column multiples of integer codes or small floats: each 8 codes from their bytes (tskc_bytes
-  // helpers), codes that straddle bytes and words included, small floats decoded by shifts. The
-  // first row starts at `offset` codes, on a word.
+  // With AVX2 and FMA (TSKC_BYTES8; for the small floats that 16-lane helpers look up in registers,
+  // TSKC_FMA8, without AVX-512: the -mno-avx512f build), a single row of a and 32-column multiples of
+  // integer codes or small floats: each 8 codes from their bytes (tskc_bytes helpers), codes that
+  // straddle bytes and words included, small floats decoded by shifts. The first row starts at
+  // `offset` codes, on a word.
   testC.each([
     ['u3', 32, 32, 0],
     ['i3', 64, 96, 32],
@@ -141,6 +144,7 @@ describe('a single row reads codes packed one after the other through byte shuff
     ['f5e2m2', 32, 64, 32],
     ['f4e2m1', 64, 64, 0],
     ['f3e1m1', 32, 96, 32],
+    ['f7e3m3', 64, 96, 32],
   ] as const)('%s, %i columns of a %i-wide tensor from column %i', async (name, n, width, offset) => {
     const code = dtype(name);
     const seed = freshSeed();
@@ -148,9 +152,9 @@ describe('a single row reads codes packed one after the other through byte shuff
     const suffix = { signed: 'sf', unsigned: 'uf', float: code.name } as Record<string, string>;
     const source = emitC(def.build()).source;
     expect(source).toContain(`tskc_bytes${code.bits}_${suffix[code.kind]}_32(bq`);
-    // Integer codes take the byte shuffles wherever there are AVX2 and FMA, small floats only without AVX-512.
+    // Small floats of up to 6 bits take the byte shuffles only without AVX-512, the others wherever there are AVX2 and FMA.
     const rowGuards = [...source.matchAll(/\n\s+#ifdef (TSKC_FMA8|TSKC_BYTES8)\n/g)].map((g) => g[1]);
-    expect(rowGuards).toEqual([code.kind === 'float' ? 'TSKC_FMA8' : 'TSKC_BYTES8']);
+    expect(rowGuards).toEqual([code.kind === 'float' && code.bits <= 6 ? 'TSKC_FMA8' : 'TSKC_BYTES8']);
     await expectPath(def.build(), 'in place', () => args(code, 1, width, n, seed), [plain, ...noAvx512]);
   });
 
@@ -170,6 +174,19 @@ describe('a single row reads codes packed one after the other through byte shuff
     expect(emitC(def.build()).source).toContain(`tskc_bytes${code.bits}_uf_32_scaled(bq`);
     const tiny = (r: () => number) => Math.fround(2 ** -122 * (r() < 0.5 ? -1 : 1) * (1 + r()));
     await expectPath(def.build(), 'in place', () => args(code, 1, width, n, seed, tinyX ? tiny : undefined), [plain, ...noAvx512]);
+  });
+
+  testC('the byte-shuffle rows are on wherever there are AVX2 and FMA; TSKC_FMA8 only without AVX-512', () => {
+    // What FMA8_HEAD defines, as the compiler sees it in this machine's build and in the -mno-avx512f one.
+    const native = nativeMacros();
+    const avx2 = process.arch === 'x64' && native.has('__AVX2__') && native.has('__FMA__');
+    const head = FMA8_HEAD.join('\n');
+    const builds = [{ flags: [], avx512: native.has('__AVX512F__') }, ...(process.arch === 'x64' ? [{ flags: ['-mno-avx512f'], avx512: false }] : [])];
+    for (const { flags, avx512 } of builds) {
+      const macros = nativeMacros(flags, head);
+      expect([macros.has('TSKC_BYTES8'), macros.has('TSKC_FMA8')]).toEqual([avx2, avx2 && !avx512]);
+    }
+    if (!avx2) process.stderr.write('tskc: no AVX2 + FMA on x86-64 here: the byte-shuffle rows are compiled out\n');
   });
 
   it('takes the 16-lane helpers for rows of under 32 columns', () => {
