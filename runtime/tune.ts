@@ -97,58 +97,68 @@ export interface TunedStep {
 
 export interface TuneOptions {
   readonly store?: TuningStore;
-  /** Called before each timing: step index, candidate index, and the counts of both. */
-  readonly progress?: (step: number, steps: number, candidate: number, candidates: number) => void;
+  /**
+   * Called before each timing: step index, candidate index, and the counts of both; in the finalists'
+   * race (raceCandidates), also the round, from 1 to its count.
+   */
+  readonly progress?: (step: number, steps: number, candidate: number, candidates: number, round?: { readonly round: number; readonly rounds: number }) => void;
   /** Time each candidate for at least this long (default 100 ms, at least 3 runs), and each finalist again in every round. */
   readonly minMs?: number;
 }
 
 /**
  * Candidates timed again after the first pass: those within this factor of the fastest, at most
- * FINALISTS of them (the fastest first). Wider than the drift a first pass can see (a third).
+ * FINALISTS of them (the fastest first), and the first candidate (the default tiles, so that the two are
+ * compared at the same moments). Wider than the drift a first pass can see (a third).
  */
 const FINALIST_SPREAD = 1.5;
 const FINALISTS = 4;
 /** Rounds of the finalists' race: each round times each finalist once, starting from a different one. */
-const ROUNDS = 5;
+export const ROUNDS = 5;
 
 /**
- * The fastest of `count` candidates, and the time of each; `time(i)` measures candidate i (and throws
- * where the candidate cannot run: its time is then Infinity and its error kept). A first pass times
- * each once; then the finalists, those within FINALIST_SPREAD of the fastest, race in ROUNDS interleaved
- * rounds, each taking the median of its rounds, and the fastest finalist wins (the others keep their
- * first times, taken at another moment, so they are not compared with the race's). Timed one after
- * another only, a drift of the machine's speed (these VMs' drifts by a third within minutes) falls on
- * some candidates and not others: a tuner that timed each once chose 128x64x32 tiles for bench:cpu's
+ * The fastest of `count` candidates, and the time of each; `time(i, round)` measures candidate i (and
+ * throws where the candidate cannot run: its time is then Infinity and its error kept), `round` from 1
+ * in the race. A first pass times each once; then the finalists (FINALIST_SPREAD) race in ROUNDS
+ * interleaved rounds, each taking the median of its rounds, and the fastest finalist wins (the others
+ * keep their first times, taken at another moment, so they are not compared with the race's). Timed one
+ * after another only, a drift of the machine's speed (these VMs' drifts by a third within minutes) falls
+ * on some candidates and not others: a tuner that timed each once chose 128x64x32 tiles for bench:cpu's
  * SwiGLU MLP, 165 ms, against 152 ms for the defaults. Interleaved, each finalist is timed as often
  * early as late. `best` is -1 where no candidate runs.
  */
-export async function raceCandidates(count: number, time: (i: number) => Promise<number>): Promise<{ best: number; ms: number[]; errors: (string | undefined)[] }> {
-  const ms: number[] = [];
-  const errors: (string | undefined)[] = [];
-  for (let i = 0; i < count; i++) {
+export async function raceCandidates(count: number, time: (i: number, round?: number) => Promise<number>): Promise<{ best: number; ms: number[]; errors: (string | undefined)[] }> {
+  const ms = new Array<number>(count).fill(Infinity);
+  const errors = new Array<string | undefined>(count).fill(undefined);
+  const attempt = async (i: number, round?: number): Promise<number | undefined> => {
     try {
-      ms.push(await time(i));
-      errors.push(undefined);
+      return await time(i, round);
     } catch (e) {
-      ms.push(Infinity);
-      errors.push(e instanceof Error ? e.message : String(e));
+      [ms[i], errors[i]] = [Infinity, e instanceof Error ? e.message : String(e)];
+      return undefined;
     }
-  }
+  };
+  for (let i = 0; i < count; i++) ms[i] = (await attempt(i)) ?? Infinity;
   const fastest = Math.min(...ms);
   if (fastest === Infinity) return { best: -1, ms, errors };
-  const finalists = ms.map((m, i) => ({ m, i })).filter(({ m }) => m <= fastest * FINALIST_SPREAD).sort((a, b) => a.m - b.m).slice(0, FINALISTS).map(({ i }) => i);
+  const close = ms.map((m, i) => ({ m, i })).filter(({ m }) => m <= fastest * FINALIST_SPREAD).sort((a, b) => a.m - b.m).slice(0, FINALISTS).map(({ i }) => i);
+  const finalists = ms[0]! < Infinity && !close.includes(0) ? [...close, 0] : close;
   if (finalists.length > 1) {
     const rounds = finalists.map((): number[] => []);
     for (let r = 0; r < ROUNDS; r++) {
       for (let k = 0; k < finalists.length; k++) {
         const at = (r + k) % finalists.length;
-        rounds[at]!.push(await time(finalists[at]!));
+        // A finalist that fails in the race (it ran the first time) is out of it, with its error.
+        if (errors[finalists[at]!] !== undefined) continue;
+        const t = await attempt(finalists[at]!, r + 1);
+        if (t !== undefined) rounds[at]!.push(t);
       }
     }
-    finalists.forEach((i, at) => (ms[i] = median(rounds[at]!)));
+    finalists.forEach((i, at) => errors[i] === undefined && (ms[i] = median(rounds[at]!)));
   }
-  const best = finalists.reduce((a, b) => (ms[b]! < ms[a]! ? b : a));
+  const runs = finalists.filter((i) => errors[i] === undefined);
+  if (runs.length === 0) return { best: -1, ms, errors };
+  const best = runs.reduce((a, b) => (ms[b]! < ms[a]! ? b : a));
   return { best, ms, errors };
 }
 
@@ -166,8 +176,8 @@ export async function tuneProgram(dev: Device, program: GraphProgram, feeds: Rea
     // Tiles the device cannot hold (shared memory, threads) are not a choice; the others still are.
     const built = new Map<number, GraphStep>();
     const candidate = (j: number) => built.get(j) ?? built.set(j, j === 0 ? step : step.rebuild(step.candidates[j]!)).get(j)!;
-    const { best, ms, errors } = await raceCandidates(step.candidates.length, async (j) => {
-      options.progress?.(i, program.steps.length, j, step.candidates.length);
+    const { best, ms, errors } = await raceCandidates(step.candidates.length, async (j, round) => {
+      options.progress?.(i, program.steps.length, j, step.candidates.length, round === undefined ? undefined : { round, rounds: ROUNDS });
       return timeStep(dev, candidate(j), buffers, options.minMs ?? 100);
     });
     if (best < 0) throw new Error(`no tile sizes of ${step.kernel.name} run on this device: ${errors[0]}`);

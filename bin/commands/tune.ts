@@ -32,7 +32,7 @@ export function tuneCommand(io: Io): Command {
       const { steps } = await tuneProgram(device(o.target), program, randomFeeds(program, seed), {
         store,
         minMs,
-        progress: (i, n, j, m) => io.progress?.(`\r  kernel ${i + 1}/${n}: tile ${j + 1}/${m}   `),
+        progress: (i, n, j, m, race) => io.progress?.(`\r  kernel ${i + 1}/${n}: ${race ? `race ${race.round}/${race.rounds}` : `tile ${j + 1}/${m}`}   `),
       });
       io.progress?.('\r\x1b[K');
       for (const { step, best: chosen, timings } of steps) {
