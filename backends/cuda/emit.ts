@@ -666,9 +666,11 @@ class CudaEmitter {
   /**
    * For each chunk of `vec` elements a thread holds: every lane's tensor offset and whether it is on
    * (masked in) and inside the tensor; an on lane outside sets the status. Then `access` runs per
-   * sub-vector of `width` lanes, with `whole` true when all its lanes are ok, contiguous and aligned.
+   * sub-vector of `width` lanes, with `whole` true when all its lanes are ok, contiguous and aligned;
+   * `broadcast` where every lane of the chunk is inside at the same offset (a value per row, such as
+   * a group's scale, read into a tile's shape), so that one read serves them all.
    */
-  private accessChunks(op: Op, dist: Distribution, mask: Value | undefined, access: (lane0: string, whole: string, width: number) => void): void {
+  private accessChunks(op: Op, dist: Distribution, mask: Value | undefined, access: (lane0: string, whole: string, width: number, broadcast: boolean) => void): void {
     const tensor = op.operands[0]!.type as TensorType;
     const bytes = storageBytes(tensor.dtype);
     // Packed elements are loaded a chunk at a time from the words that hold it (tskc_get_bit_run, any
@@ -691,12 +693,12 @@ class CudaEmitter {
       this.nested(() => {
         this.line('const bool valid = true; const int v = 0; bool ok[1]; long long off[1];');
         laneBody({ dist, e: '0', r: '0' });
-        access('0', 'false', 1);
+        access('0', 'false', 1, false);
       });
       this.line('}');
       return;
     }
-    const chunks = (lane: (site: Site) => void) =>
+    const chunks = (lane: (site: Site) => void, broadcast = false) =>
       this.forChunks(dist, () => {
         this.line(`bool ok[${dist.vec}]; long long off[${dist.vec}];`);
         this.line('#pragma unroll');
@@ -710,12 +712,12 @@ class CudaEmitter {
         this.line('#pragma unroll');
         this.line(`for (int s = 0; s < ${dist.vec}; s += ${width}) {`);
         this.nested(() => {
-          if (width > 1) {
+          if (width > 1 && !broadcast) {
             this.line(`bool whole = ${packedRun ? 'true' : `off[s] % ${width} == 0`};`);
             this.line('#pragma unroll');
             this.line(`for (int v = 0; v < ${width}; v++) whole = whole && ok[s + v] && off[s + v] == off[s] + v;`);
           }
-          access('s', width > 1 ? 'whole' : 'false', width);
+          access('s', width > 1 && !broadcast ? 'whole' : 'false', width, broadcast);
         });
         this.line('}');
       });
@@ -735,7 +737,7 @@ class CudaEmitter {
         this.line(`ok[v] = valid && ${mask ? `${this.at(mask, { dist, e: 'e', r: 'r' })} != 0` : 'true'};`);
         // A row broadcast along the last dim (a scale per row) reads one element for all its lanes.
         this.line(`off[v] = ${boxed.rowBase('row')}${boxed.innerStep === '1' ? ` + chunk * ${dist.vec} + v` : ''};`);
-      }),
+      }, boxed.innerStep === '0'),
     );
     this.line('} else {');
     this.nested(() => chunks(laneBody));
@@ -758,13 +760,20 @@ class CudaEmitter {
     const name = this.declare(res);
     const pointer = (this.repr.get(op.operands[0]!) as { name: string }).name;
     const st = storageType(d);
-    this.accessChunks(op, dist, masked ? op.operands[rank + 1] : undefined, (lane0, whole, width) => {
+    this.accessChunks(op, dist, masked ? op.operands[rank + 1] : undefined, (lane0, whole, width, broadcast) => {
       const site = this.laneSite(dist, lane0);
       const other = masked ? this.at(op.operands[rank + 2]!, site) : `(${valueType(d)})0`;
       const scalar = () => {
         this.line('#pragma unroll');
         this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ok[${lane0} + v] ? ${this.loadAt(d, pointer, `off[${lane0} + v]`)} : ${other};`);
       };
+      if (broadcast) {
+        // One read for the lanes' one offset (inside the tensor: the boxed guard held), each lane's mask after.
+        this.line(`const ${valueType(d)} each = ${this.loadAt(d, pointer, `off[${lane0}]`)};`);
+        this.line('#pragma unroll');
+        this.line(`for (int v = 0; v < ${width}; v++) ${name}[${site.r}] = ok[${lane0} + v] ? each : ${other};`);
+        return;
+      }
       if (width === 1) return scalar();
       // The whole sub-vector at once: packed codes from the words that hold them, else one vector load.
       const packed = () => {

@@ -15,6 +15,18 @@ describe('CUDA emitter', () => {
     expect(() => emitCuda(k.build())).not.toThrow();
   });
 
+  test("a value per row read into a tile's shape (the tile GEMV's scales) is read once per chunk of a thread's lanes", () => {
+    // y[r, c] = x[r, c] * s[r], s loaded as a [16, 64] tile: every lane of a chunk has the row's offset.
+    const k = kernel('row_scale', { x: input(f32, [16, 64]), s: input(f32, [16]), y: output(f32, [16, 64]) }, ({ x, s, y }) => {
+      const [rows, cols] = [arange(16).expandDims(1), arange(64).expandDims(0)];
+      const scale = load(s, [rows.add(cols.mul(0))]);
+      store(y, [rows, cols], load(x, [rows, cols]).mul(scale));
+    }, { grid: () => [1] });
+    const source = emitCuda(k.build()).source;
+    expect(source).toContain('const float each = (float)((const float *)a1)[off[s]];');
+    expect(source).toContain('= ok[s + v] ? each : ');
+  });
+
   test('a store to an inout tensor is followed by a barrier before later loads', () => {
     const k = kernel('rw', { x: tensor(f32, [64]) }, ({ x }) => {
       const i = arange(64);
