@@ -1,0 +1,281 @@
+/**
+ * The GPU benchmark's cases (bench/gpu/bench.ts runs them; offline-compile.ts compiles them with nvcc
+ * here, without a GPU). The list is in the order the bench runs it, which is the order of what a short
+ * lease most needs measured: the copy and the issues' target rows first, then the paths no GPU run has
+ * timed yet, then the rest, and last the sweeps whose question an earlier run already answered
+ * (bench/RESULTS-GPU.md). The bench's budget cuts the list from the end.
+ */
+import type { Kernel } from '../../compiler/ir/ir.js';
+import { bf16, dtype, f32 } from '../../compiler/ir/dtype.js';
+import type { GraphProgram } from '../../compiler/graph/program.js';
+import { type Expr, compileGraph, graphInput } from '../../dsl/graph/index.js';
+import { matmul } from '../../examples/matmul.js';
+import { flashAttention } from '../../kernels/attention.js';
+import { linear } from '../../kernels/linear.js';
+import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
+import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
+import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
+import { softmaxRows } from '../../kernels/rows/softmax.js';
+import { copy, rowCopy } from './kernels.js';
+
+export interface Case {
+  readonly name: string;
+  readonly kernel: Kernel;
+  readonly shapes: Record<string, number[]>;
+  /** A graph: its kernels run one after the other (kernel and shapes are its first step's). */
+  readonly graph?: GraphProgram;
+  /** Bytes that must move (read + written), for GB/s; or flops, for TFLOP/s. */
+  readonly bytes?: number;
+  readonly flops?: number;
+  /** Threads per block, when not the backend's choice (a sweep). */
+  readonly threads?: number;
+  /** Blocks per SM for __launch_bounds__ (caps registers), when not the backend's 1. */
+  readonly minBlocksPerSm?: number;
+  /** bf16 dots on tensor cores (mma.sync: CudaEmitOptions.tensorCores). */
+  readonly tensorCores?: boolean;
+  /** Tensor-core accumulators in registers (CudaEmitOptions.registerAccumulators). */
+  readonly registerAccumulators?: boolean;
+  /** With registerAccumulators, the stages of cp.async copies ahead (CudaEmitOptions.pipelineStages; 3 unless given). */
+  readonly pipelineStages?: number;
+  /** f32 dots on tf32 tensor cores (CudaEmitOptions.tf32). */
+  readonly tf32?: boolean;
+  /** More NVRTC options (CudaCompileOptions.nvrtcOptions). */
+  readonly nvrtcOptions?: readonly string[];
+}
+
+const [M, N] = [4096, 8192];
+const rowBytes = 2 * 2 * M * N;
+
+const softmaxCase = (variant = '', extra: Partial<Case> = {}): Case => ({ name: `softmax bf16 4096x8192${variant}`, kernel: softmaxRows(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: rowBytes, ...extra });
+const layerNormCase = (variant = '', extra: Partial<Case> = {}): Case => ({ name: `layer_norm bf16 4096x8192${variant}`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: rowBytes, ...extra });
+const rmsNormCase = (variant = '', extra: Partial<Case> = {}): Case => ({ name: `rms_norm bf16 4096x8192${variant}`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: rowBytes, ...extra });
+
+interface GemvTile {
+  readonly bn?: number;
+  readonly threads?: number;
+  readonly minBlocksPerSm?: number;
+  readonly tileAccumulator?: boolean;
+}
+
+/**
+ * Weight-only low-bit GEMV, N = K = 8192, group 128, bf16 x with f32 scales and zero points: bytes are
+ * the codes, scales, zero points, x and y. The issue's targets: u4 M=1 >= 2x PyTorch's
+ * _weight_int4pack_mm and >= 85% of copy bandwidth; M=16 <= 1.3x the M=1 time; other widths within
+ * 1.2x of (bits / 4) x the u4 time.
+ */
+function lowbitGemvCase(code: string, m: number, tiled = false, tile: GemvTile = {}): Case {
+  const [n, k, group, bn, bk] = [8192, 8192, 128, tile.bn ?? 16, 128];
+  const weight = dtype(code);
+  const knobs = [
+    `BN=${bn}`,
+    ...(tile.threads ? [`${tile.threads} threads`] : []),
+    ...(tile.minBlocksPerSm ? [`${tile.minBlocksPerSm} blocks/SM`] : []),
+    ...(tile.tileAccumulator ? ['tile accumulator'] : []),
+  ];
+  const variant = tile.bn || tile.threads || tile.minBlocksPerSm || tile.tileAccumulator ? ` (${knobs.join(', ')})` : '';
+  return {
+    name: `${code} GEMV bf16 M=${m} N=K=8192 g128${tiled ? ' (W in 16x128 tiles)' : ''}${variant}`,
+    kernel: lowbitGemv(bf16, weight, true, { ...(tiled ? { tile: [bn, bk] as const } : {}), ...(tile.tileAccumulator ? { accumulate: 'tile' as const } : {}) }).build({ BN: bn, BK: bk, GROUP: group }),
+    shapes: { x: [m, k], w: tiled ? [n / bn, k / bk, bn, bk] : [n, k], scales: [n, k / group], zeros: [n, k / group], y: [m, n] },
+    bytes: (n * k * weight.bits) / 8 + 2 * 4 * ((n * k) / group) + 2 * m * (k + n),
+    ...(tile.threads ? { threads: tile.threads } : {}),
+    ...(tile.minBlocksPerSm ? { minBlocksPerSm: tile.minBlocksPerSm } : {}),
+  };
+}
+
+/** M = 16 through the GEMM (one [16, BN] tile of y per program, W read once). */
+const u4GemmM16: Case = {
+  name: 'u4 GEMM bf16 M=16 N=K=8192 g128 (BM=16, BN=32, BK=128)',
+  kernel: lowbitGemm(bf16, dtype('u4'), true).build({ BM: 16, BN: 32, BK: 128, GROUP: 128 }),
+  shapes: { x: [16, 8192], w: [8192, 8192], scales: [8192, 64], zeros: [8192, 64], y: [16, 8192] },
+  bytes: (8192 * 8192 * 4) / 8 + 2 * 4 * ((8192 * 8192) / 128) + 2 * 16 * (8192 + 8192),
+};
+
+// A linear layer with its epilogue fused (kernels/linear.ts), the issue's x(1024,8192)·W(8192,8192)ᵀ + bias → relu.
+const linearShapes = { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] };
+const linearFlops = 2 * 1024 * 8192 * 8192;
+const linearCase = (tensorCores: boolean): Case => ({
+  name: `linear bf16 1024x8192x8192 + bias + relu${tensorCores ? ' (tensor cores)' : ''}`,
+  kernel: linear(bf16, { bias: true, activation: 'relu' }).build(),
+  shapes: linearShapes,
+  flops: linearFlops,
+  tensorCores,
+});
+
+/**
+ * The same on tensor cores with the accumulator in registers (not staged through shared memory at
+ * every K step), at the default 64x64x32 tiles (128 threads) or 128x128x32 (256 threads), the operands
+ * copied ahead by cp.async through 3 stages (the default), 4, or staged as they load (1).
+ */
+function linearRegistersCase(large: boolean, pipelineStages: number): Case {
+  return {
+    name: `linear bf16 1024x8192x8192 + bias + relu (tensor cores, accumulators in registers${large ? ', 128x128x32 tiles' : ''}, ${pipelineStages === 1 ? 'no cp.async' : `${pipelineStages} cp.async stages`})`,
+    kernel: linear(bf16, { bias: true, activation: 'relu' }).build(large ? { BM: 128, BN: 128, BK: 32 } : {}),
+    shapes: linearShapes,
+    flops: linearFlops,
+    tensorCores: true,
+    registerAccumulators: true,
+    pipelineStages,
+  };
+}
+
+/** Issue 5's target shape: bf16 matmul 8192^3 on mma.sync (x · Wᵀ, the linear layer without an epilogue). */
+const matmul8192: Case = {
+  name: 'matmul bf16 8192^3 (linear, 128x128x32 tiles, accumulators in registers, 3 cp.async stages)',
+  kernel: linear(bf16).build({ BM: 128, BN: 128, BK: 32 }),
+  shapes: { x: [8192, 8192], w: [8192, 8192], y: [8192, 8192] },
+  flops: 2 * 8192 ** 3,
+  tensorCores: true,
+  registerAccumulators: true,
+};
+
+/** f32 on tensor cores with the tf32 option (operands rounded to tf32), accumulators in registers. */
+const linearTf32: Case = {
+  name: 'linear f32 1024x8192x8192 + bias + relu (tf32)',
+  kernel: linear(f32, { bias: true, activation: 'relu' }).build(),
+  shapes: linearShapes,
+  flops: linearFlops,
+  tensorCores: true,
+  registerAccumulators: true,
+  tf32: true,
+};
+
+/**
+ * Flash attention at the issue's B=4, H=32, S=4096, D=128 (kernels/attention.ts). 'staged': both dots
+ * on mma.sync (16-bit operands, session 17) through shared memory, 32 x 32 blocks (at 64 x 64 ptxas
+ * spills about 690 bytes a thread). 'registers': the accumulators in registers, k and v copied ahead by
+ * cp.async, q staged once, the row statistics in the fragments' rows and p's A fragments from
+ * registers (session 20; ptxas sm_90: 32 x 32 on 64 threads, 244 registers, no spills; 64 x 32 on 128
+ * threads, 240 registers, no spills).
+ */
+function attentionCase(causal: boolean, variant: 'staged' | 'registers' | 'registers 64x32'): Case {
+  const [BM, BN] = variant === 'registers 64x32' ? [64, 32] : [32, 32];
+  return {
+    name: `attention bf16 B4 H32 S4096 D128${causal ? ' causal' : ''}${variant === 'staged' ? '' : ` (accumulators in registers, 3 cp.async stages, ${BM}x${BN} tiles)`}`,
+    kernel: flashAttention(bf16, causal).build({ BM, BN, BLOCK_D: 128, SCALE: 1 / Math.sqrt(128) }),
+    shapes: { q: [4, 32, 4096, 128], k: [4, 32, 4096, 128], v: [4, 32, 4096, 128], o: [4, 32, 4096, 128] },
+    flops: (causal ? 2 : 4) * 4 * 32 * 4096 * 4096 * 128,
+    ...(variant === 'staged' ? {} : { registerAccumulators: true }),
+  };
+}
+
+/** A graph of the graph API, as compileGraph plans it, with the default tiles. */
+function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: number; flops?: number }, tensorCores = false): Case {
+  const graph = compileGraph(outputs);
+  const first = graph.steps[0]!;
+  const kernels = `${graph.steps.length} kernel${graph.steps.length === 1 ? '' : 's'}`;
+  return { name: `graph: ${name} (${kernels}${tensorCores ? ', tensor cores' : ''})`, kernel: first.kernel, shapes: {}, graph, ...size, tensorCores };
+}
+
+function graphCases(): Case[] {
+  const [x, r, g] = ['x', 'r', 'g'].map((k) => graphInput(k, bf16, [M, N]));
+  const w = graphInput('w', bf16, [N]);
+  const h = x!.add(r!);
+  const [lx, lw, lb] = [graphInput('x', bf16, [1024, 8192]), graphInput('w', bf16, [8192, 8192]), graphInput('b', bf16, [8192])];
+  return [
+    graphCase('softmax bf16 4096x8192', { y: x!.softmax() }, { bytes: rowBytes }),
+    graphCase('rms_norm + residual bf16 4096x8192', { h, y: h.rmsNorm(w) }, { bytes: 4 * 2 * M * N }),
+    graphCase('swiglu bf16 4096x8192', { y: x!.silu().mul(g!) }, { bytes: 3 * 2 * M * N }),
+    graphCase('linear bf16 1024x8192x8192 + bias + relu', { y: lx.matmul(lw.T).add(lb).relu() }, { flops: linearFlops }, true),
+    graphCase('linear bf16 1024x8192x8192 + bias + gelu + softmax', { y: lx.matmul(lw.T).add(lb).gelu().softmax() }, { flops: linearFlops }),
+    graphCase('linear bf16 1024x8192x8192 + bias + relu', { y: lx.matmul(lw.T).add(lb).relu() }, { flops: linearFlops }),
+  ];
+}
+
+/**
+ * Tilus's benchmark shapes (issue 7's table): K = 4096, N = 12288, group 128, bf16 x, for f6e3m2,
+ * f4e2m1, i3, i6 (symmetric) and u4 (with zero points); M = 1 through the GEMV, M = 16 and 4097
+ * (ragged against the 32-row tiles) through the GEMM. torch_peer.py times PyTorch's f16 matmul at the
+ * same shapes.
+ */
+function tilusCases(): Case[] {
+  const cases: Case[] = [];
+  for (const code of ['f6e3m2', 'f4e2m1', 'i3', 'i6', 'u4']) {
+    const [k, n, group] = [4096, 12288, 128];
+    const weight = dtype(code);
+    const zeros = code === 'u4';
+    for (const m of [1, 16, 4097]) {
+      const params = m === 1 ? { BN: 16, BK: 128, GROUP: group } : { BM: 32, BN: 32, BK: 32, GROUP: group };
+      cases.push({
+        name: `tilus: ${code} bf16 M=${m} K=4096 N=12288 g128 (${m === 1 ? 'GEMV' : 'GEMM'})`,
+        kernel: (m === 1 ? lowbitGemv(bf16, weight, zeros) : lowbitGemm(bf16, weight, zeros)).build(params),
+        shapes: { x: [m, k], w: [n, k], scales: [n, k / group], ...(zeros ? { zeros: [n, k / group] } : {}), y: [m, n] },
+        bytes: (n * k * weight.bits) / 8 + (zeros ? 2 : 1) * 4 * ((n * k) / group) + 2 * m * (k + n),
+        flops: 2 * m * n * k,
+      });
+    }
+  }
+  return cases;
+}
+
+/**
+ * The row kernels against occupancy. A program holds its whole row, so an SM overlaps one row's loads
+ * with another's reductions only with several blocks resident. Session 8 (H100) took the defaults from
+ * this sweep (the kernels' launch hints); it stays to see them hold.
+ */
+function occupancyCases(): Case[] {
+  return ([[256, 3], [256, 4], [512, 1], [512, 2], [1024, 1]] as const).flatMap(([threads, minBlocksPerSm]) => {
+    const variant = ` @${threads} threads${minBlocksPerSm > 1 ? `, ${minBlocksPerSm} blocks/SM` : ''}`;
+    return [softmaxCase(variant, { threads, minBlocksPerSm }), layerNormCase(variant, { threads, minBlocksPerSm }), rmsNormCase(variant, { threads, minBlocksPerSm })];
+  });
+}
+
+/** NVRTC's cold compile against its --Ofast-compile levels, and what each costs at run time (session 8: only by spilling). */
+function nvrtcLevelCases(): Case[] {
+  return ['min', 'mid', 'max'].flatMap((level) => {
+    const nvrtcOptions = [`--Ofast-compile=${level}`];
+    return [
+      softmaxCase(` (--Ofast-compile=${level})`, { nvrtcOptions }),
+      layerNormCase(` (--Ofast-compile=${level})`, { nvrtcOptions }),
+      { ...lowbitGemvCase('u4', 1), name: `u4 GEMV bf16 M=1 N=K=8192 g128 (--Ofast-compile=${level})`, nvrtcOptions },
+    ];
+  });
+}
+
+export function benchCases(): Case[] {
+  return [
+    // The copy every memory-bound row is judged against, and the issues' headline rows.
+    { name: 'copy f32 1 GiB', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28) },
+    softmaxCase(),
+    layerNormCase(),
+    rmsNormCase(),
+    lowbitGemvCase('u4', 1),
+    lowbitGemvCase('u4', 1, false, { tileAccumulator: true }),
+    u4GemmM16,
+    // Paths no GPU run has timed yet (sessions 17-21): accumulators in registers, cp.async, tf32,
+    // attention's dots on tensor cores.
+    linearRegistersCase(false, 3),
+    linearRegistersCase(true, 3),
+    matmul8192,
+    linearTf32,
+    attentionCase(false, 'registers'),
+    attentionCase(true, 'registers'),
+    attentionCase(false, 'registers 64x32'),
+    attentionCase(true, 'registers 64x32'),
+    ...graphCases(),
+    linearCase(true),
+    attentionCase(false, 'staged'),
+    attentionCase(true, 'staged'),
+    ...tilusCases(),
+    // The code widths (the target: time in proportion to bits), and the rest of session 8's rows.
+    ...(['u2', 'u3', 'u5', 'u6'] as const).map((code) => lowbitGemvCase(code, 1)),
+    lowbitGemvCase('u4', 16),
+    lowbitGemvCase('u4', 1, true),
+    linearRegistersCase(false, 4),
+    linearRegistersCase(false, 1),
+    linearRegistersCase(true, 4),
+    linearRegistersCase(true, 1),
+    linearCase(false),
+    // Rows copied without arithmetic and softmax on f32: the WebGPU bench's diagnostics, side by side.
+    { name: 'row copy bf16 4096x8192', kernel: rowCopy(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: rowBytes },
+    { name: 'row copy f32 4096x8192', kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
+    { name: 'softmax f32 4096x8192', kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
+    { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
+    // Sweeps an earlier run answered. The GEMV's (session 8, H100): the tile accumulator at BN 8 to 64,
+    // 64 threads; none below 0.19 ms.
+    ...([{ threads: 64 }, { bn: 64 }, { tileAccumulator: true, bn: 8, threads: 128 }, { tileAccumulator: true, bn: 32 }, { tileAccumulator: true, bn: 64 }] as const).map((tile) => lowbitGemvCase('u4', 1, false, tile)),
+    ...occupancyCases(),
+    ...nvrtcLevelCases(),
+  ];
+}
+
