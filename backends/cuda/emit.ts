@@ -48,7 +48,7 @@ import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, boxedAccess } from '../clike/affine.js';
 import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
-import { type Distribution, distribute, fragmentDistribution, isRowSliceOf, mmaFragment, rowSlice, sameDistribution } from '../simt/distribution.js';
+import { type Distribution, MAX_VEC, distribute, fragmentDistribution, isRowSliceOf, mmaFragment, rowSlice, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
 import { type MmaFormat, bMajorOf, formatBytes, mmaK, mmaOperand, mmaStaging, registerDot, stagedType, stagedValue, threadsForFragments } from './mma.js';
@@ -116,6 +116,15 @@ export interface CudaEmitOptions {
    * that of the operands rounded to tf32, within a tensor-core dot's tolerance.
    */
   readonly tf32?: boolean;
+  /**
+   * The most consecutive elements of a row one thread holds (a power of two from 1 to 8: a chunk,
+   * loaded and stored at once where contiguous; see simt/distribution.ts). By default the elements in
+   * 16 bytes of the kernel's narrowest tensor, at most 8: 8 for bf16 and narrower, 4 for 32-bit
+   * types, so that a warp's accesses of its widest-chunked tensor are whole 16-byte vectors side by side
+   * (8 f32 a thread made two 16-byte accesses 32 bytes apart: each instruction used half of every
+   * sector it touched).
+   */
+  readonly maxVec?: number;
 }
 
 export const STATUS_BAD_STEP = -1;
@@ -144,7 +153,14 @@ function cudaEmitter(kernel: Kernel, options: CudaEmitOptions): CudaEmitter {
   const threads = options.threads ?? (options.registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads, tf32) : hintedThreads);
   // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
   const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
-  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3, tf32);
+  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3, tf32, options.maxVec ?? chunkElements(kernel));
+}
+
+/** The elements in 16 bytes of the kernel's narrowest tensor, at most MAX_VEC (CudaEmitOptions.maxVec). */
+function chunkElements(kernel: Kernel): number {
+  const bits = kernel.args.flatMap((a) => (a.type.kind === 'tensor' ? [a.type.dtype.bits] : []));
+  const narrowest = bits.length ? Math.min(...bits) : 16;
+  return Math.min(MAX_VEC, 2 ** Math.floor(Math.log2(128 / narrowest)));
 }
 
 type Repr =
@@ -245,7 +261,9 @@ class CudaEmitter {
     private readonly registerAccumulators: boolean,
     private readonly pipelineStages: number,
     private readonly tf32: boolean,
+    private readonly maxVec: number,
   ) {
+    if (!Number.isInteger(Math.log2(maxVec)) || maxVec < 1 || maxVec > MAX_VEC) throw new Error(`CUDA backend: maxVec must be a power of two from 1 to ${MAX_VEC}, got ${maxVec}`);
     if (!Number.isInteger(pipelineStages) || pipelineStages < 1 || pipelineStages > 8) throw new Error(`CUDA backend: pipelineStages must be an integer from 1 to 8, got ${pipelineStages}`);
     if (!Number.isInteger(Math.log2(threads)) || threads < 32 || threads > 1024) throw new Error(`CUDA backend: threads must be a power of two from 32 to 1024, got ${threads}`);
     if (!Number.isInteger(minBlocksPerSm) || minBlocksPerSm < 1 || minBlocksPerSm > 32) throw new Error(`CUDA backend: minBlocksPerSm must be an integer from 1 to 32, got ${minBlocksPerSm}`);
@@ -334,7 +352,7 @@ class CudaEmitter {
   private dist(v: Value): Distribution {
     const shape = this.tile(v).shape;
     const key = shapeKey(shape);
-    return this.fragments.get(key) ?? this.rowSlices.get(key) ?? distribute(shape, this.threads);
+    return this.fragments.get(key) ?? this.rowSlices.get(key) ?? distribute(shape, this.threads, this.maxVec);
   }
 
   /**
@@ -1443,7 +1461,7 @@ class CudaEmitter {
       const masked = load.operands.length === rank + 3;
       // The usual layout of the tile's shape (up to 16 bytes a chunk), even where the shape has the
       // mma fragment layout (2 elements a chunk): the copies only need the operands' index expressions.
-      const dist = load.operands.slice(1).every((v) => this.isIndexable(v)) ? distribute(this.tile(load.results[0]!).shape, this.threads) : this.dist(load.results[0]!);
+      const dist = load.operands.slice(1).every((v) => this.isIndexable(v)) ? distribute(this.tile(load.results[0]!).shape, this.threads, this.maxVec) : this.dist(load.results[0]!);
       const pointer = (this.repr.get(load.operands[0]!) as { name: string }).name;
       const rows = this.ringPointer(pipe, p, which, stage);
       this.line('{');

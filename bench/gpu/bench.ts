@@ -110,6 +110,7 @@ function compileOptions(c: Case, cache: ArtifactCache): CudaCompileOptions {
     ...(c.registerAccumulators === undefined ? {} : { registerAccumulators: c.registerAccumulators }),
     ...(c.pipelineStages === undefined ? {} : { pipelineStages: c.pipelineStages }),
     ...(c.tf32 === undefined ? {} : { tf32: c.tf32 }),
+    ...(c.maxVec === undefined ? {} : { maxVec: c.maxVec }),
     ...(c.nvrtcOptions ? { nvrtcOptions: c.nvrtcOptions } : {}),
   };
 }

@@ -39,6 +39,8 @@ export interface Case {
   readonly pipelineStages?: number;
   /** f32 dots on tf32 tensor cores (CudaEmitOptions.tf32). */
   readonly tf32?: boolean;
+  /** Elements a thread holds consecutively, when not the backend's choice (CudaEmitOptions.maxVec). */
+  readonly maxVec?: number;
   /** More NVRTC options (CudaCompileOptions.nvrtcOptions). */
   readonly nvrtcOptions?: readonly string[];
 }
@@ -236,6 +238,9 @@ export function benchCases(): Case[] {
   return [
     // The copy every memory-bound row is judged against, and the issues' headline rows.
     { name: 'copy f32 1 GiB', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28) },
+    // Before session 22 every kernel's threads held 8 consecutive elements, 32 bytes of f32 made as two
+    // 16-byte accesses 32 bytes apart; now 16 bytes of the narrowest tensor (CudaEmitOptions.maxVec).
+    { name: 'copy f32 1 GiB (8-element chunks)', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28), maxVec: 8 },
     softmaxCase(),
     layerNormCase(),
     rmsNormCase(),
@@ -269,7 +274,9 @@ export function benchCases(): Case[] {
     // Rows copied without arithmetic and softmax on f32: the WebGPU bench's diagnostics, side by side.
     { name: 'row copy bf16 4096x8192', kernel: rowCopy(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: rowBytes },
     { name: 'row copy f32 4096x8192', kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
+    { name: 'row copy f32 4096x8192 (8-element chunks)', kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N, maxVec: 8 },
     { name: 'softmax f32 4096x8192', kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
+    { name: 'softmax f32 4096x8192 (8-element chunks)', kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N, maxVec: 8 },
     { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
     // Sweeps an earlier run answered. The GEMV's (session 8, H100): the tile accumulator at BN 8 to 64,
     // 64 threads; none below 0.19 ms.

@@ -51,10 +51,11 @@ const EXAMPLE_SHAPES: Record<string, (r: () => number) => Record<string, number>
  * the dtype, measured against the largest magnitude in the tensor (a reassociated sum is off by a
  * fraction of what was summed, which can be much more than the result when terms cancel); NaN and
  * infinities exactly. Integers and bools exactly, except that an output derived from a transcendental
- * (a bitcast or cast of one) may be off by 4. With `exact`, every value exactly (a zero's sign aside).
+ * (a bitcast or cast of one) may be off by 4. `floatUlps` widens (or, at 0, closes) the float
+ * tolerance; 0 also makes every value exact (a zero's sign aside).
  */
-function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approximate: boolean, exact = false): string | undefined {
-  const allowed = exact ? 0 : d.kind === 'float' ? floatTolerance(d, want) : approximate ? 4 : 0;
+function disagreement(d: Dtype, got: Float64Array, want: Float64Array, approximate: boolean, floatUlps = 4): string | undefined {
+  const allowed = floatUlps === 0 ? 0 : d.kind === 'float' ? (floatTolerance(d, want) * floatUlps) / 4 : approximate ? 4 : 0;
   let worst = 0;
   let at = -1;
   for (let i = 0; i < want.length; i++) {
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
 
   // `roundForReference`: tensors the reference reads rounded to tf32 (the tf32 option's dot operands).
-  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on: Runner = gpu, roundForReference: readonly string[] = [], exact = false) => {
+  const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on: Runner = gpu, roundForReference: readonly string[] = [], floatUlps = 4) => {
     const want = copyArguments(args);
     roundedToTf32(want, roundForReference);
     try {
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     await (await interp.compile(kernel)).run(want);
     for (const a of kernel.args) {
       if (a.type.kind !== 'tensor' || a.type.access === 'in') continue;
-      const error = disagreement(a.type.dtype, (args[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues(), approximate(a.name!), exact);
+      const error = disagreement(a.type.dtype, (args[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues(), approximate(a.name!), floatUlps);
       if (error) fail({ what, detail: `output ${a.name}: ${error}` });
     }
   };
@@ -201,13 +202,17 @@ async function main(): Promise<void> {
     }
 
     // f32 linear layers on tf32 tensor cores, against the interpreter's dot of x and w rounded to tf32:
-    // the fragments of mma.m16n8k8 and the rounding (cvt.rna) on the hardware.
+    // the fragments of mma.m16n8k8 and the rounding (cvt.rna) on the hardware. The products are exact,
+    // but the tensor core adds each mma's to the accumulator with its own rounding, not f32's to
+    // nearest: the H200 run of session 22 was 7 and 9 ulps of the largest output off at K = 102 and
+    // 173. Allowed: 2 ulps a k8 step, beside the usual 4 (a wrong fragment is off by whole products).
     for (const [i, on] of tf32.entries()) {
       const kernel = linear(f32, { bias: true, activation: 'relu' }).build();
       for (let trial = 0; trial < 2 && !overBudget(); trial++) {
         const symbols = libraryShapes(kernel.name, kernel.params)(r);
         const argSeed = Math.floor(r() * 2 ** 31);
-        await runBoth(kernel, libraryArguments(kernel, symbols, argSeed), `${kernel.name} on tf32${i ? ' with accumulators in registers' : ''} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true, on, ['x', 'w']);
+        const ulps = 4 + 2 * Math.ceil(symbols['K']! / 8);
+        await runBoth(kernel, libraryArguments(kernel, symbols, argSeed), `${kernel.name} on tf32${i ? ' with accumulators in registers' : ''} ${JSON.stringify(symbols)} seed ${argSeed}`, () => true, on, ['x', 'w'], ulps);
         examplesRun++;
       }
     }
@@ -221,7 +226,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < matmuls && !overBudget() && (performance.now() - matmulsFrom) / 1000 < budgetS / 4; i++) {
       const p = randomMatmul((seed + i) >>> 0);
       const on: Runner = kind === 'cuda' ? { compile: async (k) => { const c = await compileCuda(k, { cache, ...p.options }); return { run: async (args) => c.launch(args) }; } } : gpu;
-      await runBoth(p.kernel, smallIntegerArguments(p), `random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}`, () => false, on, [], true);
+      await runBoth(p.kernel, smallIntegerArguments(p), `random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}`, () => false, on, [], 0);
       examplesRun++;
     }
     phase('random matmuls');

@@ -32,6 +32,7 @@ const emitOptions = (c: Case): CudaEmitOptions => ({
   ...(c.registerAccumulators === undefined ? {} : { registerAccumulators: c.registerAccumulators }),
   ...(c.pipelineStages === undefined ? {} : { pipelineStages: c.pipelineStages }),
   ...(c.tf32 === undefined ? {} : { tf32: c.tf32 }),
+  ...(c.maxVec === undefined ? {} : { maxVec: c.maxVec }),
 });
 
 interface Compiled {

@@ -46,10 +46,12 @@ trap 'snapshot; cp "$OUT/table.txt" "$RETURN/" 2>/dev/null' EXIT
 # whole fits one call of one lease (GPU.md): call the device tool with timeout_s 600. The CUDA checks
 # and benchmarks and PyTorch's first, WebGPU after. `timeout -k`: a
 # node process inside a CUDA driver call can ignore SIGTERM, and a plain timeout then waits forever.
+# `profile` (not run by default): Nsight Compute on the bench cases whose names contain the '|'-separated
+# strings of TSKC_PROFILE_CASES, one launch each after the warm-up, a text report each under $OUT.
 ALL_STEPS="smoke check bench torch webgpu-check webgpu-bench"
 STEPS=" ${TSKC_GPU_STEPS:-$ALL_STEPS} "
 for step in $STEPS; do
-  [[ " $ALL_STEPS " == *" $step "* ]] || { echo "run.sh: unknown step '$step' in TSKC_GPU_STEPS (steps: $ALL_STEPS)" >&2; exit 2; }
+  [[ " $ALL_STEPS profile " == *" $step "* ]] || { echo "run.sh: unknown step '$step' in TSKC_GPU_STEPS (steps: $ALL_STEPS profile)" >&2; exit 2; }
 done
 want() { [[ "$STEPS" == *" $1 "* ]]; }
 xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node
@@ -66,6 +68,18 @@ if want check; then
 fi
 if want bench; then
   TSKC_BENCH_BUDGET_S="${TSKC_BENCH_BUDGET_S:-150}" timeout -k 10 "${TSKC_BENCH_TIMEOUT:-170}" /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
+  snapshot
+fi
+if want profile; then
+  ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  IFS='|' read -ra profiled <<< "${TSKC_PROFILE_CASES:-matmul bf16 8192}"
+  for i in "${!profiled[@]}"; do
+    # The bench's 3 warm-up launches skipped; its NVRTC compile in the same process (no precompiling children to follow).
+    TSKC_BENCH_ONLY="${profiled[$i]}" TSKC_BENCH_COMPILE_JOBS=1 timeout -k 10 "${TSKC_PROFILE_TIMEOUT:-60}" "${ncu:-ncu}" --clock-control none --launch-skip 3 --launch-count 1 -k regex:tskc_kernel \
+      --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
+      --section LaunchStats --section Occupancy --section SchedulerStats --section WarpStateStats --section InstructionStats \
+      /tmp/node .device/bench.mjs > "$OUT/profile-$i.txt" 2>&1 || echo "profile of '${profiled[$i]}' failed: $(tail -3 "$OUT/profile-$i.txt")"
+  done
   snapshot
 fi
 if want torch; then

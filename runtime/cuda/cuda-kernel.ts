@@ -37,6 +37,8 @@ export interface CudaCompileOptions {
   readonly pipelineStages?: number;
   /** f32 dots on tensor cores, operands rounded to tf32 (see CudaEmitOptions); off by default, and on devices before sm_80. */
   readonly tf32?: boolean;
+  /** The most consecutive elements of a row a thread holds (see CudaEmitOptions); by default 16 bytes of the narrowest tensor's. */
+  readonly maxVec?: number;
   /**
    * More NVRTC options, after tskc's own (--gpu-architecture, -std=c++17, --fmad=false, the include
    * path), e.g. ['--Ofast-compile=min'] or ['-lineinfo']; part of the cache key.
@@ -80,6 +82,7 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
     ...(options.registerAccumulators === undefined ? {} : { registerAccumulators: options.registerAccumulators }),
     ...(options.pipelineStages === undefined ? {} : { pipelineStages: options.pipelineStages }),
     ...(options.tf32 === undefined ? {} : { tf32: options.tf32 }),
+    ...(options.maxVec === undefined ? {} : { maxVec: options.maxVec }),
   });
   const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();

@@ -1,5 +1,6 @@
 /** CUDA code generation cases that need no compiler: found in review. */
 import { emitCuda } from '../../../backends/cuda/index.js';
+import type { Dtype } from '../../../compiler/ir/dtype.js';
 import type { KernelHints } from '../../../compiler/ir/ir.js';
 import { type Tile, arange, bf16, dot, dtype, f32, forRange, i32, input, kernel, load, output, programId, scalar, store, tensor, zeros } from '../../../dsl/index.js';
 import { flashAttention } from '../../../kernels/attention.js';
@@ -36,6 +37,23 @@ describe('CUDA emitter', () => {
     const source = emitCuda(k.build()).source;
     const body = source.slice(source.indexOf('tskc_kernel('));
     expect(body.match(/__syncthreads\(\);/g)?.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("a thread's chunks hold 16 bytes of the kernel's narrowest tensor (8 bf16, 4 f32) unless maxVec says; out of range it is refused", () => {
+    const copyOf = (d: Dtype) =>
+      kernel('copy', { x: input(d, ['N']), y: output(d, ['N']) }, ({ x, y }) => {
+        const i = programId(0).mul(1024).add(arange(1024));
+        store(y, [i], load(x, [i], { mask: i.lt(x.dim(0)) }), { mask: i.lt(x.dim(0)) });
+      }, { grid: () => [1] }).build();
+    const chunkOf = (source: string) => Number(/chunk \* (\d+) \+ v/.exec(source)?.[1]);
+    expect(chunkOf(emitCuda(copyOf(bf16)).source)).toBe(8);
+    expect(chunkOf(emitCuda(copyOf(f32)).source)).toBe(4);
+    expect(chunkOf(emitCuda(copyOf(dtype('u8'))).source)).toBe(8);
+    expect(chunkOf(emitCuda(copyOf(i32)).source)).toBe(4);
+    expect(chunkOf(emitCuda(copyOf(f32), { maxVec: 8 }).source)).toBe(8);
+    // f32 in 16-byte vectors, consecutive threads on consecutive vectors.
+    expect(emitCuda(copyOf(f32)).source).toContain('const int chunk = c * 128 + tid % 128;');
+    expect(() => emitCuda(copyOf(f32), { maxVec: 3 })).toThrow(/maxVec must be a power of two from 1 to 8, got 3/);
   });
 
   test('minBlocksPerSm becomes the second __launch_bounds__ argument (1 by default); out of range it is refused', () => {
