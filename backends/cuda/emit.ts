@@ -749,17 +749,44 @@ class CudaEmitter {
       : undefined;
     if (!boxed) return chunks(laneBody);
     // Every lane inside at its affine offset (one test for the block): no per-lane index math.
-    this.line(`if (${boxed.guard}) {`);
-    this.nested(() =>
+    const boxedChunks = (masked: boolean) =>
       chunks(() => {
-        this.line(`ok[v] = valid && ${mask ? `${this.at(mask, { dist, e: 'e', r: 'r' })} != 0` : 'true'};`);
+        this.line(`ok[v] = valid && ${mask && masked ? `${this.at(mask, { dist, e: 'e', r: 'r' })} != 0` : 'true'};`);
         // A row broadcast along the last dim (a scale per row) reads one element for all its lanes.
         this.line(`off[v] = ${boxed.rowBase('row')}${boxed.innerStep === '1' ? ` + chunk * ${dist.vec} + v` : ''};`);
-      }, boxed.innerStep === '0'),
-    );
+      }, boxed.innerStep === '0');
+    // A mask on in every lane by one block-wide test (the bounds masks of a tile inside the tensor)
+    // leaves the lanes nothing to test: in a tiled matmul's copies, the per-element mask was most of
+    // the instructions (the H200 profile of session 22: 16 instructions an mma).
+    const allOn = mask ? this.maskAllOn(mask) : undefined;
+    if (allOn) {
+      this.line(`if ((${boxed.guard}) && (${allOn})) {`);
+      this.nested(() => boxedChunks(false));
+      this.line(`} else if (${boxed.guard}) {`);
+    } else {
+      this.line(`if (${boxed.guard}) {`);
+    }
+    this.nested(() => boxedChunks(true));
     this.line('} else {');
     this.nested(() => chunks(laneBody));
     this.line('}');
+  }
+
+  /**
+   * A block-uniform C condition under which every lane of `mask` is on (AffineAnalysis.allOn: ands of
+   * comparisons of affine index tiles), or undefined where the mask is not of that form or a compared
+   * tile is held in registers (its element 0 is not every thread's).
+   */
+  private maskAllOn(mask: Value): string | undefined {
+    const uniform = this.uniform();
+    let indexable = true;
+    const first = (v: Value) => {
+      if (this.isIndexable(v)) return this.at(v, uniform);
+      indexable = false;
+      return '0';
+    };
+    const condition = this.affine.allOn(mask, (v) => this.tile(v).shape, first);
+    return indexable ? condition : undefined;
   }
 
   /** Per-lane sites inside a sub-vector starting at lane `lane0` of a chunk. */

@@ -162,6 +162,12 @@ async function cudaDeviceName(cache: ArtifactCache): Promise<string> {
   }
 }
 
+/** Whether TSKC_BENCH_ONLY (strings separated by '|', any of which a case's name contains) selects the case. */
+function selected(c: Case): boolean {
+  const only = process.env['TSKC_BENCH_ONLY'];
+  return !only || only.split('|').some((part) => c.name.includes(part));
+}
+
 /**
  * Child mode (`--precompile P/N DIR`): compiles the kernels of every Nth case from the Pth into the
  * cache at DIR, printing one JSON line per case with NVRTC's time for it.
@@ -169,8 +175,7 @@ async function cudaDeviceName(cache: ArtifactCache): Promise<string> {
 async function precompileSlice(slice: string, dir: string): Promise<void> {
   const [part, parts] = slice.split('/').map(Number) as [number, number];
   const cache = new ArtifactCache(dir);
-  const only = process.env['TSKC_BENCH_ONLY'];
-  const cases = benchCases().filter((c) => !only || c.name.includes(only));
+  const cases = benchCases().filter(selected);
   for (const [i, c] of cases.entries()) {
     if (i % parts !== part) continue;
     try {
@@ -218,7 +223,6 @@ async function main(): Promise<void> {
   const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-bench-')));
   const results: Record<string, unknown>[] = [];
   const r = rng(20261126);
-  const only = process.env['TSKC_BENCH_ONLY'];
   // Past this many seconds no new case starts (each would be killed by the step's limit anyway).
   const budgetS = Number(process.env['TSKC_BENCH_BUDGET_S'] ?? Infinity);
   const started = performance.now();
@@ -226,7 +230,7 @@ async function main(): Promise<void> {
   const cold = jobs > 1 ? await precompile(jobs, cache, Math.min(budgetS / 2, 120)) : new Map<string, number>();
   if (jobs > 1) console.error(JSON.stringify({ precompiled: cold.size, jobs, seconds: +((performance.now() - started) / 1000).toFixed(1) }));
   for (const c of benchCases()) {
-    if (only && !c.name.includes(only)) continue;
+    if (!selected(c)) continue;
     const t0 = performance.now();
     if ((t0 - started) / 1000 > budgetS) {
       results.push({ name: c.name, error: `not run: the bench's budget of ${budgetS} s was spent` });
