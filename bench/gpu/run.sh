@@ -75,7 +75,8 @@ if want profile; then
   IFS='|' read -ra profiled <<< "${TSKC_PROFILE_CASES:-matmul bf16 8192}"
   for i in "${!profiled[@]}"; do
     # The bench's 3 warm-up launches skipped; its NVRTC compile in the same process (no precompiling children to follow).
-    TSKC_BENCH_ONLY="${profiled[$i]}" TSKC_BENCH_COMPILE_JOBS=1 timeout -k 10 "${TSKC_PROFILE_TIMEOUT:-60}" "${ncu:-ncu}" --clock-control none --launch-skip 3 --launch-count 1 -k regex:tskc_kernel \
+    # OUT emptied: the profiled bench must not overwrite the bench step's bench.json.
+    OUT= TSKC_BENCH_ONLY="${profiled[$i]}" TSKC_BENCH_COMPILE_JOBS=1 timeout -k 10 "${TSKC_PROFILE_TIMEOUT:-60}" "${ncu:-ncu}" --clock-control none --launch-skip 3 --launch-count 1 -k regex:tskc_kernel \
       --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
       --section LaunchStats --section Occupancy --section SchedulerStats --section WarpStateStats --section InstructionStats \
       /tmp/node .device/bench.mjs > "$OUT/profile-$i.txt" 2>&1 || echo "profile of '${profiled[$i]}' failed: $(tail -3 "$OUT/profile-$i.txt")"
