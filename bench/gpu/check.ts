@@ -4,13 +4,15 @@
  * library kernel at random shapes that are not multiples of its tiles, outputs poisoned before launch,
  * random tiled matmuls (tests/fuzz/random-matmul.ts: CUDA's tensor-core paths under random options,
  * cp.async pipelines included), and random programs of the fuzzer (fresh seeds each run). Run by bench/gpu/run.sh; prints one line per failure
- * and a summary, writes $OUT/check-<device>.json, and exits 1 if anything disagreed.
+ * and a summary, writes $OUT/check-<device>.json, and exits 1 if anything disagreed. On CUDA, processes
+ * beside it compile its kernels ahead with NVRTC (precompileInBackground).
  *
  * How close is close enough: see disagreement(). The GPU reassociates float sums along the last axis
  * and uses f32 functions for transcendentals (see backends/cuda/emit.ts and backends/wgsl/emit.ts).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyArguments, floatTolerance, makeArguments } from '../../bin/launch-inputs.js';
 import { type Dtype, bf16, f32 } from '../../compiler/ir/dtype.js';
@@ -26,7 +28,7 @@ import { Tensor } from '../../runtime/tensor.js';
 import type { Runner } from '../../tests/backends/differential.js';
 import { randomMatmul, smallIntegerArguments } from '../../tests/fuzz/random-matmul.js';
 import { randomProgram } from '../../tests/fuzz/random-program.js';
-import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
+import { type CudaCompileOptions, compileCuda } from '../../runtime/cuda/cuda-kernel.js';
 import { libraryArguments, libraryShapes, roundedToTf32 } from '../../tests/kernels/library-arguments.js';
 import { copy } from './kernels.js';
 import { emitCuda } from '../../backends/cuda/index.js';
@@ -93,7 +95,72 @@ const takesTensorCores = (kernel: Kernel): boolean => emitCuda(kernel, { tensorC
 /** Whether any of the kernel's tensor-core dots keep their accumulators in registers under registerAccumulators. */
 const takesRegisterAccumulators = (kernel: Kernel): boolean => emitCuda(kernel, { registerAccumulators: true }).source.includes('mma.sync on the accumulator in registers');
 
+/** The copy and every library kernel, each with its random ragged shapes (rows up to their BLOCK_N of 8192). */
+function benchKernels(): [Kernel, (r: () => number) => Record<string, number>][] {
+  return [
+    [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
+    ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
+  ];
+}
+
+/** Larger tiles than the library's for the register path: 256 threads, and the 128x128x32 tiles bench.ts times. */
+const REGISTER_TILES = [{ BM: 128, BN: 64, BK: 16 }, { BM: 128, BN: 128, BK: 32 }];
+const registerLinear = (params: (typeof REGISTER_TILES)[number]) => linear(bf16, { bias: true, activation: 'gelu', residual: true }).build(params);
+const tf32Linear = () => linear(f32, { bias: true, activation: 'relu' }).build();
+
+/**
+ * Every CUDA compile the check asks for whose kernel does not depend on its random draws, in the
+ * order the check asks (the graph kernels' shapes are drawn as it goes: not here). The options are
+ * those of its devices, so that the cache keys agree.
+ */
+function cudaCompiles(seed: number, matmuls: number, programs: number): { kernel: Kernel; options: CudaCompileOptions }[] {
+  const library = benchKernels().map(([kernel]) => kernel);
+  return [
+    ...Object.values(exampleKernels).map((def) => ({ kernel: (def as { build(): Kernel }).build(), options: {} })),
+    ...library.map((kernel) => ({ kernel, options: {} })),
+    ...library.filter(takesTensorCores).map((kernel) => ({ kernel, options: { tensorCores: false } })),
+    ...[...library.filter(takesRegisterAccumulators), ...REGISTER_TILES.map(registerLinear)].map((kernel) => ({ kernel, options: { registerAccumulators: true } })),
+    { kernel: tf32Linear(), options: { tf32: true } },
+    { kernel: tf32Linear(), options: { tf32: true, registerAccumulators: true } },
+    ...Array.from({ length: matmuls }, (_, i) => randomMatmul((seed + i) >>> 0)).map((p) => ({ kernel: p.kernel, options: p.options })),
+    ...Array.from({ length: programs }, (_, i) => ({ kernel: randomProgram((seed + i) >>> 0).kernel, options: {} })),
+  ];
+}
+
+/** Child mode (`--precompile P/N DIR SEED MATMULS PROGRAMS`): NVRTC on every Nth of cudaCompiles from the Pth, into the cache at DIR. */
+async function precompileSlice(args: readonly string[]): Promise<void> {
+  const [slice, dir, seed, matmuls, programs] = args as [string, string, string, string, string];
+  const [part, parts] = slice.split('/').map(Number) as [number, number];
+  const cache = new ArtifactCache(dir);
+  for (const [i, { kernel, options }] of cudaCompiles(Number(seed), Number(matmuls), Number(programs)).entries()) {
+    if (i % parts !== part) continue;
+    try {
+      await compileCuda(kernel, { cache, ...options });
+    } catch {
+      // The check meets the same error and reports it.
+    }
+  }
+}
+
+/**
+ * NVRTC, at 0.2 to 15 s a kernel, took most of the check's time (the H200 run of session 22: the
+ * library phase 65-88 s of a 95-125 s budget). Processes started here compile the check's kernels
+ * into its cache in the order it asks for them, while it runs: it finds most of them compiled.
+ * Half the cores up to 8 (TSKC_CHECK_COMPILE_JOBS); killed when the check ends.
+ */
+function precompileInBackground(cache: ArtifactCache, seed: number, matmuls: number, programs: number): ChildProcess[] {
+  const jobs = Number(process.env['TSKC_CHECK_COMPILE_JOBS'] ?? Math.max(1, Math.min(8, Math.floor(availableParallelism() / 2))));
+  if (jobs < 2) return [];
+  const children = Array.from({ length: jobs }, (_, part) =>
+    spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--precompile', `${part}/${jobs}`, cache.dir, String(seed), String(matmuls), String(programs)], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
+  // However the check ends (a throw included), the compilers end with it.
+  process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+  return children;
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--precompile') return precompileSlice(process.argv.slice(3));
   const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
   const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-')));
   const gpu = device(kind, kind === 'cuda' ? { cache } : {});
@@ -121,6 +188,8 @@ async function main(): Promise<void> {
   const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
   const r = rng(seed);
   const programs = Number(process.env['TSKC_FUZZ_RUNS'] ?? 300);
+  const matmuls = Number(process.env['TSKC_FUZZ_MATMULS'] ?? (kind === 'cuda' ? 30 : 10));
+  const compilers = kind === 'cuda' ? precompileInBackground(cache, seed, matmuls, programs) : [];
 
   // `roundForReference`: tensors the reference reads rounded to tf32 (the tf32 option's dot operands).
   const runBoth = async (kernel: Kernel, args: Record<string, Tensor | number>, what: string, approximate: (name: string) => boolean, on: Runner = gpu, roundForReference: readonly string[] = [], floatUlps = 4) => {
@@ -156,11 +225,8 @@ async function main(): Promise<void> {
 
     phase('examples');
 
-    // The copy, and the library's kernels at ragged shapes (rows up to their BLOCK_N of 8192).
-    const benchKernels: [Kernel, (r: () => number) => Record<string, number>][] = [
-      [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
-      ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
-    ];
+    // The copy, and the library's kernels at ragged shapes.
+    const library = benchKernels();
     // Two trials of a library kernel at ragged shapes, on `on`.
     const runLibraryKernel = async (kernel: Kernel, shapes: (q: () => number) => Record<string, number>, on: typeof gpu, label: string) => {
       for (let trial = 0; trial < 2; trial++) {
@@ -171,7 +237,7 @@ async function main(): Promise<void> {
         examplesRun++;
       }
     };
-    for (const [kernel, shapes] of benchKernels) {
+    for (const [kernel, shapes] of library) {
       if (overBudget()) break;
       await runLibraryKernel(kernel, shapes, gpu, '');
     }
@@ -179,7 +245,7 @@ async function main(): Promise<void> {
 
     // The FMA dot of every library kernel whose dot the default puts on tensor cores.
     if (fma) {
-      for (const [kernel, shapes] of benchKernels) {
+      for (const [kernel, shapes] of library) {
         if (overBudget()) break;
         if (takesTensorCores(kernel)) await runLibraryKernel(kernel, shapes, fma, ' on FMA');
       }
@@ -188,14 +254,13 @@ async function main(): Promise<void> {
 
     // The same kernels with their tensor-core accumulators in registers.
     if (registers) {
-      for (const [kernel, shapes] of benchKernels) {
+      for (const [kernel, shapes] of library) {
         if (overBudget()) break;
         if (takesRegisterAccumulators(kernel)) await runLibraryKernel(kernel, shapes, registers, ' with accumulators in registers');
       }
-      // Larger tiles than the library's: 256 threads, and the 128x128x32 tiles bench.ts times.
-      for (const params of [{ BM: 128, BN: 64, BK: 16 }, { BM: 128, BN: 128, BK: 32 }]) {
+      for (const params of REGISTER_TILES) {
         if (overBudget()) break;
-        const kernel = linear(bf16, { bias: true, activation: 'gelu', residual: true }).build(params);
+        const kernel = registerLinear(params);
         await runLibraryKernel(kernel, libraryShapes(kernel.name, params), registers, ` ${params.BM}x${params.BN}x${params.BK} with accumulators in registers`);
       }
       phase('register-accumulator kernels');
@@ -207,7 +272,7 @@ async function main(): Promise<void> {
     // nearest: the H200 run of session 22 was 7 and 9 ulps of the largest output off at K = 102 and
     // 173. Allowed: 2 ulps a k8 step, beside the usual 4 (a wrong fragment is off by whole products).
     for (const [i, on] of tf32.entries()) {
-      const kernel = linear(f32, { bias: true, activation: 'relu' }).build();
+      const kernel = tf32Linear();
       for (let trial = 0; trial < 2 && !overBudget(); trial++) {
         const symbols = libraryShapes(kernel.name, kernel.params)(r);
         const argSeed = Math.floor(r() * 2 ** 31);
@@ -221,7 +286,6 @@ async function main(): Promise<void> {
     // Random tiled matmuls, each under its own drawn options on CUDA (threads, stages, registers, tf32,
     // FMA), on small integers: every sum is exact in any order, so the GPU must agree exactly. At most a
     // quarter of the budget, so that the graph kernels and random programs after still run.
-    const matmuls = Number(process.env['TSKC_FUZZ_MATMULS'] ?? (kind === 'cuda' ? 30 : 10));
     const matmulsFrom = performance.now();
     for (let i = 0; i < matmuls && !overBudget() && (performance.now() - matmulsFrom) / 1000 < budgetS / 4; i++) {
       const p = randomMatmul((seed + i) >>> 0);
@@ -263,6 +327,7 @@ async function main(): Promise<void> {
     if (!(e instanceof ContextLost)) throw e;
     console.log(`stopped: the ${kind} context was lost after ${e.message}`);
   }
+  compilers.forEach((child) => child.kill('SIGKILL'));
   const summary = { device: kind, seed, examplesRun, programs: programsRun, programsAsked: programs, budgetSpent: overBudget(), failures: failures.length, pass: failures.length === 0 };
   console.log(JSON.stringify(summary));
   if (process.env['OUT']) writeFileSync(join(process.env['OUT'], `check-${kind}.json`), JSON.stringify({ ...summary, failures }, null, 2));
