@@ -755,9 +755,18 @@ class CudaEmitter {
         // A row broadcast along the last dim (a scale per row) reads one element for all its lanes.
         this.line(`off[v] = ${boxed.rowBase('row')}${boxed.innerStep === '1' ? ` + chunk * ${dist.vec} + v` : ''};`);
       }, boxed.innerStep === '0');
-    // A mask on in every lane by one block-wide test (the bounds masks of a tile inside the tensor)
-    // leaves the lanes nothing to test: in a tiled matmul's copies, the per-element mask was most of
-    // the instructions (the H200 profile of session 22: 16 instructions an mma).
+    // A mask on in every lane wherever the box is inside the tensor (a tile's bounds masks) leaves the
+    // lanes inside nothing to test, and one that a block-wide test shows on everywhere the same: in a
+    // tiled matmul's copies, the per-element mask was most of the instructions (the H200 profile of
+    // session 22: 16 instructions an mma).
+    if (mask && this.maskImpliedByBox(op, mask)) {
+      this.line(`if (${boxed.guard}) {`);
+      this.nested(() => boxedChunks(false));
+      this.line('} else {');
+      this.nested(() => chunks(laneBody));
+      this.line('}');
+      return;
+    }
     const allOn = mask ? this.maskAllOn(mask) : undefined;
     if (allOn) {
       this.line(`if ((${boxed.guard}) && (${allOn})) {`);
@@ -770,6 +779,58 @@ class CudaEmitter {
     this.line('} else {');
     this.nested(() => chunks(laneBody));
     this.line('}');
+  }
+
+  /**
+   * Whether `mask` is on in every lane wherever all of the access's indices are inside the tensor: an
+   * and of comparisons index_d < extent_d, each of one of the access's own indices (the same value
+   * through the same broadcasts and views) with the tensor's extent along that dim (`dim` of it, or of
+   * a tensor whose extent there is the same symbol or number). These are the bounds masks a tiled load
+   * or store carries; the box test (boxedAccess) decides them.
+   */
+  private maskImpliedByBox(op: Op, mask: Value): boolean {
+    const tensor = op.operands[0]!;
+    const rank = (tensor.type as TensorType).shape.length;
+    const indices = op.operands.slice(1, 1 + rank);
+    // A value through the broadcasts and views above its base, outermost first (opcode and result shape).
+    const peel = (v: Value): { base: Value; steps: string[] } => {
+      const steps: string[] = [];
+      for (let def = this.defs.get(v); def && (def.opcode === 'broadcast' || def.opcode === 'view'); def = this.defs.get(v)) {
+        steps.push(`${def.opcode}:${shapeKey((v.type as TileType).shape)}`);
+        v = def.operands[0]!;
+      }
+      return { base: v, steps };
+    };
+    const peeledIndices = indices.map(peel);
+    const implied = (m: Value, above: readonly string[]): boolean => {
+      const def = this.defs.get(m);
+      if (!def) return false;
+      switch (def.opcode) {
+        case 'and':
+          return implied(def.operands[0]!, above) && implied(def.operands[1]!, above);
+        case 'broadcast':
+        case 'view':
+          return implied(def.operands[0]!, [...above, `${def.opcode}:${shapeKey((m.type as TileType).shape)}`]);
+        case 'lt': {
+          // Elementwise ops commute with broadcasts and views: the compared index is `above` applied to a.
+          const a = peel(def.operands[0]!);
+          const steps = [...above, ...a.steps].join(' ');
+          const bound = peel(def.operands[1]!).base;
+          const boundDef = this.defs.get(bound);
+          return peeledIndices.some(
+            (index, d) =>
+              index.base === a.base &&
+              index.steps.join(' ') === steps &&
+              boundDef?.opcode === 'dim' &&
+              // This tensor's extent, or another's bound to the same symbol (or the same literal).
+              (boundDef.operands[0]!.type as TensorType).shape[boundDef.attrs['axis'] as number] === (tensor.type as TensorType).shape[d],
+          );
+        }
+        default:
+          return false;
+      }
+    };
+    return implied(mask, []);
   }
 
   /**

@@ -28,22 +28,30 @@ describe('CUDA emitter', () => {
     expect(source).toContain('= ok[s + v] ? each : ');
   });
 
-  test('bounds masks that one block-wide test shows on everywhere leave the lanes no mask to test; a mask of loaded data keeps its per-lane test', () => {
-    const bounded = kernel('bounded', { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) }, ({ x, y }) => {
-      const [rows, cols] = [programId(0).mul(16).add(arange(16)).expandDims(1), arange(64).expandDims(0)];
-      const ok = rows.lt(x.dim(0)).and(cols.lt(x.dim(1)));
-      store(y, [rows, cols], load(x, [rows, cols], { mask: ok }).mul(2), { mask: ok });
-    }, { grid: () => [1] });
-    const source = emitCuda(bounded.build()).source;
-    // Three paths per access: mask on everywhere, inside with the mask tested per lane, and lane by lane.
-    expect(source.match(/ok\[v\] = valid && true;/g)?.length).toBe(2);
-    expect(source.match(/\} else if \(/g)?.length).toBe(2);
+  test('bounds masks leave the lanes inside the tensor no mask to test; another affine mask is tested block-wide first; a mask of loaded data per lane', () => {
+    const copyMasked = (name: string, mask: (rows: Tile, cols: Tile, x: { dim(d: number): Tile }) => Tile) =>
+      kernel(name, { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) }, ({ x, y }) => {
+        const [rows, cols] = [programId(0).mul(16).add(arange(16)).expandDims(1), arange(64).expandDims(0)];
+        const ok = mask(rows, cols, x);
+        store(y, [rows, cols], load(x, [rows, cols], { mask: ok }).mul(2), { mask: ok });
+      }, { grid: () => [1] }).build();
+    // The load's and the store's: inside the tensor no mask, else lane by lane.
+    const bounds = emitCuda(copyMasked('bounds', (rows, cols, x) => rows.lt(x.dim(0)).and(cols.lt(x.dim(1))))).source;
+    expect(bounds.match(/ok\[v\] = valid && true;/g)?.length).toBe(2);
+    expect(bounds).not.toMatch(/\} else if \(/);
+    // Compared with another bound (here the other dim): three paths, the mask tested once for the block first.
+    const crossed = emitCuda(copyMasked('crossed', (rows, cols, x) => rows.lt(x.dim(1)).and(cols.lt(x.dim(0))))).source;
+    expect(crossed.match(/ok\[v\] = valid && true;/g)?.length).toBe(2);
+    expect(crossed.match(/\} else if \(/g)?.length).toBe(2);
     const dataMasked = kernel('data_masked', { x: input(f32, [16, 64]), y: output(f32, [16, 64]) }, ({ x, y }) => {
       const [rows, cols] = [arange(16).expandDims(1), arange(64).expandDims(0)];
       const v = load(x, [rows, cols]);
       store(y, [rows, cols], v, { mask: v.gt(0) });
     }, { grid: () => [1] });
-    expect(emitCuda(dataMasked.build()).source).not.toMatch(/\} else if \(/);
+    const data = emitCuda(dataMasked.build()).source;
+    expect(data).not.toMatch(/\} else if \(/);
+    // The unmasked load's; the store tests its mask per lane.
+    expect(data.match(/ok\[v\] = valid && true;/g)?.length).toBe(1);
   });
 
   test('a store to an inout tensor is followed by a barrier before later loads', () => {
@@ -195,9 +203,9 @@ describe('CUDA emitter', () => {
       expect([three, two, one].map((source) => source!.sharedBytes)).toEqual([3 * stage, 2 * stage, 64 * (32 + 8) * 2 + 32 * (64 + 8) * 2]);
       expect(one!.source).toContain('ldmatrix.sync.aligned.m8n8.x4.trans');
       expect([loopWait(three!.source), loopWait(two!.source)]).toEqual(['1', '0']);
-      // x and w: in the prologue once per stage ahead and in the body once, each with three paths (the
-      // bounds masks on everywhere, tested per lane inside the tensor, lane by lane).
-      expect(copies(three!.source)).toBe(2 * 3 * (2 + 1));
+      // x and w: in the prologue once per stage ahead and in the body once, each with a path inside the
+      // tensor (where the bounds masks are on) and one lane by lane.
+      expect(copies(three!.source)).toBe(2 * 2 * (2 + 1));
       // The prologue comes before the loop, the drain after it.
       const src = three!.source;
       expect(src.indexOf('cp.async: the operands of the first 2')).toBeLessThan(src.indexOf('else for (long long'));

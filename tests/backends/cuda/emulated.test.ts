@@ -7,7 +7,7 @@
  */
 import { jest } from '@jest/globals';
 import { type CudaEmitOptions, emitCuda } from '../../../backends/cuda/index.js';
-import { arange, dot, input, kernel, load, output, scalar, store, zeros } from '../../../dsl/index.js';
+import { arange, cdiv, dot, input, kernel, load, output, programId, scalar, store, zeros } from '../../../dsl/index.js';
 import { bf16, f16, f32 } from '../../../compiler/ir/dtype.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
 import { freshSeed, randInt, rng } from '../../../examples/check.js';
@@ -145,5 +145,24 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     }, { grid: () => [1] }).build();
     expect(emitCuda(k, { registerAccumulators: true }).source).toMatch(/const uint32_t fa0 = /);
     await expectCloseToInterpreter(k, {}, { registerAccumulators: true }, 'scalar a');
+  });
+
+  // Masks that the box test implies are not tested per lane inside the tensor: bounds masks (of the
+  // tensor's own extents, or another tensor's bound to the same symbols) must be, and masks crossed
+  // (rows against the column count) must not be taken for them: with M != N they differ.
+  it('bounds masks skipped inside the tensor, crossed masks kept, at ragged shapes', async () => {
+    const masked = (name: string, crossed: boolean) =>
+      kernel(name, { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) }, ({ x, y }) => {
+        const [rows, cols] = [programId(0).mul(16).add(arange(16)).expandDims(1), programId(1).mul(64).add(arange(64)).expandDims(0)];
+        const inside = rows.lt(x.dim(0)).and(cols.lt(x.dim(1)));
+        const ok = crossed ? inside.and(rows.lt(x.dim(1))).and(cols.lt(x.dim(0))) : inside;
+        store(y, [rows, cols], load(x, [rows, cols], { mask: ok, other: -1 }).mul(2), { mask: ok });
+      }, { grid: ({ M, N }) => [cdiv(M, 16), cdiv(N, 64)] }).build();
+    const r = rng(freshSeed());
+    for (const crossed of [false, true]) {
+      const k = masked(crossed ? 'crossed_masks' : 'bounds_masks', crossed);
+      expect(emitCuda(k).source.includes('} else if (')).toBe(crossed);
+      await expectCloseToInterpreter(k, { M: randInt(r, 17, 80), N: randInt(r, 65, 200) }, {}, crossed ? 'crossed masks' : 'bounds masks');
+    }
   });
 });
