@@ -2,7 +2,7 @@
  * Compiles every case of the GPU bench (cases.ts) with nvcc for sm_90, here, without a GPU: a case
  * whose CUDA would not compile fails here before it costs device time, and ptxas's registers and
  * spills and nvcc's time (a stand-in for NVRTC's cold compile there) come out per case, in bench order.
- *   node --import tsx bench/gpu/offline-compile.ts [name filter]
+ *   node --import tsx bench/gpu/offline-compile.ts [parts of case names, separated by '|']
  * Prints one line per kernel and exits 1 if any failed to compile. The emit options are the bench's
  * (bench.ts measure()), with tensor cores on as on sm_90; nvrtcOptions are NVRTC's own and not passed.
  */
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const jobs: { label: string; kernel: Kernel; options: CudaEmitOptions }[] = [];
   for (const c of benchCases()) {
-    if (only && !c.name.includes(only)) continue;
+    if (only && !only.split('|').some((part) => c.name.includes(part))) continue;
     const kernels = c.graph ? c.graph.steps.map((s) => s.kernel) : [c.kernel];
     kernels.forEach((kernel, i) => jobs.push({ label: kernels.length > 1 ? `${c.name} [${i + 1}/${kernels.length}]` : c.name, kernel, options: emitOptions(c) }));
   }

@@ -154,6 +154,13 @@ function checkPlan(fused: GraphProgram, unfused: GraphProgram, { maxRow, maxMatm
   if (groups.length > unfused.plan.groups.length) fail(`${groups.length} fused groups, ${unfused.plan.groups.length} unfused`);
 }
 
+/**
+ * a * b for error terms, where a bound may be infinite (no bound: an exp that overflows, a division by
+ * what may be zero) and the other factor exactly 0: the term is then 0, not NaN (a NaN bound failed
+ * every comparison, and a value within any bound with it).
+ */
+const times = (a: number, b: number) => (a === 0 || b === 0 ? 0 : a * b);
+
 /** Per element, how far a correct f32 kernel may be from the reference: first-order error propagation. */
 function errorBounds(nodes: readonly GraphNode[], value: Map<number, Float64Array>): Map<number, Float64Array> {
   const err = new Map<number, Float64Array>();
@@ -180,7 +187,7 @@ function errorBounds(nodes: readonly GraphNode[], value: Map<number, Float64Arra
       for (let i = 0; i < e.length; i++) {
         let [sum, size] = [0, 0];
         for (let q = 0, a = Math.floor(i / cols) * k, b = i % cols; q < k; q++, a++, b += cols) {
-          (sum += Math.abs(x![a]!) * ey![b]! + Math.abs(y![b]!) * ex![a]! + ex![a]! * ey![b]!), (size += Math.abs(x![a]! * y![b]!));
+          (sum += times(Math.abs(x![a]!), ey![b]!) + times(Math.abs(y![b]!), ex![a]!) + times(ex![a]!, ey![b]!)), (size += Math.abs(x![a]! * y![b]!));
         }
         e[i] = sum + k * EPS * size; // and the f32 sum's rounding
       }
@@ -197,7 +204,7 @@ function unaryError(fn: UnaryFn, x: number, v: number, e: number): number {
   const own = 8 * EPS * Math.abs(v);
   switch (fn) {
     case 'neg': case 'abs': case 'relu': return e;
-    case 'exp': return Math.exp(x + e) * e + own;
+    case 'exp': return times(Math.exp(x + e), e) + own;
     case 'log': return x > e ? e / (x - e) + own : Infinity;
     case 'sqrt': return Math.min(Math.sqrt(e), e / (2 * Math.sqrt(Math.max(x - e, 0)))) + own;
     case 'rsqrt': return x > e ? e / (2 * (x - e) ** 1.5) + own : Infinity;
@@ -207,8 +214,8 @@ function unaryError(fn: UnaryFn, x: number, v: number, e: number): number {
 
 function binaryError(fn: BinaryFn, a: number, b: number, ea: number, eb: number): number {
   if (fn === 'add' || fn === 'sub') return ea + eb;
-  if (fn === 'mul') return Math.abs(a) * eb + Math.abs(b) * ea + ea * eb;
-  if (fn === 'div') return Math.abs(b) > eb ? (ea * Math.abs(b) + Math.abs(a) * eb) / (Math.abs(b) * (Math.abs(b) - eb)) : Infinity;
+  if (fn === 'mul') return times(Math.abs(a), eb) + times(Math.abs(b), ea) + times(ea, eb);
+  if (fn === 'div') return Math.abs(b) > eb ? (times(ea, Math.abs(b)) + times(Math.abs(a), eb)) / (Math.abs(b) * (Math.abs(b) - eb)) : Infinity;
   return Math.max(ea, eb);
 }
 
