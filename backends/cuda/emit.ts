@@ -783,54 +783,46 @@ class CudaEmitter {
 
   /**
    * Whether `mask` is on in every lane wherever all of the access's indices are inside the tensor: an
-   * and of comparisons index_d < extent_d, each of one of the access's own indices (the same value
-   * through the same broadcasts and views) with the tensor's extent along that dim (`dim` of it, or of
-   * a tensor whose extent there is the same symbol or number). These are the bounds masks a tiled load
-   * or store carries; the box test (boxedAccess) decides them.
+   * and of comparisons a < extent_d, where a is one of the access's own indices (index d) or another
+   * broadcast or view of the value it is a broadcast or view of, and extent_d the tensor's extent along
+   * d (`dim` of it, or of a tensor whose extent there is the same symbol; or the literal extent). These
+   * are the bounds masks a tiled load or store carries. Sound because broadcasts and views neither drop
+   * nor change values: every value a takes is one index d takes, and the box test (boxedAccess) puts
+   * all of those in [0, extent_d).
    */
   private maskImpliedByBox(op: Op, mask: Value): boolean {
     const tensor = op.operands[0]!;
-    const rank = (tensor.type as TensorType).shape.length;
-    const indices = op.operands.slice(1, 1 + rank);
-    // A value through the broadcasts and views above its base, outermost first (opcode and result shape).
-    const peel = (v: Value): { base: Value; steps: string[] } => {
-      const steps: string[] = [];
-      for (let def = this.defs.get(v); def && (def.opcode === 'broadcast' || def.opcode === 'view'); def = this.defs.get(v)) {
-        steps.push(`${def.opcode}:${shapeKey((v.type as TileType).shape)}`);
-        v = def.operands[0]!;
-      }
-      return { base: v, steps };
+    const shape = (tensor.type as TensorType).shape;
+    const indices = op.operands.slice(1, 1 + shape.length);
+    // The value a broadcast or view (of a broadcast or view ...) is of.
+    const base = (v: Value): Value => {
+      for (let def = this.defs.get(v); def && (def.opcode === 'broadcast' || def.opcode === 'view'); def = this.defs.get(v)) v = def.operands[0]!;
+      return v;
     };
-    const peeledIndices = indices.map(peel);
-    const implied = (m: Value, above: readonly string[]): boolean => {
+    const indexBases = indices.map(base);
+    const isExtent = (bound: Value, d: number): boolean => {
+      const def = this.defs.get(base(bound));
+      if (def?.opcode === 'dim') return (def.operands[0]!.type as TensorType).shape[def.attrs['axis'] as number] === shape[d];
+      // dim() of a literal extent is folded to its number.
+      return def?.opcode === 'const' && typeof shape[d] === 'number' && def.attrs['value'] === shape[d];
+    };
+    const implied = (m: Value): boolean => {
       const def = this.defs.get(m);
-      if (!def) return false;
-      switch (def.opcode) {
+      switch (def?.opcode) {
         case 'and':
-          return implied(def.operands[0]!, above) && implied(def.operands[1]!, above);
+          return implied(def.operands[0]!) && implied(def.operands[1]!);
         case 'broadcast':
         case 'view':
-          return implied(def.operands[0]!, [...above, `${def.opcode}:${shapeKey((m.type as TileType).shape)}`]);
+          return implied(def.operands[0]!);
         case 'lt': {
-          // Elementwise ops commute with broadcasts and views: the compared index is `above` applied to a.
-          const a = peel(def.operands[0]!);
-          const steps = [...above, ...a.steps].join(' ');
-          const bound = peel(def.operands[1]!).base;
-          const boundDef = this.defs.get(bound);
-          return peeledIndices.some(
-            (index, d) =>
-              index.base === a.base &&
-              index.steps.join(' ') === steps &&
-              boundDef?.opcode === 'dim' &&
-              // This tensor's extent, or another's bound to the same symbol (or the same literal).
-              (boundDef.operands[0]!.type as TensorType).shape[boundDef.attrs['axis'] as number] === (tensor.type as TensorType).shape[d],
-          );
+          const a = base(def.operands[0]!);
+          return indexBases.some((b, d) => b === a && isExtent(def.operands[1]!, d));
         }
         default:
           return false;
       }
     };
-    return implied(mask, []);
+    return implied(mask);
   }
 
   /**

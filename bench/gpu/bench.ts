@@ -10,7 +10,6 @@
  * row with its error); the end prints one JSON object and writes $OUT/bench.json. The cases are in
  * cases.ts; NVRTC compiles them all first, in several processes at once (precompile()).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { ArtifactCache } from '../../runtime/cache.js';
 import { compileCuda } from '../../runtime/cuda/cuda-kernel.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { type Case, benchCases } from './cases.js';
+import { compilerArguments, runAsCompiler, spawnCompiler } from './compilers.js';
 import { copy } from './kernels.js';
 import type { CudaCompileOptions, CudaKernel } from '../../runtime/cuda/cuda-kernel.js';
 
@@ -198,9 +198,9 @@ async function precompile(jobs: number, cache: ArtifactCache, limitS: number): P
   const cold = new Map<string, number>();
   const children = Array.from({ length: jobs }, (_, part) =>
     new Promise<void>((resolve) => {
-      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--precompile', `${part}/${jobs}`, cache.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawnCompiler([`${part}/${jobs}`, cache.dir]);
       const timer = setTimeout(() => child.kill('SIGKILL'), limitS * 1000);
-      createInterface({ input: child.stdout }).on('line', (line) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
         try {
           const { name, coldMs } = JSON.parse(line) as { name: string; coldMs: number };
           cold.set(name, coldMs);
@@ -219,7 +219,8 @@ async function precompile(jobs: number, cache: ArtifactCache, limitS: number): P
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--precompile') return precompileSlice(process.argv[3]!, process.argv[4]!);
+  const compiling = compilerArguments();
+  if (compiling) return runAsCompiler(() => precompileSlice(compiling[0]!, compiling[1]!));
   const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-bench-')));
   const results: Record<string, unknown>[] = [];
   const r = rng(20261126);

@@ -10,7 +10,7 @@
  * How close is close enough: see disagreement(). The GPU reassociates float sums along the last axis
  * and uses f32 functions for transcendentals (see backends/cuda/emit.ts and backends/wgsl/emit.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,7 @@ import { randomMatmul, smallIntegerArguments } from '../../tests/fuzz/random-mat
 import { randomProgram } from '../../tests/fuzz/random-program.js';
 import { type CudaCompileOptions, compileCuda } from '../../runtime/cuda/cuda-kernel.js';
 import { libraryArguments, libraryShapes, roundedToTf32 } from '../../tests/kernels/library-arguments.js';
+import { compilerArguments, runAsCompiler, spawnCompiler } from './compilers.js';
 import { copy } from './kernels.js';
 import { emitCuda } from '../../backends/cuda/index.js';
 
@@ -146,21 +147,19 @@ async function precompileSlice(args: readonly string[]): Promise<void> {
  * NVRTC, at 0.2 to 15 s a kernel, took most of the check's time (the H200 run of session 22: the
  * library phase 65-88 s of a 95-125 s budget). Processes started here compile the check's kernels
  * into its cache in the order it asks for them, while it runs: it finds most of them compiled.
- * Half the cores up to 8 (TSKC_CHECK_COMPILE_JOBS); killed when the check ends.
+ * Half the cores up to 8 (TSKC_CHECK_COMPILE_JOBS); they end when the check does (compilers.ts).
  */
 function precompileInBackground(cache: ArtifactCache, seed: number, matmuls: number, programs: number): ChildProcess[] {
   const jobs = Number(process.env['TSKC_CHECK_COMPILE_JOBS'] ?? Math.max(1, Math.min(8, Math.floor(availableParallelism() / 2))));
   if (jobs < 2) return [];
-  const children = Array.from({ length: jobs }, (_, part) =>
-    spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--precompile', `${part}/${jobs}`, cache.dir, String(seed), String(matmuls), String(programs)], { stdio: ['ignore', 'ignore', 'inherit'] }),
-  );
-  // However the check ends (a throw included), the compilers end with it.
-  process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+  const children = Array.from({ length: jobs }, (_, part) => spawnCompiler([`${part}/${jobs}`, cache.dir, String(seed), String(matmuls), String(programs)]));
+  children.forEach((child) => child.stdout?.resume()); // nothing to read; a full pipe would stall the child
   return children;
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--precompile') return precompileSlice(process.argv.slice(3));
+  const compiling = compilerArguments();
+  if (compiling) return runAsCompiler(() => precompileSlice(compiling));
   const kind = process.env['TSKC_CHECK_DEVICE'] === 'webgpu' ? 'webgpu' : 'cuda';
   const cache = new ArtifactCache(mkdtempSync(join(tmpdir(), 'tskc-gpu-check-')));
   const gpu = device(kind, kind === 'cuda' ? { cache } : {});

@@ -123,9 +123,11 @@ def load(name, rows=None):
             if not line.startswith("{"):
                 continue
             try:
-                results.append(json.loads(line))
+                row = json.loads(line)
             except ValueError:
-                pass  # a line cut short when the step was killed
+                continue  # a line cut short when the step was killed
+            if "name" in row:  # a result, not a progress line (the bench's precompile summary)
+                results.append(row)
         return {"results": results}
 ours, torch, webgpu = load("bench.txt", "bench.err"), load("torch.txt"), load("webgpu-bench.txt", "webgpu-bench.err")
 ours["results"] = [r for r in ours["results"] if "ms" in r or print(f"tskc {r['name']}: {r.get('error')}")]

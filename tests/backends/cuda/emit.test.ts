@@ -39,6 +39,15 @@ describe('CUDA emitter', () => {
     const bounds = emitCuda(copyMasked('bounds', (rows, cols, x) => rows.lt(x.dim(0)).and(cols.lt(x.dim(1))))).source;
     expect(bounds.match(/ok\[v\] = valid && true;/g)?.length).toBe(2);
     expect(bounds).not.toMatch(/\} else if \(/);
+    // Literal extents (dim() folds to the number): the same two paths.
+    const literal = kernel('literal_bounds', { x: input(f32, [40, 100]), y: output(f32, [40, 100]) }, ({ x, y }) => {
+      const [rows, cols] = [programId(0).mul(16).add(arange(16)).expandDims(1), arange(64).expandDims(0)];
+      const ok = rows.lt(x.dim(0)).and(cols.lt(x.dim(1)));
+      store(y, [rows, cols], load(x, [rows, cols], { mask: ok }), { mask: ok });
+    }, { grid: () => [3] }).build();
+    const literalSource = emitCuda(literal).source;
+    expect(literalSource.match(/ok\[v\] = valid && true;/g)?.length).toBe(2);
+    expect(literalSource).not.toMatch(/\} else if \(/);
     // Compared with another bound (here the other dim): three paths, the mask tested once for the block first.
     const crossed = emitCuda(copyMasked('crossed', (rows, cols, x) => rows.lt(x.dim(1)).and(cols.lt(x.dim(0))))).source;
     expect(crossed.match(/ok\[v\] = valid && true;/g)?.length).toBe(2);

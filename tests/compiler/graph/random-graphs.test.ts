@@ -206,7 +206,7 @@ function unaryError(fn: UnaryFn, x: number, v: number, e: number): number {
     case 'neg': case 'abs': case 'relu': return e;
     case 'exp': return times(Math.exp(x + e), e) + own;
     case 'log': return x > e ? e / (x - e) + own : Infinity;
-    case 'sqrt': return Math.min(Math.sqrt(e), e / (2 * Math.sqrt(Math.max(x - e, 0)))) + own;
+    case 'sqrt': return (e === 0 ? 0 : Math.min(Math.sqrt(e), e / (2 * Math.sqrt(Math.max(x - e, 0))))) + own; // sqrt(0) exactly: 0/0 would make the bound NaN
     case 'rsqrt': return x > e ? e / (2 * (x - e) ** 1.5) + own : Infinity;
     default: return 1.2 * e + own + 8 * EPS * Math.abs(x); // slopes ≤ 1.13; gelu's 1 + erf cancels
   }
