@@ -42,9 +42,10 @@ export OUT
 # The archive is refreshed after every step, so a run cut short still returns what it did.
 snapshot() { tar czf "$RETURN/results.tar.gz" -C "$OUT" . 2>/dev/null; }
 trap 'snapshot; cp "$OUT/table.txt" "$RETURN/" 2>/dev/null' EXIT
-# TSKC_GPU_STEPS picks steps (all by default); each has its own time limit, together 570 s, so that the
+# TSKC_GPU_STEPS picks steps (all by default); each has its own time limit, together 550 s, so that the
 # whole fits one call of one lease (GPU.md): call the device tool with timeout_s 600. The CUDA checks
-# and benchmarks and PyTorch's first, WebGPU after. `timeout -k`: a
+# and benchmarks and PyTorch's first, WebGPU after. The limits follow session 22's H200 run: the whole
+# CUDA bench in 40 s once its compiles ran in parallel, the WebGPU bench cut short at 80 s. `timeout -k`: a
 # node process inside a CUDA driver call can ignore SIGTERM, and a plain timeout then waits forever.
 # `profile` (not run by default): Nsight Compute on the bench cases whose names contain the '|'-separated
 # strings of TSKC_PROFILE_CASES, one launch each after the warm-up, a text report each under $OUT.
@@ -58,7 +59,7 @@ xz -d -c .device/node.xz > /tmp/node && chmod +x /tmp/node
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
 if want smoke; then
-  timeout -k 10 "${TSKC_SMOKE_TIMEOUT:-40}" /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
+  timeout -k 10 "${TSKC_SMOKE_TIMEOUT:-30}" /tmp/node .device/smoke.mjs > "$OUT/smoke.txt" 2>&1 || { status=1; echo "smoke test failed:"; tail -20 "$OUT/smoke.txt"; }
   snapshot
 fi
 if want check; then
@@ -67,7 +68,7 @@ if want check; then
   snapshot
 fi
 if want bench; then
-  TSKC_BENCH_BUDGET_S="${TSKC_BENCH_BUDGET_S:-150}" timeout -k 10 "${TSKC_BENCH_TIMEOUT:-170}" /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
+  TSKC_BENCH_BUDGET_S="${TSKC_BENCH_BUDGET_S:-90}" timeout -k 10 "${TSKC_BENCH_TIMEOUT:-110}" /tmp/node .device/bench.mjs > "$OUT/bench.txt" 2> "$OUT/bench.err" || { status=1; echo "bench failed:"; tail -20 "$OUT/bench.err"; }
   snapshot
 fi
 if want profile; then
@@ -84,7 +85,7 @@ if want profile; then
   snapshot
 fi
 if want torch; then
-  PYTHONUNBUFFERED=1 timeout -k 10 "${TSKC_TORCH_TIMEOUT:-70}" python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
+  PYTHONUNBUFFERED=1 timeout -k 10 "${TSKC_TORCH_TIMEOUT:-50}" python3 bench/gpu/torch_peer.py > "$OUT/torch.txt" 2> "$OUT/torch.err" || { echo "torch peer failed:"; tail -5 "$OUT/torch.err"; }
   snapshot
 fi
 # WebGPU: the Vulkan loader and glvnd unpacked, and NVIDIA's ICD named where the loader does not find it.
@@ -102,7 +103,7 @@ if want webgpu-check; then
   snapshot
 fi
 if want webgpu-bench; then
-  timeout -k 10 "${TSKC_WEBGPU_BENCH_TIMEOUT:-80}" /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
+  timeout -k 10 "${TSKC_WEBGPU_BENCH_TIMEOUT:-150}" /tmp/node .device/webgpu-bench.mjs > "$OUT/webgpu-bench.txt" 2> "$OUT/webgpu-bench.err" || { status=1; echo "webgpu bench failed:"; tail -20 "$OUT/webgpu-bench.err"; }
   snapshot
 fi
 python3 - "$OUT" <<'PY' | tee "$OUT/table.txt"
