@@ -100,20 +100,8 @@ const rate = (c: Case, ms: number): Record<string, number> => ({
   ...(c.flops ? { TFLOPs: +(c.flops / ms / 1e9).toFixed(3) } : {}),
 });
 
-/** The compile options of a case (its emit options and NVRTC's), with the cache. */
-function compileOptions(c: Case, cache: ArtifactCache): CudaCompileOptions {
-  return {
-    cache,
-    ...(c.threads === undefined ? {} : { threads: c.threads }),
-    ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }),
-    ...(c.tensorCores === undefined ? {} : { tensorCores: c.tensorCores }),
-    ...(c.registerAccumulators === undefined ? {} : { registerAccumulators: c.registerAccumulators }),
-    ...(c.pipelineStages === undefined ? {} : { pipelineStages: c.pipelineStages }),
-    ...(c.tf32 === undefined ? {} : { tf32: c.tf32 }),
-    ...(c.maxVec === undefined ? {} : { maxVec: c.maxVec }),
-    ...(c.nvrtcOptions ? { nvrtcOptions: c.nvrtcOptions } : {}),
-  };
-}
+/** The compile options of a case, with the cache. */
+const compileOptions = (c: Case, cache: ArtifactCache): CudaCompileOptions => ({ cache, ...c.options });
 
 /**
  * One case's row: its time, rate and compile costs. `coldMs` is NVRTC's time for the case's kernels

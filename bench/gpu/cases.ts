@@ -16,6 +16,7 @@ import { lowbitGemm } from '../../kernels/lowbit/gemm.js';
 import { lowbitGemv } from '../../kernels/lowbit/gemv.js';
 import { layerNormRows, rmsNormRows } from '../../kernels/rows/norms.js';
 import { softmaxRows } from '../../kernels/rows/softmax.js';
+import type { CudaCompileOptions } from '../../runtime/cuda/cuda-kernel.js';
 import { copy, rowCopy } from './kernels.js';
 
 export interface Case {
@@ -27,23 +28,12 @@ export interface Case {
   /** Bytes that must move (read + written), for GB/s; or flops, for TFLOP/s. */
   readonly bytes?: number;
   readonly flops?: number;
-  /** Threads per block, when not the backend's choice (a sweep). */
-  readonly threads?: number;
-  /** Blocks per SM for __launch_bounds__ (caps registers), when not the backend's 1. */
-  readonly minBlocksPerSm?: number;
-  /** bf16 dots on tensor cores (mma.sync: CudaEmitOptions.tensorCores). */
-  readonly tensorCores?: boolean;
-  /** Tensor-core accumulators in registers (CudaEmitOptions.registerAccumulators). */
-  readonly registerAccumulators?: boolean;
-  /** With registerAccumulators, the stages of cp.async copies ahead (CudaEmitOptions.pipelineStages; 3 unless given). */
-  readonly pipelineStages?: number;
-  /** f32 dots on tf32 tensor cores (CudaEmitOptions.tf32). */
-  readonly tf32?: boolean;
-  /** Elements a thread holds consecutively, when not the backend's choice (CudaEmitOptions.maxVec). */
-  readonly maxVec?: number;
-  /** More NVRTC options (CudaCompileOptions.nvrtcOptions). */
-  readonly nvrtcOptions?: readonly string[];
+  /** How it compiles, where not as by default (threads, tensor-core paths, NVRTC options: CudaCompileOptions). */
+  readonly options?: CaseOptions;
 }
+
+/** CudaCompileOptions but the cache, which the bench gives. */
+export type CaseOptions = Omit<CudaCompileOptions, 'cache'>;
 
 const [M, N] = [4096, 8192];
 const rowBytes = 2 * 2 * M * N;
@@ -80,8 +70,7 @@ function lowbitGemvCase(code: string, m: number, tiled = false, tile: GemvTile =
     kernel: lowbitGemv(bf16, weight, true, { ...(tiled ? { tile: [bn, bk] as const } : {}), ...(tile.tileAccumulator ? { accumulate: 'tile' as const } : {}) }).build({ BN: bn, BK: bk, GROUP: group }),
     shapes: { x: [m, k], w: tiled ? [n / bn, k / bk, bn, bk] : [n, k], scales: [n, k / group], zeros: [n, k / group], y: [m, n] },
     bytes: (n * k * weight.bits) / 8 + 2 * 4 * ((n * k) / group) + 2 * m * (k + n),
-    ...(tile.threads ? { threads: tile.threads } : {}),
-    ...(tile.minBlocksPerSm ? { minBlocksPerSm: tile.minBlocksPerSm } : {}),
+    options: { ...(tile.threads ? { threads: tile.threads } : {}), ...(tile.minBlocksPerSm ? { minBlocksPerSm: tile.minBlocksPerSm } : {}) },
   };
 }
 
@@ -101,7 +90,7 @@ const linearCase = (tensorCores: boolean): Case => ({
   kernel: linear(bf16, { bias: true, activation: 'relu' }).build(),
   shapes: linearShapes,
   flops: linearFlops,
-  tensorCores,
+  options: { tensorCores },
 });
 
 /**
@@ -115,9 +104,7 @@ function linearRegistersCase(large: boolean, pipelineStages: number): Case {
     kernel: linear(bf16, { bias: true, activation: 'relu' }).build(large ? { BM: 128, BN: 128, BK: 32 } : {}),
     shapes: linearShapes,
     flops: linearFlops,
-    tensorCores: true,
-    registerAccumulators: true,
-    pipelineStages,
+    options: { tensorCores: true, registerAccumulators: true, pipelineStages },
   };
 }
 
@@ -127,8 +114,7 @@ const matmul8192: Case = {
   kernel: linear(bf16).build({ BM: 128, BN: 128, BK: 32 }),
   shapes: { x: [8192, 8192], w: [8192, 8192], y: [8192, 8192] },
   flops: 2 * 8192 ** 3,
-  tensorCores: true,
-  registerAccumulators: true,
+  options: { tensorCores: true, registerAccumulators: true },
 };
 
 /** f32 on tensor cores with the tf32 option (operands rounded to tf32), accumulators in registers. */
@@ -137,9 +123,7 @@ const linearTf32: Case = {
   kernel: linear(f32, { bias: true, activation: 'relu' }).build(),
   shapes: linearShapes,
   flops: linearFlops,
-  tensorCores: true,
-  registerAccumulators: true,
-  tf32: true,
+  options: { tensorCores: true, registerAccumulators: true, tf32: true },
 };
 
 /**
@@ -157,7 +141,7 @@ function attentionCase(causal: boolean, variant: 'staged' | 'registers' | 'regis
     kernel: flashAttention(bf16, causal).build({ BM, BN, BLOCK_D: 128, SCALE: 1 / Math.sqrt(128) }),
     shapes: { q: [4, 32, 4096, 128], k: [4, 32, 4096, 128], v: [4, 32, 4096, 128], o: [4, 32, 4096, 128] },
     flops: (causal ? 2 : 4) * 4 * 32 * 4096 * 4096 * 128,
-    ...(variant === 'staged' ? {} : { registerAccumulators: true }),
+    ...(variant === 'staged' ? {} : { options: { registerAccumulators: true } }),
   };
 }
 
@@ -166,7 +150,7 @@ function graphCase(name: string, outputs: Record<string, Expr>, size: { bytes?: 
   const graph = compileGraph(outputs);
   const first = graph.steps[0]!;
   const kernels = `${graph.steps.length} kernel${graph.steps.length === 1 ? '' : 's'}`;
-  return { name: `graph: ${name} (${kernels}${tensorCores ? ', tensor cores' : ''})`, kernel: first.kernel, shapes: {}, graph, ...size, tensorCores };
+  return { name: `graph: ${name} (${kernels}${tensorCores ? ', tensor cores' : ''})`, kernel: first.kernel, shapes: {}, graph, ...size, options: { tensorCores } };
 }
 
 function graphCases(): Case[] {
@@ -218,18 +202,19 @@ function tilusCases(): Case[] {
 function occupancyCases(): Case[] {
   return ([[256, 3], [256, 4], [512, 1], [512, 2], [1024, 1]] as const).flatMap(([threads, minBlocksPerSm]) => {
     const variant = ` @${threads} threads${minBlocksPerSm > 1 ? `, ${minBlocksPerSm} blocks/SM` : ''}`;
-    return [softmaxCase(variant, { threads, minBlocksPerSm }), layerNormCase(variant, { threads, minBlocksPerSm }), rmsNormCase(variant, { threads, minBlocksPerSm })];
+    const options = { threads, minBlocksPerSm };
+    return [softmaxCase(variant, { options }), layerNormCase(variant, { options }), rmsNormCase(variant, { options })];
   });
 }
 
 /** NVRTC's cold compile against its --Ofast-compile levels, and what each costs at run time (session 8: only by spilling). */
 function nvrtcLevelCases(): Case[] {
   return ['min', 'mid', 'max'].flatMap((level) => {
-    const nvrtcOptions = [`--Ofast-compile=${level}`];
+    const options = { nvrtcOptions: [`--Ofast-compile=${level}`] };
     return [
-      softmaxCase(` (--Ofast-compile=${level})`, { nvrtcOptions }),
-      layerNormCase(` (--Ofast-compile=${level})`, { nvrtcOptions }),
-      { ...lowbitGemvCase('u4', 1), name: `u4 GEMV bf16 M=1 N=K=8192 g128 (--Ofast-compile=${level})`, nvrtcOptions },
+      softmaxCase(` (--Ofast-compile=${level})`, { options }),
+      layerNormCase(` (--Ofast-compile=${level})`, { options }),
+      { ...lowbitGemvCase('u4', 1), name: `u4 GEMV bf16 M=1 N=K=8192 g128 (--Ofast-compile=${level})`, options },
     ];
   });
 }
@@ -240,7 +225,7 @@ export function benchCases(): Case[] {
     { name: 'copy f32 1 GiB', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28) },
     // Before session 22 every kernel's threads held 8 consecutive elements, 32 bytes of f32 made as two
     // 16-byte accesses 32 bytes apart; now 16 bytes of the narrowest tensor (CudaEmitOptions.maxVec).
-    { name: 'copy f32 1 GiB (8-element chunks)', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28), maxVec: 8 },
+    { name: 'copy f32 1 GiB (8-element chunks)', kernel: copy.build(), shapes: { x: [1 << 28], y: [1 << 28] }, bytes: 2 * 4 * (1 << 28), options: { maxVec: 8 } },
     softmaxCase(),
     layerNormCase(),
     rmsNormCase(),
@@ -274,9 +259,9 @@ export function benchCases(): Case[] {
     // Rows copied without arithmetic and softmax on f32: the WebGPU bench's diagnostics, side by side.
     { name: 'row copy bf16 4096x8192', kernel: rowCopy(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: rowBytes },
     { name: 'row copy f32 4096x8192', kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
-    { name: 'row copy f32 4096x8192 (8-element chunks)', kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N, maxVec: 8 },
+    { name: 'row copy f32 4096x8192 (8-element chunks)', kernel: rowCopy(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N, options: { maxVec: 8 } },
     { name: 'softmax f32 4096x8192', kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N },
-    { name: 'softmax f32 4096x8192 (8-element chunks)', kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N, maxVec: 8 },
+    { name: 'softmax f32 4096x8192 (8-element chunks)', kernel: softmaxRows(f32).build(), shapes: { x: [M, N], y: [M, N] }, bytes: 2 * 4 * M * N, options: { maxVec: 8 } },
     { name: 'matmul f32 2048^3 (example, 64x64 tiles)', kernel: matmul.build(), shapes: { a: [2048, 2048], b: [2048, 2048], c: [2048, 2048] }, flops: 2 * 2048 ** 3 },
     // Sweeps an earlier run answered. The GEMV's (session 8, H100): the tile accumulator at BN 8 to 64,
     // 64 threads; none below 0.19 ms.

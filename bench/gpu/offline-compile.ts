@@ -25,15 +25,11 @@ function findNvcc(): string {
   return found;
 }
 
-const emitOptions = (c: Case): CudaEmitOptions => ({
-  tensorCores: c.tensorCores ?? true,
-  ...(c.threads === undefined ? {} : { threads: c.threads }),
-  ...(c.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: c.minBlocksPerSm }),
-  ...(c.registerAccumulators === undefined ? {} : { registerAccumulators: c.registerAccumulators }),
-  ...(c.pipelineStages === undefined ? {} : { pipelineStages: c.pipelineStages }),
-  ...(c.tf32 === undefined ? {} : { tf32: c.tf32 }),
-  ...(c.maxVec === undefined ? {} : { maxVec: c.maxVec }),
-});
+/** A case's emit options: its compile options but NVRTC's own, with tensor cores on as on sm_90. */
+const emitOptions = (c: Case): CudaEmitOptions => {
+  const { nvrtcOptions: _, ...emit } = c.options ?? {};
+  return { tensorCores: true, ...emit };
+};
 
 interface Compiled {
   readonly label: string;
