@@ -117,6 +117,22 @@ const matmul8192: Case = {
   options: { tensorCores: true, registerAccumulators: true },
 };
 
+/**
+ * The same with fewer warps per tile (session 22, not yet timed). The C-fragment layout stacks warps
+ * by rows, each warp across the tile's whole width, so each reads all of B from shared memory every k
+ * step: at 128x128 on 256 threads, 9 ldmatrix per 16 mma. Warps twice as tall read B half as often
+ * (10 per 32): 128x128 on 128 threads (248 registers) or 256x128 on 256 (242), no spills (ptxas, sm_90).
+ */
+function matmul8192Taller(bm: number, bn: number, bk: number, threads: number): Case {
+  return {
+    name: `matmul bf16 8192^3 (linear, ${bm}x${bn}x${bk} tiles on ${threads} threads, accumulators in registers, 3 cp.async stages)`,
+    kernel: linear(bf16).build({ BM: bm, BN: bn, BK: bk }),
+    shapes: { x: [8192, 8192], w: [8192, 8192], y: [8192, 8192] },
+    flops: 2 * 8192 ** 3,
+    options: { tensorCores: true, registerAccumulators: true, threads },
+  };
+}
+
 /** f32 on tensor cores with the tf32 option (operands rounded to tf32), accumulators in registers. */
 const linearTf32: Case = {
   name: 'linear f32 1024x8192x8192 + bias + relu (tf32)',
@@ -237,6 +253,9 @@ export function benchCases(): Case[] {
     linearRegistersCase(false, 3),
     linearRegistersCase(true, 3),
     matmul8192,
+    matmul8192Taller(128, 128, 32, 128),
+    matmul8192Taller(256, 128, 32, 256),
+    matmul8192Taller(128, 128, 64, 128),
     linearTf32,
     attentionCase(false, 'registers'),
     attentionCase(true, 'registers'),

@@ -93,6 +93,8 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     ['bf16, accumulator in registers, 64x64x32 on 128 threads, no cp.async', bf16, {}, { registerAccumulators: true, pipelineStages: 1 }, 'aligned'],
     ['f16, accumulator in registers, 128x64x16 on 128 threads, 4 stages', f16, { BM: 128, BN: 64, BK: 16 }, { registerAccumulators: true, threads: 128, pipelineStages: 4 }, 'aligned'],
     ['bf16, accumulator in registers, 128x128x32 on 256 threads', bf16, { BM: 128, BN: 128, BK: 32 }, { registerAccumulators: true }, 'aligned'],
+    // Warps twice as tall (four row iterations a thread): the GPU bench's 128x128 matmul on 128 threads.
+    ['bf16, accumulator in registers, 128x128x32 on 128 threads', bf16, { BM: 128, BN: 128, BK: 32 }, { registerAccumulators: true, threads: 128 }, 'ragged'],
     // An odd number of 8-column blocks: ldmatrix loads b for two at a time.
     ['bf16, accumulator in registers, 64x24x16 on 128 threads', bf16, { BM: 64, BN: 24, BK: 16 }, { registerAccumulators: true }, 'ragged'],
   ] as const)('linear + bias + gelu + residual, %s', async (what, d, params, options, k) => {
