@@ -104,9 +104,25 @@ function benchKernels(): [Kernel, (r: () => number) => Record<string, number>][]
   ];
 }
 
-/** Larger tiles than the library's for the register path: 256 threads, and the 128x128x32 tiles bench.ts times. */
-const REGISTER_TILES = [{ BM: 128, BN: 64, BK: 16 }, { BM: 128, BN: 128, BK: 32 }];
-const registerLinear = (params: (typeof REGISTER_TILES)[number]) => linear(bf16, { bias: true, activation: 'gelu', residual: true }).build(params);
+/**
+ * Larger tiles than the library's for the register path: 256 threads, the 128x128x32 tiles bench.ts
+ * times, and the same on 128 threads (bench.ts's taller warps).
+ */
+const REGISTER_TILES: readonly { readonly params: { BM: number; BN: number; BK: number }; readonly threads?: number }[] = [
+  { params: { BM: 128, BN: 64, BK: 16 } },
+  { params: { BM: 128, BN: 128, BK: 32 } },
+  { params: { BM: 128, BN: 128, BK: 32 }, threads: 128 },
+];
+const registerLinear = (params: (typeof REGISTER_TILES)[number]['params']) => linear(bf16, { bias: true, activation: 'gelu', residual: true }).build(params);
+const registerOptions = (tile: (typeof REGISTER_TILES)[number]): CudaCompileOptions => ({ registerAccumulators: true, ...(tile.threads ? { threads: tile.threads } : {}) });
+
+/** CUDA under compile options no device() takes (threads, stages): compileCuda itself. */
+const cudaRunner = (cache: ArtifactCache, options: CudaCompileOptions): Runner => ({
+  compile: async (k) => {
+    const c = await compileCuda(k, { cache, ...options });
+    return { run: async (args) => c.launch(args) };
+  },
+});
 const tf32Linear = () => linear(f32, { bias: true, activation: 'relu' }).build();
 
 /**
@@ -120,7 +136,8 @@ function cudaCompiles(seed: number, matmuls: number, programs: number): { kernel
     ...Object.values(exampleKernels).map((def) => ({ kernel: (def as { build(): Kernel }).build(), options: {} })),
     ...library.map((kernel) => ({ kernel, options: {} })),
     ...library.filter(takesTensorCores).map((kernel) => ({ kernel, options: { tensorCores: false } })),
-    ...[...library.filter(takesRegisterAccumulators), ...REGISTER_TILES.map(registerLinear)].map((kernel) => ({ kernel, options: { registerAccumulators: true } })),
+    ...library.filter(takesRegisterAccumulators).map((kernel) => ({ kernel, options: { registerAccumulators: true } })),
+    ...REGISTER_TILES.map((tile) => ({ kernel: registerLinear(tile.params), options: registerOptions(tile) })),
     { kernel: tf32Linear(), options: { tf32: true } },
     { kernel: tf32Linear(), options: { tf32: true, registerAccumulators: true } },
     ...Array.from({ length: matmuls }, (_, i) => randomMatmul((seed + i) >>> 0)).map((p) => ({ kernel: p.kernel, options: p.options })),
@@ -227,7 +244,7 @@ async function main(): Promise<void> {
     // The copy, and the library's kernels at ragged shapes.
     const library = benchKernels();
     // Two trials of a library kernel at ragged shapes, on `on`.
-    const runLibraryKernel = async (kernel: Kernel, shapes: (q: () => number) => Record<string, number>, on: typeof gpu, label: string) => {
+    const runLibraryKernel = async (kernel: Kernel, shapes: (q: () => number) => Record<string, number>, on: Runner, label: string) => {
       for (let trial = 0; trial < 2; trial++) {
         const symbols = shapes(r);
         const argSeed = Math.floor(r() * 2 ** 31);
@@ -257,10 +274,12 @@ async function main(): Promise<void> {
         if (overBudget()) break;
         if (takesRegisterAccumulators(kernel)) await runLibraryKernel(kernel, shapes, registers, ' with accumulators in registers');
       }
-      for (const params of REGISTER_TILES) {
+      for (const tile of REGISTER_TILES) {
         if (overBudget()) break;
+        const { params, threads } = tile;
         const kernel = registerLinear(params);
-        await runLibraryKernel(kernel, libraryShapes(kernel.name, params), registers, ` ${params.BM}x${params.BN}x${params.BK} with accumulators in registers`);
+        const on = threads ? cudaRunner(cache, registerOptions(tile)) : registers;
+        await runLibraryKernel(kernel, libraryShapes(kernel.name, params), on, ` ${params.BM}x${params.BN}x${params.BK}${threads ? ` on ${threads} threads` : ''} with accumulators in registers`);
       }
       phase('register-accumulator kernels');
     }
@@ -288,7 +307,7 @@ async function main(): Promise<void> {
     const matmulsFrom = performance.now();
     for (let i = 0; i < matmuls && !overBudget() && (performance.now() - matmulsFrom) / 1000 < budgetS / 4; i++) {
       const p = randomMatmul((seed + i) >>> 0);
-      const on: Runner = kind === 'cuda' ? { compile: async (k) => { const c = await compileCuda(k, { cache, ...p.options }); return { run: async (args) => c.launch(args) }; } } : gpu;
+      const on: Runner = kind === 'cuda' ? cudaRunner(cache, p.options) : gpu;
       await runBoth(p.kernel, smallIntegerArguments(p), `random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}`, () => false, on, [], 0);
       examplesRun++;
     }
