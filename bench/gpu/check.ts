@@ -278,8 +278,7 @@ async function main(): Promise<void> {
         if (overBudget()) break;
         const { params, threads } = tile;
         const kernel = registerLinear(params);
-        const on = threads ? cudaRunner(cache, registerOptions(tile)) : registers;
-        await runLibraryKernel(kernel, libraryShapes(kernel.name, params), on, ` ${params.BM}x${params.BN}x${params.BK}${threads ? ` on ${threads} threads` : ''} with accumulators in registers`);
+        await runLibraryKernel(kernel, libraryShapes(kernel.name, params), cudaRunner(cache, registerOptions(tile)), ` ${params.BM}x${params.BN}x${params.BK}${threads ? ` on ${threads} threads` : ''} with accumulators in registers`);
       }
       phase('register-accumulator kernels');
     }
