@@ -7,23 +7,17 @@
  * (bench.ts measure()), with tensor cores on as on sm_90; nvrtcOptions are NVRTC's own and not passed.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { type CudaEmitOptions, emitCuda } from '../../backends/cuda/index.js';
 import type { Kernel } from '../../compiler/ir/ir.js';
+import { NVCC_SEARCH, findNvcc } from '../../runtime/cuda/libraries.js';
 import { type Case, benchCases } from './cases.js';
 
 const run = promisify(execFile);
-
-function findNvcc(): string {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), process.env['CUDA_HOME'] && join(process.env['CUDA_HOME'], 'bin'), '/usr/local/cuda/bin'];
-  const found = dirs.filter((d): d is string => !!d).map((d) => join(d, 'nvcc')).find((p) => existsSync(p));
-  if (found === undefined) throw new Error('offline-compile: nvcc not found on PATH, in $CUDA_HOME/bin or /usr/local/cuda/bin');
-  return found;
-}
 
 /** A case's emit options: its compile options but NVRTC's own, with tensor cores on as on sm_90. */
 const emitOptions = (c: Case): CudaEmitOptions => {
@@ -61,6 +55,7 @@ function summary(report: string): string {
 
 async function main(): Promise<void> {
   const nvcc = findNvcc();
+  if (nvcc === undefined) throw new Error(`offline-compile: nvcc not found ${NVCC_SEARCH}`);
   const dir = mkdtempSync(join(tmpdir(), 'tskc-offline-compile-'));
   const only = process.argv[2];
   const jobs: { label: string; kernel: Kernel; options: CudaEmitOptions }[] = [];

@@ -5,7 +5,7 @@
  * library directories and PyTorch's bundled CUDA; nothing is hard-coded to one install.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 export class CudaMissingError extends Error {
   constructor(message: string) {
@@ -63,4 +63,16 @@ export function findCudaInclude(env: NodeJS.ProcessEnv = process.env): string | 
     for (const inc of [join(d, '../include'), join(d, '../../include')]) if (existsSync(join(inc, 'cuda_fp16.h'))) return inc;
   }
   return undefined;
+}
+
+/** Where findNvcc looks, in words (for a message that says nvcc is missing). */
+export const NVCC_SEARCH = 'on PATH, in $CUDA_HOME/bin or /usr/local/cuda/bin';
+
+/**
+ * The offline CUDA compiler (nvcc), for the tools that compile generated CUDA without a GPU (the
+ * offline compile tests, bench/gpu/offline-compile.ts); the runtime itself compiles with NVRTC.
+ */
+export function findNvcc(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [...(env['PATH'] ?? '').split(delimiter), env['CUDA_HOME'] && join(env['CUDA_HOME'], 'bin'), '/usr/local/cuda/bin'];
+  return dirs.filter((d): d is string => !!d).map((d) => join(d, 'nvcc')).find((p) => existsSync(p));
 }

@@ -7,9 +7,9 @@
  */
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type CudaEmitOptions, emitCuda } from '../../../backends/cuda/index.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
@@ -20,17 +20,13 @@ import { copy } from '../../../bench/gpu/kernels.js';
 import { bf16 } from '../../../compiler/ir/dtype.js';
 import { flashAttention } from '../../../kernels/attention.js';
 import { randomProgram } from '../../fuzz/random-program.js';
+import { NVCC_SEARCH, findNvcc } from '../../../runtime/cuda/libraries.js';
 
 const run = promisify(execFile);
 jest.setTimeout(300_000);
 
-function findNvcc(): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), process.env['CUDA_HOME'] && join(process.env['CUDA_HOME'], 'bin'), '/usr/local/cuda/bin'];
-  return dirs.filter((d): d is string => !!d).map((d) => join(d, 'nvcc')).find((p) => existsSync(p));
-}
-
 const nvcc = findNvcc();
-if (nvcc === undefined) process.stderr.write('tskc: skipping the offline CUDA compile tests: nvcc not found on PATH, in $CUDA_HOME/bin or /usr/local/cuda/bin\n');
+if (nvcc === undefined) process.stderr.write(`tskc: skipping the offline CUDA compile tests: nvcc not found ${NVCC_SEARCH}\n`);
 const withNvcc = nvcc === undefined ? test.skip : test;
 const dir = mkdtempSync(join(tmpdir(), 'tskc-nvcc-'));
 
