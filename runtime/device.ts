@@ -51,9 +51,9 @@ export interface DeviceOptions {
   readonly cache?: ArtifactCache;
   /** 'cuda': bf16/f16 dots on tensor cores (mma.sync; CudaEmitOptions.tensorCores). On by default (sm_80 on); false keeps them on FMA. */
   readonly tensorCores?: boolean;
-  /** 'cuda': tensor-core dots keep their accumulators in registers (CudaEmitOptions.registerAccumulators). Off by default. */
+  /** 'cuda': tensor-core dots keep their accumulators in registers (CudaEmitOptions.registerAccumulators). On by default; false stages them through shared memory at every dot. */
   readonly registerAccumulators?: boolean;
-  /** 'cuda', with registerAccumulators: the stages of the cp.async copies ahead (CudaEmitOptions.pipelineStages); 3 by default, 1 for none. */
+  /** 'cuda', accumulators in registers: the stages of the cp.async copies ahead (CudaEmitOptions.pipelineStages); 3 by default, 1 for none. */
   readonly pipelineStages?: number;
   /** 'cuda': f32 dots on tensor cores too, their operands rounded to tf32 (CudaEmitOptions.tf32). Off by default. */
   readonly tf32?: boolean;

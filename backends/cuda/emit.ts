@@ -96,8 +96,9 @@ export interface CudaEmitOptions {
    * dot: every tile of the dot's result shape takes that layout, so the loop-carried accumulator, the
    * epilogue and the store use it as they use any other. Applies where that layout exists for the
    * block size (M a multiple of threads / 2, N of 8); without `threads`, the block size is chosen so
-   * that it does (128 threads for 64 x 64 tiles). Off by default until a GPU check has passed it
-   * (bench/gpu/check.ts runs it).
+   * that it does (128 threads for 64 x 64 tiles). On by default since the H200 check passed it
+   * (bench/RESULTS-GPU.md, session 22: the linear layer 10x, flash attention 12x the staged path's
+   * speed); false stages the accumulator through shared memory at every dot.
    */
   readonly registerAccumulators?: boolean;
   /**
@@ -150,10 +151,11 @@ function cudaEmitter(kernel: Kernel, options: CudaEmitOptions): CudaEmitter {
   const hints = kernel.hints?.cuda;
   const hintedThreads = hints?.threads ?? chooseThreads(kernel);
   const tf32 = options.tf32 ?? false;
-  const threads = options.threads ?? (options.registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads, tf32) : hintedThreads);
+  const registerAccumulators = options.registerAccumulators ?? true;
+  const threads = options.threads ?? (registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads, tf32) : hintedThreads);
   // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
   const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
-  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, options.registerAccumulators ?? false, options.pipelineStages ?? 3, tf32, options.maxVec ?? chunkElements(kernel));
+  return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, registerAccumulators, options.pipelineStages ?? 3, tf32, options.maxVec ?? chunkElements(kernel));
 }
 
 /** The elements in 16 bytes of the kernel's narrowest tensor, at most MAX_VEC (CudaEmitOptions.maxVec). */

@@ -31,9 +31,9 @@ export interface CudaCompileOptions {
   readonly minBlocksPerSm?: number;
   /** bf16/f16 dots on tensor cores (see CudaEmitOptions); on by default where the device has them (sm_80 on). */
   readonly tensorCores?: boolean;
-  /** Tensor-core dots with their accumulators in registers (see CudaEmitOptions); off by default. */
+  /** Tensor-core dots with their accumulators in registers (see CudaEmitOptions); on by default, false stages them through shared memory. */
   readonly registerAccumulators?: boolean;
-  /** With registerAccumulators, the stages of the cp.async copies ahead (see CudaEmitOptions); 3 by default. */
+  /** Accumulators in registers: the stages of the cp.async copies ahead (see CudaEmitOptions); 3 by default. */
   readonly pipelineStages?: number;
   /** f32 dots on tensor cores, operands rounded to tf32 (see CudaEmitOptions); off by default, and on devices before sm_80. */
   readonly tf32?: boolean;

@@ -74,10 +74,16 @@ describe('tskc', () => {
     // bf16 dots on mma.sync by default; --no-tensor-cores keeps them on FMA.
     expect((await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda'])).out).toContain('mma.sync');
     expect((await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda', '--no-tensor-cores'])).out).not.toContain('mma.sync');
-    // --register-accumulators: the accumulator stays in registers, on the block size that allows it.
-    const registers = (await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda', '--register-accumulators'])).out;
+    // By default (and with --register-accumulators) the accumulator stays in registers, on the block
+    // size that allows it; --no-register-accumulators stages it through shared memory at every dot.
+    const registers = (await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda'])).out;
     expect(registers).toContain('mma.sync on the accumulator in registers');
     expect(registers).toContain('__launch_bounds__(128, 1)');
+    expect((await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda', '--register-accumulators'])).out).toBe(registers);
+    const staged = await tskc(['compile', 'linear_bf16_silu', '--target', 'cuda', '--no-register-accumulators']);
+    expect(staged.code).toBe(0);
+    expect(staged.out).toContain('mma.sync');
+    expect(staged.out).not.toContain('mma.sync on the accumulator in registers');
     const wgsl = await tskc(['compile', 'vector_add', '--target', 'wgsl']);
     expect(wgsl.code).toBe(0);
     expect(wgsl.out).toContain('@compute @workgroup_size(');
@@ -92,13 +98,16 @@ describe('tskc', () => {
   });
 
   test('ir --layouts notes what the CUDA backend chose for each op; the text still parses', async () => {
-    const noted = await tskc(['ir', 'attention_bf16', '--layouts', '--register-accumulators']);
+    const noted = await tskc(['ir', 'attention_bf16', '--layouts']);
     expect(noted.code).toBe(0);
     expect(noted.out).toMatch(/for\(.*\/\/ cp\.async pipeline: 3 stages, 2 dot operand\(s\) copied ahead/);
     expect(noted.out).toMatch(/dot\(.*\/\/ mma\.sync\.m16n8k16 bf16, accumulator in registers, a staged once before the loop, b copied ahead \(n-major\)/);
     expect(noted.out).toContain('registers: local(2, 8).spatial(16, 4).local(1, 2), the mma C fragments');
     expect(noted.out).toMatch(/reduce\(.*kind = max.*\/\/ registers: local\(2\)\.spatial\(16\), each value held by the 4 lanes of its row \(the row slice of the mma C fragments\)/);
     expect(printKernel(parseKernel(noted.out))).toBe((await tskc(['ir', 'attention_bf16'])).out);
+    const staged = (await tskc(['ir', 'attention_bf16', '--layouts', '--no-register-accumulators'])).out;
+    expect(staged).toMatch(/dot\(.*\/\/ mma\.sync\.m16n8k16 bf16/);
+    expect(staged).not.toContain('accumulator in registers');
   });
 
   test('ir prints the IR, after a pass when asked', async () => {

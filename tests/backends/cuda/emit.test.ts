@@ -131,7 +131,8 @@ describe('CUDA emitter', () => {
         const y = load(b, [q.expandDims(1), j]).to(f32);
         store(c, [i, j], dot(x, y, zeros([M, N], f32)));
       }, { grid: () => [1] }).build();
-    const mma = (k: ReturnType<typeof matmul>, tensorCores = true) => emitCuda(k, { tensorCores }).source.match(/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.(\w+)/)?.[1];
+    // With the accumulator staged (registerAccumulators: false), whose shared memory bounds the tiles.
+    const mma = (k: ReturnType<typeof matmul>, tensorCores = true) => emitCuda(k, { tensorCores, registerAccumulators: false }).source.match(/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.(\w+)/)?.[1];
 
     test('bf16 and f16 operands (widened to f32) take the tensor cores when M, N, K are multiples of 16, 8, 16', () => {
       expect(mma(matmul('bf16', [32, 16, 32]))).toBe('bf16');
@@ -140,6 +141,7 @@ describe('CUDA emitter', () => {
 
     test('by default; not with tensorCores: false, for f32 operands, for tiles off the 16 x 8 x 16 grid, or past 48 KiB of staging', () => {
       expect(emitCuda(matmul('bf16', [32, 16, 32])).source).toContain('mma.sync');
+      expect(emitCuda(matmul('bf16', [128, 128, 32])).source).toContain('mma.sync'); // the accumulator in registers: 20 KiB staged
       expect(mma(matmul('bf16', [32, 16, 32]), false)).toBeUndefined();
       expect(mma(matmul('f32', [32, 16, 32]))).toBeUndefined();
       expect(mma(matmul('bf16', [8, 16, 32]))).toBeUndefined();
@@ -161,10 +163,11 @@ describe('CUDA emitter', () => {
       expect(format(emitCuda(matmul('bf16', [32, 16, 32]), { tf32: true }).source)).toBe('m16n8k16 bf16');
     });
 
-    test('registerAccumulators: the block size that gives the result its fragment layout, the accumulator never staged', () => {
+    test('registerAccumulators (the default): the block size that gives the result its fragment layout, the accumulator never staged', () => {
       const marker = 'mma.sync on the accumulator in registers';
-      const staged = emitCuda(matmul('bf16', [64, 64, 32]));
-      const inRegisters = emitCuda(matmul('bf16', [64, 64, 32]), { registerAccumulators: true });
+      const staged = emitCuda(matmul('bf16', [64, 64, 32]), { registerAccumulators: false });
+      const inRegisters = emitCuda(matmul('bf16', [64, 64, 32]));
+      expect(emitCuda(matmul('bf16', [64, 64, 32]), { registerAccumulators: true }).source).toBe(inRegisters.source);
       expect([staged.threads, inRegisters.threads]).toEqual([256, 128]);
       expect(inRegisters.source).toContain(marker);
       expect(staged.source).not.toContain(marker);
@@ -179,7 +182,7 @@ describe('CUDA emitter', () => {
       // A kernel without such a dot keeps the usual block size.
       const f32Dot = emitCuda(matmul('f32', [64, 64, 32]), { registerAccumulators: true });
       expect(f32Dot.source).not.toContain('mma.sync');
-      expect(f32Dot.threads).toBe(emitCuda(matmul('f32', [64, 64, 32])).threads);
+      expect(f32Dot.threads).toBe(emitCuda(matmul('f32', [64, 64, 32]), { registerAccumulators: false }).threads);
     });
   });
 
@@ -195,7 +198,7 @@ describe('CUDA emitter', () => {
       // come from its staging, p's from registers.
       expect([exchanges(inRegisters), barriers(inRegisters), aFromShared(inRegisters)]).toEqual([0, 2, 1]);
       // With the scores staged, every statistic goes through shared memory.
-      expect(exchanges(emitCuda(k).source)).toBeGreaterThan(0);
+      expect(exchanges(emitCuda(k, { registerAccumulators: false }).source)).toBeGreaterThan(0);
     }
   });
 

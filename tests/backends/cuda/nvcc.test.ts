@@ -46,6 +46,7 @@ const benchKernels = [copy.build()];
 const library = Object.values(libraryKernels).map((def) => def.build());
 
 describe('generated CUDA compiles with nvcc', () => {
+  // Default options: bf16/f16 dots on tensor cores, their accumulators in registers.
   withNvcc.each(['sm_90', 'sm_80'])('examples, benchmark and library kernels for %s, no spills', async (arch) => {
     const all = [...examples, ...benchKernels, ...library];
     const report = await compile(all, arch);
@@ -68,15 +69,17 @@ describe('generated CUDA compiles with nvcc', () => {
     for (const [, stores, loads] of spills) expect([stores, loads]).toEqual(['0', '0']);
   };
 
-  withNvcc.each(['sm_90', 'sm_80'])('library kernels whose dots run on tensor cores (mma.sync) for %s, no spills', (arch) =>
-    compilesWithoutSpills(arch, { tensorCores: true }, 'mma.sync'));
+  withNvcc.each(['sm_90', 'sm_80'])('library kernels whose dots run on tensor cores (mma.sync), the accumulator staged, for %s, no spills', (arch) =>
+    compilesWithoutSpills(arch, { tensorCores: true, registerAccumulators: false }, 'mma.sync'));
 
   withNvcc.each(['sm_90', 'sm_80'])('library kernels whose tensor-core dots keep their accumulators in registers, on 128 threads, for %s, no spills', (arch) =>
     compilesWithoutSpills(arch, { registerAccumulators: true, threads: 128 }, 'mma.sync on the accumulator in registers'));
 
-  // One architecture: the tf32 path is the same code on both, and the two above cover sm_90's.
+  // One architecture: the tf32 path is the same code on both, and the two above cover sm_90's. (tf32 is
+  // opt-in; at the block size its fragments choose, 64 threads, attention_f32's register path spills
+  // 28 bytes on sm_90 and 56 on sm_80.)
   withNvcc.each(['sm_80'])('library kernels whose f32 dots run on tf32 tensor cores, staged and in registers (on 128 threads), for %s, no spills', async (arch) => {
-    await compilesWithoutSpills(arch, { tf32: true }, 'cvt.rna.tf32.f32', ['linear_f32_bias_relu', 'attention_f32']);
+    await compilesWithoutSpills(arch, { tf32: true, registerAccumulators: false }, 'cvt.rna.tf32.f32', ['linear_f32_bias_relu', 'attention_f32']);
     await compilesWithoutSpills(arch, { tf32: true, registerAccumulators: true, threads: 128 }, 'cvt.rna.tf32.f32', ['linear_f32_bias_relu']);
   });
 
