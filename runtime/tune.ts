@@ -14,7 +14,9 @@ import { openWebgpu } from './webgpu/gpu.js';
 import type { Tensor } from './tensor.js';
 import * as fs from 'node:fs';
 
-const FORMAT = 'tskc-tune-1';
+// 2: CUDA's tensor-core dots keep their accumulators in registers by default (session 23), which
+// changes which tiles are fastest; choices timed before are not reused.
+const FORMAT = 'tskc-tune-2';
 
 /** What identifies the hardware a choice was timed on: the CPU model and cores, the GPU, the adapter. */
 export async function deviceIdentity(kind: DeviceKind): Promise<string> {

@@ -154,7 +154,7 @@ const linearTf32: Case = {
 function attentionCase(causal: boolean, variant: 'staged' | 'registers' | 'registers 64x32'): Case {
   const [BM, BN] = variant === 'registers 64x32' ? [64, 32] : [32, 32];
   return {
-    name: `attention bf16 B4 H32 S4096 D128${causal ? ' causal' : ''}${variant === 'staged' ? '' : ` (accumulators in registers, 3 cp.async stages, ${BM}x${BN} tiles)`}`,
+    name: `attention bf16 B4 H32 S4096 D128${causal ? ' causal' : ''} (${variant === 'staged' ? 'accumulators staged' : 'accumulators in registers, 3 cp.async stages'}, ${BM}x${BN} tiles)`,
     kernel: flashAttention(bf16, causal).build({ BM, BN, BLOCK_D: 128, SCALE: 1 / Math.sqrt(128) }),
     shapes: { q: [4, 32, 4096, 128], k: [4, 32, 4096, 128], v: [4, 32, 4096, 128], o: [4, 32, 4096, 128] },
     flops: (causal ? 2 : 4) * 4 * 32 * 4096 * 4096 * 128,
@@ -249,8 +249,8 @@ export function benchCases(): Case[] {
     lowbitGemvCase('u4', 1),
     lowbitGemvCase('u4', 1, false, { tileAccumulator: true }),
     u4GemmM16,
-    // Paths no GPU run has timed yet (sessions 17-21): accumulators in registers, cp.async, tf32,
-    // attention's dots on tensor cores.
+    // The tensor-core kernels: accumulators in registers (the default since session 23), cp.async,
+    // tf32, attention; then the graphs, and the staged paths they replaced.
     linearRegistersCase(false, 3),
     linearRegistersCase(true, 3),
     matmul8192,

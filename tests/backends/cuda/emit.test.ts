@@ -141,7 +141,7 @@ describe('CUDA emitter', () => {
 
     test('by default; not with tensorCores: false, for f32 operands, for tiles off the 16 x 8 x 16 grid, or past 48 KiB of staging', () => {
       expect(emitCuda(matmul('bf16', [32, 16, 32])).source).toContain('mma.sync');
-      expect(emitCuda(matmul('bf16', [128, 128, 32])).source).toContain('mma.sync'); // the accumulator in registers: 20 KiB staged
+      expect(emitCuda(matmul('bf16', [128, 128, 32])).source).toContain('mma.sync'); // the accumulator in registers: 18.5 KiB staged
       expect(mma(matmul('bf16', [32, 16, 32]), false)).toBeUndefined();
       expect(mma(matmul('f32', [32, 16, 32]))).toBeUndefined();
       expect(mma(matmul('bf16', [8, 16, 32]))).toBeUndefined();
@@ -153,7 +153,7 @@ describe('CUDA emitter', () => {
 
     test('tf32: f32 operands on mma.sync.m16n8k8 (K a multiple of 8), rounded to tf32; 16-bit operands keep their format', () => {
       const format = (source: string) => source.match(/mma\.sync\.aligned\.(m16n8k\d+)\.row\.col\.f32\.(\w+)/)?.slice(1, 3).join(' ');
-      const staged = emitCuda(matmul('f32', [32, 16, 24]), { tf32: true }).source;
+      const staged = emitCuda(matmul('f32', [32, 16, 24]), { tf32: true, registerAccumulators: false }).source;
       expect(format(staged)).toBe('m16n8k8 tf32');
       expect(staged).toContain('cvt.rna.tf32.f32');
       expect(format(emitCuda(matmul('f32', [64, 64, 32]), { tf32: true, registerAccumulators: true }).source)).toBe('m16n8k8 tf32');
