@@ -38,9 +38,27 @@ export type CaseOptions = Omit<CudaCompileOptions, 'cache'>;
 const [M, N] = [4096, 8192];
 const rowBytes = 2 * 2 * M * N;
 
-const softmaxCase = (variant = '', extra: Partial<Case> = {}): Case => ({ name: `softmax bf16 4096x8192${variant}`, kernel: softmaxRows(bf16).build(), shapes: { x: [M, N], y: [M, N] }, bytes: rowBytes, ...extra });
-const layerNormCase = (variant = '', extra: Partial<Case> = {}): Case => ({ name: `layer_norm bf16 4096x8192${variant}`, kernel: layerNormRows(bf16).build(), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: rowBytes, ...extra });
-const rmsNormCase = (variant = '', extra: Partial<Case> = {}): Case => ({ name: `rms_norm bf16 4096x8192${variant}`, kernel: rmsNormRows(bf16).build(), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: rowBytes, ...extra });
+const softmaxCase = (variant = '', extra: Partial<Case> = {}, rows = 1): Case => ({ name: `softmax bf16 4096x8192${variant}`, kernel: softmaxRows(bf16).build({ ROWS: rows }), shapes: { x: [M, N], y: [M, N] }, bytes: rowBytes, ...extra });
+const layerNormCase = (variant = '', extra: Partial<Case> = {}, rows = 1): Case => ({ name: `layer_norm bf16 4096x8192${variant}`, kernel: layerNormRows(bf16).build({ ROWS: rows }), shapes: { x: [M, N], w: [N], b: [N], y: [M, N] }, bytes: rowBytes, ...extra });
+const rmsNormCase = (variant = '', extra: Partial<Case> = {}, rows = 1): Case => ({ name: `rms_norm bf16 4096x8192${variant}`, kernel: rmsNormRows(bf16).build({ ROWS: rows }), shapes: { x: [M, N], w: [N], y: [M, N] }, bytes: rowBytes, ...extra });
+
+/**
+ * The row kernels with several rows to a program, each row read a row ahead (kernels/rows/row.ts
+ * eachRow; session 23, not yet timed): in session 22 the H200 ran them at 0.34-0.42 of the copy's
+ * bandwidth and their row copies, without the reductions, at 0.76, so the time between a block's loads
+ * is the suspect. The next row's tile roughly doubles the registers a thread needs (ptxas, sm_90,
+ * softmax at 256 threads: 84 -> 192), so the blocks are larger: 512 threads (softmax 93 registers,
+ * layer norm 109, RMS norm 118, no spills) or 1024 (60-64 registers; layer norm spills 24 bytes, RMS
+ * norm 16), one block per SM.
+ */
+function pipelinedRowCases(): Case[] {
+  const variants = [[2, 512], [4, 512], [4, 1024]] as const;
+  return variants.flatMap(([rows, threads]) => {
+    const variant = ` (ROWS=${rows}, each row read a row ahead, ${threads} threads)`;
+    const extra = { options: { threads } };
+    return [softmaxCase(variant, extra, rows), layerNormCase(variant, extra, rows), rmsNormCase(variant, extra, rows)];
+  });
+}
 
 interface GemvTile {
   readonly bn?: number;
@@ -246,6 +264,7 @@ export function benchCases(): Case[] {
     softmaxCase(),
     layerNormCase(),
     rmsNormCase(),
+    ...pipelinedRowCases(),
     lowbitGemvCase('u4', 1),
     lowbitGemvCase('u4', 1, false, { tileAccumulator: true }),
     u4GemmM16,

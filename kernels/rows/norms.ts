@@ -1,28 +1,31 @@
 /**
  * Layer norm, RMS norm, and RMS norm fused with the residual add that precedes it in a transformer
- * block: one program per row of x [M, N] (N <= BLOCK_N; a longer row fails the launch), in f32, one
- * rounding to the storage dtype at the store.
+ * block: one program per row of x [M, N] (N <= BLOCK_N; a longer row fails the launch), or for layer
+ * norm and RMS norm per ROWS rows, each read a row ahead (row.ts eachRow); in f32, one rounding to the
+ * storage dtype at the store.
  */
-import { type Dtype, type Tile, f32, input, kernel, load, output, rsqrt, store, where } from '../../dsl/index.js';
-import { rowOf } from './row.js';
+import { type Dtype, type TensorArg, type Tile, cdiv, f32, input, kernel, load, output, rsqrt, store, where } from '../../dsl/index.js';
+import { type Row, eachRow, rowOf } from './row.js';
 
 /** y = (x - mean) / sqrt(var + EPS) * w + b over each row (the biased variance). */
 export function layerNormRows(d: Dtype) {
   return kernel(
     `layer_norm_${d.name}`,
     { x: input(d, ['M', 'N']), w: input(d, ['N']), b: input(d, ['N']), y: output(d, ['M', 'N']) },
-    ({ x, w, b, y }, { BLOCK_N, EPS }) => {
-      const { row, cols, n, ok } = rowOf(x, y, BLOCK_N);
-      const t = load(x, [row, cols], { mask: ok }).to(f32);
-      const count = n.to(f32);
-      const mean = t.sum(0).div(count);
-      const centered = where(ok, t.sub(mean), 0);
-      const variance = centered.mul(centered).sum(0).div(count);
-      const normalized = centered.mul(rsqrt(variance.add(EPS)));
-      const out = normalized.mul(load(w, [cols], { mask: ok }).to(f32)).add(load(b, [cols], { mask: ok }).to(f32));
-      store(y, [row, cols], out.to(d), { mask: ok });
+    ({ x, w, b, y }, { BLOCK_N, EPS, ROWS }) => {
+      eachRow(x, y, BLOCK_N, ROWS, loadRow(x), ({ row, cols, n, ok }, stored) => {
+        const t = stored.to(f32);
+        const count = n.to(f32);
+        const mean = t.sum(0).div(count);
+        const centered = where(ok, t.sub(mean), 0);
+        const variance = centered.mul(centered).sum(0).div(count);
+        const normalized = centered.mul(rsqrt(variance.add(EPS)));
+        const out = normalized.mul(load(w, [cols], { mask: ok }).to(f32)).add(load(b, [cols], { mask: ok }).to(f32));
+        store(y, [row, cols], out.to(d), { mask: ok });
+      });
     },
-    { params: { BLOCK_N: 8192, EPS: 1e-5 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
+    // ROWS: rows per program, each read a row ahead (row.ts eachRow).
+    { params: { BLOCK_N: 8192, EPS: 1e-5, ROWS: 1 }, grid: ({ M }, { ROWS }) => [ROWS === 1 ? M : cdiv(M, ROWS)], shapes: { M: 4096, N: 8192 } },
   );
 }
 
@@ -31,20 +34,21 @@ export function rmsNormRows(d: Dtype) {
   return kernel(
     `rms_norm_${d.name}`,
     { x: input(d, ['M', 'N']), w: input(d, ['N']), y: output(d, ['M', 'N']) },
-    ({ x, w, y }, { BLOCK_N, EPS }) => {
-      const { row, cols, n, ok } = rowOf(x, y, BLOCK_N);
-      const t = load(x, [row, cols], { mask: ok }).to(f32);
-      store(y, [row, cols], rmsNormalized(t, n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });
+    ({ x, w, y }, { BLOCK_N, EPS, ROWS }) => {
+      eachRow(x, y, BLOCK_N, ROWS, loadRow(x), ({ row, cols, n, ok }, stored) => {
+        store(y, [row, cols], rmsNormalized(stored.to(f32), n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });
+      });
     },
     {
-      params: { BLOCK_N: 8192, EPS: 1e-6 },
-      grid: ({ M }) => [M],
+      // ROWS: rows per program, each read a row ahead (row.ts eachRow).
+      params: { BLOCK_N: 8192, EPS: 1e-6, ROWS: 1 },
+      grid: ({ M }, { ROWS }) => [ROWS === 1 ? M : cdiv(M, ROWS)],
       shapes: { M: 4096, N: 8192 },
       // Two blocks of 512 threads per SM (58 registers, no spills): the H100 ran bf16 RMS norm over
       // 4096 x 8192 at 1384 GB/s so, against 1252 at the default 256 threads (104 registers, two
       // blocks); 256 threads capped for three blocks was faster (1519) but spills 64 bytes (session 8).
       // (Measured for 16-bit storage only.)
-      hints: ({ BLOCK_N }) => (BLOCK_N <= 8192 && d.bits === 16 ? { cuda: { threads: 512, minBlocksPerSm: 2 } } : {}),
+      hints: ({ BLOCK_N, ROWS }) => (BLOCK_N <= 8192 && ROWS === 1 && d.bits === 16 ? { cuda: { threads: 512, minBlocksPerSm: 2 } } : {}),
     },
   );
 }
@@ -67,6 +71,10 @@ export function rmsNormResidualRows(d: Dtype) {
     { params: { BLOCK_N: 8192, EPS: 1e-6 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
   );
 }
+
+/** x's row: the tile eachRow carries from one row to the next (the stored values, zero past the row). */
+const loadRow = (x: TensorArg) => ({ row, cols, ok }: Row) => load(x, [row, cols], { mask: ok });
+
 
 /** t / sqrt(mean(t²) + eps) · w for a row t of n elements (zero past them), in f32. */
 function rmsNormalized(t: Tile, n: Tile, w: Tile, eps: number): Tile {

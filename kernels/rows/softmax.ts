@@ -1,34 +1,38 @@
 /**
- * Row softmax and log-softmax: one program per row of x [M, N], the row (N <= BLOCK_N; a longer row
- * fails the launch) in registers, computed in f32 whatever the storage dtype, one rounding to it at the
- * store. Softmax multiplies by the reciprocal of the sum (one more f32 rounding than a division).
+ * Row softmax and log-softmax: one program per row of x [M, N] (or per ROWS rows, each read a row
+ * ahead: row.ts eachRow), the row (N <= BLOCK_N; a longer row fails the launch) in registers,
+ * computed in f32 whatever the storage dtype, one rounding to it at the store. Softmax multiplies by
+ * the reciprocal of the sum (one more f32 rounding than a division).
  */
-import { type Dtype, exp, f32, full, input, kernel, load, log, output, store } from '../../dsl/index.js';
-import { rowOf } from './row.js';
+import { type Dtype, cdiv, exp, f32, full, input, kernel, load, log, output, store } from '../../dsl/index.js';
+import { type Row, eachRow } from './row.js';
 
 const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
   kernel(
     `${name}_${d.name}`,
     { x: input(d, ['M', 'N']), y: output(d, ['M', 'N']) },
-    ({ x, y }, { BLOCK_N }) => {
-      const { row, cols, ok } = rowOf(x, y, BLOCK_N);
-      const t = load(x, [row, cols], { mask: ok, other: -Infinity }).to(f32);
-      const shifted = t.sub(t.max(0));
-      const e = exp(shifted);
-      // One division a row, then a product per element: a division per element was the most
-      // expensive step of the H100 kernel, which issue slots, not bytes, bounded.
-      const out = logOfIt ? shifted.sub(log(e.sum(0))) : e.mul(full([], 1, f32).div(e.sum(0)));
-      store(y, [row, cols], out.to(d), { mask: ok });
+    ({ x, y }, { BLOCK_N, ROWS }) => {
+      const loadRow = ({ row, cols, ok }: Row) => load(x, [row, cols], { mask: ok, other: -Infinity });
+      eachRow(x, y, BLOCK_N, ROWS, loadRow, ({ row, cols, ok }, stored) => {
+        const t = stored.to(f32);
+        const shifted = t.sub(t.max(0));
+        const e = exp(shifted);
+        // One division a row, then a product per element: a division per element was the most
+        // expensive step of the H100 kernel, which issue slots, not bytes, bounded.
+        const out = logOfIt ? shifted.sub(log(e.sum(0))) : e.mul(full([], 1, f32).div(e.sum(0)));
+        store(y, [row, cols], out.to(d), { mask: ok });
+      });
     },
     {
-      params: { BLOCK_N: 8192 },
-      grid: ({ M }) => [M],
+      // ROWS: rows per program, each read a row ahead (row.ts eachRow).
+      params: { BLOCK_N: 8192, ROWS: 1 },
+      grid: ({ M }, { ROWS }) => [ROWS === 1 ? M : cdiv(M, ROWS)],
       shapes: { M: 4096, N: 8192 },
       // Registers capped for 3 blocks of 256 threads per SM (80, no spills): the H100 ran bf16 softmax
       // over 4096 x 8192 at 1476 GB/s so, against 1220 with the 89 ptxas takes uncapped (session 8).
       // Not log-softmax (unmeasured; it spills 40 to 92 bytes under that cap), nor f32 (twice the bytes
       // per element: 2422 GB/s uncapped, 0.86 of copy; it spills 8 bytes for sm_80 under the cap).
-      hints: ({ BLOCK_N }) => (BLOCK_N <= 8192 && !logOfIt && d.bits === 16 ? { cuda: { minBlocksPerSm: 3 } } : {}),
+      hints: ({ BLOCK_N, ROWS }) => (BLOCK_N <= 8192 && ROWS === 1 && !logOfIt && d.bits === 16 ? { cuda: { minBlocksPerSm: 3 } } : {}),
     },
   );
 

@@ -49,13 +49,15 @@ const CASES: Record<string, (seed: number, d: Dtype) => RowCase> = {
     const r = rng(seed);
     const [m, n] = [randInt(r, 1, 12), randInt(r, 2, BLOCK_N)];
     const [x, w, b] = [randomTensor(r, [m, n], -3, 5, d), randomTensor(r, [n], -2, 2, d), randomTensor(r, [n], -1, 1, d)];
-    return { kernel: layerNormRows(d).build({ BLOCK_N }), args: { x, w, b, y: poisoned(d, [m, n]) }, reference: () => ({ y: layerNormReference(x.data, w.data, b.data, m, n) }), transcendental: false, what: `layer_norm_${d.name} M=${m} N=${n} (seed ${seed})` };
+    const rows = rowsPerProgram(r);
+    return { kernel: layerNormRows(d).build({ BLOCK_N, ROWS: rows }), args: { x, w, b, y: poisoned(d, [m, n]) }, reference: () => ({ y: layerNormReference(x.data, w.data, b.data, m, n) }), transcendental: false, what: `layer_norm_${d.name} M=${m} N=${n} ROWS=${rows} (seed ${seed})` };
   },
   rms_norm: (seed, d) => {
     const r = rng(seed);
     const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
     const [x, w] = [randomTensor(r, [m, n], -3, 3, d), randomTensor(r, [n], -2, 2, d)];
-    return { kernel: rmsNormRows(d).build({ BLOCK_N }), args: { x, w, y: poisoned(d, [m, n]) }, reference: () => ({ y: rmsNormReference(x.data, w.data, m, n) }), transcendental: false, what: `rms_norm_${d.name} M=${m} N=${n} (seed ${seed})` };
+    const rows = rowsPerProgram(r);
+    return { kernel: rmsNormRows(d).build({ BLOCK_N, ROWS: rows }), args: { x, w, y: poisoned(d, [m, n]) }, reference: () => ({ y: rmsNormReference(x.data, w.data, m, n) }), transcendental: false, what: `rms_norm_${d.name} M=${m} N=${n} ROWS=${rows} (seed ${seed})` };
   },
   rms_norm_residual: (seed, d) => {
     const r = rng(seed);
@@ -112,8 +114,12 @@ function softmaxCase(seed: number, d: Dtype, logOfIt: boolean): RowCase {
   const [m, n] = [randInt(r, 1, 12), randInt(r, 1, BLOCK_N)];
   const x = randomTensor(r, [m, n], -8, 8, d);
   const make = logOfIt ? logSoftmaxRows : softmaxRows;
-  return { kernel: make(d).build({ BLOCK_N }), args: { x, y: poisoned(d, [m, n]) }, reference: () => ({ y: softmaxReference(x.data, m, n, logOfIt) }), transcendental: true, what: `${logOfIt ? 'log_' : ''}softmax_${d.name} M=${m} N=${n} (seed ${seed})` };
+  const rows = rowsPerProgram(r);
+  return { kernel: make(d).build({ BLOCK_N, ROWS: rows }), args: { x, y: poisoned(d, [m, n]) }, reference: () => ({ y: softmaxReference(x.data, m, n, logOfIt) }), transcendental: true, what: `${logOfIt ? 'log_' : ''}softmax_${d.name} M=${m} N=${n} ROWS=${rows} (seed ${seed})` };
 }
+
+/** Rows per program (the kernels' ROWS): 1, the default, or 2 or 3, each row read a row ahead, the last program's rows often past M. */
+const rowsPerProgram = (r: () => number) => randInt(r, 1, 3);
 
 function gluCase(seed: number, d: Dtype, which: 'swiglu' | 'geglu'): RowCase {
   const r = rng(seed);
@@ -155,8 +161,10 @@ describe('row kernels', () => {
     const r = rng(freshSeed());
     const cpu = device('cpu');
     for (const dev of [interp, cpu]) {
-      const softmax = (await dev.compile(softmaxRows(f32).build({ BLOCK_N: 16 }))).run({ x: Tensor.fromHostTensor(randomTensor(r, [2, 17])), y: Tensor.empty(f32, [2, 17]) });
-      await expect(softmax).rejects.toThrow(/outside (tensor argument 1 \()?y\b/);
+      for (const ROWS of [1, 2]) {
+        const softmax = (await dev.compile(softmaxRows(f32).build({ BLOCK_N: 16, ROWS }))).run({ x: Tensor.fromHostTensor(randomTensor(r, [3, 17])), y: Tensor.empty(f32, [3, 17]) });
+        await expect(softmax).rejects.toThrow(/outside (tensor argument 1 \()?y\b/);
+      }
       const x = Tensor.fromHostTensor(randomTensor(r, [1, 1, 2, 65]));
       const rotary = (await dev.compile(rotaryRows(f32).build())).run({ x, cos: Tensor.empty(f32, [1, 65]), sin: Tensor.empty(f32, [1, 65]), y: Tensor.empty(f32, [1, 1, 2, 65]) });
       await expect(rotary).rejects.toThrow(/outside (tensor argument 3 \()?y\b/);

@@ -149,6 +149,15 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     await expectCloseToInterpreter(k, {}, { registerAccumulators: true }, 'scalar a');
   });
 
+  // Several rows to a program, each read a row ahead (kernels/rows/row.ts eachRow): the loop carries
+  // the next row's tile; the last program's rows run past M.
+  it.each(['softmax_bf16', 'layer_norm_bf16', 'rms_norm_bf16'] as const)('%s with ROWS = 3, each row read a row ahead', async (name) => {
+    const def = libraryKernels[name]!;
+    const r = rng(freshSeed());
+    const symbols = { M: randInt(r, 4, 8), N: randInt(r, 100, 500) };
+    await expectCloseToInterpreter(def.build({ BLOCK_N: 512, ROWS: 3 }), symbols, {}, `${name} ROWS=3`);
+  });
+
   // Masks that the box test implies are not tested per lane inside the tensor: bounds masks (of the
   // tensor's own extents, or another tensor's bound to the same symbols) must be, and masks crossed
   // (rows against the column count) must not be taken for them: with M != N they differ.
