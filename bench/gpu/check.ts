@@ -96,11 +96,17 @@ const takesTensorCores = (kernel: Kernel): boolean => emitCuda(kernel, { tensorC
 /** Whether any of the kernel's tensor-core dots keep their accumulators in registers (registerAccumulators, on by default). */
 const takesRegisterAccumulators = (kernel: Kernel): boolean => emitCuda(kernel, { registerAccumulators: true }).source.includes('mma.sync on the accumulator in registers');
 
-/** The copy and every library kernel, each with its random ragged shapes (rows up to their BLOCK_N of 8192). */
+/**
+ * The copy and every library kernel, each with its random ragged shapes (rows up to their BLOCK_N of
+ * 8192); then the bf16 row kernels the bench times with 3 rows a program, each read a row ahead
+ * (kernels/rows/row.ts eachRow; the last program's rows past M where M is not a multiple of 3).
+ */
 function benchKernels(): [Kernel, (r: () => number) => Record<string, number>][] {
+  const rowsAhead = ['softmax_bf16', 'layer_norm_bf16', 'rms_norm_bf16'].map((name) => libraryKernels[name]!);
   return [
     [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
     ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
+    ...rowsAhead.map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build({ ROWS: 3 }), libraryShapes(def.name, def.params)]),
   ];
 }
 
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
     };
     for (const [kernel, shapes] of library) {
       if (overBudget()) break;
-      await runLibraryKernel(kernel, shapes, gpu, '');
+      await runLibraryKernel(kernel, shapes, gpu, (kernel.params['ROWS'] ?? 1) > 1 ? ` ROWS=${kernel.params['ROWS']}` : '');
     }
     phase('library kernels');
 
