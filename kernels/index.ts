@@ -27,7 +27,7 @@ const LOWBIT_VARIANTS: readonly (readonly [Dtype, string, boolean])[] = [
   [bf16, 'f6e3m2', false],
 ];
 
-/** The row kernels: one program per row (or per position and head), the row (or a chunk of it) in registers. */
+/** The row kernels: one program per row by default (or per position and head), the row (or a chunk of it) in registers. */
 export const ROW_KERNELS = [softmaxRows, logSoftmaxRows, layerNormRows, rmsNormRows, rmsNormResidualRows, swigluRows, gegluRows, rotaryRows, crossEntropyRows] as const;
 
 const defs = [

@@ -1,13 +1,13 @@
 /**
- * What every row kernel starts with: program m handles row m of x [M, N] and y [M, N], holding its N
- * columns in one tile of BLOCK_N lanes (a longer row fails the launch: kernels/fits.ts).
+ * What every row kernel starts with: program m handles row m of x [M, N] and y [M, N] (with eachRow,
+ * rows m * ROWS to m * ROWS + ROWS - 1 in turn), holding a row's N columns in one tile of BLOCK_N
+ * lanes (a longer row fails the launch: kernels/fits.ts).
  */
 import { type TensorArg, type Tile, arange, forRange, programId } from '../../dsl/index.js';
-import { IrError } from '../../compiler/ir/errors.js';
 import { requireFits } from '../fits.js';
 
 export interface Row {
-  /** The row index (program 0's id). */
+  /** The row index (program m's row, or one of its ROWS rows). */
   readonly row: Tile;
   /** The lanes' column indices, [BLOCK_N]. */
   readonly cols: Tile;
@@ -38,7 +38,6 @@ export function rowOf(x: TensorArg, y: TensorArg, blockN: number): Row {
  * program, 11.7 at 4), so the kernels' default stays 1.
  */
 export function eachRow(x: TensorArg, y: TensorArg, blockN: number, rows: number, load: (r: Row) => Tile, body: (r: Row, t: Tile) => void): void {
-  if (!Number.isInteger(rows) || rows < 1) throw new IrError('type', `ROWS (rows per program) must be a positive integer, got ${rows}`);
   if (rows === 1) {
     const r = rowOf(x, y, blockN);
     body(r, load(r));

@@ -157,6 +157,22 @@ describe('row kernels', () => {
     }
   });
 
+  it('ROWS = 3: every row, those of the last program (past M) too, against the float64 reference', async () => {
+    const r = rng(freshSeed());
+    const [m, n] = [3 * randInt(r, 1, 3) + randInt(r, 1, 2), randInt(r, 1, BLOCK_N)];
+    const [x, w, b] = [randomTensor(r, [m, n], -3, 3, f32), randomTensor(r, [n], -2, 2, f32), randomTensor(r, [n], -1, 1, f32)];
+    const runs: [Kernel, Record<string, HostTensor>, Float64Array, boolean][] = [
+      [softmaxRows(f32).build({ BLOCK_N, ROWS: 3 }), { x, y: poisoned(f32, [m, n]) }, softmaxReference(x.data, m, n), true],
+      [logSoftmaxRows(f32).build({ BLOCK_N, ROWS: 3 }), { x, y: poisoned(f32, [m, n]) }, softmaxReference(x.data, m, n, true), true],
+      [layerNormRows(f32).build({ BLOCK_N, ROWS: 3 }), { x, w, b, y: poisoned(f32, [m, n]) }, layerNormReference(x.data, w.data, b.data, m, n), false],
+      [rmsNormRows(f32).build({ BLOCK_N, ROWS: 3 }), { x, w, y: poisoned(f32, [m, n]) }, rmsNormReference(x.data, w.data, m, n), false],
+    ];
+    for (const [kernel, args, reference] of runs) {
+      const { want } = await runBoth(interp, kernel, args);
+      expectNearReference(want['y']!, reference, f32, `${kernel.name} ROWS=3 M=${m} N=${n}`);
+    }
+  });
+
   testC('a row longer than the tile fails the launch (on the interpreter and C), rather than leaving its end unwritten', async () => {
     const r = rng(freshSeed());
     const cpu = device('cpu');

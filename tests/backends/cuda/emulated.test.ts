@@ -154,7 +154,7 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
   it.each(['softmax_bf16', 'layer_norm_bf16', 'rms_norm_bf16'] as const)('%s with ROWS = 3, each row read a row ahead', async (name) => {
     const def = libraryKernels[name]!;
     const r = rng(freshSeed());
-    const symbols = { M: randInt(r, 4, 8), N: randInt(r, 100, 500) };
+    const symbols = { M: 3 * randInt(r, 1, 2) + randInt(r, 1, 2), N: randInt(r, 100, 500) }; // not a multiple of 3
     await expectCloseToInterpreter(def.build({ BLOCK_N: 512, ROWS: 3 }), symbols, {}, `${name} ROWS=3`);
   });
 
