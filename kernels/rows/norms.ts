@@ -4,8 +4,8 @@
  * norm and RMS norm per ROWS rows, each read a row ahead (row.ts eachRow); in f32, one rounding to the
  * storage dtype at the store.
  */
-import { type Dtype, type TensorArg, type Tile, cdiv, f32, input, kernel, load, output, rsqrt, store, where } from '../../dsl/index.js';
-import { type Row, eachRow, rowOf } from './row.js';
+import { type Dtype, type TensorArg, type Tile, f32, input, kernel, load, output, rsqrt, store, where } from '../../dsl/index.js';
+import { type Row, eachRow, rowOf, rowPrograms } from './row.js';
 
 /** y = (x - mean) / sqrt(var + EPS) * w + b over each row (the biased variance). */
 export function layerNormRows(d: Dtype) {
@@ -25,7 +25,7 @@ export function layerNormRows(d: Dtype) {
       });
     },
     // ROWS: rows per program, each read a row ahead (row.ts eachRow).
-    { params: { BLOCK_N: 8192, EPS: 1e-5, ROWS: 1 }, grid: ({ M }, { ROWS }) => [ROWS === 1 ? M : cdiv(M, ROWS)], shapes: { M: 4096, N: 8192 } },
+    { params: { BLOCK_N: 8192, EPS: 1e-5, ROWS: 1 }, grid: ({ M }, { ROWS }) => rowPrograms(M, ROWS), shapes: { M: 4096, N: 8192 } },
   );
 }
 
@@ -42,7 +42,7 @@ export function rmsNormRows(d: Dtype) {
     {
       // ROWS: rows per program, each read a row ahead (row.ts eachRow).
       params: { BLOCK_N: 8192, EPS: 1e-6, ROWS: 1 },
-      grid: ({ M }, { ROWS }) => [ROWS === 1 ? M : cdiv(M, ROWS)],
+      grid: ({ M }, { ROWS }) => rowPrograms(M, ROWS),
       shapes: { M: 4096, N: 8192 },
       // Two blocks of 512 threads per SM (58 registers, no spills): the H100 ran bf16 RMS norm over
       // 4096 x 8192 at 1384 GB/s so, against 1252 at the default 256 threads (104 registers, two
@@ -74,7 +74,6 @@ export function rmsNormResidualRows(d: Dtype) {
 
 /** x's row: the tile eachRow carries from one row to the next (the stored values, zero past the row). */
 const loadRow = (x: TensorArg) => ({ row, cols, ok }: Row) => load(x, [row, cols], { mask: ok });
-
 
 /** t / sqrt(mean(t²) + eps) · w for a row t of n elements (zero past them), in f32. */
 function rmsNormalized(t: Tile, n: Tile, w: Tile, eps: number): Tile {

@@ -3,7 +3,8 @@
  * rows m * ROWS to m * ROWS + ROWS - 1 in turn), holding a row's N columns in one tile of BLOCK_N
  * lanes (a longer row fails the launch: kernels/fits.ts).
  */
-import { type TensorArg, type Tile, arange, forRange, programId } from '../../dsl/index.js';
+import type { GridExpr } from '../../compiler/ir/ir.js';
+import { type TensorArg, type Tile, arange, cdiv, forRange, programId } from '../../dsl/index.js';
 import { requireFits } from '../fits.js';
 
 export interface Row {
@@ -58,3 +59,6 @@ export function eachRow(x: TensorArg, y: TensorArg, blockN: number, rows: number
     return [ahead];
   });
 }
+
+/** The grid of eachRow's kernels: a program per `rows` rows of M. */
+export const rowPrograms = (m: GridExpr, rows: number): GridExpr[] => [rows === 1 ? m : cdiv(m, rows)];

@@ -4,8 +4,8 @@
  * computed in f32 whatever the storage dtype, one rounding to it at the store. Softmax multiplies by
  * the reciprocal of the sum (one more f32 rounding than a division).
  */
-import { type Dtype, cdiv, exp, f32, full, input, kernel, load, log, output, store } from '../../dsl/index.js';
-import { type Row, eachRow } from './row.js';
+import { type Dtype, exp, f32, full, input, kernel, load, log, output, store } from '../../dsl/index.js';
+import { type Row, eachRow, rowPrograms } from './row.js';
 
 const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
   kernel(
@@ -26,7 +26,7 @@ const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
     {
       // ROWS: rows per program, each read a row ahead (row.ts eachRow).
       params: { BLOCK_N: 8192, ROWS: 1 },
-      grid: ({ M }, { ROWS }) => [ROWS === 1 ? M : cdiv(M, ROWS)],
+      grid: ({ M }, { ROWS }) => rowPrograms(M, ROWS),
       shapes: { M: 4096, N: 8192 },
       // Registers capped for 3 blocks of 256 threads per SM (80, no spills): the H100 ran bf16 softmax
       // over 4096 x 8192 at 1476 GB/s so, against 1220 with the 89 ptxas takes uncapped (session 8).
