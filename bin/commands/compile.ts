@@ -14,7 +14,7 @@ import { emitCuda } from '../../backends/cuda/index.js';
 import { emitWgsl } from '../../backends/wgsl/index.js';
 import { printKernel } from '../../compiler/ir/printer.js';
 import type { Io } from '../cli.js';
-import { buildChosen, kernelOption, paramOption } from './options.js';
+import { buildChosen, kernelOption, paramOption, registerAccumulators } from './options.js';
 
 export function compileCommand(io: Io): Command {
   return new Command('compile')
@@ -32,7 +32,7 @@ export function compileCommand(io: Io): Command {
     .option('-o, --output <path>', 'write to a file instead of standard output')
     .action(async (target: string, o: { target: string; emit: string; kernel?: string; param: string[]; output?: string; tensorCores: boolean; registerAccumulators?: boolean; pipelineStages: number; tf32?: boolean }) => {
       const { kernel } = await buildChosen(target, o);
-      const cuda = () => emitCuda(kernel, { tensorCores: o.tensorCores, registerAccumulators: o.registerAccumulators ?? true, pipelineStages: o.pipelineStages, tf32: o.tf32 ?? false }).source;
+      const cuda = () => emitCuda(kernel, { tensorCores: o.tensorCores, ...registerAccumulators(o), pipelineStages: o.pipelineStages, tf32: o.tf32 ?? false }).source;
       const text = o.emit === 'ir' ? printKernel(kernel) : o.target === 'cuda' ? cuda() : o.target === 'wgsl' ? emitWgsl(kernel).source : emitC(kernel).source;
       if (o.output !== undefined) writeFileSync(o.output, text);
       else io.out(text);

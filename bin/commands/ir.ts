@@ -9,7 +9,7 @@ import { explainCuda } from '../../backends/cuda/index.js';
 import { printKernel } from '../../compiler/ir/printer.js';
 import { PassManager, dce } from '../../compiler/passes/index.js';
 import type { Io } from '../cli.js';
-import { buildChosen, kernelOption, paramOption } from './options.js';
+import { buildChosen, kernelOption, paramOption, registerAccumulators } from './options.js';
 
 /** The pipeline `--after` names passes of. */
 const PIPELINE = [dce];
@@ -28,7 +28,7 @@ export function irCommand(io: Io): Command {
     .action(async (target: string, o: { kernel?: string; param: string[]; after?: string; layouts?: boolean; registerAccumulators?: boolean; tf32?: boolean }) => {
       const { kernel } = await buildChosen(target, o);
       if (o.after === undefined) {
-        io.out(printKernel(kernel, o.layouts ? explainCuda(kernel, { registerAccumulators: o.registerAccumulators ?? true, tf32: o.tf32 ?? false }) : undefined));
+        io.out(printKernel(kernel, o.layouts ? explainCuda(kernel, { ...registerAccumulators(o), tf32: o.tf32 ?? false }) : undefined));
         return;
       }
       new PassManager(PIPELINE, { verifyEach: true, dumpAfter: [o.after], dump: (_name, text) => io.out(text) }).run(kernel);

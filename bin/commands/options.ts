@@ -9,6 +9,13 @@ export const kernelOption = () => new Option('-k, --kernel <name>', 'which kerne
 export const paramOption = () => new Option('-p, --param <NAME=VALUE>', 'a compile-time parameter (repeatable)').argParser(collect).default([]);
 export const shapeOption = () => new Option('-s, --shape <NAME=VALUE>', 'the value of a symbolic extent (repeatable)').argParser(collect).default([]);
 
+/**
+ * --register-accumulators / --no-register-accumulators as CUDA emit options: only when given, so the
+ * backend's default (accumulators in registers) is stated once, in CudaEmitOptions.
+ */
+export const registerAccumulators = (o: { readonly registerAccumulators?: boolean }): { registerAccumulators?: boolean } =>
+  o.registerAccumulators === undefined ? {} : { registerAccumulators: o.registerAccumulators };
+
 export interface KernelChoice {
   readonly kernel?: string;
   readonly param: string[];
