@@ -67,26 +67,26 @@ export interface OutputComparison {
   readonly pass: boolean;
 }
 
-/** 4 units in the last place of float dtype d, at the largest finite magnitude in `want`. */
-export function floatTolerance(d: Dtype, want: Float64Array): number {
+/** `ulps` (4 unless given) units in the last place of float dtype d, at the largest finite magnitude in `want`. */
+export function floatTolerance(d: Dtype, want: Float64Array, ulps = 4): number {
   const scale = want.reduce((m, x) => (Number.isFinite(x) ? Math.max(m, Math.abs(x)) : m), 0);
-  return 4 * 2 ** -(d.mantissaBits ?? 23) * Math.max(scale, d.minNormal ?? 0);
+  return ulps * 2 ** -(d.mantissaBits ?? 23) * Math.max(scale, d.minNormal ?? 0);
 }
 
 /**
  * Compares what the kernel wrote. Integers and bools must match exactly. Floats must be within 4 units
- * in the last place of the output dtype, measured against the largest magnitude in the tensor: a
+ * (or `floatUlps`) in the last place of the output dtype, measured against the largest magnitude in the tensor: a
  * backend may round transcendentals differently and the GPU reassociates sums, and such an error is a
  * fraction of what was summed, which near cancellation (a layer norm's outputs near zero) can be far
  * more than the element itself. NaN must match NaN, infinities exactly, +0 and -0 are equal.
  */
-export function compareOutputs(kernel: Kernel, got: Readonly<Record<string, Tensor | number>>, want: Readonly<Record<string, Tensor | number>>): OutputComparison[] {
+export function compareOutputs(kernel: Kernel, got: Readonly<Record<string, Tensor | number>>, want: Readonly<Record<string, Tensor | number>>, floatUlps = 4): OutputComparison[] {
   return kernel.args
     .filter((a) => a.type.kind === 'tensor' && a.type.access !== 'in')
     .map((a) => {
       const [g, w] = [(got[a.name!] as Tensor).toValues(), (want[a.name!] as Tensor).toValues()];
       const d = a.type.dtype;
-      const allowed = d.kind === 'float' ? floatTolerance(d, w) : 0;
+      const allowed = d.kind === 'float' ? floatTolerance(d, w, floatUlps) : 0;
       let [maxAbsError, maxRelError, pass] = [0, 0, true];
       for (let i = 0; i < w.length; i++) {
         if (Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i])) || (g[i] === 0 && w[i] === 0)) continue;

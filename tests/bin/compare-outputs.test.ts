@@ -9,11 +9,12 @@ const k = kernel('cmp', { x: input(f32, [4]), y: output(f32, [4]), n: output(i32
   store(n, [i], i);
 }, { grid: () => [1] }).build();
 
-const run = (y: number[], yWant: number[], n = [1, 2, 3, 4], nWant = [1, 2, 3, 4]) =>
+const run = (y: number[], yWant: number[], n = [1, 2, 3, 4], nWant = [1, 2, 3, 4], floatUlps?: number) =>
   compareOutputs(
     k,
     { y: Tensor.fromValues(f32, [4], y), n: Tensor.fromValues(i32, [4], n) },
     { y: Tensor.fromValues(f32, [4], yWant), n: Tensor.fromValues(i32, [4], nWant) },
+    floatUlps,
   ).map((c) => [c.name, c.pass]);
 
 describe('compareOutputs', () => {
@@ -25,6 +26,12 @@ describe('compareOutputs', () => {
     const ulp = 2 ** -23 * 100;
     expect(run([100, 3 * ulp, 1, 2], [100, 0, 1, 2])).toEqual([['y', true], ['n', true]]);
     expect(run([100, 5 * ulp, 1, 2], [100, 0, 1, 2])).toEqual([['y', false], ['n', true]]);
+  });
+
+  test('a wider float tolerance widens floats only: integers stay exact', () => {
+    const ulp = 2 ** -23 * 100;
+    expect(run([100, 12 * ulp, 1, 2], [100, 0, 1, 2], [1, 2, 3, 4], [1, 2, 3, 4], 12)).toEqual([['y', true], ['n', true]]);
+    expect(run([100, 13 * ulp, 1, 2], [100, 0, 1, 2], [1, 2, 3, 5], [1, 2, 3, 4], 12)).toEqual([['y', false], ['n', false]]);
   });
 
   test('a NaN where a number was expected, an infinity, or an integer off by one fails', () => {

@@ -41,6 +41,18 @@ export function libraryArguments(kernel: Kernel, symbols: Readonly<Record<string
 }
 
 /**
+ * How many units in the last place of the largest f32 output a dot of depth K on tf32 tensor cores may
+ * be from the interpreter's dot of the same tf32-rounded operands. The products are exact, but the sums
+ * are not in the interpreter's order, and the hardware adds each mma's products to the accumulator with
+ * its own rounding: the H200 run of session 22 was 7 and 9 ulps off at K = 102 and 173, the emulator up
+ * to 5 at K = 88 to 240. Allowed: 2 a k8 step beside the usual 4. An operand left unrounded is about
+ * 2000 ulps off, a wrong fragment by whole products.
+ */
+export function tf32DotUlps(K: number): number {
+  return 4 + 2 * Math.ceil(K / 8);
+}
+
+/**
  * The tensors `names` of `args` with every value rounded to tf32 as cvt.rna.tf32.f32 rounds (to
  * nearest, ties away from zero, the 13 low bits of the f32 cleared): the interpreter's reference for a
  * dot that the CUDA backend's tf32 option puts on tensor cores, whose operands are rounded so.
