@@ -62,6 +62,8 @@ function pipelinedRowCases(): Case[] {
 
 interface GemvTile {
   readonly bn?: number;
+  /** K a step (128, one group, unless given; with the tile accumulator, a multiple of the group may be). */
+  readonly bk?: number;
   readonly threads?: number;
   readonly minBlocksPerSm?: number;
   readonly tileAccumulator?: boolean;
@@ -74,15 +76,16 @@ interface GemvTile {
  * 1.2x of (bits / 4) x the u4 time.
  */
 function lowbitGemvCase(code: string, m: number, tiled = false, tile: GemvTile = {}): Case {
-  const [n, k, group, bn, bk] = [8192, 8192, 128, tile.bn ?? 16, 128];
+  const [n, k, group, bn, bk] = [8192, 8192, 128, tile.bn ?? 16, tile.bk ?? 128];
   const weight = dtype(code);
   const knobs = [
     `BN=${bn}`,
+    ...(tile.bk ? [`BK=${bk}`] : []),
     ...(tile.threads ? [`${tile.threads} threads`] : []),
     ...(tile.minBlocksPerSm ? [`${tile.minBlocksPerSm} blocks/SM`] : []),
     ...(tile.tileAccumulator ? ['tile accumulator'] : []),
   ];
-  const variant = tile.bn || tile.threads || tile.minBlocksPerSm || tile.tileAccumulator ? ` (${knobs.join(', ')})` : '';
+  const variant = tile.bn || tile.bk || tile.threads || tile.minBlocksPerSm || tile.tileAccumulator ? ` (${knobs.join(', ')})` : '';
   return {
     name: `${code} GEMV bf16 M=${m} N=K=8192 g128${tiled ? ' (W in 16x128 tiles)' : ''}${variant}`,
     kernel: lowbitGemv(bf16, weight, true, { ...(tiled ? { tile: [bn, bk] as const } : {}), ...(tile.tileAccumulator ? { accumulate: 'tile' as const } : {}) }).build({ BN: bn, BK: bk, GROUP: group }),
@@ -90,6 +93,23 @@ function lowbitGemvCase(code: string, m: number, tiled = false, tile: GemvTile =
     bytes: (n * k * weight.bits) / 8 + 2 * 4 * ((n * k) / group) + 2 * m * (k + n),
     options: { ...(tile.threads ? { threads: tile.threads } : {}), ...(tile.minBlocksPerSm ? { minBlocksPerSm: tile.minBlocksPerSm } : {}) },
   };
+}
+
+/**
+ * The u4 GEMV's tile accumulator with steps of several groups. At BK = 128, BN 8 on 128 threads
+ * (0.111 ms on the H200, 7 us at copy bandwidth), a thread loads 4 bytes of codes a step and waits on
+ * them: about 4 KiB of W in flight an SM, where a memory latency near 1 us at 4.1 TB/s needs some 30.
+ * Longer steps put more in flight a thread, but each element of the [BN, BK] tile holds its own x,
+ * scale, zero point, code and sum: at 16 elements a thread ptxas (sm_90) takes 232 registers (114 at
+ * 8), so fewer threads fit an SM; at 32 it spills 744 bytes. Which way the balance falls is for the GPU.
+ */
+function longStepGemvCases(): Case[] {
+  const tiles = [
+    { bn: 8, bk: 256, threads: 128 },
+    { bn: 8, bk: 512, threads: 256 },
+    { bn: 4, bk: 1024, threads: 256 },
+  ];
+  return tiles.map((tile) => lowbitGemvCase('u4', 1, false, { ...tile, tileAccumulator: true }));
 }
 
 /** M = 16 through the GEMM (one [16, BN] tile of y per program, W read once). */
@@ -267,6 +287,7 @@ export function benchCases(): Case[] {
     ...pipelinedRowCases(),
     lowbitGemvCase('u4', 1),
     lowbitGemvCase('u4', 1, false, { tileAccumulator: true }),
+    ...longStepGemvCases(),
     u4GemmM16,
     // The tensor-core kernels: accumulators in registers (the default since session 23), cp.async,
     // tf32, attention; then the graphs, and the staged paths they replaced.

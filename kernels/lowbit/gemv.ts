@@ -6,7 +6,8 @@
  *   y[m, n] = sum over groups g of scale[n, g] * (sum over k in g of x[m, k] * code[n, k] - zero[n, g] * sum over k in g of x[m, k])
  *
  * One program computes BN outputs of one row of x, walking K in steps of BK (which divides GROUP, so a
- * step lies in one group and its scale multiplies the step's partial sum once). The codes are
+ * step lies in one group and its scale multiplies the step's partial sum once; the tile accumulator's
+ * steps may instead span whole groups). The codes are
  * unpacked in registers (the load converts them); nothing but x, the codes, the scales and the zero
  * points is read. Taking z·Σx off Σx·c once per step saves a subtraction per code, at a price in
  * accuracy when the terms cancel (x of one sign, codes near the zero point): the error is relative
@@ -24,7 +25,7 @@ import { codesPerWord, dotTileOrder, tileDims } from './layout.js';
 export interface LowbitGemvParams extends Record<string, number> {
   /** Outputs per program. */
   readonly BN: number;
-  /** K elements per step; must divide GROUP. */
+  /** K elements per step; must divide GROUP (or, with `accumulate: 'tile'`, may be a multiple of it). */
   readonly BK: number;
   /** K elements per scale. */
   readonly GROUP: number;
@@ -44,7 +45,10 @@ export interface LowbitGemvOptions {
    * products, (c − z)·x·s, and is summed to [BN] once after the walk, so the loop has no reduction
    * across lanes (on a GPU: no shuffles and no barriers in it). x, the scales and the zero points are
    * read straight into the tile's shape (each lane reads its own row's or column's value) instead of
-   * being broadcast from smaller tiles. Meant for GPUs: the C backend runs it about 10x slower than
+   * being broadcast from smaller tiles; so BK may span several groups (a multiple of GROUP), which on a
+   * GPU puts more of W in flight a step (at BK = GROUP = 128, BN 8 on 128 threads, a thread loads 4
+   * bytes of u4 codes a step, and the H200's u4 GEMV took 0.111 ms against the 7 us its bytes need
+   * at copy bandwidth). Meant for GPUs: the C backend runs it about 10x slower than
    * 'step' (it reads those tiles lane by lane). 'dot': each step is a dot, x[1, BK] · codes[BK, BN],
    * one f32 fused multiply-add per code in k order (the interpreter's dot), which a CPU vectorizes
    * across the BN outputs. It needs `tile`, the tiles in dotTileOrder(weight) (tileCodes(q, tile,
@@ -76,7 +80,10 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, option
     `gemv_${act.name}_${weight.name}${withZeros ? '_zp' : ''}${tile ? `_tiled${tile[0]}x${tile[1]}` : ''}${accumulate === 'step' ? '' : accumulate === 'tile' ? '_tileacc' : '_dot'}`,
     withZeros ? args : { x: args.x, w: args.w, scales: args.scales, y: args.y },
     (a, { BN, BK, GROUP }) => {
-      if (GROUP % BK !== 0) throw new IrError('type', `lowbit gemv: BK = ${BK} must divide GROUP = ${GROUP}`);
+      // A step within one group has one scale a row; the tile accumulator reads a scale a lane, so its
+      // steps may also span whole groups (on a GPU, more bytes in flight a step: see `accumulate`).
+      const spansGroups = accumulate === 'tile' && BK % GROUP === 0 && BK > GROUP;
+      if (GROUP % BK !== 0 && !spansGroups) throw new IrError('type', `lowbit gemv: BK = ${BK} must divide GROUP = ${GROUP}${accumulate === 'tile' ? ' or be a multiple of it' : ''}`);
       if (tile && (tile[0] !== BN || tile[1] !== BK)) throw new IrError('type', `lowbit gemv: the weights are stored in ${tile[0]} x ${tile[1]} tiles, but BN x BK = ${BN} x ${BK}`);
       const { x, w, scales, y } = a;
       const [k, n] = [x.dim(1), y.dim(1)];
@@ -118,7 +125,7 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, option
           // Index tiles of the whole [BN, BK] shape: a row's index along the columns, a column's down the rows.
           const rowIndex = rows.expandDims(1).broadcastTo([BN, BK]);
           const colIndex = cols.expandDims(0).broadcastTo([BN, BK]);
-          const group = k0.div(GROUP);
+          const group = spansGroups ? colIndex.div(GROUP) : k0.div(GROUP);
           const xs = load(x, [m, colIndex], { mask: ok }).to(f32);
           const scale = load(scales, [rowIndex, group], { mask: ok });
           const c = codesOf(k0, cols, colOk);

@@ -8,11 +8,12 @@
 import { jest } from '@jest/globals';
 import { type CudaEmitOptions, emitCuda } from '../../../backends/cuda/index.js';
 import { arange, cdiv, dot, input, kernel, load, output, programId, scalar, store, zeros } from '../../../dsl/index.js';
-import { bf16, f16, f32 } from '../../../compiler/ir/dtype.js';
+import { bf16, dtype, f16, f32 } from '../../../compiler/ir/dtype.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
 import { freshSeed, randInt, rng } from '../../../examples/check.js';
 import { flashAttention } from '../../../kernels/attention.js';
 import { linear } from '../../../kernels/linear.js';
+import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
 import { compareOutputs, copyArguments } from '../../../bin/launch-inputs.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
@@ -71,6 +72,18 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     // extents, which the tiles see, are the others.
     if (symbols['M'] !== undefined) symbols['M'] = Math.min(symbols['M'], 6);
     await expectCloseToInterpreter(def.build(), symbols, {}, name);
+  });
+
+  // The u4 GEMV's tile accumulator with steps of 4 groups of 128 (each lane its own column's scale),
+  // the GPU bench's longer steps: K of 2 to 6 groups, so steps across groups and ragged last steps.
+  it.each([
+    ['BN 8, BK 512, on 128 threads', { BN: 8, BK: 512, GROUP: 128 }, { threads: 128 }],
+    ['BN 4, BK 1024, on 128 threads', { BN: 4, BK: 1024, GROUP: 128 }, { threads: 128 }],
+  ] as const)('low-bit GEMV u4, tile accumulator, steps of several groups: %s', async (what, params, options) => {
+    const kernel = lowbitGemv(bf16, dtype('u4'), true, { accumulate: 'tile' }).build(params);
+    const r = rng(freshSeed());
+    const groups = randInt(r, 2, 6);
+    await expectCloseToInterpreter(kernel, { M: randInt(r, 1, 3), N: randInt(r, 1, 40), K: 128 * groups, G: groups }, options, `gemv u4 tile accumulator ${what}`);
   });
 
   it.each(EXAMPLE_CASES)('%s', async (name, kernel, makeArgs, approximate) => {

@@ -20,9 +20,9 @@ jest.setTimeout(300_000);
 const testC = testWithCompiler('the low-bit GEMV on the C backend');
 const { it: testWebgpu } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the low-bit GEMV on WebGPU');
 
-const gemvCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false, options: LowbitGemvOptions = {}) => {
+const gemvCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false, options: LowbitGemvOptions = {}, bk = Math.min(group, 64)) => {
   const c = makeCase(seed, act, weight, group, GEMV_SHAPE, symmetric);
-  return { ...c, kernel: lowbitGemv(act, weight, c.withZeros, options).build({ BN: 16, BK: Math.min(group, 64), GROUP: group }) };
+  return { ...c, kernel: lowbitGemv(act, weight, c.withZeros, options).build({ BN: 16, BK: bk, GROUP: group }) };
 };
 
 describe('low-bit GEMV', () => {
@@ -104,6 +104,48 @@ describe('low-bit GEMV', () => {
         const { got, want } = await runBoth(webgpu, c.kernel, c.args);
         expectSame(got['y']!, want['y']!, false, `${weight.name} x bf16 group 64, tile accumulator (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}`, bf16);
       }
+    });
+
+    // Steps of 2 or 4 groups (each lane reads its own column's scale), K of 2 to 2 * span + 1 groups:
+    // every case has a step across groups, and most a ragged last step.
+    describe('steps spanning several groups', () => {
+      const spanning = [
+        ['u4', f32, 32, 4],
+        ['i3', bf16, 64, 2],
+        ['f4e2m1', f16, 32, 2],
+        ['u6', bf16, 32, 4],
+      ] as const;
+      const spanningCase = (seed: number, weight: Dtype, act: Dtype, group: number, span: number) => {
+        const c = makeCase(seed, act, weight, group, { ...GEMV_SHAPE, groups: [2, 2 * span + 1] });
+        const kernel = lowbitGemv(act, weight, c.withZeros, tileAcc).build({ BN: 16, BK: group * span, GROUP: group });
+        return { ...c, kernel, what: `${weight.name} x ${act.name} group ${group}, ${span} groups a step (seed ${seed}) M=${c.m} N=${c.n} K=${c.k}` };
+      };
+      it.each(spanning.map(([name, act, group, span]) => [name, act.name, group, span, act] as const))('%s x %s, group %i, %i groups a step: the interpreter matches the float64 reference', async (name, _, group, span, act) => {
+        const c = spanningCase(freshSeed(), dtype(name), act, group, span);
+        const { want } = await runBoth(interp, c.kernel, c.args);
+        expectNearReference(want['y']!, c, act, dtype(name), c.what);
+      });
+
+      testC('the C backend matches the interpreter bit for bit', async () => {
+        for (const [name, act, group, span] of spanning) {
+          const c = spanningCase(freshSeed(), dtype(name), act, group, span);
+          const { got, want } = await runBoth(device('cpu'), c.kernel, c.args);
+          expectSame(got['y']!, want['y']!, false, c.what, act);
+        }
+      });
+
+      testWebgpu('the WebGPU backend matches the interpreter bit for bit', async () => {
+        for (const [name, act, group, span] of spanning) {
+          const c = spanningCase(freshSeed(), dtype(name), act, group, span);
+          const { got, want } = await runBoth(device('webgpu'), c.kernel, c.args);
+          expectSame(got['y']!, want['y']!, false, c.what, act);
+        }
+      });
+
+      it('BK must divide GROUP or be a multiple of it; only the tile accumulator takes a multiple', () => {
+        expect(() => lowbitGemv(f32, dtype('u4'), true, tileAcc).build({ BN: 16, BK: 96, GROUP: 64 })).toThrow('BK = 96 must divide GROUP = 64 or be a multiple of it');
+        expect(() => lowbitGemv(f32, dtype('u4'), true).build({ BN: 16, BK: 128, GROUP: 64 })).toThrow('BK = 128 must divide GROUP = 64');
+      });
     });
   });
 
