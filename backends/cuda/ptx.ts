@@ -33,6 +33,15 @@ export function tf32RoundMacro(): PtxMacro {
 }
 
 /**
+ * The 32-bit shared-window address of a generic pointer into shared memory, as the .shared operands of
+ * ldmatrix and cp.async take it. Converted outside the asm (__cvta_generic_to_shared, NVRTC 11.2 on),
+ * the compiler sees the address as the block's shared base plus an offset and keeps the offsets in
+ * 32 bits: a cvta inside each asm hid that, and the 128x128x32 bf16 matmul's loop carried a 64-bit
+ * address and a cvta per ldmatrix and cp.async (ptxas, sm_90: 237 registers, 205 with these).
+ */
+const SHARED_ADDRESS = (pointer: string) => `(unsigned)__cvta_generic_to_shared(${pointer})`;
+
+/**
  * ldmatrix.sync.aligned.m8n8.x4 (r0..r3 out, this lane's row pointer into shared memory, 16-byte
  * aligned); with `trans` its .trans form (lane 4g + t receives, from each 8 x 8 block, the codes at rows
  * 2t and 2t + 1 of column g).
@@ -40,8 +49,8 @@ export function tf32RoundMacro(): PtxMacro {
 export function ldmatrixMacro(trans = false): PtxMacro {
   const name = `TSKC_LDMATRIX_X4${trans ? '_TRANS' : ''}`;
   return defined(name, [
-    `#define ${name}(r0, r1, r2, r3, row) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %4; ldmatrix.sync.aligned.m8n8.x4${trans ? '.trans' : ''}.shared.b16 {%0, %1, %2, %3}, [s]; }" \\`,
-    '  : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "l"(row))',
+    `#define ${name}(r0, r1, r2, r3, row) asm volatile("ldmatrix.sync.aligned.m8n8.x4${trans ? '.trans' : ''}.shared.b16 {%0, %1, %2, %3}, [%4];" \\`,
+    `  : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(${SHARED_ADDRESS('row')}))`,
   ]);
 }
 
@@ -52,8 +61,8 @@ export function ldmatrixMacro(trans = false): PtxMacro {
 export function cpAsyncMacro(kind: 'cg16' | 'ca' | 'commit' | 'wait'): PtxMacro {
   const name = `TSKC_CP_ASYNC_${kind.toUpperCase()}`;
   const definition = {
-    cg16: '(dst, src) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %0; cp.async.cg.shared.global [s], [%1], 16; }" :: "l"(dst), "l"(src) : "memory")',
-    ca: '(dst, src, bytes) asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %0; cp.async.ca.shared.global [s], [%1], %2; }" :: "l"(dst), "l"(src), "n"(bytes) : "memory")',
+    cg16: `(dst, src) asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(${SHARED_ADDRESS('dst')}), "l"(src) : "memory")`,
+    ca: `(dst, src, bytes) asm volatile("cp.async.ca.shared.global [%0], [%1], %2;" :: "r"(${SHARED_ADDRESS('dst')}), "l"(src), "n"(bytes) : "memory")`,
     commit: '() asm volatile("cp.async.commit_group;" ::: "memory")',
     wait: '(n) asm volatile("cp.async.wait_group %0;" :: "n"(n) : "memory")',
   }[kind];
