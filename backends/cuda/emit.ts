@@ -201,8 +201,11 @@ interface Pipeline {
   readonly loop: Op;
   readonly iv: Value;
   readonly stages: number;
-  /** The iteration counter's name: the stage of iteration it is it % stages. */
-  readonly counter: string;
+  /**
+   * The name of this iteration's stage, it % stages for iteration it: a 32-bit int that wraps as the
+   * loop steps, where `it % stages` on the loop's 64-bit counter cost a 64-bit multiply-high a use.
+   */
+  readonly stage: string;
   readonly dots: readonly PipelinedDot[];
   /** Each dot's ring and the places of its a and b: in each stage, or staged once before the loop. */
   readonly rings: ReadonlyMap<Op, Ring>;
@@ -1377,8 +1380,10 @@ class CudaEmitter {
     const [lower, upper, step] = this.bounds(op);
     const i = `i${iv!.id}`;
     pipe?.prologueAt.push(this.lines.length);
+    if (pipe) this.line(`int ${pipe.stage} = 0;`);
+    const nextStage = pipe ? `, ${pipe.stage} = ${pipe.stage} == ${pipe.stages - 1} ? 0 : ${pipe.stage} + 1` : '';
     this.line(`if (${step} <= 0) tskc_bad = ${STATUS_BAD_STEP};`);
-    this.line(`else for (long long ${i} = ${lower}${pipe ? `, ${pipe.counter} = 0` : ''}; ${i} < ${upper}; ${i} += ${step}${pipe ? `, ${pipe.counter}++` : ''}) {`);
+    this.line(`else for (long long ${i} = ${lower}; ${i} < ${upper}; ${i} += ${step}${nextStage}) {`);
     this.nested(() => {
       this.line(`const int32_t v${iv!.id}[1] = { (int32_t)${i} };`);
       this.repr.set(iv!, { kind: 'regs', name: `v${iv!.id}`, dist: this.uniform().dist });
@@ -1456,7 +1461,7 @@ class CudaEmitter {
       this.sharedTileBytes += stages * bytes;
     });
     const deferred = new Set(dots.flatMap((d) => [d.a, d.b].flatMap((o) => (o ? [o.load, ...o.chain] : []))));
-    const pipe: Pipeline = { loop: op, iv, stages, counter: `it${iv.id}`, dots, rings, deferred, bodyValues, waited: false, prologueAt: [] };
+    const pipe: Pipeline = { loop: op, iv, stages, stage: `stage${iv.id}`, dots, rings, deferred, bodyValues, waited: false, prologueAt: [] };
     // A loop inside a pipelined loop's body has its own (or none); the outer one's resumes after it.
     const outer = this.pipe;
     this.pipe = pipe;
@@ -1595,7 +1600,7 @@ class CudaEmitter {
   private pipelinedMmaDot(p: PipelinedDot): void {
     const pipe = this.pipe!;
     const { dot, format } = p;
-    const stage = `(int)(${pipe.counter} % ${pipe.stages})`;
+    const stage = pipe.stage;
     const [sa, sb] = [this.ringPointer(pipe, p, 'a', stage), this.ringPointer(pipe, p, 'b', stage)];
     const ring = pipe.rings.get(dot)!;
     const aInRegisters = this.aInFragments(dot, { p, bodyValues: pipe.bodyValues });
@@ -1612,7 +1617,8 @@ class CudaEmitter {
     this.line('{');
     this.nested(() => {
       this.line(`const long long next = i${pipe.iv.id} + ${pipe.stages - 1}LL * (long long)${step};`);
-      this.copiesAhead(pipe, p, `next < ${upper}`, `(int)((${pipe.counter} + ${pipe.stages - 1}) % ${pipe.stages})`);
+      // Iteration it + stages - 1's stage: (it - 1) % stages, the one iteration it - 1 read.
+      this.copiesAhead(pipe, p, `next < ${upper}`, `(${stage} == 0 ? ${pipe.stages - 1} : ${stage} - 1)`);
     });
     this.line('}');
     this.mmaOnStaged(dot, format, aInRegisters ? undefined : sa, sb, bMajorOf(format, p.b));
