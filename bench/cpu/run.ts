@@ -355,13 +355,17 @@ async function main(): Promise<void> {
       handGemvPeer = await peer.ms('gemv_8192');
     }
   }
-  // u4 weight-only GEMM, x [256, 4096], W [4096, 4096], group 128 (kernels/lowbit/gemm.ts), 128x128x64
-  // tiles (64x64x32 130, 128x128x32 172, 128x128x64 195 GFLOP/s when chosen here).
+  // u4 weight-only GEMM, x [256, 4096], W [4096, 4096], group 128 (kernels/lowbit/gemm.ts), 128x128x128
+  // tiles. When each step's dot took the dequantized weights (before session 24): 64x64x32 130,
+  // 128x128x32 172, 128x128x64 195 GFLOP/s. Since each step's dot takes the centred codes and its sums
+  // are scaled after, a step adds a pass over the [128, 128] accumulator: at 128x128x64, 136 against
+  // the dequantizing form's 162 GFLOP/s side by side; at 128x128x128 (half the passes), 157, as the
+  // dequantizing form at its best tiles (128x128x64, 157 in the same run).
   {
     const [gm, gn, gk, group] = [256, 4096, 4096, 128];
     const { w, scales, zeros } = lowbitWeights(u4, gn, gk, group);
     const [gx, gy] = [random([gm, gk]), Tensor.empty(f32, [gm, gn])];
-    const gemm = await cpu.compile(lowbitGemm(f32, u4, true).build({ BM: 128, BN: 128, BK: 64, GROUP: group }));
+    const gemm = await cpu.compile(lowbitGemm(f32, u4, true).build({ BM: 128, BN: 128, BK: 128, GROUP: group }));
     computeRow('u4 GEMM 256x4096x4096, group 128 (numpy: fp32 matmul)', medianMs(() => gemm.launch({ x: gx, w, scales, zeros, y: gy }), 3), await peer.ms('gemm_256x4096'), 2 * gm * gn * gk);
   }
   // Compile latency: DSL -> C source in a warm process, and a cached compile (load from disk).

@@ -112,13 +112,20 @@ function longStepGemvCases(): Case[] {
   return tiles.map((tile) => lowbitGemvCase('u4', 1, false, { ...tile, tileAccumulator: true }));
 }
 
-/** M = 16 through the GEMM (one [16, BN] tile of y per program, W read once). */
-const u4GemmM16: Case = {
-  name: 'u4 GEMM bf16 M=16 N=K=8192 g128 (BM=16, BN=32, BK=128)',
+/**
+ * M = 16 through the GEMM (one [16, BN] tile of y per program, W read once). Its dot of bf16 x with
+ * the centred codes goes to tensor cores (session 24; FMA on f32 before: 0.962 ms on the H200). With
+ * the accumulator in registers a 16-row tile is one warp's, which holds all the unpacking (255
+ * registers and 780 bytes of spills under ptxas), so the staged mma path (256 threads, 184 registers)
+ * is the one timed, beside FMA on the same kernel.
+ */
+const u4GemmM16 = (options: CaseOptions, what: string): Case => ({
+  name: `u4 GEMM bf16 M=16 N=K=8192 g128 (BM=16, BN=32, BK=128, ${what})`,
   kernel: lowbitGemm(bf16, dtype('u4'), true).build({ BM: 16, BN: 32, BK: 128, GROUP: 128 }),
   shapes: { x: [16, 8192], w: [8192, 8192], scales: [8192, 64], zeros: [8192, 64], y: [16, 8192] },
   bytes: (8192 * 8192 * 4) / 8 + 2 * 4 * ((8192 * 8192) / 128) + 2 * 16 * (8192 + 8192),
-};
+  options,
+});
 
 // A linear layer with its epilogue fused (kernels/linear.ts), the issue's x(1024,8192)·W(8192,8192)ᵀ + bias → relu.
 const linearShapes = { x: [1024, 8192], w: [8192, 8192], bias: [8192], y: [1024, 8192] };
@@ -226,8 +233,10 @@ function graphCases(): Case[] {
 /**
  * Tilus's benchmark shapes (issue 7's table): K = 4096, N = 12288, group 128, bf16 x, for f6e3m2,
  * f4e2m1, i3, i6 (symmetric) and u4 (with zero points); M = 1 through the GEMV, M = 16 and 4097
- * (ragged against the 32-row tiles) through the GEMM. torch_peer.py times PyTorch's f16 matmul at the
- * same shapes.
+ * (ragged against the tiles) through the GEMM: M = 16 on the staged mma path in 32-row tiles (see
+ * u4GemmM16), M = 4097 with the accumulator in registers in the matmul's 128x128x32 tiles on 256
+ * threads (ptxas, sm_90: 246-255 registers, no spills). torch_peer.py times PyTorch's f16 matmul at
+ * the same shapes.
  */
 function tilusCases(): Case[] {
   const cases: Case[] = [];
@@ -236,8 +245,9 @@ function tilusCases(): Case[] {
     const weight = dtype(code);
     const zeros = code === 'u4';
     for (const m of [1, 16, 4097]) {
-      const params = m === 1 ? { BN: 16, BK: 128, GROUP: group } : { BM: 32, BN: 32, BK: 32, GROUP: group };
+      const params = m === 1 ? { BN: 16, BK: 128, GROUP: group } : m === 16 ? { BM: 32, BN: 32, BK: 32, GROUP: group } : { BM: 128, BN: 128, BK: 32, GROUP: group };
       cases.push({
+        ...(m === 16 ? { options: { registerAccumulators: false } } : {}),
         name: `tilus: ${code} bf16 M=${m} K=4096 N=12288 g128 (${m === 1 ? 'GEMV' : 'GEMM'})`,
         kernel: (m === 1 ? lowbitGemv(bf16, weight, zeros) : lowbitGemm(bf16, weight, zeros)).build(params),
         shapes: { x: [m, k], w: [n, k], scales: [n, k / group], ...(zeros ? { zeros: [n, k / group] } : {}), y: [m, n] },
@@ -288,7 +298,8 @@ export function benchCases(): Case[] {
     lowbitGemvCase('u4', 1),
     lowbitGemvCase('u4', 1, false, { tileAccumulator: true }),
     ...longStepGemvCases(),
-    u4GemmM16,
+    u4GemmM16({ registerAccumulators: false }, 'tensor cores, accumulator staged'),
+    u4GemmM16({ tensorCores: false }, 'FMA'),
     // The tensor-core kernels: accumulators in registers (the default since session 23), cp.async,
     // tf32, attention; then the graphs, and the staged paths they replaced.
     linearRegistersCase(false, 3),

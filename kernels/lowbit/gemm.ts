@@ -4,10 +4,18 @@
  * group of GROUP elements along K).
  *
  * One program computes a BM x BN tile of y. Each step of BK along K (BK divides GROUP, so the step lies
- * in one group) dequantizes its BN x BK codes once, w = (code - zero) * scale in f32, and multiplies
- * them into the f32 accumulator with `dot`: the dequantization is shared by the BM rows of x, which is
- * where a GEMM differs from the GEMV (whose one row gains nothing from it and subtracts the zero point
- * from its sums instead). x may be f32, f16 or bf16; y has x's dtype.
+ * in one group) centres its BN x BK codes once, code - zero, and takes the step's dot of x with them
+ * (f32 sums), which one product by the group's scale a column adds into the f32 accumulator:
+ *
+ *   acc[m, n] += scale[n, g] * sum over k in the step of x[m, k] * (code[n, k] - zero[n, g])
+ *
+ * The centring is shared by the BM rows of x, which is where a GEMM differs from the GEMV (whose one row
+ * gains nothing from it and subtracts the zero point from its sums instead). x may be f32, f16 or bf16,
+ * and y has x's dtype. With f16 or bf16 x the centred codes enter the dot in x's dtype, so that on a GPU
+ * the dot runs on tensor cores (mma.sync, the accumulator in registers) as the linear layer's does:
+ * exact for every code dtype (integers of at most 8 bits centred by an integer zero point, which
+ * kernels/lowbit/quantize.ts makes, are at most 255 in magnitude; the small floats' values all exist in
+ * f16 and bf16). A fractional zero point would be rounded there.
  */
 import { type Dtype, arange, cdiv, dot, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
 import { IrError } from '../../compiler/ir/errors.js';
@@ -46,11 +54,11 @@ export function lowbitGemm(act: Dtype, weight: Dtype, withZeros: boolean) {
         const cols = k0.add(arange(BK)); // [BK]
         const colOk = cols.lt(k).expandDims(0);
         const group = k0.div(GROUP);
-        const xs = load(x, [xRows.expandDims(1), cols.expandDims(0)], { mask: xOk.and(colOk) }).to(f32); // [BM, BK]
+        const xs = load(x, [xRows.expandDims(1), cols.expandDims(0)], { mask: xOk.and(colOk) }); // [BM, BK], x's dtype
         let codes = load(w, [wRows.expandDims(1), cols.expandDims(0)], { mask: wOk.expandDims(1).and(colOk) }).to(f32); // [BN, BK]
         if ('zeros' in a) codes = codes.sub(load(a.zeros as typeof scales, [wRows, group], { mask: wOk }).expandDims(1));
-        const weights = codes.mul(load(scales, [wRows, group], { mask: wOk }).expandDims(1)); // [BN, BK]
-        return [dot(xs, weights.T, sum!)];
+        const step = dot(xs, codes.to(act).T, zeros([BM, BN], f32)); // [BM, BN]
+        return [sum!.add(step.mul(load(scales, [wRows, group], { mask: wOk }).expandDims(0)))];
       });
       store(y, [xRows.expandDims(1), wRows.expandDims(0)], acc!.to(act), { mask: xOk.and(wOk.expandDims(0)) });
     },
