@@ -377,8 +377,8 @@ class CEmitter {
    * A loop over the elements of a tile of `shape`, running `statement` for each. A tile of two or more
    * dims with at least 8 elements in its last dim is walked one loop per dim, so that an operand
    * broadcast along the last dim is indexed by the loop's coordinates (row o reads scale[o]), not by
-   * divisions of the flat index: those kept gcc from vectorizing the low-bit GEMM's dequantization
-   * (21% of its time, one element at a time).
+   * divisions of the flat index: those kept gcc from vectorizing the low-bit GEMM's per-row zero
+   * points and scales (21% of its time, one element at a time, when it dequantized its codes).
    */
   private eachElement(shape: readonly number[], statement: (e: ElementIndex) => string): void {
     const last = shape[shape.length - 1] ?? 1;
@@ -608,8 +608,8 @@ class CEmitter {
   /**
    * A permute: computed at each use where it can be, else copied. A transpose of the last two dims of
    * a 32-bit tile copies in blocks (backends/c/transpose.ts), from an array of the source written in
-   * its own order first where the source is computed at its uses (the low-bit GEMM's dequantized
-   * weights: element by element in transposed order, neither side vectorizes); other permutes copy
+   * its own order first where the source is computed at its uses (the low-bit GEMM's centred codes:
+   * element by element in transposed order, neither side vectorizes); other permutes copy
    * element by element.
    */
   private permute(op: Op): void {

@@ -358,9 +358,10 @@ async function main(): Promise<void> {
   // u4 weight-only GEMM, x [256, 4096], W [4096, 4096], group 128 (kernels/lowbit/gemm.ts), 128x128x128
   // tiles. When each step's dot took the dequantized weights (before session 24): 64x64x32 130,
   // 128x128x32 172, 128x128x64 195 GFLOP/s. Since each step's dot takes the centred codes and its sums
-  // are scaled after, a step adds a pass over the [128, 128] accumulator: at 128x128x64, 136 against
-  // the dequantizing form's 162 GFLOP/s side by side; at 128x128x128 (half the passes), 157, as the
-  // dequantizing form at its best tiles (128x128x64, 157 in the same run).
+  // are scaled after, a step adds a pass over the [128, 128] accumulator. Side by side with the
+  // dequantizing form at its best tiles (128x128x64) in one process: the new form at 128x128x64 136
+  // against 162 GFLOP/s; at 128x128x128 (half the passes) 157 against 157 in a second run (the VM's
+  // speed moves by a few percent between runs).
   {
     const [gm, gn, gk, group] = [256, 4096, 4096, 128];
     const { w, scales, zeros } = lowbitWeights(u4, gn, gk, group);

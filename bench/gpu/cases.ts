@@ -97,7 +97,7 @@ function lowbitGemvCase(code: string, m: number, tiled = false, tile: GemvTile =
 
 /**
  * The u4 GEMV's tile accumulator with steps of several groups. At BK = 128, BN 8 on 128 threads
- * (0.111 ms on the H200, 7 us at copy bandwidth), a thread loads 4 bytes of codes a step and waits on
+ * (0.111 ms on the H200, 9 us at copy bandwidth), a thread loads 4 bytes of codes a step and waits on
  * them: about 4 KiB of W in flight an SM, where a memory latency near 1 us at 4.1 TB/s needs some 30.
  * Longer steps put more in flight a thread, but each element of the [BN, BK] tile holds its own x,
  * scale, zero point, code and sum: at 16 elements a thread ptxas (sm_90) takes 232 registers (114 at

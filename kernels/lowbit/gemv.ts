@@ -47,7 +47,7 @@ export interface LowbitGemvOptions {
    * read straight into the tile's shape (each lane reads its own row's or column's value) instead of
    * being broadcast from smaller tiles; so BK may span several groups (a multiple of GROUP), which on a
    * GPU puts more of W in flight a step (at BK = GROUP = 128, BN 8 on 128 threads, a thread loads 4
-   * bytes of u4 codes a step, and the H200's u4 GEMV took 0.111 ms against the 7 us its bytes need
+   * bytes of u4 codes a step, and the H200's u4 GEMV took 0.111 ms against the 9 us its bytes need
    * at copy bandwidth). Meant for GPUs: the C backend runs it about 10x slower than
    * 'step' (it reads those tiles lane by lane). 'dot': each step is a dot, x[1, BK] · codes[BK, BN],
    * one f32 fused multiply-add per code in k order (the interpreter's dot), which a CPU vectorizes

@@ -30,7 +30,7 @@ const it = missing ? test.skip : test;
 /**
  * The kernel on the emulator and on the interpreter from the same random inputs, outputs poisoned,
  * compared as `tskc run --check` compares (compareOutputs: floats within 4 units in the last place of
- * the tensor's largest magnitude, the rest exactly).
+ * the tensor's largest magnitude, or `floatUlps`, the rest exactly).
  */
 async function expectCloseToInterpreter(kernel: Kernel, symbols: Record<string, number>, options: CudaEmitOptions, what: string, roundForReference: readonly string[] = [], floatUlps = 4): Promise<void> {
   const seed = freshSeed();
@@ -74,7 +74,7 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     await expectCloseToInterpreter(def.build(), symbols, {}, name);
   });
 
-  // The u4 GEMV's tile accumulator with steps of 4 groups of 128 (each lane its own column's scale),
+  // The u4 GEMV's tile accumulator with steps of 4 and 8 groups of 128 (each lane its own column's scale),
   // the GPU bench's longer steps: K of 2 to 6 groups, so steps across groups and ragged last steps.
   it.each([
     ['BN 8, BK 512, on 128 threads', { BN: 8, BK: 512, GROUP: 128 }, { threads: 128 }],

@@ -20,9 +20,9 @@ jest.setTimeout(300_000);
 const testC = testWithCompiler('the low-bit GEMV on the C backend');
 const { it: testWebgpu } = await webgpuOr(process.env['TSKC_WEBGPU_BACKEND'], 'the low-bit GEMV on WebGPU');
 
-const gemvCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false, options: LowbitGemvOptions = {}, bk = Math.min(group, 64)) => {
+const gemvCase = (seed: number, act: Dtype, weight: Dtype, group: number, symmetric = false, options: LowbitGemvOptions = {}) => {
   const c = makeCase(seed, act, weight, group, GEMV_SHAPE, symmetric);
-  return { ...c, kernel: lowbitGemv(act, weight, c.withZeros, options).build({ BN: 16, BK: bk, GROUP: group }) };
+  return { ...c, kernel: lowbitGemv(act, weight, c.withZeros, options).build({ BN: 16, BK: Math.min(group, 64), GROUP: group }) };
 };
 
 describe('low-bit GEMV', () => {
