@@ -99,14 +99,21 @@ const takesRegisterAccumulators = (kernel: Kernel): boolean => emitCuda(kernel, 
 /**
  * The copy and every library kernel, each with its random ragged shapes (rows up to their BLOCK_N of
  * 8192); then the bf16 row kernels the bench times with 3 rows a program, each read a row ahead
- * (kernels/rows/row.ts eachRow; the last program's rows past M where M is not a multiple of 3).
+ * (kernels/rows/row.ts eachRow; the last program's rows past M where M is not a multiple of 3); and
+ * the low-bit kernels in the bench's tiles: the u4 GEMV's tile accumulator in steps of 4 groups (K of
+ * 1 to 4 groups: ragged steps), and the GEMM in 128x128x32 tiles (tensor cores, registers).
  */
 function benchKernels(): [Kernel, (r: () => number) => Record<string, number>][] {
   const rowsAhead = ['softmax_bf16', 'layer_norm_bf16', 'rms_norm_bf16'].map((name) => libraryKernels[name]!);
+  const inBenchTiles: [string, Record<string, number>][] = [
+    ['gemv_bf16_u4_zp_tileacc', { BN: 8, BK: 512, GROUP: 128 }],
+    ['gemm_bf16_u4_zp', { BM: 128, BN: 128, BK: 32, GROUP: 128 }],
+  ];
   return [
     [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
     ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
     ...rowsAhead.map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build({ ROWS: 3 }), libraryShapes(def.name, def.params)]),
+    ...inBenchTiles.map(([name, params]): [Kernel, (q: () => number) => Record<string, number>] => [libraryKernels[name]!.build(params), libraryShapes(name, params)]),
   ];
 }
 
