@@ -295,6 +295,7 @@ class CudaEmitter {
     this.symbols.forEach((_, i) => params.push(`long long s${i}`));
     params.push('long long *tskc_status');
     if (this.tensorCores && this.registerAccumulators) this.chooseFragmentLayouts(k.body);
+    this.chooseRowSlices(k.body);
     this.block(k.body);
     const body = this.lines.splice(0);
     const sharedBytes = this.sharedTileBytes + this.scratchBytes;
@@ -381,6 +382,24 @@ class CudaEmitter {
       const layout = src && this.fragments.get(shapeKey(this.tile(src).shape));
       if (!layout || op.attrs['axis'] !== 1 || !ROW_REDUCTIONS.includes(op.attrs['kind'] as string)) continue;
       for (const shape of [[layout.rows], [layout.rows, 1]]) this.rowSlices.set(shapeKey(shape), rowSlice(layout));
+    }
+  }
+
+  /**
+   * After the fragment layouts: any other 2-D tile reduced along its rows within a warp (a row's lanes
+   * at most 32) gives its row statistics' shapes its row slice, where no layout took them first. The
+   * butterfly leaves every lane of a row with the row's result, so the reduction needs no barrier,
+   * and the statistics broadcast back per thread: the low-bit GEMV's per-step sums of [BN, BK]
+   * products went through shared memory behind two barriers a step before.
+   */
+  private chooseRowSlices(body: Block): void {
+    for (const [, op] of definitions(body)) {
+      if (op.opcode !== 'reduce' || op.attrs['axis'] !== 1 || !ROW_REDUCTIONS.includes(op.attrs['kind'] as string)) continue;
+      const shape = this.tile(op.operands[0]!).shape;
+      if (shape.length !== 2 || this.fragments.has(shapeKey(shape))) continue;
+      const parent = distribute(shape, this.threads, this.maxVec);
+      if (parent.replicated || parent.rows < 2 || parent.lanes > 32) continue;
+      for (const slice of [[parent.rows], [parent.rows, 1]]) if (!this.rowSlices.has(shapeKey(slice))) this.rowSlices.set(shapeKey(slice), rowSlice(parent));
     }
   }
 
