@@ -48,7 +48,7 @@ import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { AffineAnalysis, boxedAccess } from '../clike/affine.js';
 import { COMPARE_C, reduction, binaryExpr, broadcastSource, castExpr, fromDouble, permuteSource, size, unaryExpr, wrappingProduct } from '../clike/expressions.js';
 import { bitsOf, fromBitsExpr, fromStorage, literal, roundTo, storageBytes, storageType, toStorage, valueType, wrapTo } from '../clike/dtypes.js';
-import { type Distribution, MAX_VEC, distribute, fragmentDistribution, isRowSliceOf, mmaFragment, rowSlice, sameDistribution } from '../simt/distribution.js';
+import { type Distribution, MAX_VEC, colSlice, distribute, fragmentDistribution, isColSliceOf, isRowSliceOf, mmaFragment, rowSlice, sameDistribution } from '../simt/distribution.js';
 import { chooseThreads } from '../simt/threads.js';
 import { CUDA_PRELUDE } from './prelude.js';
 import { type MmaFormat, bMajorOf, formatBytes, mmaK, mmaOperand, mmaStaging, registerDot, stagedType, stagedValue, threadsForFragments } from './mma.js';
@@ -246,6 +246,8 @@ class CudaEmitter {
   private readonly fragments = new Map<string, Distribution>();
   /** Tile shapes ([rows] and [rows, 1], by shapeKey) holding the row statistics of such fragments: their row slices. */
   private readonly rowSlices = new Map<string, Distribution>();
+  /** Shapes of row vectors broadcast down a 2-D tile's rows, and their column slices of it. */
+  private readonly colSlices = new Map<string, Distribution>();
   /** The PTX macros the body uses (ptx.ts; see macro), by name: their definitions go before the kernel. */
   private readonly ptxMacros = new Map<string, string>();
   private sharedTileBytes = 0;
@@ -358,7 +360,7 @@ class CudaEmitter {
   private dist(v: Value): Distribution {
     const shape = this.tile(v).shape;
     const key = shapeKey(shape);
-    return this.fragments.get(key) ?? this.rowSlices.get(key) ?? distribute(shape, this.threads, this.maxVec);
+    return this.fragments.get(key) ?? this.rowSlices.get(key) ?? this.colSlices.get(key) ?? distribute(shape, this.threads, this.maxVec);
   }
 
   /**
@@ -400,6 +402,20 @@ class CudaEmitter {
       const parent = distribute(shape, this.threads, this.maxVec);
       if (parent.replicated || parent.rows < 2 || parent.lanes > 32) continue;
       for (const slice of [[parent.rows], [parent.rows, 1]]) if (!this.rowSlices.has(shapeKey(slice))) this.rowSlices.set(shapeKey(slice), rowSlice(parent));
+    }
+    // A row vector [1, C] broadcast down the rows of an [R, C] tile gives [C] and [1, C] the tile's
+    // column slice: the broadcast is a per-thread copy, not an exchange through shared memory (two
+    // barriers), and a sum of the vector ends in every thread (the GEMV step's x and its sum).
+    for (const [, op] of definitions(body)) {
+      if (op.opcode !== 'broadcast') continue;
+      const [from, to] = [this.tile(op.operands[0]!).shape, this.tile(op.results[0]!).shape];
+      if (from.length !== 2 || to.length !== 2 || from[0] !== 1 || from[1] !== to[1] || to[0]! < 2 || this.fragments.has(shapeKey(to))) continue;
+      const parent = distribute(to, this.threads, this.maxVec);
+      if (parent.replicated) continue;
+      for (const slice of [[to[1]!], [1, to[1]!]]) {
+        const key = shapeKey(slice);
+        if (!this.fragments.has(key) && !this.rowSlices.has(key) && !this.colSlices.has(key)) this.colSlices.set(key, colSlice(parent));
+      }
     }
   }
 
@@ -508,7 +524,7 @@ class CudaEmitter {
     this.line('#pragma unroll');
     this.line(`for (int i = 0; i < ${dist.rowIters}; i++) {`);
     this.nested(() => {
-      this.line(`const int row = i * ${dist.groups} + tid / ${dist.lanes};`);
+      this.line(`const int row = ${this.rowOfThread(dist)};`);
       this.line('#pragma unroll');
       this.line(`for (int c = 0; c < ${dist.colIters}; c++) {`);
       this.nested(() => {
@@ -523,6 +539,12 @@ class CudaEmitter {
       this.line('}');
     });
     this.line('}');
+  }
+
+  /** The row a thread holds at row iteration `i` in `dist` (every group the same row in a column slice). */
+  private rowOfThread(dist: Distribution): string {
+    const groups = dist.groups / dist.rowReplicas;
+    return dist.rowReplicas === 1 ? `i * ${dist.groups} + tid / ${dist.lanes}` : `i * ${groups} + (tid / ${dist.lanes}) / ${dist.rowReplicas}`;
   }
 
   /** result = expr at each element: an index value when every operand is one, else registers. */
@@ -563,8 +585,10 @@ class CudaEmitter {
           : d === undefined || d.replicated
             ? 'registers, every thread holds it'
             : d.replicas > 1
-              ? `registers: local(${d.rowIters}).spatial(${d.groups}), each value held by the ${d.replicas} lanes of its row (the row slice of the mma C fragments)`
-              : `registers: local(${d.rowIters}, ${d.colIters}).spatial(${d.groups}, ${d.lanes}).local(1, ${d.vec})${this.fragments.get(shapeKey(this.tile(res!).shape)) === d ? ', the mma C fragments' : ''}`;
+              ? `registers: local(${d.rowIters}).spatial(${d.groups}), each value held by the ${d.replicas} lanes of its row (${[...this.fragments.values()].some((f) => isRowSliceOf(d, f)) ? 'the row slice of the mma C fragments' : 'a row slice'})`
+              : d.rowReplicas > 1
+                ? `registers: local(${d.colIters}).spatial(${d.lanes}).local(${d.vec}), each value held by all ${d.rowReplicas} row groups (a column slice)`
+                : `registers: local(${d.rowIters}, ${d.colIters}).spatial(${d.groups}, ${d.lanes}).local(1, ${d.vec})${this.fragments.get(shapeKey(this.tile(res!).shape)) === d ? ', the mma C fragments' : ''}`;
     const what = op.opcode === 'dot' ? this.notes.get(op) : undefined;
     this.notes.set(op, what ? `${what}; ${place}` : place);
   }
@@ -665,6 +689,13 @@ class CudaEmitter {
       // [rows, 1] to [rows, cols] from the row slice: each thread's row iteration i holds its rows' value.
       const name = this.declare(res);
       this.forEach(dist, (s) => this.line(`${name}[${s.r}] = ${rep.name}[(${s.r}) / ${dist.colIters * dist.vec}];`));
+      this.repr.set(res, { kind: 'regs', name, dist });
+      return;
+    }
+    if (op.opcode === 'broadcast' && rep.kind === 'regs' && isColSliceOf(rep.dist, dist) && this.tile(src).shape.length === 2) {
+      // [1, cols] to [rows, cols] from the column slice: each thread's chunks hold its columns' values.
+      const name = this.declare(res);
+      this.forEach(dist, (s) => this.line(`${name}[${s.r}] = ${rep.name}[(${s.r}) % ${dist.colIters * dist.vec}];`));
       this.repr.set(res, { kind: 'regs', name, dist });
       return;
     }
@@ -1019,6 +1050,7 @@ class CudaEmitter {
       const buf = this.scratch(accType, dist.rowIters * dist.groups * warps);
       this.line('__syncthreads();');
       this.line('#pragma unroll');
+      // Slots by group (i * groups + tid / lanes), whichever row the group holds.
       this.line(`for (int i = 0; i < ${dist.rowIters}; i++) if (tid % 32 == 0) ${buf}[(i * ${dist.groups} + tid / ${dist.lanes}) * ${warps} + (tid % ${dist.lanes}) / 32] = ${part}[i];`);
       this.line('__syncthreads();');
       this.line('#pragma unroll');
@@ -1030,8 +1062,8 @@ class CudaEmitter {
     }
     const final = (p: string) => (kind === 'sum' || kind === 'prod' ? roundTo(d, p) : `(${valueType(d)})${p}`);
     const resDist = this.dist(res);
-    if (resDist.replicated && dist.lanes === this.threads) {
-      // One row over the whole block: every thread already holds the result.
+    if (resDist.replicated && (dist.lanes === this.threads || dist.rowReplicas === dist.groups)) {
+      // One row over the whole block, or held by every group (a column slice): every thread already holds the result.
       const name = this.declare(res);
       this.line(`${name}[0] = ${final(`${part}[0]`)};`);
       this.repr.set(res, { kind: 'regs', name, dist: resDist });
@@ -1049,7 +1081,7 @@ class CudaEmitter {
     this.line('__syncthreads();');
     this.line('#pragma unroll');
     this.line(`for (int i = 0; i < ${dist.rowIters}; i++) {`);
-    this.line(`  const int row = i * ${dist.groups} + tid / ${dist.lanes};`);
+    this.line(`  const int row = ${this.rowOfThread(dist)};`);
     this.line(`  if (row < ${dist.rows} && tid % ${dist.lanes} == 0) ${out}[row] = ${final(`${part}[i]`)};`);
     this.line('}');
     this.line('__syncthreads();');

@@ -9,8 +9,10 @@
  * e = row * cols + col either way, which is the flat index of the tile's element.
  *
  * Thread t holds register r = (i * colIters + c) * vec + v, the element at
- *   row = i * groups + t / lanes,  col = (c * lanes / replicas + (t % lanes) / replicas) * vec + v,
- * valid when row < rows and col < cols (replicas is 1 but in a row slice, below). Within a kernel the
+ *   row = i * groups / rowReplicas + (t / lanes) / rowReplicas,
+ *   col = (c * lanes / replicas + (t % lanes) / replicas) * vec + v,
+ * valid when row < rows and col < cols (replicas is 1 but in a row slice, rowReplicas 1 but in a
+ * column slice, below). Within a kernel the
  * layout depends on the shape only (one choice per shape: this one, or fragmentDistribution below for
  * a tensor-core dot's result shape and rowSlice of it for that shape's row statistics), so every
  * elementwise op (whose operands share the result's shape) is per-thread; a tile of one element is
@@ -39,6 +41,11 @@ export interface Distribution {
   readonly replicas: number;
   /** Row groups: threads / lanes. */
   readonly groups: number;
+  /**
+   * Consecutive row groups that hold the same row (1 but in a column slice, where every group holds
+   * the one row): group q takes rows i * (groups / rowReplicas) + q / rowReplicas.
+   */
+  readonly rowReplicas: number;
   readonly rowIters: number;
   readonly colIters: number;
   /** Registers per thread. */
@@ -53,7 +60,7 @@ export function distribute(shape: readonly number[], threads: number, maxVec = M
   const size = shape.reduce((a, b) => a * b, 1);
   const cols = shape.length === 0 ? 1 : shape[shape.length - 1]!;
   const rows = cols === 0 ? 0 : size / cols;
-  if (size <= 1) return { size, replicated: true, rows: 1, cols: 1, vec: 1, lanes: 1, replicas: 1, groups: threads, rowIters: 1, colIters: 1, regs: 1 };
+  if (size <= 1) return { size, replicated: true, rows: 1, cols: 1, vec: 1, lanes: 1, replicas: 1, groups: threads, rowReplicas: 1, rowIters: 1, colIters: 1, regs: 1 };
   let vec = maxVec;
   while (cols % vec !== 0) vec /= 2;
   const chunks = cols / vec;
@@ -61,12 +68,12 @@ export function distribute(shape: readonly number[], threads: number, maxVec = M
   const groups = threads / lanes;
   const rowIters = Math.ceil(rows / groups);
   const colIters = Math.ceil(chunks / lanes);
-  return { size, replicated: false, rows, cols, vec, lanes, replicas: 1, groups, rowIters, colIters, regs: rowIters * colIters * vec };
+  return { size, replicated: false, rows, cols, vec, lanes, replicas: 1, groups, rowReplicas: 1, rowIters, colIters, regs: rowIters * colIters * vec };
 }
 
 export function sameDistribution(a: Distribution, b: Distribution): boolean {
   if (a.replicated || b.replicated) return a.replicated === b.replicated;
-  return a.rows === b.rows && a.cols === b.cols && a.vec === b.vec && a.lanes === b.lanes && a.replicas === b.replicas;
+  return a.rows === b.rows && a.cols === b.cols && a.vec === b.vec && a.lanes === b.lanes && a.replicas === b.replicas && a.groups === b.groups && a.rowReplicas === b.rowReplicas;
 }
 
 /**
@@ -86,7 +93,7 @@ export function fragmentDistribution(shape: readonly number[], threads: number):
   const groups = threads / 4;
   if (threads % 32 !== 0 || cols % 8 !== 0 || rows % (2 * groups) !== 0) return undefined;
   const [rowIters, colIters] = [rows / groups, cols / 8];
-  return { size: rows * cols, replicated: false, rows, cols, vec: 2, lanes: 4, replicas: 1, groups, rowIters, colIters, regs: rowIters * colIters * 2 };
+  return { size: rows * cols, replicated: false, rows, cols, vec: 2, lanes: 4, replicas: 1, groups, rowReplicas: 1, rowIters, colIters, regs: rowIters * colIters * 2 };
 }
 
 /**
@@ -100,7 +107,25 @@ export function fragmentDistribution(shape: readonly number[], threads: number):
  */
 export function rowSlice(parent: Distribution): Distribution {
   const { rows, lanes, groups, rowIters } = parent;
-  return { size: rows, replicated: false, rows, cols: 1, vec: 1, lanes, replicas: lanes, groups, rowIters, colIters: 1, regs: rowIters };
+  return { size: rows, replicated: false, rows, cols: 1, vec: 1, lanes, replicas: lanes, groups, rowReplicas: 1, rowIters, colIters: 1, regs: rowIters };
+}
+
+/**
+ * The column slice of `parent`: the distribution of a tile holding one value per column of the
+ * parent's tiles (shape [cols] or [1, cols]) such that each thread holds the values of exactly the
+ * columns it holds in the parent, every row group holding a copy. A row vector broadcast down the
+ * parent's rows (a GEMV step's x against its [BN, BK] codes) is then a per-thread copy, and its own
+ * reduction (the sum of x) ends in every thread after the lanes' butterfly. Copies are identical, so
+ * the groups' stores of the same element write the same value.
+ */
+export function colSlice(parent: Distribution): Distribution {
+  const { cols, vec, lanes, groups, colIters } = parent;
+  return { size: cols, replicated: false, rows: 1, cols, vec, lanes, replicas: 1, groups, rowReplicas: groups, rowIters: 1, colIters, regs: colIters * vec };
+}
+
+/** Whether `slice` is the column slice of `parent`. */
+export function isColSliceOf(slice: Distribution, parent: Distribution): boolean {
+  return !parent.replicated && parent.replicas === 1 && parent.rowReplicas === 1 && sameDistribution(slice, colSlice(parent));
 }
 
 /** Whether `slice` is the row slice of `parent` (rowSlice(parent) or one equal to it). */
