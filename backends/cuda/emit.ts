@@ -244,7 +244,7 @@ class CudaEmitter {
   private affine = this.affineAnalysis();
   /** Tile shapes (by shapeKey) laid out as mma fragments: the results of dots with their accumulators in registers. */
   private readonly fragments = new Map<string, Distribution>();
-  /** Tile shapes ([rows] and [rows, 1], by shapeKey) holding the row statistics of such fragments: their row slices. */
+  /** Tile shapes ([rows] and [rows, 1], by shapeKey) holding the row statistics of such fragments, or of another 2-D tile reduced within a warp: their row slices. */
   private readonly rowSlices = new Map<string, Distribution>();
   /** Shapes of row vectors broadcast down a 2-D tile's rows, and their column slices of it. */
   private readonly colSlices = new Map<string, Distribution>();
@@ -297,7 +297,7 @@ class CudaEmitter {
     this.symbols.forEach((_, i) => params.push(`long long s${i}`));
     params.push('long long *tskc_status');
     if (this.tensorCores && this.registerAccumulators) this.chooseFragmentLayouts(k.body);
-    this.chooseRowSlices(k.body);
+    this.chooseSlices(k.body);
     this.block(k.body);
     const body = this.lines.splice(0);
     const sharedBytes = this.sharedTileBytes + this.scratchBytes;
@@ -389,12 +389,13 @@ class CudaEmitter {
 
   /**
    * After the fragment layouts: any other 2-D tile reduced along its rows within a warp (a row's lanes
-   * at most 32) gives its row statistics' shapes its row slice, where no layout took them first. The
-   * butterfly leaves every lane of a row with the row's result, so the reduction needs no barrier,
-   * and the statistics broadcast back per thread: the low-bit GEMV's per-step sums of [BN, BK]
-   * products went through shared memory behind two barriers a step before.
+   * at most 32) gives its row statistics' shapes its row slice, and a row vector broadcast down a 2-D
+   * tile its column slice, where no layout took those shapes first. The butterfly leaves every lane of
+   * a row with the row's result, so the reduction needs no barrier, and the statistics broadcast back
+   * per thread: the low-bit GEMV's per-step sums of [BN, BK] products went through shared memory
+   * behind two barriers a step before.
    */
-  private chooseRowSlices(body: Block): void {
+  private chooseSlices(body: Block): void {
     for (const [, op] of definitions(body)) {
       if (op.opcode !== 'reduce' || op.attrs['axis'] !== 1 || !ROW_REDUCTIONS.includes(op.attrs['kind'] as string)) continue;
       const shape = this.tile(op.operands[0]!).shape;
