@@ -100,10 +100,11 @@ const takesRegisterAccumulators = (kernel: Kernel): boolean => emitCuda(kernel, 
  * The copy and every library kernel, each with its random ragged shapes (rows up to their BLOCK_N of
  * 8192); then the bf16 row kernels the bench times with 3 rows a program, each read a row ahead
  * (kernels/rows/row.ts eachRow; the last program's rows past M where M is not a multiple of 3); and
- * the low-bit kernels in the bench's tiles: the u4 GEMV's tile accumulator in steps of 4 groups (K of
- * 1 to 4 groups: ragged steps), and the GEMM in 128x128x32 tiles (tensor cores, registers).
+ * on CUDA, the low-bit kernels in the CUDA bench's tiles: the u4 GEMV's tile accumulator in steps of
+ * 4 groups (K of 1 to 4 groups: ragged steps), and the GEMM in 128x128x32 tiles (tensor cores,
+ * registers; its staging is past a 32 KiB workgroup-memory limit, which WebGPU devices may have).
  */
-function benchKernels(): [Kernel, (r: () => number) => Record<string, number>][] {
+function benchKernels(kind: 'cuda' | 'webgpu'): [Kernel, (r: () => number) => Record<string, number>][] {
   const rowsAhead = ['softmax_bf16', 'layer_norm_bf16', 'rms_norm_bf16'].map((name) => libraryKernels[name]!);
   const inBenchTiles: [string, Record<string, number>][] = [
     ['gemv_bf16_u4_zp_tileacc', { BN: 8, BK: 512, GROUP: 128 }],
@@ -113,8 +114,17 @@ function benchKernels(): [Kernel, (r: () => number) => Record<string, number>][]
     [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
     ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
     ...rowsAhead.map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build({ ROWS: 3 }), libraryShapes(def.name, def.params)]),
-    ...inBenchTiles.map(([name, params]): [Kernel, (q: () => number) => Record<string, number>] => [libraryKernels[name]!.build(params), libraryShapes(name, params)]),
+    ...(kind === 'cuda' ? inBenchTiles : []).map(([name, params]): [Kernel, (q: () => number) => Record<string, number>] => [libraryKernels[name]!.build(params), libraryShapes(name, params)]),
   ];
+}
+
+/** The params a kernel of benchKernels was built with where they are not its library definition's (' ROWS=3'), so that a failure names the build. */
+function paramsNote(kernel: Kernel): string {
+  const defaults = libraryKernels[kernel.name]?.params ?? {};
+  return Object.entries(kernel.params)
+    .filter(([name, value]) => (defaults as Record<string, number>)[name] !== value)
+    .map(([name, value]) => ` ${name}=${value}`)
+    .join('');
 }
 
 /**
@@ -144,7 +154,7 @@ const tf32Linear = () => linear(f32, { bias: true, activation: 'relu' }).build()
  * those of its devices, so that the cache keys agree.
  */
 function cudaCompiles(seed: number, matmuls: number, programs: number): { kernel: Kernel; options: CudaCompileOptions }[] {
-  const library = benchKernels().map(([kernel]) => kernel);
+  const library = benchKernels('cuda').map(([kernel]) => kernel);
   return [
     ...Object.values(exampleKernels).map((def) => ({ kernel: (def as { build(): Kernel }).build(), options: {} })),
     ...library.map((kernel) => ({ kernel, options: {} })),
@@ -256,7 +266,7 @@ async function main(): Promise<void> {
     phase('examples');
 
     // The copy, and the library's kernels at ragged shapes.
-    const library = benchKernels();
+    const library = benchKernels(kind);
     // Two trials of a library kernel at ragged shapes, on `on`.
     const runLibraryKernel = async (kernel: Kernel, shapes: (q: () => number) => Record<string, number>, on: Runner, label: string) => {
       for (let trial = 0; trial < 2; trial++) {
@@ -269,7 +279,7 @@ async function main(): Promise<void> {
     };
     for (const [kernel, shapes] of library) {
       if (overBudget()) break;
-      await runLibraryKernel(kernel, shapes, gpu, (kernel.params['ROWS'] ?? 1) > 1 ? ` ROWS=${kernel.params['ROWS']}` : '');
+      await runLibraryKernel(kernel, shapes, gpu, paramsNote(kernel));
     }
     phase('library kernels');
 
@@ -277,7 +287,7 @@ async function main(): Promise<void> {
     if (fma) {
       for (const [kernel, shapes] of library) {
         if (overBudget()) break;
-        if (takesTensorCores(kernel)) await runLibraryKernel(kernel, shapes, fma, ' on FMA');
+        if (takesTensorCores(kernel)) await runLibraryKernel(kernel, shapes, fma, `${paramsNote(kernel)} on FMA`);
       }
       phase('FMA-dot kernels');
     }
@@ -292,7 +302,7 @@ async function main(): Promise<void> {
       }
       for (const [kernel, shapes] of library) {
         if (overBudget()) break;
-        if (takesRegisterAccumulators(kernel)) await runLibraryKernel(kernel, shapes, staged, ' with the accumulator staged');
+        if (takesRegisterAccumulators(kernel)) await runLibraryKernel(kernel, shapes, staged, `${paramsNote(kernel)} with the accumulator staged`);
       }
       phase('register tiles and staged accumulators');
     }
