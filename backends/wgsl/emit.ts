@@ -119,6 +119,13 @@ export function emitWgsl(kernel: Kernel, options: WgslEmitOptions = {}): WgslSou
 
 const size = sizeOf;
 
+/**
+ * Words of workgroup memory a dot's operands take at most: larger ones are staged a slice of k at a
+ * time (dot). 16 KiB, WebGPU's default limit and what the 64x64x32 f32 matmul's tiles take whole; the
+ * CPU's 128x128 GEMV tiles (66 KB whole) then fit devices that allow 32 KiB, as lavapipe does.
+ */
+const DOT_STAGE_WORDS = 4096;
+
 /** Source element of output element e (an i32 expression) for numpy broadcasting from `from` to `to`. */
 function broadcastSource(from: readonly number[], to: readonly number[]): (e: string) => string {
   const lead = to.length - from.length;
@@ -1037,6 +1044,9 @@ class WgslEmitter {
   /**
    * acc + a @ b: the operands are staged in workgroup memory and each thread computes its elements of
    * the result over k in index order, one f32 fma per step (wrapping integers) as the interpreter does.
+   * Operands of more than DOT_STAGE_WORDS words are staged kc steps of k at a time (a's columns and b's
+   * rows), each thread's sums carried from one stage to the next: the same steps in the same order, in
+   * at most DOT_STAGE_WORDS words of workgroup memory.
    */
   private dot(op: Op): void {
     const [a, b, acc] = op.operands as [Value, Value, Value];
@@ -1045,28 +1055,49 @@ class WgslEmitter {
     const n = this.tile(b).shape[1]!;
     const d = this.tile(res).dtype;
     const [da, db] = [this.tile(a).dtype, this.tile(b).dtype];
-    const sa = this.scratch(m * k);
-    const sb = this.scratch(k * n, m * k);
-    this.line('workgroupBarrier();');
-    this.forEach(this.dist(a), (s) => this.line(`if (valid) { ${sa(s.e)} = ${toWord(da, this.at(a, s))}; }`));
-    this.forEach(this.dist(b), (s) => this.line(`if (valid) { ${sb(s.e)} = ${toWord(db, this.at(b, s))}; }`));
-    this.line('workgroupBarrier();');
+    const kc = Math.max(1, Math.min(k, Math.floor(DOT_STAGE_WORDS / (m + n))));
+    const sa = this.scratch(m * kc);
+    const sb = this.scratch(kc * n, m * kc);
     const name = this.declare(res);
     const dist = this.dist(res);
     const vt = valueType(d);
     // Operands as the result's value type: integer products keep their low 32 bits whatever the signedness.
     const operand = (dt: Dtype, w: string) => (vt === 'f32' ? fromWord(dt, w) : `bitcast<${vt}>(${w})`);
-    this.forEach(dist, (s) => {
-      this.line(`let oi = ${s.e} / ${n};`);
-      this.line(`let oj = ${s.e} % ${n};`);
-      this.line(`var sum = ${this.at(acc, s)};`);
-      const x = operand(da, sa(`oi * ${k} + q`));
-      const y = operand(db, sb(`q * ${n} + oj`));
-      const fma = this.fusedFma ? 'fma' : 'tskc_fma';
-      if (vt === 'f32') this.line(`if (valid) { for (var q = 0; q < ${k}; q++) { sum = ${fma}(${x}, ${y}, sum); } }`);
-      else this.line(`if (valid) { for (var q = 0; q < ${k}; q++) { sum = ${wrapTo(d, `sum + ${wrapTo(d, `${x} * ${y}`)}`)}; } }`);
-      this.line(`${name}[${s.r}] = ${vt === 'f32' ? roundFloat(d, 'sum') : 'sum'};`);
+    const fma = this.fusedFma ? 'fma' : 'tskc_fma';
+    const step = (sum: string, x: string, y: string) => (vt === 'f32' ? `${sum} = ${fma}(${x}, ${y}, ${sum});` : `${sum} = ${wrapTo(d, `${sum} + ${wrapTo(d, `${x} * ${y}`)}`)};`);
+    if (kc === k) {
+      this.line('workgroupBarrier();');
+      this.forEach(this.dist(a), (s) => this.line(`if (valid) { ${sa(s.e)} = ${toWord(da, this.at(a, s))}; }`));
+      this.forEach(this.dist(b), (s) => this.line(`if (valid) { ${sb(s.e)} = ${toWord(db, this.at(b, s))}; }`));
+      this.line('workgroupBarrier();');
+      this.forEach(dist, (s) => {
+        this.line(`let oi = ${s.e} / ${n};`);
+        this.line(`let oj = ${s.e} % ${n};`);
+        this.line(`var sum = ${this.at(acc, s)};`);
+        this.line(`if (valid) { for (var q = 0; q < ${k}; q++) { ${step('sum', operand(da, sa(`oi * ${k} + q`)), operand(db, sb(`q * ${n} + oj`)))} } }`);
+        this.line(`${name}[${s.r}] = ${vt === 'f32' ? roundFloat(d, 'sum') : 'sum'};`);
+      });
+      this.repr.set(res, { kind: 'regs', name, dist });
+      return;
+    }
+    const sums = `dot${res.id}_sums`;
+    this.line(`var ${sums}: array<${vt}, ${dist.regs}>;`);
+    this.forEach(dist, (s) => this.line(`${sums}[${s.r}] = ${this.at(acc, s)};`));
+    this.line(`for (var q0 = 0; q0 < ${k}; q0 += ${kc}) {`);
+    this.nested(() => {
+      this.line('workgroupBarrier();');
+      this.forEach(this.dist(a), (s) => this.line(`if (valid && ${s.e} % ${k} >= q0 && ${s.e} % ${k} < q0 + ${kc}) { ${sa(`${s.e} / ${k} * ${kc} + ${s.e} % ${k} - q0`)} = ${toWord(da, this.at(a, s))}; }`));
+      this.forEach(this.dist(b), (s) => this.line(`if (valid && ${s.e} / ${n} >= q0 && ${s.e} / ${n} < q0 + ${kc}) { ${sb(`${s.e} - q0 * ${n}`)} = ${toWord(db, this.at(b, s))}; }`));
+      this.line('workgroupBarrier();');
+      this.line(`let steps = min(${kc}, ${k} - q0);`);
+      this.forEach(dist, (s) => {
+        this.line(`let oi = ${s.e} / ${n};`);
+        this.line(`let oj = ${s.e} % ${n};`);
+        this.line(`if (valid) { for (var q = 0; q < steps; q++) { ${step(`${sums}[${s.r}]`, operand(da, sa(`oi * ${kc} + q`)), operand(db, sb(`q * ${n} + oj`)))} } }`);
+      });
     });
+    this.line('}');
+    this.forEach(dist, (s) => this.line(`${name}[${s.r}] = ${vt === 'f32' ? roundFloat(d, `${sums}[${s.r}]`) : `${sums}[${s.r}]`};`));
     this.repr.set(res, { kind: 'regs', name, dist });
   }
 

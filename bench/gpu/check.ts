@@ -100,11 +100,11 @@ const takesRegisterAccumulators = (kernel: Kernel): boolean => emitCuda(kernel, 
  * The copy and every library kernel, each with its random ragged shapes (rows up to their BLOCK_N of
  * 8192); then the bf16 row kernels the bench times with 3 rows a program, each read a row ahead
  * (kernels/rows/row.ts eachRow; the last program's rows past M where M is not a multiple of 3); and
- * on CUDA, the low-bit kernels in the CUDA bench's tiles: the u4 GEMV's tile accumulator in steps of
- * 4 groups (K of 1 to 4 groups: ragged steps), and the GEMM in 128x128x32 tiles (tensor cores,
- * registers; its staging is past a 32 KiB workgroup-memory limit, which WebGPU devices may have).
+ * the low-bit kernels in the CUDA bench's tiles: the u4 GEMV's tile accumulator in steps of 4 groups
+ * (K of 1 to 4 groups: ragged steps), and the GEMM in 128x128x32 tiles (on CUDA tensor cores with
+ * register accumulators; on WebGPU its dot is staged 16 steps of k at a time, in 16 KiB).
  */
-function benchKernels(kind: 'cuda' | 'webgpu'): [Kernel, (r: () => number) => Record<string, number>][] {
+function benchKernels(): [Kernel, (r: () => number) => Record<string, number>][] {
   const rowsAhead = ['softmax_bf16', 'layer_norm_bf16', 'rms_norm_bf16'].map((name) => libraryKernels[name]!);
   const inBenchTiles: [string, Record<string, number>][] = [
     ['gemv_bf16_u4_zp_tileacc', { BN: 8, BK: 512, GROUP: 128 }],
@@ -114,7 +114,7 @@ function benchKernels(kind: 'cuda' | 'webgpu'): [Kernel, (r: () => number) => Re
     [copy.build(), (q) => ({ N: randInt(q, 1, 100_000) })],
     ...Object.values(libraryKernels).map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build(), libraryShapes(def.name, def.params)]),
     ...rowsAhead.map((def): [Kernel, (q: () => number) => Record<string, number>] => [def.build({ ROWS: 3 }), libraryShapes(def.name, def.params)]),
-    ...(kind === 'cuda' ? inBenchTiles : []).map(([name, params]): [Kernel, (q: () => number) => Record<string, number>] => [libraryKernels[name]!.build(params), libraryShapes(name, params)]),
+    ...inBenchTiles.map(([name, params]): [Kernel, (q: () => number) => Record<string, number>] => [libraryKernels[name]!.build(params), libraryShapes(name, params)]),
   ];
 }
 
@@ -154,7 +154,7 @@ const tf32Linear = () => linear(f32, { bias: true, activation: 'relu' }).build()
  * those of its devices, so that the cache keys agree.
  */
 function cudaCompiles(seed: number, matmuls: number, programs: number): { kernel: Kernel; options: CudaCompileOptions }[] {
-  const library = benchKernels('cuda').map(([kernel]) => kernel);
+  const library = benchKernels().map(([kernel]) => kernel);
   return [
     ...Object.values(exampleKernels).map((def) => ({ kernel: (def as { build(): Kernel }).build(), options: {} })),
     ...library.map((kernel) => ({ kernel, options: {} })),
@@ -266,7 +266,7 @@ async function main(): Promise<void> {
     phase('examples');
 
     // The copy, and the library's kernels at ragged shapes.
-    const library = benchKernels(kind);
+    const library = benchKernels();
     // Two trials of a library kernel at ragged shapes, on `on`.
     const runLibraryKernel = async (kernel: Kernel, shapes: (q: () => number) => Record<string, number>, on: Runner, label: string) => {
       for (let trial = 0; trial < 2; trial++) {

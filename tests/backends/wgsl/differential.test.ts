@@ -10,7 +10,12 @@ import { freshSeed, rng } from '../../../examples/check.js';
 import { randomMatmul } from '../../fuzz/random-matmul.js';
 import { randomProgram } from '../../fuzz/random-program.js';
 import { randInt, randomTensor } from '../../../examples/check.js';
-import { arange, bf16, f32, kernel, load, store, tensor } from '../../../dsl/index.js';
+import { arange, bf16, dot, f32, i32, input, kernel, load, output, store, tensor, zeros } from '../../../dsl/index.js';
+import { matmul } from '../../../examples/matmul.js';
+import { libraryKernels } from '../../../kernels/index.js';
+import { libraryArguments, libraryShapes } from '../../kernels/library-arguments.js';
+import { copyArguments } from '../../../bin/launch-inputs.js';
+import type { Tensor } from '../../../runtime/tensor.js';
 import { softmaxRows } from '../../../kernels/rows/softmax.js';
 import { layerNormRows, rmsNormRows } from '../../../kernels/rows/norms.js';
 import { EXAMPLE_CASES, type Runner, dtypeOf, expectMatmulExact, expectSame, poisoned, runBoth } from '../differential.js';
@@ -58,6 +63,37 @@ describe.each([
     const seed = freshSeed();
     const { got, want } = await runBoth(webgpu, shift.build(), { t: randomTensor(rng(seed), [1024]) });
     expectSame(got['t']!, want['t']!, false, `shift_in_place (seed ${seed})`, f32);
+  });
+
+  // Dots whose operands take more than 16 KiB are staged a slice of k at a time (backends/wgsl/emit.ts
+  // dot): slices of 32 of a 64-deep matmul step, 60 and 36 of an integer dot (wrapping sums), and 31
+  // (four whole, one of 4) of the CPU's 128x128 GEMV tiles, which staged whole did not fit lavapipe.
+  it('dots staged a slice of k at a time == interpreter', async () => {
+    const seed = freshSeed();
+    const r = rng(seed);
+    const [m, k, n] = [randInt(r, 1, 150), randInt(r, 1, 150), randInt(r, 1, 150)];
+    const big = matmul.build({ BM: 64, BN: 64, BK: 64 });
+    const mm = await runBoth(webgpu, big, { a: randomTensor(r, [m, k]), b: randomTensor(r, [k, n]), c: poisoned(f32, [m, n]) });
+    expectSame(mm.got['c']!, mm.want['c']!, false, `matmul 64x64x64 (seed ${seed}) M=${m} K=${k} N=${n}`, f32);
+
+    const intDot = kernel('int_dot', { a: input(i32, ['M', 'K']), b: input(i32, ['K', 'N']), c: output(i32, ['M', 'N']) }, ({ a, b, c }) => {
+      const [rows, ks, cols] = [arange(4).expandDims(1), arange(96), arange(64).expandDims(0)];
+      const aTile = load(a, [rows, ks.expandDims(0)], { mask: rows.lt(a.dim(0)).and(ks.lt(a.dim(1)).expandDims(0)) });
+      const bTile = load(b, [ks.expandDims(1), cols], { mask: ks.lt(b.dim(0)).expandDims(1).and(cols.lt(b.dim(1))) });
+      store(c, [rows, cols], dot(aTile, bTile, zeros([4, 64], i32)), { mask: rows.lt(c.dim(0)).and(cols.lt(c.dim(1))) });
+    }, { grid: () => [1] });
+    const [im, ik, inn] = [randInt(r, 1, 4), randInt(r, 61, 96), randInt(r, 1, 64)];
+    const big32 = (shape: number[]) => randomTensor(r, shape, -(2 ** 20), 2 ** 20, i32);
+    const id = await runBoth(webgpu, intDot.build(), { a: big32([im, ik]), b: big32([ik, inn]), c: poisoned(i32, [im, inn]) });
+    expectSame(id.got['c']!, id.want['c']!, false, `int_dot (seed ${seed}) M=${im} K=${ik} N=${inn}`, i32);
+
+    const gemv = libraryKernels['gemv_f32_u4_zp_tiled128x128_dot']!;
+    const symbols = libraryShapes(gemv.name, gemv.params)(r);
+    const args = libraryArguments(gemv.build(), symbols, Math.floor(r() * 2 ** 31));
+    const want = copyArguments(args);
+    await (await webgpu.compile(gemv.build())).run(args);
+    await (await device('interp').compile(gemv.build())).run(want);
+    expectSame((args['y'] as Tensor).toValues(), (want['y'] as Tensor).toValues(), false, `${gemv.name} (seed ${seed}) ${JSON.stringify(symbols)}`, f32);
   });
 
   const firstSeed = process.env['TSKC_FUZZ_SEED'] !== undefined ? Number(process.env['TSKC_FUZZ_SEED']) : freshSeed();
