@@ -71,6 +71,11 @@ export interface CudaSource {
 
 export interface CudaEmitOptions {
   /**
+   * The architecture the source is for ('sm_90'): the kernel's hints for it (KernelHints.cuda.perArch),
+   * where it has some, take the place of its general ones. The runtime passes the device's.
+   */
+  readonly arch?: string;
+  /**
    * Threads per block (a power of two from 32 to 1024); by default the kernel's hint (Kernel.hints),
    * else chosen from the largest tile.
    */
@@ -148,13 +153,15 @@ export function explainCuda(kernel: Kernel, options: CudaEmitOptions = {}): (op:
 }
 
 function cudaEmitter(kernel: Kernel, options: CudaEmitOptions): CudaEmitter {
-  const hints = kernel.hints?.cuda;
-  const hintedThreads = hints?.threads ?? chooseThreads(kernel);
+  if (options.arch !== undefined && !/^sm_\d+a?$/.test(options.arch)) throw new Error(`CUDA backend: arch must name an architecture such as sm_90, got '${options.arch}'`);
+  const general = kernel.hints?.cuda;
+  const hints = (options.arch === undefined ? undefined : general?.perArch?.[options.arch]) ?? general ?? {};
+  const hintedThreads = hints.threads ?? chooseThreads(kernel);
   const tf32 = options.tf32 ?? false;
   const registerAccumulators = options.registerAccumulators ?? true;
   const threads = options.threads ?? (registerAccumulators && options.tensorCores !== false ? threadsForFragments(kernel, hintedThreads, tf32) : hintedThreads);
   // A hinted blocks-per-SM was measured at the hinted block size: at another it does not apply.
-  const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints?.minBlocksPerSm : undefined) ?? 1;
+  const minBlocksPerSm = options.minBlocksPerSm ?? (threads === hintedThreads ? hints.minBlocksPerSm : undefined) ?? 1;
   return new CudaEmitter(kernel, threads, minBlocksPerSm, options.tensorCores ?? true, registerAccumulators, options.pipelineStages ?? 3, tf32, options.maxVec ?? chunkElements(kernel));
 }
 

@@ -19,10 +19,10 @@ import { type Case, benchCases } from './cases.js';
 
 const run = promisify(execFile);
 
-/** A case's emit options: its compile options but NVRTC's own, with tensor cores on as on sm_90. */
+/** A case's emit options: its compile options but NVRTC's own, for sm_90 (its launch hints, tensor cores on). */
 const emitOptions = (c: Case): CudaEmitOptions => {
   const { nvrtcOptions: _, ...emit } = c.options ?? {};
-  return { tensorCores: true, ...emit };
+  return { arch: 'sm_90', tensorCores: true, ...emit };
 };
 
 interface Compiled {

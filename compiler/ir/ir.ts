@@ -57,8 +57,17 @@ export interface Kernel {
 }
 
 export interface KernelHints {
-  /** The CUDA backend's threads per block and blocks per SM (__launch_bounds__), unless compile options say otherwise. */
-  readonly cuda?: { readonly threads?: number; readonly minBlocksPerSm?: number };
+  /**
+   * The CUDA backend's threads per block and blocks per SM (__launch_bounds__), unless compile options
+   * say otherwise. `perArch` holds others for one architecture ('sm_90'), which replace these whole on
+   * it: hints measured faster there that spill, or were not measured, elsewhere.
+   */
+  readonly cuda?: CudaLaunchHints & { readonly perArch?: Readonly<Record<string, CudaLaunchHints>> };
+}
+
+export interface CudaLaunchHints {
+  readonly threads?: number;
+  readonly minBlocksPerSm?: number;
 }
 
 /** Evaluates a grid expression with the symbols bound (e.g. N = 5000). */

@@ -74,7 +74,9 @@ export interface CudaKernel {
 export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = {}): Promise<CudaKernel> {
   const device = openCudaDevice();
   const compiler = nvrtc();
+  const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const source = emitCuda(kernel, {
+    arch,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.minBlocksPerSm === undefined ? {} : { minBlocksPerSm: options.minBlocksPerSm }),
     // mma.sync.m16n8k16 with bf16 needs sm_80: older devices keep the FMA dot.
@@ -84,7 +86,6 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
     ...(options.tf32 === undefined ? {} : { tf32: options.tf32 }),
     ...(options.maxVec === undefined ? {} : { maxVec: options.maxVec }),
   });
-  const arch = `sm_${device.capability[0]}${device.capability[1]}`;
   const cache = options.cache ?? new ArtifactCache();
   const nvrtcOptions = options.nvrtcOptions ?? [];
   const key = cache.key([ABI_VERSION, source.source, compiler.version, arch, ...(nvrtcOptions.length ? [JSON.stringify(nvrtcOptions)] : [])]);

@@ -84,6 +84,12 @@ describe('tskc', () => {
     expect(staged.code).toBe(0);
     expect(staged.out).toContain('mma.sync');
     expect(staged.out).not.toContain('mma.sync on the accumulator in registers');
+    // --arch applies the kernel's launch hints for that architecture (layer norm's three blocks per SM on sm_90).
+    expect((await tskc(['compile', 'layer_norm_bf16', '--target', 'cuda'])).out).toContain('__launch_bounds__(256, 1)');
+    expect((await tskc(['compile', 'layer_norm_bf16', '--target', 'cuda', '--arch', 'sm_90'])).out).toContain('__launch_bounds__(256, 3)');
+    const badArch = await tskc(['compile', 'layer_norm_bf16', '--target', 'cuda', '--arch', 'hopper']);
+    expect(badArch.code).toBe(1);
+    expect(badArch.err).toContain("arch must name an architecture such as sm_90, got 'hopper'");
     const wgsl = await tskc(['compile', 'vector_add', '--target', 'wgsl']);
     expect(wgsl.code).toBe(0);
     expect(wgsl.out).toContain('@compute @workgroup_size(');

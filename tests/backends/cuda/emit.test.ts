@@ -120,6 +120,14 @@ describe('CUDA emitter', () => {
     const bySize = hinted(({ BLOCK_N }: { BLOCK_N: number }) => (BLOCK_N <= 1024 ? { cuda: { minBlocksPerSm: 3 } } : {}));
     expect(bounds(emitCuda(bySize.build()).source)).toEqual([128, 3]);
     expect(bounds(emitCuda(bySize.build({ BLOCK_N: 4096 })).source)).toEqual([256, 1]);
+    // Hints for one architecture replace the general ones whole, on it only.
+    const perArch = hinted({ cuda: { threads: 512, minBlocksPerSm: 2, perArch: { sm_90: { minBlocksPerSm: 3 }, sm_80: { threads: 256 } } } }).build();
+    expect(bounds(emitCuda(perArch).source)).toEqual([512, 2]);
+    expect(bounds(emitCuda(perArch, { arch: 'sm_90' }).source)).toEqual([128, 3]);
+    expect(bounds(emitCuda(perArch, { arch: 'sm_80' }).source)).toEqual([256, 1]);
+    expect(bounds(emitCuda(perArch, { arch: 'sm_86' }).source)).toEqual([512, 2]);
+    expect(bounds(emitCuda(perArch, { arch: 'sm_90', minBlocksPerSm: 1 }).source)).toEqual([128, 1]);
+    expect(() => emitCuda(perArch, { arch: '90' })).toThrow("CUDA backend: arch must name an architecture such as sm_90, got '90'");
   });
 
   describe('tensorCores: dot on mma.sync', () => {

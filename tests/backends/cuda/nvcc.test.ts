@@ -34,7 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tskc-nvcc-'));
 async function compile(kernels: readonly Kernel[], arch: string, options: CudaEmitOptions = {}): Promise<string> {
   const files = kernels.map((k, i) => {
     const path = join(dir, `${arch}-${i}-${k.name}${options.tensorCores ? '-mma' : ''}${options.registerAccumulators ? '-registers' : ''}${options.tf32 ? '-tf32' : ''}.cu`);
-    writeFileSync(path, emitCuda(k, options).source);
+    writeFileSync(path, emitCuda(k, { arch, ...options }).source);
     return path;
   });
   const { stderr } = await run(nvcc!, ['-cubin', `-arch=${arch}`, '--fmad=false', '-Xptxas', '-v', '-odir', dir, ...files], { maxBuffer: 64 << 20 });
