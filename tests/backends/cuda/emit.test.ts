@@ -130,6 +130,28 @@ describe('CUDA emitter', () => {
     expect(() => emitCuda(perArch, { arch: '90' })).toThrow("CUDA backend: arch must name an architecture such as sm_90, got '90'");
   });
 
+  test('a bf16 tile read only element by element stays as its codes, two to a register; its f32 cast is decoded where read', () => {
+    const scaled = kernel('scaled_rows', { x: input(bf16, ['M', 'N']), y: output(bf16, ['M', 'N']) }, ({ x, y }) => {
+      const [row, cols] = [programId(0), arange(2048)];
+      const ok = cols.lt(x.dim(1));
+      const t = load(x, [row, cols], { mask: ok }).to(f32);
+      store(y, [row, cols], t.mul(t.sum(0)).to(bf16), { mask: ok });
+    }, { grid: ({ M }) => [M] }).build();
+    const source = emitCuda(scaled, { threads: 256 }).source;
+    // 2048 / 256 = 8 codes a thread, in 4 words loaded as they lie; no float array holds x or its cast.
+    expect(source).toMatch(/uint32_t v\d+w\[4\] = \{\};/);
+    expect(source).toContain('= u.word[v / 2];');
+    expect(source).not.toContain('tskc_bf16_value((uint32_t)u.lane[v])');
+    // Read as the cast: the half of its word, one shift.
+    expect(source).toMatch(/tskc_bf16_value\(\(uint32_t\)\(uint16_t\)\(v\d+w\[\(r\) \/ 2\] >> \(16 \* \(\(r\) % 2\)\)\)\)/);
+    // A tile a dot reads is not packed (its users are not all element readers).
+    const mm = kernel('mm', { a: input(bf16, [32, 32]), b: input(bf16, [32, 32]), c: output(f32, [32, 32]) }, ({ a, b, c }) => {
+      const [r, k] = [arange(32).expandDims(1), arange(32).expandDims(0)];
+      store(c, [r, k], dot(load(a, [r, k]), load(b, [r, k]), zeros([32, 32], f32)));
+    }, { grid: () => [1] }).build();
+    expect(emitCuda(mm, { tensorCores: false }).source).not.toContain('u.word[');
+  });
+
   describe('tensorCores: dot on mma.sync', () => {
     // acc + a · b for [M, K] x [K, N] tiles of `operand` values, widened to f32 before the dot as the kernels do.
     const matmul = (operand: 'bf16' | 'f16' | 'f32', [M, N, K]: [number, number, number]) =>
