@@ -29,9 +29,9 @@ export function layerNormRows(d: Dtype) {
       params: { BLOCK_N: 8192, EPS: 1e-5, ROWS: 1 },
       grid: ({ M }, { ROWS }) => rowPrograms(M, ROWS),
       shapes: { M: 4096, N: 8192 },
-      // On sm_90, three blocks of 256 threads per SM (80 registers, no spills): the H200 ran bf16 layer
-      // norm over 4096 x 8192 at 1498 GB/s so, against 1394 at the default one block (90 registers, two
-      // fit), in one call (session 22). On sm_80 the same cap spills 8 bytes: not hinted there.
+      // On sm_90, three blocks of 256 threads per SM (75 registers, no spills): the H200 ran bf16 layer
+      // norm over 4096 x 8192 at 1498 GB/s so, against 1394 with one block's bound (90 registers then,
+      // two blocks fit), in one call (session 22). Not measured on other architectures.
       hints: ({ BLOCK_N, ROWS }) => (BLOCK_N <= 8192 && ROWS === 1 && d.bits === 16 ? { cuda: { perArch: { sm_90: { minBlocksPerSm: 3 } } } } : {}),
     },
   );
@@ -55,8 +55,11 @@ export function rmsNormRows(d: Dtype) {
       // Two blocks of 512 threads per SM (58 registers, no spills): the H100 ran bf16 RMS norm over
       // 4096 x 8192 at 1384 GB/s so, against 1252 at the default 256 threads (104 registers, two
       // blocks); 256 threads capped for three blocks was faster (1519) but spills 64 bytes (session 8).
-      // (Measured for 16-bit storage only.)
-      hints: ({ BLOCK_N, ROWS }) => (BLOCK_N <= 8192 && ROWS === 1 && d.bits === 16 ? { cuda: { threads: 512, minBlocksPerSm: 2 } } : {}),
+      // (Measured for 16-bit storage only.) On sm_90 those three blocks of 256: the H200 ran it at 1984
+      // GB/s so against 1734 with two of 512, spilling (session 22); with its bf16 row packed in
+      // registers it takes 72 and spills none.
+      hints: ({ BLOCK_N, ROWS }) =>
+        BLOCK_N <= 8192 && ROWS === 1 && d.bits === 16 ? { cuda: { threads: 512, minBlocksPerSm: 2, perArch: { sm_90: { threads: 256, minBlocksPerSm: 3 } } } } : {},
     },
   );
 }
