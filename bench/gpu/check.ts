@@ -136,6 +136,13 @@ const REGISTER_TILES: readonly { readonly params: { BM: number; BN: number; BK: 
   { params: { BM: 128, BN: 128, BK: 32 } },
   { params: { BM: 128, BN: 128, BK: 32 }, threads: 128 },
 ];
+/**
+ * The share of the time budget (TSKC_CHECK_BUDGET_S) at which each phase stops starting kernels: the
+ * library kernels first and most, then the other CUDA options (FMA, register tiles, staged
+ * accumulators, tf32), the random matmuls, the graph kernels, and the random programs with the rest
+ * (at least 15%). A phase that ends early leaves its time to the next.
+ */
+const SHARES = { library: 0.6, options: 0.7, matmuls: 0.78, graph: 0.85 } as const;
 const registerLinear = (params: (typeof REGISTER_TILES)[number]['params']) => linear(bf16, { bias: true, activation: 'gelu', residual: true }).build(params);
 const registerOptions = (tile: (typeof REGISTER_TILES)[number]): CudaCompileOptions => ({ registerAccumulators: true, ...(tile.threads ? { threads: tile.threads } : {}) });
 
@@ -221,9 +228,11 @@ async function main(): Promise<void> {
   };
   const started = performance.now();
   // Past TSKC_CHECK_BUDGET_S (from the start) no new kernel starts: the summary still prints, and says
-  // how many ran, before the step's time limit would kill the check.
+  // how many ran, before the step's time limit would kill the check. Each phase stops at its share of
+  // the budget (SHARES), so that the later ones run too: in session 22 the library and option phases
+  // took the whole budget, and no random program ever ran on the GPU.
   const budgetS = Number(process.env['TSKC_CHECK_BUDGET_S'] ?? Infinity);
-  const overBudget = () => (performance.now() - started) / 1000 > budgetS;
+  const overBudget = (share = 1) => (performance.now() - started) / 1000 > budgetS * share;
   const phase = (what: string) => console.log(`${what} done after ${((performance.now() - started) / 1000).toFixed(1)} s (${examplesRun} kernel runs, ${failures.length} failures)`);
   const seed = Number(process.env['TSKC_CHECK_SEED'] ?? freshSeed());
   const r = rng(seed);
@@ -278,7 +287,7 @@ async function main(): Promise<void> {
       }
     };
     for (const [kernel, shapes] of library) {
-      if (overBudget()) break;
+      if (overBudget(SHARES.library)) break;
       await runLibraryKernel(kernel, shapes, gpu, paramsNote(kernel));
     }
     phase('library kernels');
@@ -286,7 +295,7 @@ async function main(): Promise<void> {
     // The FMA dot of every library kernel whose dot the default puts on tensor cores.
     if (fma) {
       for (const [kernel, shapes] of library) {
-        if (overBudget()) break;
+        if (overBudget(SHARES.options)) break;
         if (takesTensorCores(kernel)) await runLibraryKernel(kernel, shapes, fma, `${paramsNote(kernel)} on FMA`);
       }
       phase('FMA-dot kernels');
@@ -295,13 +304,13 @@ async function main(): Promise<void> {
     // Larger tiles on the register path, then the library's register-path kernels staged instead.
     if (staged) {
       for (const tile of REGISTER_TILES) {
-        if (overBudget()) break;
+        if (overBudget(SHARES.options)) break;
         const { params, threads } = tile;
         const kernel = registerLinear(params);
         await runLibraryKernel(kernel, libraryShapes(kernel.name, params), cudaRunner(cache, registerOptions(tile)), ` ${params.BM}x${params.BN}x${params.BK}${threads ? ` on ${threads} threads` : ''} with accumulators in registers`);
       }
       for (const [kernel, shapes] of library) {
-        if (overBudget()) break;
+        if (overBudget(SHARES.options)) break;
         if (takesRegisterAccumulators(kernel)) await runLibraryKernel(kernel, shapes, staged, `${paramsNote(kernel)} with the accumulator staged`);
       }
       phase('register tiles and staged accumulators');
@@ -311,7 +320,7 @@ async function main(): Promise<void> {
     // the fragments of mma.m16n8k8 and the rounding (cvt.rna) on the hardware, within tf32DotUlps.
     for (const [i, on] of tf32.entries()) {
       const kernel = tf32Linear();
-      for (let trial = 0; trial < 2 && !overBudget(); trial++) {
+      for (let trial = 0; trial < 2 && !overBudget(SHARES.options); trial++) {
         const symbols = libraryShapes(kernel.name, kernel.params)(r);
         const argSeed = Math.floor(r() * 2 ** 31);
         const ulps = tf32DotUlps(symbols['K']!);
@@ -322,10 +331,8 @@ async function main(): Promise<void> {
     if (tf32.length) phase('tf32 kernels');
 
     // Random tiled matmuls, each under its own drawn options on CUDA (threads, stages, registers, tf32,
-    // FMA), on small integers: every sum is exact in any order, so the GPU must agree exactly. At most a
-    // quarter of the budget, so that the graph kernels and random programs after still run.
-    const matmulsFrom = performance.now();
-    for (let i = 0; i < matmuls && !overBudget() && (performance.now() - matmulsFrom) / 1000 < budgetS / 4; i++) {
+    // FMA), on small integers: every sum is exact in any order, so the GPU must agree exactly.
+    for (let i = 0; i < matmuls && !overBudget(SHARES.matmuls); i++) {
       const p = randomMatmul((seed + i) >>> 0);
       const on: Runner = kind === 'cuda' ? cudaRunner(cache, p.options) : gpu;
       await runBoth(p.kernel, smallIntegerArguments(p), `random matmul ${p.seed} (${p.description}) at ${JSON.stringify({ ...p.symbols, ...p.scalars })}`, () => false, on, [], 0);
@@ -335,7 +342,7 @@ async function main(): Promise<void> {
 
     // The kernels the graph API makes (dsl/graph), each against the interpreter on random inputs.
     for (const kernel of graphKernels(r)) {
-      if (overBudget()) break;
+      if (overBudget(SHARES.graph)) break;
       const argSeed = Math.floor(r() * 2 ** 31);
       await runBoth(kernel, makeArguments(kernel, {}, argSeed), `graph kernel ${kernel.name} seed ${argSeed}`, () => true);
       examplesRun++;
