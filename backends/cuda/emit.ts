@@ -11,10 +11,14 @@
  *     costs nothing for the same reason: every thread holds it.
  *   - registers: an array per thread in the value's distribution (loads, reductions, dot, loop-carried
  *     values and everything computed from them).
- *   - packed registers: a bf16 load that only elementwise ops, reductions and stores read keeps its
- *     codes two to a 32-bit register, as loaded, and its f32 cast is no array at all, but each code
+ *   - packed registers: a bf16 load that only elementwise ops, reductions, dots and stores read keeps
+ *     its codes two to a 32-bit register, as loaded, and its f32 cast is no array at all, but each code
  *     shifted into a float where read: a row kernel's bf16 row holds half the registers (RMS norm on
  *     256 threads: 90 -> 78 registers; under 3 blocks per SM, 72 and no spills instead of 12 bytes).
+ *     An f32 tile rounded to bf16 is held so too, and a tensor-core dot takes its A fragments from
+ *     those words as they are: attention's p, which was rounded, widened, then encoded again (its
+ *     64x32 loop: 1178 -> 1018 PTX instructions for 64 mma.sync on the in-bounds path, 216 -> 210
+ *     registers).
  *   - a shared tile, at a fixed offset in the block's dynamic shared memory.
  * Moving register tiles between distributions (broadcast, permute, view across layouts, reductions
  * across axes other than the last, dot operands) goes through a scratch area of shared memory; every
@@ -183,8 +187,14 @@ type Repr =
   | { readonly kind: 'tensor'; readonly name: string }
   // bf16 codes two to a 32-bit register (element r in word r / 2, the even one low), decoded where read.
   | { readonly kind: 'packed16'; readonly words: string; readonly dist: Distribution; readonly dtype: Dtype }
-  // An exact cast of such codes, evaluated where read (at register r).
-  | { readonly kind: 'lazy'; readonly at: (r: string) => string; readonly dist: Distribution };
+  // An exact cast of such codes (`codes`), evaluated where read (at register r).
+  | { readonly kind: 'lazy'; readonly at: (r: string) => string; readonly dist: Distribution; readonly codes: PackedCodes };
+
+/** The words of a packed16 value and its dtype. */
+interface PackedCodes {
+  readonly words: string;
+  readonly dtype: Dtype;
+}
 
 /** Where an elementwise loop is: the element index and register index expressions of one element. */
 interface Site {
@@ -202,10 +212,16 @@ const FULL_MASK = '0xffffffffu';
 const shapeKey = (shape: readonly number[]) => shape.join('x');
 /** One mma operand register holding two 16-bit codes, the lower column or row in the low half. */
 const codePair = (lo: string, hi: string) => `((uint32_t)${lo} | ((uint32_t)${hi} << 16))`;
+/** Sets the 16-bit code of element r of a packed16 value's `words` (the other half of its word kept). */
+const setHalf = (words: string, r: string, code: string) =>
+  `${words}[(${r}) / 2] = (${words}[(${r}) / 2] & (0xffffu << (16 * (1 - (${r}) % 2)))) | ((uint32_t)(${code}) << (16 * ((${r}) % 2)))`;
 /** The reductions along the last axis that lanes combine by warp shuffles (reduceRows). */
 const ROW_REDUCTIONS = ['sum', 'prod', 'max', 'min'];
-/** Ops besides the unary, binary and comparison ones that read a tile operand element by element (through at). */
-const ELEMENT_READERS = new Set(['cast', 'bitcast', 'where', 'reduce']);
+/**
+ * Ops besides the unary, binary and comparison ones that read a tile operand element by element
+ * (through at): a dot too, on every path (its operands staged, or a's fragments packed from registers).
+ */
+const ELEMENT_READERS = new Set(['cast', 'bitcast', 'where', 'reduce', 'dot']);
 
 /**
  * The most shared memory a kernel's cp.async rings take, with its shared tiles (the runtime asks for
@@ -509,9 +525,9 @@ class CudaEmitter {
   }
 
   /**
-   * Whether every user of v reads it element by element through at(), in v's own distribution
-   * (elementwise ops, reductions, and stores of it): the users of a packed16 or lazy value. Not a
-   * yield, whose loop-carried copy would hold the values unpacked anyway, nor a dot or a gather.
+   * Whether every user of v reads it element by element through at() (elementwise ops, reductions,
+   * dots, and stores of it): the users of a packed16 or lazy value. Not a yield, whose loop-carried
+   * copy would hold the values unpacked anyway, nor a gather (whose alias needs registers).
    */
   private readByElement(v: Value): boolean {
     const users = this.uses().get(v) ?? [];
@@ -654,16 +670,8 @@ class CudaEmitter {
         return this.defineIndex(res!, (e) => `(int32_t)(${op.attrs['start']} + ${e})`);
       case 'where':
         return this.elementwise(op, (s) => `${x(0, s)} ? ${x(1, s)} : ${x(2, s)}`);
-      case 'cast': {
-        // bf16 codes widened to f32 (exact, a shift) where each user reads them: the f32 values never take registers of their own.
-        const src = this.repr.get(op.operands[0]!);
-        if ((src?.kind === 'packed16' || src?.kind === 'lazy') && d!.name === 'f32' && this.readByElement(res!)) {
-          const dist = this.dist(res!);
-          this.repr.set(res!, { kind: 'lazy', dist, at: (r) => castExpr(inDtype!, d!, this.atRepr(src, op.operands[0]!, { dist, e: 'e', r })) });
-          return;
-        }
-        return this.elementwise(op, (s) => castExpr(inDtype!, d!, x(0, s)));
-      }
+      case 'cast':
+        return this.cast(op);
       case 'bitcast':
         return this.elementwise(op, (s) => fromBitsExpr(d!, bitsOf(inDtype!, x(0, s))));
       case 'broadcast':
@@ -945,6 +953,37 @@ class CudaEmitter {
     return { dist, e: `(row * ${dist.cols} + chunk * ${dist.vec} + ${lane0} + v)`, r: `((i * ${dist.colIters} + c) * ${dist.vec} + ${lane0} + v)` };
   }
 
+  /**
+   * A cast: elementwise, but bf16 codes widened to f32 (exact, a shift) where each user reads them, so
+   * that the f32 values never take registers of their own; and f32 rounded to bf16 (attention's p for
+   * its second dot) kept as its codes, two to a register, which a tensor-core dot's A fragments then
+   * take as they are (mmaOnStaged).
+   */
+  private cast(op: Op): void {
+    const [src, res] = [op.operands[0]!, op.results[0]!];
+    const [from, to] = [this.tile(src).dtype, this.tile(res).dtype];
+    const rep = this.repr.get(src);
+    const dist = this.dist(res);
+    if (rep?.kind === 'packed16' && to.name === 'f32' && this.readByElement(res)) {
+      this.repr.set(res, { kind: 'lazy', dist, codes: rep, at: (r) => castExpr(from, to, this.atRepr(rep, src, { dist, e: 'e', r })) });
+      return;
+    }
+    if (from.name === 'f32' && to.name === 'bf16' && this.packable(res)) {
+      const words = `v${res.id}w`;
+      this.line(`uint32_t ${words}[${dist.regs / 2}] = {};`);
+      this.forEach(dist, (s) => this.line(`${setHalf(words, s.r, `tskc_bf16_code_f(${this.at(src, s)})`)};`));
+      this.repr.set(res, { kind: 'packed16', words, dist, dtype: to });
+      return;
+    }
+    this.elementwise(op, (s) => castExpr(from, to, this.at(src, s)));
+  }
+
+  /** Whether v, a bf16 tile, can be held as packed16: users that read it element by element, two elements of a chunk to a word. */
+  private packable(v: Value): boolean {
+    const dist = this.dist(v);
+    return this.tile(v).dtype.name === 'bf16' && !dist.replicated && dist.vec % 2 === 0 && this.readByElement(v);
+  }
+
   private load(op: Op): void {
     const res = op.results[0]!;
     const tensor = op.operands[0]!.type as TensorType;
@@ -956,13 +995,12 @@ class CudaEmitter {
     const st = storageType(d);
     // bf16 tiles whose users read them element by element stay as their codes, two to a register, and
     // are decoded (one shift) where read: a row kernel's row of bf16 takes half the registers.
-    const packed = d.name === 'bf16' && !dist.replicated && dist.vec % 2 === 0 && this.readByElement(res);
+    const packed = this.packable(res);
     const words = `v${res.id}w`;
     const name = packed ? words : this.declare(res);
     if (packed) this.line(`uint32_t ${words}[${dist.regs / 2}] = {};`);
     // Element r := the value `value`, whose storage code is `code`.
-    const put = (r: string, value: string, code: string) =>
-      packed ? `${words}[(${r}) / 2] = (${words}[(${r}) / 2] & (0xffffu << (16 * (1 - (${r}) % 2)))) | ((uint32_t)(${code}) << (16 * ((${r}) % 2)));` : `${name}[${r}] = ${value};`;
+    const put = (r: string, value: string, code: string) => (packed ? `${setHalf(words, r, code)};` : `${name}[${r}] = ${value};`);
     this.accessChunks(op, dist, masked ? op.operands[rank + 1] : undefined, (lane0, whole, width, broadcast) => {
       const site = this.laneSite(dist, lane0);
       const other = masked ? this.at(op.operands[rank + 2]!, site) : `(${valueType(d)})0`;
@@ -1388,6 +1426,14 @@ class CudaEmitter {
       const e = `${mmaFragment.row(aDist, 'p', (s >> 1) as 0 | 1, 'w', 'g')} * ${k} + 8 * (${c}) + 2 * t + ${s & 1}`;
       return stagedValue(operand, this.at(a, { dist: aDist, e, r: mmaFragment.register(aDist, 'p', c, s) }));
     };
+    // An A register: codes of slots s and s + 1 (columns 2t and 2t + 1), registers r and r + 1 of a,
+    // which for a held as codes of the operand's format (packed16, or widened from it) are one word.
+    const aRep = this.repr.get(a);
+    const aCodes = aRep?.kind === 'packed16' ? aRep : aRep?.kind === 'lazy' ? aRep.codes : undefined;
+    const aPair = (c: string, s: 0 | 2) =>
+      aCodes?.dtype.name === operand && sameDistribution(aDist, (aRep as { dist: Distribution }).dist)
+        ? `${aCodes.words}[(${mmaFragment.register(aDist, 'p', c, s)}) / 2]`
+        : codePair(aCode(c, s), aCode(c, (s + 1) as 1 | 3));
     const round = (regs: string[]) => {
       if (operand === 'tf32') this.line(regs.map((r) => `${r} = ${this.macro(tf32RoundMacro())}(${r});`).join(' '));
     };
@@ -1405,8 +1451,8 @@ class CudaEmitter {
           if (sa === undefined) {
             // Rows g and g + 8 (slots 0-1 and 2-3) of the 8-column blocks kk / 8 and kk / 8 + 1.
             const [lo, hi] = ['kk / 8', 'kk / 8 + 1'];
-            this.line(`const uint32_t fa0 = ${codePair(aCode(lo, 0), aCode(lo, 1))}, fa1 = ${codePair(aCode(lo, 2), aCode(lo, 3))};`);
-            this.line(`const uint32_t fa2 = ${codePair(aCode(hi, 0), aCode(hi, 1))}, fa3 = ${codePair(aCode(hi, 2), aCode(hi, 3))};`);
+            this.line(`const uint32_t fa0 = ${aPair(lo, 0)}, fa1 = ${aPair(lo, 2)};`);
+            this.line(`const uint32_t fa2 = ${aPair(hi, 0)}, fa3 = ${aPair(hi, 2)};`);
           } else {
             this.line('uint32_t a0, a1, a2, a3;');
             this.line(`${ldmatrix}(a0, a1, a2, a3, &${sa}[${staging.a('rowA', `kk + ${half} * (q >> 1)`)}]);`);

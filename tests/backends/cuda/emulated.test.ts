@@ -143,6 +143,8 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
   ] as const)('flash attention bf16, causal and not, %s', async (what, options, BM) => {
     for (const causal of [false, true]) {
       const kernel = flashAttention(bf16, causal).build({ BM, BN: 32, BLOCK_D: 32, SCALE: 0.2 });
+      // On the register path p's A fragments are the words of its bf16 codes (p.to(bf16) held packed).
+      if ((options as { registerAccumulators?: boolean }).registerAccumulators) expect(emitCuda(kernel, options).source).toMatch(/const uint32_t fa0 = v\d+w\[/);
       const r = rng(freshSeed());
       await expectCloseToInterpreter(kernel, { B: 1, H: randInt(r, 1, 2), S: randInt(r, 1, 140), D: randInt(r, 1, 32) }, options, `attention${causal ? ' causal' : ''} ${what}`);
     }
