@@ -10,7 +10,7 @@ import { type CudaEmitOptions, emitCuda } from '../../../backends/cuda/index.js'
 import { arange, cdiv, dot, input, kernel, load, output, programId, scalar, store, zeros } from '../../../dsl/index.js';
 import { bf16, dtype, f16, f32 } from '../../../compiler/ir/dtype.js';
 import type { Kernel } from '../../../compiler/ir/ir.js';
-import { freshSeed, randInt, rng } from '../../../examples/check.js';
+import { freshSeed, randInt, randomTensor, rng } from '../../../examples/check.js';
 import { flashAttention } from '../../../kernels/attention.js';
 import { linear } from '../../../kernels/linear.js';
 import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
@@ -19,7 +19,7 @@ import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { libraryKernels } from '../../../kernels/index.js';
 import { libraryArguments, libraryShapes, roundedToTf32, tf32DotUlps } from '../../kernels/library-arguments.js';
-import { EXAMPLE_CASES, dtypeOf, expectSame, runBoth } from '../differential.js';
+import { EXAMPLE_CASES, dtypeOf, expectSame, poisoned, runBoth } from '../differential.js';
 import { emulatedCuda, emulatorMissing } from './emulator/emulate.js';
 
 jest.setTimeout(600_000);
@@ -162,6 +162,36 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
     }, { grid: () => [1] }).build();
     expect(emitCuda(k, { registerAccumulators: true }).source).toMatch(/const uint32_t fa0 = /);
     await expectCloseToInterpreter(k, {}, { registerAccumulators: true }, 'scalar a');
+  });
+
+  // bf16 tiles held as their codes, two to a register (emit.ts packed16): a load stored whole and
+  // widened, a product rounded to bf16 and stored (encoded at the store) and widened again (held as
+  // codes), at ragged N so that the masked per-element paths run too: bit for bit.
+  it('bf16 values held as codes: loaded, rounded, stored and widened, bit for bit', async () => {
+    const codes = kernel('bf16_codes', { x: input(bf16, ['M', 'N']), w: input(f32, ['N']), y: output(bf16, ['M', 'N']), z: output(bf16, ['M', 'N']), u: output(bf16, ['M', 'N']) }, ({ x, w, y, z, u }) => {
+      const [row, cols] = [programId(0), arange(256)];
+      const ok = cols.lt(x.dim(1));
+      const t = load(x, [row, cols], { mask: ok });
+      store(z, [row, cols], t, { mask: ok });
+      const scaled = t.to(f32).mul(load(w, [cols], { mask: ok }));
+      store(y, [row, cols], scaled.to(bf16), { mask: ok });
+      const rounded = scaled.add(0.375).to(bf16);
+      store(u, [row, cols], rounded, { mask: ok });
+      store(y, [row, cols], rounded.to(f32).mul(scaled).to(bf16), { mask: ok.and(cols.lt(7)) });
+    }, { grid: ({ M }) => [M] }).build();
+    const source = emitCuda(codes, { threads: 64 }).source;
+    expect(source).toContain('= u.word[v / 2];'); // x's words loaded, and z's stored, whole
+    expect(source).toMatch(/u\.word\[v \/ 2\] = v\d+w\[/);
+    const r = rng(freshSeed());
+    const [m, n] = [randInt(r, 1, 5), randInt(r, 1, 256)];
+    const { got, want } = await runBoth(emulatedCuda({ threads: 64 }), codes, {
+      x: randomTensor(r, [m, n], -8, 8, bf16),
+      w: randomTensor(r, [n], -3, 3),
+      y: poisoned(bf16, [m, n]),
+      z: poisoned(bf16, [m, n]),
+      u: poisoned(bf16, [m, n]),
+    });
+    for (const out of ['y', 'z', 'u']) expectSame(got[out]!, want[out]!, false, `bf16_codes M=${m} N=${n} output ${out}`, bf16);
   });
 
   // Several rows to a program, each read a row ahead (kernels/rows/row.ts eachRow): the loop carries
