@@ -643,7 +643,7 @@ class CudaEmitter {
               : d.rowReplicas > 1
                 ? `registers: local(${d.colIters}).spatial(${d.lanes}).local(${d.vec}), each value held by all ${d.rowReplicas} row groups (a column slice)`
                 : `registers: local(${d.rowIters}, ${d.colIters}).spatial(${d.groups}, ${d.lanes}).local(1, ${d.vec})${this.fragments.get(shapeKey(this.tile(res!).shape)) === d ? ', the mma C fragments' : ''}`;
-    const how = rep.kind === 'packed16' ? ', its bf16 codes two to a register' : rep.kind === 'lazy' ? ', widened from its operand\'s codes where read' : '';
+    const how = rep.kind === 'packed16' ? ', its bf16 codes two to a register' : rep.kind === 'lazy' ? (rep.codes ? ', widened from its operand\'s codes where read' : ', encoded where stored') : '';
     const what = op.opcode === 'dot' ? this.notes.get(op) : undefined;
     this.notes.set(op, what ? `${what}; ${place}${how}` : `${place}${how}`);
   }
@@ -960,9 +960,10 @@ class CudaEmitter {
 
   /**
    * A cast: elementwise, but bf16 codes widened to f32 (exact, a shift) where each user reads them, so
-   * that the f32 values never take registers of their own; and f32 rounded to bf16 (attention's p for
-   * its second dot) kept as its codes, two to a register, which a tensor-core dot's A fragments then
-   * take as they are (mmaOnStaged).
+   * that the f32 values never take registers of their own; f32 rounded to bf16 only to be stored,
+   * encoded by each store where it writes; and other f32 rounded to bf16 (attention's p for its second
+   * dot) kept as its codes, two to a register, which a tensor-core dot's A fragments then take as they
+   * are (mmaOnStaged).
    */
   private cast(op: Op): void {
     const [src, res] = [op.operands[0]!, op.results[0]!];
@@ -973,9 +974,7 @@ class CudaEmitter {
       this.repr.set(res, { kind: 'lazy', dist, codes: rep, at: (r) => castExpr(from, to, this.atRepr(rep, src, { dist, e: 'e', r })) });
       return;
     }
-    const users = this.uses().get(res) ?? [];
-    if (from.name === 'f32' && to.name === 'bf16' && !dist.replicated && users.length > 0 && users.every((u) => u.opcode === 'store' && u.operands.indexOf(res) === (u.operands[0]!.type as TensorType).shape.length + 1 && u.operands[0]!.type.dtype.name === 'bf16')) {
-      // Only stored: each store encodes the f32 value where it writes it, and nothing is held.
+    if (from.name === 'f32' && to.name === 'bf16' && !dist.replicated && this.onlyStored(res)) {
       const value = (r: string) => this.atRepr(rep!, src, { dist, e: 'e', r });
       this.repr.set(res, { kind: 'lazy', dist, at: (r) => castExpr(from, to, value(r)), code: (r) => `(uint16_t)tskc_bf16_code_f(${value(r)})` });
       return;
@@ -988,6 +987,13 @@ class CudaEmitter {
       return;
     }
     this.elementwise(op, (s) => castExpr(from, to, this.at(src, s)));
+  }
+
+  /** Whether every user of v stores it (as the value, into a tensor of v's dtype). */
+  private onlyStored(v: Value): boolean {
+    const users = this.uses().get(v) ?? [];
+    const stores = (u: Op) => u.opcode === 'store' && u.operands.indexOf(v) === (u.operands[0]!.type as TensorType).shape.length + 1 && u.operands[0]!.type.dtype.name === this.tile(v).dtype.name;
+    return users.length > 0 && users.every(stores);
   }
 
   /** Whether v, a bf16 tile, can be held as packed16: users that read it element by element, two elements of a chunk to a word. */
