@@ -189,9 +189,9 @@ type Repr =
   | { readonly kind: 'tensor'; readonly name: string }
   // bf16 codes two to a 32-bit register (element r in word r / 2, the even one low), decoded where read.
   | { readonly kind: 'packed16'; readonly words: string; readonly dist: Distribution; readonly dtype: Dtype }
-  // A cast evaluated where read (at register r): of packed16 `codes` to f32 (exact), or of f32 to bf16
-  // for stores only, whose storage code of element r is `code`.
-  | { readonly kind: 'lazy'; readonly at: (r: string) => string; readonly dist: Distribution; readonly codes?: PackedCodes; readonly code?: (r: string) => string };
+  // A cast evaluated where read: of packed16 `codes` to f32 (exact), or of f32 to bf16 for stores only,
+  // whose storage code at a site is `code`.
+  | { readonly kind: 'lazy'; readonly at: (site: Site) => string; readonly dist: Distribution; readonly codes?: PackedCodes; readonly code?: (site: Site) => string };
 
 /** The words of a packed16 value and its dtype. */
 interface PackedCodes {
@@ -521,7 +521,7 @@ class CudaEmitter {
     if (rep.kind === 'index') return `(${rep.at(site.e)})`;
     if (rep.kind === 'packed16' || rep.kind === 'lazy') {
       if (!sameDistribution(rep.dist, site.dist)) throw new Error(`CUDA backend: %${v.id} is read in another distribution`);
-      return rep.kind === 'lazy' ? `(${rep.at(site.r)})` : fromStorage(rep.dtype, halfOf(rep.words, site.r));
+      return rep.kind === 'lazy' ? `(${rep.at(site)})` : fromStorage(rep.dtype, halfOf(rep.words, site.r));
     }
     if (rep.kind !== 'regs') throw new Error(`CUDA backend: %${v.id} is not a register tile`);
     if (rep.dist.replicated) return `${rep.name}[0]`;
@@ -968,15 +968,17 @@ class CudaEmitter {
   private cast(op: Op): void {
     const [src, res] = [op.operands[0]!, op.results[0]!];
     const [from, to] = [this.tile(src).dtype, this.tile(res).dtype];
-    const rep = this.repr.get(src);
+    const rep = this.repr.get(src)!;
     const dist = this.dist(res);
-    if (rep?.kind === 'packed16' && to.name === 'f32' && this.readByElement(res)) {
-      this.repr.set(res, { kind: 'lazy', dist, codes: rep, at: (r) => castExpr(from, to, this.atRepr(rep, src, { dist, e: 'e', r })) });
+    // An index value's cast is one too (elementwise), recomputed where used.
+    if (this.isIndexable(src)) return this.elementwise(op, (s) => castExpr(from, to, this.at(src, s)));
+    if (rep.kind === 'packed16' && to.name === 'f32' && this.readByElement(res)) {
+      this.repr.set(res, { kind: 'lazy', dist, codes: rep, at: (site) => castExpr(from, to, this.atRepr(rep, src, site)) });
       return;
     }
-    if (from.name === 'f32' && to.name === 'bf16' && !dist.replicated && this.onlyStored(res)) {
-      const value = (r: string) => this.atRepr(rep!, src, { dist, e: 'e', r });
-      this.repr.set(res, { kind: 'lazy', dist, at: (r) => castExpr(from, to, value(r)), code: (r) => `(uint16_t)tskc_bf16_code_f(${value(r)})` });
+    if (from.name === 'f32' && to.name === 'bf16' && this.onlyStored(res)) {
+      const value = (site: Site) => this.atRepr(rep, src, site);
+      this.repr.set(res, { kind: 'lazy', dist, at: (site) => castExpr(from, to, value(site)), code: (site) => `(uint16_t)tskc_bf16_code_f(${value(site)})` });
       return;
     }
     if (from.name === 'f32' && to.name === 'bf16' && this.packable(res)) {
@@ -1084,13 +1086,13 @@ class CudaEmitter {
     // can; a cast only stored is encoded here, once.
     const rep = this.repr.get(value);
     const codes = rep?.kind === 'packed16' && rep.dtype.name === d.name ? rep.words : undefined;
-    const code = codes ? (r: string) => halfOf(codes, r) : rep?.kind === 'lazy' && d.name === 'bf16' ? rep.code : undefined;
+    const code = codes ? (site: Site) => halfOf(codes, site.r) : rep?.kind === 'lazy' && d.name === 'bf16' ? rep.code : undefined;
     // Every thread's earlier loads of the tensor are done before any thread overwrites it.
     if (tensor.access === 'inout') this.line('__syncthreads();');
     this.accessChunks(op, dist, op.operands[rank + 2], (lane0, whole, width) => {
       const site = this.laneSite(dist, lane0);
       const scalar = () => {
-        const element = code ? `((${st} *)${pointer})[off[${lane0} + v]] = ${code(site.r)};` : this.storeAt(d, pointer, `off[${lane0} + v]`, this.at(value, site));
+        const element = code ? `((${st} *)${pointer})[off[${lane0} + v]] = ${code(site)};` : this.storeAt(d, pointer, `off[${lane0} + v]`, this.at(value, site));
         this.line('#pragma unroll');
         this.line(`for (int v = 0; v < ${width}; v++) if (ok[${lane0} + v]) { ${element} }`);
       };
@@ -1105,7 +1107,7 @@ class CudaEmitter {
         } else {
           this.line(`union { ${vec} vec; ${st} lane[${width}]; } u;`);
           this.line('#pragma unroll');
-          this.line(`for (int v = 0; v < ${width}; v++) u.lane[v] = ${code ? code(site.r) : toStorage(d, this.at(value, site))};`);
+          this.line(`for (int v = 0; v < ${width}; v++) u.lane[v] = ${code ? code(site) : toStorage(d, this.at(value, site))};`);
         }
         this.line(`*(${vec} *)((${st} *)${pointer} + off[${lane0}]) = u.vec;`);
       });

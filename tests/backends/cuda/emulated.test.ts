@@ -166,9 +166,10 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
 
   // bf16 tiles held as their codes, two to a register (emit.ts packed16): a load stored whole and
   // widened, a product rounded to bf16 and stored (encoded at the store) and widened again (held as
-  // codes), at ragged N so that the masked per-element paths run too: bit for bit.
+  // codes), and a rounding of index values (recomputed where stored), at ragged N so that the masked
+  // per-element paths run too: bit for bit.
   it('bf16 values held as codes: loaded, rounded, stored and widened, bit for bit', async () => {
-    const codes = kernel('bf16_codes', { x: input(bf16, ['M', 'N']), w: input(f32, ['N']), y: output(bf16, ['M', 'N']), z: output(bf16, ['M', 'N']), u: output(bf16, ['M', 'N']) }, ({ x, w, y, z, u }) => {
+    const codes = kernel('bf16_codes', { x: input(bf16, ['M', 'N']), w: input(f32, ['N']), y: output(bf16, ['M', 'N']), z: output(bf16, ['M', 'N']), u: output(bf16, ['M', 'N']), ramp: output(bf16, ['M', 'N']) }, ({ x, w, y, z, u, ramp }) => {
       const [row, cols] = [programId(0), arange(256)];
       const ok = cols.lt(x.dim(1));
       const t = load(x, [row, cols], { mask: ok });
@@ -178,6 +179,7 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
       const rounded = scaled.add(0.375).to(bf16);
       store(u, [row, cols], rounded, { mask: ok });
       store(y, [row, cols], rounded.to(f32).mul(scaled).to(bf16), { mask: ok.and(cols.lt(7)) });
+      store(ramp, [row, cols], cols.add(row.mul(256)).to(f32).mul(0.37).to(bf16), { mask: ok });
     }, { grid: ({ M }) => [M] }).build();
     const source = emitCuda(codes, { threads: 64 }).source;
     expect(source).toContain('= u.word[v / 2];'); // x's words loaded, and z's stored, whole
@@ -190,8 +192,9 @@ describe('generated CUDA, emulated on the CPU, == interpreter', () => {
       y: poisoned(bf16, [m, n]),
       z: poisoned(bf16, [m, n]),
       u: poisoned(bf16, [m, n]),
+      ramp: poisoned(bf16, [m, n]),
     });
-    for (const out of ['y', 'z', 'u']) expectSame(got[out]!, want[out]!, false, `bf16_codes M=${m} N=${n} output ${out}`, bf16);
+    for (const out of ['y', 'z', 'u', 'ramp']) expectSame(got[out]!, want[out]!, false, `bf16_codes M=${m} N=${n} output ${out}`, bf16);
   });
 
   // Several rows to a program, each read a row ahead (kernels/rows/row.ts eachRow): the loop carries
