@@ -227,6 +227,8 @@ const ROW_REDUCTIONS = ['sum', 'prod', 'max', 'min'];
  * (through at): a dot too, on every path (its operands staged, or a's fragments packed from registers).
  */
 const ELEMENT_READERS = new Set(['cast', 'bitcast', 'where', 'reduce', 'dot']);
+/** Whether op u is a store whose stored value is v (not one of its indices or its mask). */
+const storesValue = (u: Op, v: Value) => u.opcode === 'store' && u.operands.indexOf(v) === (u.operands[0]!.type as TensorType).shape.length + 1;
 
 /**
  * The most shared memory a kernel's cp.async rings take, with its shared tiles (the runtime asks for
@@ -536,7 +538,7 @@ class CudaEmitter {
    */
   private readByElement(v: Value): boolean {
     const users = this.uses().get(v) ?? [];
-    const reads = (u: Op) => isUnary(u.opcode) || isBinary(u.opcode) || isCompare(u.opcode) || ELEMENT_READERS.has(u.opcode) || (u.opcode === 'store' && u.operands.indexOf(v) === (u.operands[0]!.type as TensorType).shape.length + 1);
+    const reads = (u: Op) => isUnary(u.opcode) || isBinary(u.opcode) || isCompare(u.opcode) || ELEMENT_READERS.has(u.opcode) || storesValue(u, v);
     return users.length > 0 && users.every(reads);
   }
 
@@ -994,7 +996,7 @@ class CudaEmitter {
   /** Whether every user of v stores it (as the value, into a tensor of v's dtype). */
   private onlyStored(v: Value): boolean {
     const users = this.uses().get(v) ?? [];
-    const stores = (u: Op) => u.opcode === 'store' && u.operands.indexOf(v) === (u.operands[0]!.type as TensorType).shape.length + 1 && u.operands[0]!.type.dtype.name === this.tile(v).dtype.name;
+    const stores = (u: Op) => storesValue(u, v) && u.operands[0]!.type.dtype.name === this.tile(v).dtype.name;
     return users.length > 0 && users.every(stores);
   }
 
