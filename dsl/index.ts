@@ -2,7 +2,7 @@
  * The TypeScript DSL: kernels are functions traced once into Tile IR.
  * Imports compiler/ only.
  */
-export { kernel, KernelDef, type KernelOptions, type ArgsOf, type Params, cdiv, gridAdd, gridMul } from './kernel.js';
+export { kernel, KernelDef, type KernelOptions, type ArgsOf, type Params, atMost, cdiv, equal, gridAdd, gridMul } from './kernel.js';
 export { tensor, input, output, scalar, TensorArg, type ArgSpec, type TensorSpec, type ScalarSpec } from './tensor.js';
 export { Tile, type TileLike, type TileLayout, type ReduceOptions } from './tile.js';
 export {

@@ -8,7 +8,7 @@
  */
 import { KernelBuilder } from '../compiler/ir/builder.js';
 import { IrError } from '../compiler/ir/errors.js';
-import { type GridExpr, type GridOp, type Kernel, type KernelHints, evalGridExpr } from '../compiler/ir/ir.js';
+import { type GridExpr, type GridOp, type Kernel, type KernelHints, type ShapeRequirement, evalGridExpr } from '../compiler/ir/ir.js';
 import { scalarType, tensorType } from '../compiler/ir/types.js';
 import { verify } from '../compiler/ir/verifier.js';
 import { type ArgSpec, type ScalarSpec, TensorArg, type TensorSpec } from './tensor.js';
@@ -30,6 +30,13 @@ export interface KernelOptions<A extends Record<string, ArgSpec>, P extends Para
   readonly params?: P;
   /** The grid, from the tensors' symbolic extents and the parameters, e.g. ({ N }, { BLOCK }) => [cdiv(N, BLOCK)]. */
   readonly grid?: (symbols: { readonly [K in SymbolsOf<A>]: GridExpr }, params: P) => readonly GridExpr[];
+  /**
+   * What the extents must satisfy for the kernel to be right, e.g. ({ N }, { BLOCK_N }) =>
+   * [atMost(N, BLOCK_N)] for a row held in one tile, or ({ K, G }, { GROUP }) => [equal(K, gridMul(G,
+   * GROUP))] for a scale per group of K: a launch that breaks one fails, on every backend, saying which
+   * (Kernel.requires).
+   */
+  readonly requires?: (symbols: { readonly [K in SymbolsOf<A>]: GridExpr }, params: P) => readonly ShapeRequirement[];
   /** Extents to run with when none are given (`tskc run`, `tskc bench`). */
   readonly shapes?: { readonly [K in SymbolsOf<A>]?: number };
   /** Floating-point operations of one launch at the given extents, for GFLOP/s. */
@@ -77,7 +84,9 @@ export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {
       spec.shape.forEach((d) => typeof d === 'string' && (symbols[d] = d));
       handles[argName] = new TensorArg(b.arg(argName, tensorType(spec.dtype, spec.shape, spec.access)));
     }
-    if (this.options.grid) b.setGrid(this.options.grid(symbolTable(this.name, symbols) as { [K in SymbolsOf<A>]: GridExpr }, params));
+    type Table = { [K in SymbolsOf<A>]: GridExpr };
+    if (this.options.grid) b.setGrid(this.options.grid(symbolTable(this.name, 'the grid', symbols) as Table, params));
+    if (this.options.requires) b.setRequires(this.options.requires(symbolTable(this.name, 'a requirement', symbols) as Table, params));
     tracing(b, () => this.body(handles as ArgsOf<A>, params));
     const hints = typeof this.options.hints === 'function' ? this.options.hints(params) : this.options.hints;
     const k = hints ? { ...b.finish(), hints } : b.finish();
@@ -87,11 +96,11 @@ export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {
   }
 }
 
-/** Symbols for the grid function; naming one that no tensor has is an error, not `undefined`. */
-function symbolTable(kernelName: string, symbols: Record<string, GridExpr>): Readonly<Record<string, GridExpr>> {
+/** Symbols for the grid and requires functions; naming one that no tensor has is an error, not `undefined`. */
+function symbolTable(kernelName: string, user: string, symbols: Record<string, GridExpr>): Readonly<Record<string, GridExpr>> {
   return new Proxy(symbols, {
     get(target, key) {
-      if (typeof key === 'string' && !(key in target)) throw new IrError('type', `kernel ${kernelName}: the grid names ${key}, which is no tensor's extent`);
+      if (typeof key === 'string' && !(key in target)) throw new IrError('type', `kernel ${kernelName}: ${user} names ${key}, which is no tensor's extent`);
       return target[key as string];
     },
   });
@@ -117,3 +126,7 @@ function gridOp(op: GridOp) {
 export const cdiv = gridOp('cdiv');
 export const gridAdd = gridOp('add');
 export const gridMul = gridOp('mul');
+
+/** Requirements on the extents (KernelOptions.requires): a == b, and a <= b. */
+export const equal = (left: GridExpr, right: GridExpr): ShapeRequirement => ({ rel: '==', left, right });
+export const atMost = (left: GridExpr, right: GridExpr): ShapeRequirement => ({ rel: '<=', left, right });

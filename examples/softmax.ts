@@ -1,5 +1,9 @@
-/** Row softmax: one block per row; columns past N are loaded as -inf so they add nothing. */
-import { arange, exp, f32, input, kernel, load, output, programId, store } from '../dsl/index.js';
+/**
+ * Row softmax: one block per row; columns past N are loaded as -inf so they add nothing. A row longer
+ * than the block would be half computed: the kernel requires N <= BLOCK_N, and a launch with a longer
+ * one fails saying so.
+ */
+import { arange, atMost, exp, f32, input, kernel, load, output, programId, store } from '../dsl/index.js';
 import { interpret } from '../compiler/interpret/index.js';
 import { type ExampleResult, compare, poisoned, randInt, randomTensor, rng } from './check.js';
 
@@ -10,14 +14,12 @@ export const softmax = kernel(
     const row = programId(0);
     const cols = arange(BLOCK_N);
     const n = x.dim(1);
-    // A row longer than the block would be half computed: a store outside y (on only then) fails the launch.
-    store(y, [row, n], 0, { mask: n.gt(BLOCK_N) });
     const ok = cols.lt(n);
     const t = load(x, [row, cols], { mask: ok, other: -Infinity });
     const e = exp(t.sub(t.max(0)));
     store(y, [row, cols], e.div(e.sum(0)), { mask: ok });
   },
-  { params: { BLOCK_N: 1024 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 1000 }, flops: ({ M, N }) => 5 * M * N },
+  { params: { BLOCK_N: 1024 }, grid: ({ M }) => [M], requires: ({ N }, { BLOCK_N }) => [atMost(N, BLOCK_N)], shapes: { M: 4096, N: 1000 }, flops: ({ M, N }) => 5 * M * N },
 );
 
 export function softmaxReference(x: Float64Array, m: number, n: number): Float64Array {

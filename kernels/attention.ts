@@ -5,7 +5,7 @@
  * unnormalized output, all rescaled by exp(m_old − m_new) when the maximum grows, so the S x S scores
  * never leave registers. Causal: a query sees the keys at or before its position, and the walk stops at
  * the block holding the diagonal. In f32 whatever the storage dtype; one rounding at the store. SCALE
- * is 1/√64 by default: pass 1/√D for another head dim, and BLOCK_D >= D (a wider head fails the launch).
+ * is 1/√64 by default: pass 1/√D for another head dim, and BLOCK_D >= D (a wider head fails the launch, naming D and BLOCK_D).
  *
  * Every query row sees at least key 0, in the first key block, so its maximum is finite from the first
  * step on (no exp(−inf − (−inf))).
@@ -15,8 +15,7 @@
  * before it, and p is rounded to the storage dtype for p·v (its row sums l stay in f32). Other dtypes
  * scale q once and keep p in f32.
  */
-import { type Dtype, arange, cdiv, dot, gridMul, exp, f32, forRange, full, input, kernel, load, minimum, output, programId, store, where, zeros } from '../dsl/index.js';
-import { requireFits } from './fits.js';
+import { type Dtype, arange, atMost, cdiv, dot, gridMul, exp, f32, forRange, full, input, kernel, load, minimum, output, programId, store, where, zeros } from '../dsl/index.js';
 
 export function flashAttention(d: Dtype, causal: boolean) {
   return kernel(
@@ -28,7 +27,6 @@ export function flashAttention(d: Dtype, causal: boolean) {
       const bh = programId(1);
       const [b, h] = [bh.div(heads), bh.rem(heads)];
       const rows = programId(0).mul(BM).add(arange(BM)); // query positions [BM]
-      requireFits(o, dim, BLOCK_D, (c) => [b, h, 0, c]);
       const cols = arange(BLOCK_D).expandDims(0); // [1, BLOCK_D]
       const rowOk = rows.lt(s).expandDims(1);
       const colOk = cols.lt(dim);
@@ -56,6 +54,7 @@ export function flashAttention(d: Dtype, causal: boolean) {
     {
       params: { BM: 32, BN: 32, BLOCK_D: 64, SCALE: 0.125 },
       grid: ({ B, H, S }, { BM }) => [cdiv(S, BM), gridMul(B, H)],
+      requires: ({ D }, { BLOCK_D }) => [atMost(D, BLOCK_D)],
       shapes: { B: 1, H: 8, S: 1024, D: 64 },
       flops: ({ B, H, S, D }) => (causal ? 2 : 4) * B * H * S * S * D,
     },

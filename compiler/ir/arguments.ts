@@ -5,7 +5,7 @@
  */
 import type { Dtype } from './dtype.js';
 import { IrError } from './errors.js';
-import type { Kernel } from './ir.js';
+import { type Kernel, evalGridExpr, formatRequirement, gridSymbols, holds } from './ir.js';
 
 /** What a device knows of a tensor argument at launch. */
 export interface ArgumentShape {
@@ -15,8 +15,8 @@ export interface ArgumentShape {
 
 /**
  * Checks that every argument is present with the declared dtype and rank, constant extents match,
- * and each symbol has one value across all tensors; returns the symbols' values. Scalar arguments
- * are numbers.
+ * each symbol has one value across all tensors, and the kernel's requirements (Kernel.requires) hold;
+ * returns the symbols' values. Scalar arguments are numbers.
  */
 export function bindArguments(kernel: Kernel, args: Readonly<Record<string, ArgumentShape | number | undefined>>): Record<string, number> {
   const fail = (message: string): never => {
@@ -50,6 +50,12 @@ export function bindArguments(kernel: Kernel, args: Readonly<Record<string, Argu
         fail(`argument ${a.name}: extent ${i} is ${got} but ${dim} = ${symbols[dim]} from ${origin[dim]}`);
       }
     });
+  }
+  for (const r of kernel.requires ?? []) {
+    if (holds(r, symbols)) continue;
+    const values = [...new Set([...gridSymbols(r.left), ...gridSymbols(r.right)])].map((n) => `${n} = ${symbols[n]} (from ${origin[n]})`);
+    const [left, right] = [evalGridExpr(r.left, symbols), evalGridExpr(r.right, symbols)];
+    fail(`its extents must satisfy ${formatRequirement(r)}, but ${values.join(' and ')}: ${left} ${r.rel === '==' ? '!=' : '>'} ${right}`);
   }
   return symbols;
 }

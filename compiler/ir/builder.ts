@@ -5,7 +5,7 @@
  */
 import { IrError } from './errors.js';
 import { forResultTypes, ifResultTypes } from './control-flow.js';
-import { type Attrs, Block, type GridExpr, type Kernel, type Op, Value } from './ir.js';
+import { type Attrs, Block, type GridExpr, type Kernel, type Op, REQUIREMENT_RELS, type ShapeRequirement, Value, formatRequirement, gridSymbols } from './ir.js';
 import type { Opcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
 import { type TileType, type Type, formatLayoutAttr, formatType, sameShape, scalarType, tileType } from './types.js';
@@ -19,6 +19,7 @@ export class KernelBuilder {
   /** The regions being built, outermost first; values defined in them are the visible ones. */
   private readonly open: Block[] = [this.body];
   private readonly definedIn = new Map<Value, Block>();
+  private requires: readonly ShapeRequirement[] = [];
 
   constructor(
     readonly name: string,
@@ -35,15 +36,22 @@ export class KernelBuilder {
 
   /** The grid: extents made of non-negative integers, symbol names and grid operators. */
   setGrid(grid: readonly GridExpr[]): void {
-    const check = (e: GridExpr): void => {
-      if (typeof e === 'number') {
-        if (!Number.isSafeInteger(e) || e < 0) throw new IrError('structure', `grid extent ${e} must be a non-negative integer`);
-      } else if (typeof e === 'string') checkIdentifier('grid symbol', e);
-      else e.args.forEach(check);
-    };
     if (grid.length > 3) throw new IrError('structure', `a grid has at most 3 axes, got ${grid.length}`);
-    grid.forEach(check);
+    grid.forEach((e) => checkGridExpr('grid', e));
     this.grid = grid;
+  }
+
+  /**
+   * What the launch extents must satisfy (Kernel.requires): relations of grid expressions, each
+   * symbol an extent of a tensor argument (checked when the kernel is finished).
+   */
+  setRequires(requires: readonly ShapeRequirement[]): void {
+    for (const r of requires) {
+      if (!REQUIREMENT_RELS.includes(r.rel)) throw new IrError('structure', `requirement: unknown relation '${r.rel}' (expected ${REQUIREMENT_RELS.join(' or ')})`);
+      checkGridExpr('requirement', r.left);
+      checkGridExpr('requirement', r.right);
+    }
+    this.requires = requires;
   }
 
   /** Adds a kernel argument (a tensor, or a scalar passed at launch). */
@@ -113,7 +121,13 @@ export class KernelBuilder {
   /** The finished kernel. */
   finish(): Kernel {
     if (this.open.length !== 1) throw new IrError('structure', 'a region is still open');
-    return { name: this.name, args: [...this.args], params: { ...this.params }, grid: [...this.grid], body: this.body };
+    const extents = new Set(this.args.flatMap((a) => (a.type.kind === 'tensor' ? a.type.shape.filter((d) => typeof d === 'string') : [])));
+    for (const r of this.requires) {
+      const unknown = [...gridSymbols(r.left), ...gridSymbols(r.right)].find((s) => !extents.has(s));
+      if (unknown !== undefined) throw new IrError('structure', `kernel ${this.name}: requirement ${formatRequirement(r)} names ${unknown}, which is no tensor's extent`);
+    }
+    const kernel: Kernel = { name: this.name, args: [...this.args], params: { ...this.params }, grid: [...this.grid], body: this.body };
+    return this.requires.length > 0 ? { ...kernel, requires: [...this.requires] } : kernel;
   }
 
   private yield(values: readonly Value[]): void {
@@ -179,6 +193,14 @@ function withLayouts(opcode: Opcode, types: readonly Type[], layouts: readonly (
     if (!fits) throw new IrError('layout', `${opcode}: layout ${formatLayoutAttr(layout)} does not fit ${formatType(t)}`);
     return tileType(t.dtype, t.shape, t.space, layout);
   });
+}
+
+/** A grid expression (of the grid, or of a requirement): non-negative integers, symbols and grid operators. */
+function checkGridExpr(what: string, e: GridExpr): void {
+  if (typeof e === 'number') {
+    if (!Number.isSafeInteger(e) || e < 0) throw new IrError('structure', `${what} extent ${e} must be a non-negative integer`);
+  } else if (typeof e === 'string') checkIdentifier(`${what} symbol`, e);
+  else e.args.forEach((a) => checkGridExpr(what, a));
 }
 
 /** Names that reach the text form (and, through it, generated code) must be plain identifiers. */

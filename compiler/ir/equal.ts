@@ -1,12 +1,12 @@
 /**
  * Structural equality of kernels, as the round-trip tests and pass tests need it: two kernels are
- * equal when they have the same name, params, grid and arguments, and op by op the same opcode,
+ * equal when they have the same name, params, grid, requirements and arguments, and op by op the same opcode,
  * attributes, result types (layouts included) and regions, with operands that correspond. Values are
  * matched by where they are defined (argument i, result j of the n-th op, region argument k), so their
  * ids and the names of non-argument values do not matter.
  */
 import type { AttrValue, Attrs, Block, GridExpr, Kernel, Op, Value } from './ir.js';
-import { formatGridExpr } from './ir.js';
+import { formatGridExpr, formatRequirement } from './ir.js';
 import { formatNumber } from './printer.js';
 import { type Type, formatType, typeEquals } from './types.js';
 
@@ -22,6 +22,8 @@ export function kernelDifference(a: Kernel, b: Kernel): string | undefined {
   if (a.grid.length !== b.grid.length || a.grid.some((g, i) => !gridEqual(g, b.grid[i]!))) {
     return `grids differ: (${a.grid.map(formatGridExpr).join(', ')}) vs (${b.grid.map(formatGridExpr).join(', ')})`;
   }
+  const [ra, rb] = [(a.requires ?? []).map(formatRequirement), (b.requires ?? []).map(formatRequirement)];
+  if (ra.join(', ') !== rb.join(', ')) return `requirements differ: (${ra.join(', ')}) vs (${rb.join(', ')})`;
   if (a.args.length !== b.args.length) return `argument counts differ: ${a.args.length} vs ${b.args.length}`;
   const values = new Correspondence();
   for (const [i, x] of a.args.entries()) {

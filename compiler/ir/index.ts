@@ -65,10 +65,16 @@ export {
   type Kernel,
   type KernelHints,
   type Op,
+  type RequirementRel,
+  type ShapeRequirement,
   Block,
+  REQUIREMENT_RELS,
   Value,
   evalGridExpr,
   formatGridExpr,
+  formatRequirement,
+  gridSymbols,
+  holds,
   walkOps,
 } from './ir.js';
 export {

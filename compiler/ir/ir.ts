@@ -48,6 +48,12 @@ export interface Kernel {
   /** Compile-time parameters and the values this kernel was built with (already substituted). */
   readonly params: Readonly<Record<string, number>>;
   readonly grid: readonly GridExpr[];
+  /**
+   * Relations the launch extents must satisfy, checked with the arguments (compiler/ir/arguments.ts)
+   * before any backend runs: a row held in one tile of BLOCK_N (N <= BLOCK_N), a scale per group of K
+   * (K == G * GROUP). Absent when there are none.
+   */
+  readonly requires?: readonly ShapeRequirement[];
   readonly body: Block;
   /**
    * Launch hints for GPU backends, measured per kernel (not semantics: the text form leaves them out,
@@ -68,6 +74,33 @@ export interface KernelHints {
 export interface CudaLaunchHints {
   readonly threads?: number;
   readonly minBlocksPerSm?: number;
+}
+
+/** `left rel right` over grid expressions: the extents a kernel can run with. */
+export interface ShapeRequirement {
+  readonly rel: RequirementRel;
+  readonly left: GridExpr;
+  readonly right: GridExpr;
+}
+export type RequirementRel = '==' | '<=';
+export const REQUIREMENT_RELS: readonly RequirementRel[] = ['==', '<='];
+
+/** Whether `r` holds for the bound symbols. */
+export function holds(r: ShapeRequirement, symbols: Readonly<Record<string, number>>): boolean {
+  const [a, b] = [evalGridExpr(r.left, symbols), evalGridExpr(r.right, symbols)];
+  return r.rel === '==' ? a === b : a <= b;
+}
+
+export function formatRequirement(r: ShapeRequirement): string {
+  return `${formatGridExpr(r.left)} ${r.rel} ${formatGridExpr(r.right)}`;
+}
+
+/** The symbols a grid expression names, in order of appearance. */
+export function gridSymbols(e: GridExpr, into: string[] = []): string[] {
+  if (typeof e === 'string') {
+    if (!into.includes(e)) into.push(e);
+  } else if (typeof e === 'object') e.args.forEach((a) => gridSymbols(a, into));
+  return into;
 }
 
 /** Evaluates a grid expression with the symbols bound (e.g. N = 5000). */

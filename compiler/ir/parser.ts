@@ -7,9 +7,10 @@
  * rule exactly as when the DSL builds it; the result types written after an op must be the ones the
  * rule gives (a layout written there is attached to the result).
  *
- *   kernel   := 'kernel' @name '(' [argument {',' argument}] ')' [grid] [params] '{' {op} '}'
+ *   kernel   := 'kernel' @name '(' [argument {',' argument}] ')' [grid] [requires] [params] '{' {op} '}'
  *   argument := %name ':' [in | out | inout] type
  *   grid     := 'grid' '(' gridExpr {',' gridExpr} ')'      gridExpr := int | SYMBOL | op '(' gridExpr ',' gridExpr ')'
+ *   requires := 'requires' '(' gridExpr ('==' | '<=') gridExpr {',' ...} ')'
  *   params   := 'params' '(' NAME '=' number {',' ...} ')'
  *   op       := [%r {',' %r} '='] opcode '(' [%a {',' %a}] ')' ['{' key '=' attr {',' ...} '}']
  *               [region ['else' region]] [':' type {',' type}]
@@ -32,7 +33,7 @@ import { KernelBuilder } from './builder.js';
 import { dtype } from './dtype.js';
 import { IrError, type IrErrorCode } from './errors.js';
 import { SourceText } from './source-text.js';
-import type { AttrValue, GridExpr, GridOp, Kernel, Value } from './ir.js';
+import { type AttrValue, type GridExpr, type GridOp, type Kernel, type RequirementRel, type Value, formatRequirement, gridSymbols } from './ir.js';
 import { type Opcode, isOpcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
 import { type Access, type Dim, type TileType, type Type, formatType, tensorType, tileType, typeEquals } from './types.js';
@@ -46,6 +47,7 @@ const keyword = (word: string): TokenType =>
   createToken({ name: `Keyword_${word}`, label: `'${word}'`, pattern: new RegExp(word), longer_alt: Identifier, categories: [Identifier] });
 const KernelKw = keyword('kernel');
 const GridKw = keyword('grid');
+const RequiresKw = keyword('requires');
 const ParamsKw = keyword('params');
 const ElseKw = keyword('else');
 const InoutKw = keyword('inout'); // before `in`, which is its prefix
@@ -62,6 +64,8 @@ const LCurly = punct('LCurly', '{');
 const RCurly = punct('RCurly', '}');
 const LSquare = punct('LSquare', '[');
 const RSquare = punct('RSquare', ']');
+const EqualEqual = punct('EqualEqual', '==');
+const LessEqual = punct('LessEqual', '<=');
 const Lt = punct('Lt', '<');
 const Gt = punct('Gt', '>');
 const Comma = punct('Comma', ',');
@@ -81,8 +85,8 @@ const Comment = createToken({ name: 'Comment', pattern: /\/\/[^\n\r]*/, group: L
 
 const ALL_TOKENS = [
   WhiteSpace, Comment, StringTok, NumberTok, Minus, ValueName, KernelName, HashReg, HashCute,
-  LParen, RParen, LCurly, RCurly, LSquare, RSquare, Lt, Gt, Comma, Colon, Equals, Caret,
-  KernelKw, GridKw, ParamsKw, ElseKw, InoutKw, InKw, OutKw, GlobalKw, TileKw, SharedKw, Identifier,
+  LParen, RParen, LCurly, RCurly, LSquare, RSquare, EqualEqual, LessEqual, Lt, Gt, Comma, Colon, Equals, Caret,
+  KernelKw, GridKw, RequiresKw, ParamsKw, ElseKw, InoutKw, InKw, OutKw, GlobalKw, TileKw, SharedKw, Identifier,
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -93,8 +97,14 @@ interface KernelSyntax {
   readonly name: IToken;
   readonly args: readonly ArgSyntax[];
   readonly grid: readonly GridSyntax[];
+  readonly requires: readonly RequirementSyntax[];
   readonly params: readonly ParamSyntax[];
   readonly body: readonly OpSyntax[];
+}
+interface RequirementSyntax {
+  readonly left: GridSyntax;
+  readonly rel: IToken;
+  readonly right: GridSyntax;
 }
 interface ArgSyntax {
   readonly name: IToken;
@@ -179,7 +189,7 @@ class IrGrammar extends EmbeddedActionsParser {
     this.performSelfAnalysis();
   }
 
-  /** kernel @name(arguments) [grid(...)] [params(...)] { ops } */
+  /** kernel @name(arguments) [grid(...)] [requires(...)] [params(...)] { ops } */
   readonly kernel = this.RULE('kernel', (): KernelSyntax => {
     this.CONSUME(KernelKw);
     const name = this.CONSUME(KernelName);
@@ -188,12 +198,13 @@ class IrGrammar extends EmbeddedActionsParser {
     this.MANY_SEP({ SEP: Comma, DEF: () => args.push(this.SUBRULE(this.argument)) });
     this.CONSUME(RParen);
     const grid = this.OPTION(() => this.SUBRULE(this.gridClause)) ?? [];
+    const requires = this.OPTION3(() => this.SUBRULE(this.requiresClause)) ?? [];
     const params = this.OPTION2(() => this.SUBRULE(this.paramsClause)) ?? [];
     this.CONSUME(LCurly);
     const body: OpSyntax[] = [];
     this.MANY(() => body.push(this.SUBRULE(this.op)));
     this.CONSUME(RCurly);
-    return { name, args, grid, params, body };
+    return { name, args, grid, requires, params, body };
   });
 
   /** %name: [in|out|inout] type */
@@ -215,6 +226,24 @@ class IrGrammar extends EmbeddedActionsParser {
     this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => grid.push(this.SUBRULE(this.gridExpr)) });
     this.CONSUME(RParen);
     return grid;
+  });
+
+  /** requires(expr == expr, expr <= expr, ...) */
+  private readonly requiresClause = this.RULE('requiresClause', (): RequirementSyntax[] => {
+    const requires: RequirementSyntax[] = [];
+    this.CONSUME(RequiresKw);
+    this.CONSUME(LParen);
+    this.AT_LEAST_ONE_SEP({
+      SEP: Comma,
+      DEF: () => {
+        const left = this.SUBRULE1(this.gridExpr);
+        const rel = this.OR([{ ALT: () => this.CONSUME(EqualEqual) }, { ALT: () => this.CONSUME(LessEqual) }]);
+        const right = this.SUBRULE2(this.gridExpr);
+        requires.push({ left, rel, right });
+      },
+    });
+    this.CONSUME(RParen);
+    return requires;
   });
 
   /** 128 | N | cdiv(expr, expr) */
@@ -530,6 +559,8 @@ function parseSyntax(text: string, file: SourceText): KernelSyntax {
 // Building: syntax -> Kernel, through KernelBuilder
 
 const GRID_OPS: readonly GridOp[] = ['cdiv', 'add', 'sub', 'mul', 'min', 'max'];
+/** The first token of a grid expression, where a diagnostic about it points. */
+const gridToken = (g: GridSyntax): IToken => ('leaf' in g ? g.leaf : g.op);
 
 const fail = (token: IToken, message: string): never => {
   throw new SourceError(token, 'parse', message);
@@ -559,6 +590,16 @@ class KernelReader {
       const type = this.argType(a);
       this.define(a.name, this.at(a.name, () => builder.arg(a.name.image.slice(1), type)));
     }
+    const extents = new Set(s.args.flatMap((a) => a.type.shape.filter((d) => d.tokenType !== NumberTok).map((d) => d.image)));
+    const requires = s.requires.map((r) => {
+      const requirement = { rel: r.rel.image as RequirementRel, left: this.gridExpr(r.left), right: this.gridExpr(r.right) };
+      for (const [syntax, e] of [[r.left, requirement.left], [r.right, requirement.right]] as const) {
+        const unknown = gridSymbols(e).find((x) => !extents.has(x));
+        if (unknown !== undefined) fail(gridToken(syntax), `requirement ${formatRequirement(requirement)} names ${unknown}, which is no tensor's extent`);
+      }
+      return requirement;
+    });
+    builder.setRequires(requires);
     for (const op of s.body) this.op(op);
     return builder.finish();
   }

@@ -2,6 +2,7 @@
  * The text form of Tile IR (parser.ts reads it back). One op per line, in generic form:
  *
  *   kernel @vadd(%x: in global<f32>[N], %y: in global<f32>[N], %z: out global<f32>[N]) grid(cdiv(N, 1024)) params(BLOCK = 1024) {
+ *   kernel @rows(...) grid(M) requires(N <= 8192) params(BLOCK_N = 8192) {
  *     %0 = program_id() {axis = 0} : i32
  *     %1 = arange() {start = 0, end = 1024} : tile<i32>[1024]
  *     ...
@@ -15,7 +16,7 @@
  * quoted strings otherwise, and integer lists [1, 2]. `note` may add a `// comment` to an op's line
  * (what a backend chose for it: tskc ir --layouts), which the parser skips.
  */
-import { type AttrValue, type Block, type Kernel, type Op, type Value, formatGridExpr } from './ir.js';
+import { type AttrValue, type Block, type Kernel, type Op, type Value, formatGridExpr, formatRequirement } from './ir.js';
 import { formatType } from './types.js';
 
 export function printKernel(kernel: Kernel, note?: (op: Op) => string | undefined): string {
@@ -30,9 +31,10 @@ export function printKernel(kernel: Kernel, note?: (op: Op) => string | undefine
   const lines: string[] = [];
   const args = kernel.args.map((a) => `${name(a)}: ${a.type.kind === 'tensor' ? `${a.type.access} ` : ''}${formatType(a.type)}`);
   const grid = kernel.grid.length > 0 ? ` grid(${kernel.grid.map(formatGridExpr).join(', ')})` : '';
+  const requires = kernel.requires?.length ? ` requires(${kernel.requires.map(formatRequirement).join(', ')})` : '';
   const paramList = Object.entries(kernel.params);
   const params = paramList.length > 0 ? ` params(${paramList.map(([k, v]) => `${k} = ${formatNumber(v)}`).join(', ')})` : '';
-  lines.push(`kernel @${kernel.name}(${args.join(', ')})${grid}${params} {`);
+  lines.push(`kernel @${kernel.name}(${args.join(', ')})${grid}${requires}${params} {`);
   printBlock(kernel.body, '  ', lines, name, note);
   lines.push('}');
   return lines.join('\n') + '\n';

@@ -10,13 +10,13 @@
 import type { IToken } from 'chevrotain';
 import { type Dtype, dtype } from '../../compiler/ir/dtype.js';
 import { IrError } from '../../compiler/ir/errors.js';
-import type { GridExpr, Kernel } from '../../compiler/ir/ir.js';
+import type { GridExpr, Kernel, ShapeRequirement } from '../../compiler/ir/ir.js';
 import type { BinaryOp, CompareOp } from '../../compiler/ir/opcodes.js';
 import type { Dim } from '../../compiler/ir/types.js';
 import {
   ComposedLayout, type IntTuple, Layout, LayoutError, type RegisterLayout, Swizzle, columnLocal, columnSpatial, local, spatial,
 } from '../../compiler/layout/index.js';
-import { KernelDef, type Params, cdiv, gridAdd, gridMul } from '../kernel.js';
+import { KernelDef, type Params, atMost, cdiv, equal, gridAdd, gridMul } from '../kernel.js';
 import {
   SharedTile, abs, arange, barrier, dot, erf, exp, exp2, forRange, full, ifElse, load, log, log2, maximum, minimum, neg,
   numPrograms, programId, rsqrt, sharedTile, sigmoid, sqrt, store, tanh, where, zeros,
@@ -98,7 +98,12 @@ export class TkKernelDef extends KernelDef<Record<string, ArgSpec>, Params> {
     name: string,
     args: Record<string, ArgSpec>,
     body: (args: Record<string, TensorArg | Tile>, params: Params) => void,
-    options: { params: Params; grid?: (symbols: Readonly<Record<string, GridExpr>>, params: Params) => GridExpr[]; shapes: Record<string, number> },
+    options: {
+      params: Params;
+      grid?: (symbols: Readonly<Record<string, GridExpr>>, params: Params) => GridExpr[];
+      requires?: (symbols: Readonly<Record<string, GridExpr>>, params: Params) => ShapeRequirement[];
+      shapes: Record<string, number>;
+    },
     private readonly source: SourceText,
     private readonly nameToken: IToken,
   ) {
@@ -125,7 +130,7 @@ export function asTkError(e: unknown, source: SourceText, fallback: IToken | und
 
 /**
  * The kernel definition of one kernel's syntax, after checking its header (arguments, params, shapes,
- * grid). Header problems are added to `problems` (and undefined returned).
+ * grid, requires). Header problems are added to `problems` (and undefined returned).
  */
 export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDiagnostic[]): TkKernelDef | undefined {
   const before = problems.length;
@@ -189,7 +194,11 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
   }
 
   const grid = k.grid;
-  if (grid !== undefined) for (const g of grid) checkGrid(g, params, symbols, report);
+  if (grid !== undefined) for (const g of grid) checkGrid('grid', g, params, symbols, report);
+  for (const r of k.requires) {
+    if (r.kind !== 'binary' || !['==', '<='].includes(r.op.image)) report(exprToken(r), `requires: ${REQUIRES_HELP}`);
+    else [r.left, r.right].forEach((side) => checkGrid('requires', side, params, symbols, report));
+  }
   if (problems.length > before) return undefined;
 
   const options = {
@@ -198,6 +207,15 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
     ...(grid === undefined
       ? {}
       : { grid: (syms: Readonly<Record<string, GridExpr>>, ps: Params) => grid.map((g) => at(exprToken(g), () => lowerGrid(g, syms, ps))) }),
+    ...(k.requires.length === 0
+      ? {}
+      : {
+          requires: (syms: Readonly<Record<string, GridExpr>>, ps: Params) =>
+            k.requires.map((r) => {
+              const { op, left, right } = r as Extract<Expr, { kind: 'binary' }>;
+              return at(exprToken(r), () => (op.image === '==' ? equal : atMost)(lowerGrid(left, syms, ps), lowerGrid(right, syms, ps)));
+            }),
+        }),
   };
   const extents = new Map<string, string>();
   for (const [name, spec] of Object.entries(args)) {
@@ -208,27 +226,29 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
 }
 
 const GRID_HELP = 'a grid extent is built from tensor extents, params, integers, + - * and cdiv(a, b)';
+const REQUIRES_HELP = `a requirement is two extents compared with == or <= (${GRID_HELP.replace('a grid extent', 'an extent')})`;
 
-function checkGrid(e: Expr, params: Params, symbols: ReadonlySet<string>, report: (t: IToken | undefined, m: string) => void): void {
+/** A grid extent (of the grid, or a side of a requirement), as `what` reports it. */
+function checkGrid(what: 'grid' | 'requires', e: Expr, params: Params, symbols: ReadonlySet<string>, report: (t: IToken | undefined, m: string) => void): void {
   switch (e.kind) {
     case 'number':
-      if (!Number.isInteger(Number(e.token.image))) report(e.token, `grid: ${e.token.image} is not an integer`);
+      if (!Number.isInteger(Number(e.token.image))) report(e.token, `${what}: ${e.token.image} is not an integer`);
       return;
     case 'name':
-      if (!Object.hasOwn(params, e.token.image) && !symbols.has(e.token.image)) report(e.token, `grid: unknown name ${e.token.image} (not a tensor extent or a param)`);
+      if (!Object.hasOwn(params, e.token.image) && !symbols.has(e.token.image)) report(e.token, `${what}: unknown name ${e.token.image} (not a tensor extent or a param)`);
       return;
     case 'binary':
-      if (!['+', '-', '*'].includes(e.op.image)) report(e.op, `grid: '${e.op.image}' is not allowed: ${GRID_HELP}`);
-      checkGrid(e.left, params, symbols, report);
-      checkGrid(e.right, params, symbols, report);
+      if (!['+', '-', '*'].includes(e.op.image)) report(e.op, `${what}: '${e.op.image}' is not allowed: ${GRID_HELP}`);
+      checkGrid(what, e.left, params, symbols, report);
+      checkGrid(what, e.right, params, symbols, report);
       return;
     case 'call':
-      if (e.name.image !== 'cdiv') report(e.name, `grid: ${e.name.image}(...) is not allowed: ${GRID_HELP}`);
-      else if (e.args.length !== 2 || e.args.some((a) => a.label !== undefined)) report(e.name, 'grid: cdiv takes 2 arguments');
-      else e.args.forEach((a) => checkGrid(a.value, params, symbols, report));
+      if (e.name.image !== 'cdiv') report(e.name, `${what}: ${e.name.image}(...) is not allowed: ${GRID_HELP}`);
+      else if (e.args.length !== 2 || e.args.some((a) => a.label !== undefined)) report(e.name, `${what}: cdiv takes 2 arguments`);
+      else e.args.forEach((a) => checkGrid(what, a.value, params, symbols, report));
       return;
     default:
-      report(exprToken(e), `grid: ${GRID_HELP}`);
+      report(exprToken(e), `${what}: ${GRID_HELP}`);
   }
 }
 

@@ -4,7 +4,7 @@
  * is reported at once; the trees of a file with errors are never lowered.
  *
  *   file      := {kernel}
- *   kernel    := 'kernel' NAME '(' [arg {',' arg}] ')' ['grid' '(' expr {',' expr} ')']
+ *   kernel    := 'kernel' NAME '(' [arg {',' arg}] ')' ['grid' '(' expr {',' expr} ')'] ['requires' '(' expr {',' expr} ')']
  *                ['params' '(' NAME '=' ['-'] NUMBER {',' ...} ')'] ['shapes' '(' NAME '=' NUMBER {',' ...} ')'] block
  *   arg       := NAME ':' [in | out | inout] DTYPE ['[' dim {',' dim} ']']
  *   block     := '{' {stmt} '}'
@@ -40,6 +40,7 @@ const InoutKw = contextual('inout'); // before `in`, its prefix
 const InKw = contextual('in');
 const OutKw = contextual('out');
 const GridKw = contextual('grid');
+const RequiresKw = contextual('requires');
 const ParamsKw = contextual('params');
 const ShapesKw = contextual('shapes');
 const RangeKw = contextual('range');
@@ -82,7 +83,7 @@ const ALL_TOKENS = [
   WhiteSpace, Comment, NumberTok,
   LParen, RParen, LCurly, RCurly, LSquare, RSquare, Comma, Colon, Semi, Dot,
   OrOr, AndAnd, EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Bang, Pipe, Amp, Caret, Plus, Minus, Star, Slash, Percent,
-  KernelKw, LetKw, ForKw, IfKw, ElseKw, InoutKw, InKw, OutKw, GridKw, ParamsKw, ShapesKw, RangeKw, Identifier,
+  KernelKw, LetKw, ForKw, IfKw, ElseKw, InoutKw, InKw, OutKw, GridKw, RequiresKw, ParamsKw, ShapesKw, RangeKw, Identifier,
 ];
 
 export const LEXER = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
@@ -138,6 +139,8 @@ export interface KernelSyntax {
   readonly name: IToken;
   readonly args: readonly ArgSyntax[];
   readonly grid: readonly Expr[] | undefined;
+  /** Comparisons of extents (== or <=) a launch must satisfy. */
+  readonly requires: readonly Expr[];
   readonly params: readonly ParamSyntax[];
   readonly shapes: readonly ParamSyntax[];
   readonly body: readonly Stmt[];
@@ -199,6 +202,13 @@ class TkGrammar extends EmbeddedActionsParser {
       this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => grid!.push(this.SUBRULE(this.expr)) });
       this.CONSUME2(RParen);
     });
+    const requires: Expr[] = [];
+    this.OPTION4(() => {
+      this.CONSUME(RequiresKw);
+      this.CONSUME3(LParen);
+      this.AT_LEAST_ONE_SEP2({ SEP: Comma, DEF: () => requires.push(this.SUBRULE2(this.expr)) });
+      this.CONSUME3(RParen);
+    });
     const params = this.OPTION2(() => {
       this.CONSUME(ParamsKw);
       return this.SUBRULE(this.bindings);
@@ -208,7 +218,7 @@ class TkGrammar extends EmbeddedActionsParser {
       return this.SUBRULE2(this.bindings);
     }) ?? [];
     const body = this.SUBRULE(this.block);
-    return { keyword, name, args, grid, params, shapes, body };
+    return { keyword, name, args, grid, requires, params, shapes, body };
   });
 
   /** params(A = 1, ...) or shapes(N = 1000, ...) */

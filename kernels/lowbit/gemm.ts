@@ -21,7 +21,7 @@
  * where dequantized weights would round; on the CPU the step's pass over the accumulator costs 5% at
  * the default 32x32x32 tiles and nothing measurable at 128x128x128 (bench/RESULTS.md, session 24).
  */
-import { type Dtype, arange, cdiv, dot, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
+import { type Dtype, arange, cdiv, dot, equal, f32, forRange, gridMul, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
 import { IrError } from '../../compiler/ir/errors.js';
 
 export interface LowbitGemmParams extends Record<string, number> {
@@ -69,6 +69,8 @@ export function lowbitGemm(act: Dtype, weight: Dtype, withZeros: boolean) {
     {
       params: { BM: 32, BN: 32, BK: 32, GROUP: 128 } as LowbitGemmParams,
       grid: ({ M, N }, { BM, BN }) => [cdiv(M, BM), cdiv(N, BN)],
+      // A scale (and zero point) per GROUP elements of K.
+      requires: ({ K, G }, { GROUP }) => [equal(K, gridMul(G, GROUP))],
       shapes: { M: 64, N: 4096, K: 4096, G: 32 },
       flops: ({ M, N, K }) => 2 * M * N * K,
     },

@@ -18,7 +18,7 @@
  * takes each step as a dot (one f32 fused multiply-add per code), from interleaved or column-major
  * tiles, with the scales and zero points group-major.
  */
-import { type Dtype, type Tile, arange, cdiv, dot, f32, forRange, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
+import { type Dtype, type Tile, arange, cdiv, dot, equal, f32, forRange, gridMul, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
 import { IrError } from '../../compiler/ir/errors.js';
 import { codesPerWord, dotTileOrder, tileDims } from './layout.js';
 
@@ -35,8 +35,8 @@ export interface LowbitGemvOptions {
   /**
    * W stored tile by tile (kernels/lowbit/layout.ts: tileCodes) as a [NB, KB, BN, BK] tensor (in the
    * 'dot' form's tiles, see `accumulate`), for tiles of BN x BK: each step reads one contiguous tile.
-   * The params BN and BK must be the tile, and NB = ceil(N / BN), KB = K / BK (fewer tiles fail the
-   * launch with an access outside w).
+   * The params BN and BK must be the tile, and NB = ceil(N / BN), KB = K / BK (other counts fail the
+   * launch, naming them).
    */
   readonly tile?: readonly [number, number];
   /**
@@ -148,6 +148,8 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, option
     {
       params: { BN: tile?.[0] ?? 16, BK: tile?.[1] ?? 128, GROUP: 128 } as LowbitGemvParams,
       grid: ({ M, N }, { BN }) => [M, cdiv(N, BN)],
+      // A scale (and zero point) per GROUP elements of K, and W's tiles covering N and K.
+      requires: (s, { BN, BK, GROUP }) => [equal(s.K, gridMul(s.G, GROUP)), ...(tile ? [equal(s.NB, cdiv(s.N, BN)), equal(s.K, gridMul(s.KB, BK))] : [])],
       shapes: { M: 1, N: 8192, K: 8192, G: 64, ...(tile ? { NB: Math.ceil(8192 / tile[0]), KB: 8192 / tile[1] } : {}) },
       flops: ({ M, N, K }) => 2 * M * N * K,
     },

@@ -1,11 +1,11 @@
 /**
  * Layer norm, RMS norm, and RMS norm fused with the residual add that precedes it in a transformer
- * block: one program per row of x [M, N] (N <= BLOCK_N; a longer row fails the launch), or for layer
+ * block: one program per row of x [M, N] (N <= BLOCK_N; a longer row fails the launch: rowFits), or for layer
  * norm and RMS norm per ROWS rows, each read a row ahead (row.ts eachRow); in f32, one rounding to the
  * storage dtype at the store.
  */
 import { type Dtype, type TensorArg, type Tile, f32, input, kernel, load, output, rsqrt, store, where } from '../../dsl/index.js';
-import { type Row, eachRow, rowOf, rowPrograms } from './row.js';
+import { type Row, eachRow, rowFits, rowOf, rowPrograms } from './row.js';
 
 /** y = (x - mean) / sqrt(var + EPS) * w + b over each row (the biased variance). */
 export function layerNormRows(d: Dtype) {
@@ -13,7 +13,7 @@ export function layerNormRows(d: Dtype) {
     `layer_norm_${d.name}`,
     { x: input(d, ['M', 'N']), w: input(d, ['N']), b: input(d, ['N']), y: output(d, ['M', 'N']) },
     ({ x, w, b, y }, { BLOCK_N, EPS, ROWS }) => {
-      eachRow(x, y, BLOCK_N, ROWS, loadRow(x), ({ row, cols, n, ok }, stored) => {
+      eachRow(x, BLOCK_N, ROWS, loadRow(x), ({ row, cols, n, ok }, stored) => {
         const t = stored.to(f32);
         const count = n.to(f32);
         const mean = t.sum(0).div(count);
@@ -28,6 +28,7 @@ export function layerNormRows(d: Dtype) {
       // ROWS: rows per program, each read a row ahead (row.ts eachRow).
       params: { BLOCK_N: 8192, EPS: 1e-5, ROWS: 1 },
       grid: ({ M }, { ROWS }) => rowPrograms(M, ROWS),
+      requires: rowFits,
       shapes: { M: 4096, N: 8192 },
       // On sm_90, three blocks of 256 threads per SM (75 registers, no spills): the H200 ran bf16 layer
       // norm over 4096 x 8192 at 1498 GB/s so, against 1394 with one block's bound (90 registers then,
@@ -43,7 +44,7 @@ export function rmsNormRows(d: Dtype) {
     `rms_norm_${d.name}`,
     { x: input(d, ['M', 'N']), w: input(d, ['N']), y: output(d, ['M', 'N']) },
     ({ x, w, y }, { BLOCK_N, EPS, ROWS }) => {
-      eachRow(x, y, BLOCK_N, ROWS, loadRow(x), ({ row, cols, n, ok }, stored) => {
+      eachRow(x, BLOCK_N, ROWS, loadRow(x), ({ row, cols, n, ok }, stored) => {
         store(y, [row, cols], rmsNormalized(stored.to(f32), n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });
       });
     },
@@ -51,6 +52,7 @@ export function rmsNormRows(d: Dtype) {
       // ROWS: rows per program, each read a row ahead (row.ts eachRow).
       params: { BLOCK_N: 8192, EPS: 1e-6, ROWS: 1 },
       grid: ({ M }, { ROWS }) => rowPrograms(M, ROWS),
+      requires: rowFits,
       shapes: { M: 4096, N: 8192 },
       // Two blocks of 512 threads per SM (58 registers, no spills): the H100 ran bf16 RMS norm over
       // 4096 x 8192 at 1384 GB/s so, against 1252 at the default 256 threads (104 registers, two
@@ -74,12 +76,12 @@ export function rmsNormResidualRows(d: Dtype) {
     `rms_norm_residual_${d.name}`,
     { x: input(d, ['M', 'N']), r: input(d, ['M', 'N']), w: input(d, ['N']), h: output(d, ['M', 'N']), y: output(d, ['M', 'N']) },
     ({ x, r, w, h, y }, { BLOCK_N, EPS }) => {
-      const { row, cols, n, ok } = rowOf(x, y, BLOCK_N);
+      const { row, cols, n, ok } = rowOf(x, BLOCK_N);
       const sum = load(x, [row, cols], { mask: ok }).to(f32).add(load(r, [row, cols], { mask: ok }).to(f32)).to(d);
       store(h, [row, cols], sum, { mask: ok });
       store(y, [row, cols], rmsNormalized(sum.to(f32), n, load(w, [cols], { mask: ok }), EPS).to(d), { mask: ok });
     },
-    { params: { BLOCK_N: 8192, EPS: 1e-6 }, grid: ({ M }) => [M], shapes: { M: 4096, N: 8192 } },
+    { params: { BLOCK_N: 8192, EPS: 1e-6 }, grid: ({ M }) => [M], requires: rowFits, shapes: { M: 4096, N: 8192 } },
   );
 }
 

@@ -5,13 +5,12 @@
  *   y_i = x_i cos - x_{i+D/2} sin,   y_{i+D/2} = x_{i+D/2} cos + x_i sin.
  * x and y are taken as [S, H, 2, D/2], the same memory: an odd D cannot be passed, and a cos or sin of
  * another width is refused at launch (D2 is one symbol). One program per position and HEADS heads
- * (the last block of heads masked), D/2 <= BLOCK (a wider head fails the launch), in f32 (cos and sin
+ * (the last block of heads masked), D/2 <= BLOCK (a wider head fails the launch, naming D2 and BLOCK), in f32 (cos and sin
  * are f32, loaded once for the block's heads), one rounding to the storage dtype. On the CPU one head
  * a program is fastest (S=4096 H=32 D=128 in a C driver: 4.1 ms, against 6.2 with 2 heads and 6.9
  * with 8, whose tiles of several rows the C backend copies instead of reading in place).
  */
-import { type Dtype, arange, cdiv, f32, input, kernel, load, output, programId, store } from '../../dsl/index.js';
-import { requireFits } from '../fits.js';
+import { type Dtype, arange, atMost, cdiv, f32, input, kernel, load, output, programId, store } from '../../dsl/index.js';
 
 export function rotaryRows(d: Dtype) {
   return kernel(
@@ -20,7 +19,6 @@ export function rotaryRows(d: Dtype) {
     ({ x, cos, sin, y }, { BLOCK, HEADS }) => {
       const [s, first] = [programId(0), programId(1).mul(HEADS)];
       const i = arange(BLOCK);
-      requireFits(y, x.dim(3), BLOCK, (c) => [s, first, 0, c]);
       const h = first.add(arange(HEADS)).expandDims(1).broadcastTo([HEADS, BLOCK]);
       const at = i.expandDims(0).broadcastTo([HEADS, BLOCK]);
       const inRow = i.lt(x.dim(3));
@@ -32,7 +30,7 @@ export function rotaryRows(d: Dtype) {
       store(y, [s, h, 0, at], low.mul(c).sub(high.mul(n)).to(d), { mask: ok });
       store(y, [s, h, 1, at], high.mul(c).add(low.mul(n)).to(d), { mask: ok });
     },
-    { params: { BLOCK: 64, HEADS: 1 }, grid: ({ S, H }, { HEADS }) => [S, cdiv(H, HEADS)], shapes: { S: 4096, H: 32, D2: 64 } },
+    { params: { BLOCK: 64, HEADS: 1 }, grid: ({ S, H }, { HEADS }) => [S, cdiv(H, HEADS)], requires: ({ D2 }, { BLOCK }) => [atMost(D2, BLOCK)], shapes: { S: 4096, H: 32, D2: 64 } },
   );
 }
 

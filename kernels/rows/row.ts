@@ -1,11 +1,10 @@
 /**
  * What every row kernel starts with: program m handles row m of x [M, N] and y [M, N] (with eachRow,
  * rows m * ROWS to m * ROWS + ROWS - 1 in turn), holding a row's N columns in one tile of BLOCK_N
- * lanes (a longer row fails the launch: kernels/fits.ts).
+ * lanes (a longer row fails the launch: rowFits).
  */
-import type { GridExpr } from '../../compiler/ir/ir.js';
-import { type TensorArg, type Tile, arange, cdiv, forRange, programId } from '../../dsl/index.js';
-import { requireFits } from '../fits.js';
+import type { GridExpr, ShapeRequirement } from '../../compiler/ir/ir.js';
+import { type TensorArg, type Tile, arange, atMost, cdiv, forRange, programId } from '../../dsl/index.js';
 
 export interface Row {
   /** The row index (program m's row, or one of its ROWS rows). */
@@ -18,12 +17,18 @@ export interface Row {
   readonly ok: Tile;
 }
 
-/** The row of `x` this program handles, checked to fit BLOCK_N (the launch fails through `y` otherwise). */
-export function rowOf(x: TensorArg, y: TensorArg, blockN: number): Row {
+/**
+ * The row kernels' requirement (KernelOptions.requires): a row fits its tile. A longer one would be
+ * half computed and its end left unwritten, which even `tskc run --check` would pass (the interpreter
+ * runs the same program); the launch fails instead, naming N and BLOCK_N's value.
+ */
+export const rowFits = ({ N }: { readonly N: GridExpr }, { BLOCK_N }: { readonly BLOCK_N: number }): ShapeRequirement[] => [atMost(N, BLOCK_N)];
+
+/** The row of `x` this program handles (the kernel requires rowFits). */
+export function rowOf(x: TensorArg, blockN: number): Row {
   const row = programId(0);
   const cols = arange(blockN);
   const n = x.dim(1);
-  requireFits(y, n, blockN, (c) => [row, c]);
   return { row, cols, n, ok: cols.lt(n) };
 }
 
@@ -38,16 +43,15 @@ export function rowOf(x: TensorArg, y: TensorArg, blockN: number): Row {
  * carried row is copied where a single row is read in place (softmax f32 4096x4096: 7.2 ms at 1 row a
  * program, 11.7 at 4), so the kernels' default stays 1.
  */
-export function eachRow(x: TensorArg, y: TensorArg, blockN: number, rows: number, load: (r: Row) => Tile, body: (r: Row, t: Tile) => void): void {
+export function eachRow(x: TensorArg, blockN: number, rows: number, load: (r: Row) => Tile, body: (r: Row, t: Tile) => void): void {
   if (rows === 1) {
-    const r = rowOf(x, y, blockN);
+    const r = rowOf(x, blockN);
     body(r, load(r));
     return;
   }
   const first = programId(0).mul(rows);
   const cols = arange(blockN);
   const [m, n] = [x.dim(0), x.dim(1)];
-  requireFits(y, n, blockN, (c) => [first, c]);
   const inRow = cols.lt(n);
   const at = (row: Tile, on: Tile): Row => ({ row, cols, n, ok: inRow.and(on) });
   forRange(0, rows, 1, [load(at(first, first.lt(m)))], (i, [t]) => {

@@ -1,11 +1,11 @@
 /**
  * Row softmax and log-softmax: one program per row of x [M, N] (or per ROWS rows, each read a row
- * ahead: row.ts eachRow), the row (N <= BLOCK_N; a longer row fails the launch) in registers,
+ * ahead: row.ts eachRow), the row (N <= BLOCK_N; a longer row fails the launch: rowFits) in registers,
  * computed in f32 whatever the storage dtype, one rounding to it at the store. Softmax multiplies by
  * the reciprocal of the sum (one more f32 rounding than a division).
  */
 import { type Dtype, exp, f32, full, input, kernel, load, log, output, store } from '../../dsl/index.js';
-import { type Row, eachRow, rowPrograms } from './row.js';
+import { type Row, eachRow, rowFits, rowPrograms } from './row.js';
 
 const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
   kernel(
@@ -13,7 +13,7 @@ const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
     { x: input(d, ['M', 'N']), y: output(d, ['M', 'N']) },
     ({ x, y }, { BLOCK_N, ROWS }) => {
       const loadRow = ({ row, cols, ok }: Row) => load(x, [row, cols], { mask: ok, other: -Infinity });
-      eachRow(x, y, BLOCK_N, ROWS, loadRow, ({ row, cols, ok }, stored) => {
+      eachRow(x, BLOCK_N, ROWS, loadRow, ({ row, cols, ok }, stored) => {
         const t = stored.to(f32);
         const shifted = t.sub(t.max(0));
         const e = exp(shifted);
@@ -27,6 +27,7 @@ const rowKernel = (name: string, d: Dtype, logOfIt: boolean) =>
       // ROWS: rows per program, each read a row ahead (row.ts eachRow).
       params: { BLOCK_N: 8192, ROWS: 1 },
       grid: ({ M }, { ROWS }) => rowPrograms(M, ROWS),
+      requires: rowFits,
       shapes: { M: 4096, N: 8192 },
       // Registers capped for 3 blocks of 256 threads per SM (80, no spills): the H100 ran bf16 softmax
       // over 4096 x 8192 at 1476 GB/s so, against 1220 with the 89 ptxas takes uncapped (session 8).

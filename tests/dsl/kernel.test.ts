@@ -18,13 +18,13 @@ describe('kernel()', () => {
     expect(k.args.map((a) => a.name)).toEqual(['x', 'y']);
     expect(k.params).toEqual({ BLOCK_N: 1024 });
     expect(k.grid).toEqual(['M']);
+    expect(k.requires).toEqual([{ rel: '<=', left: 'N', right: 1024 }]); // the row-length guard
     // The row index, the fill value and the scalar max and sum are broadcast explicitly.
     expect(opcodes(k)).toEqual([
-      'program_id', 'arange', 'dim', 'const', 'gt', 'const', 'store', // the row-length guard
-      'broadcast', 'lt', 'broadcast', 'const', 'broadcast', 'load',
+      'program_id', 'arange', 'dim', 'broadcast', 'lt', 'broadcast', 'const', 'broadcast', 'load',
       'reduce', 'broadcast', 'sub', 'exp', 'reduce', 'broadcast', 'div', 'broadcast', 'store',
     ]);
-    expect(printKernel(k)).toContain('kernel @softmax(%x: in global<f32>[M, N], %y: out global<f32>[M, N]) grid(M) params(BLOCK_N = 1024) {');
+    expect(printKernel(k)).toContain('kernel @softmax(%x: in global<f32>[M, N], %y: out global<f32>[M, N]) grid(M) requires(N <= 1024) params(BLOCK_N = 1024) {');
   });
 
   test('parameters specialize the kernel and builds are cached per parameter set', () => {

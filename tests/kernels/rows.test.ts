@@ -179,11 +179,11 @@ describe('row kernels', () => {
     for (const dev of [interp, cpu]) {
       for (const ROWS of [1, 2]) {
         const softmax = (await dev.compile(softmaxRows(f32).build({ BLOCK_N: 16, ROWS }))).run({ x: Tensor.fromHostTensor(randomTensor(r, [3, 17])), y: Tensor.empty(f32, [3, 17]) });
-        await expect(softmax).rejects.toThrow(/outside (tensor argument 1 \()?y\b/);
+        await expect(softmax).rejects.toThrow('kernel softmax_f32: its extents must satisfy N <= 16, but N = 17 (from x): 17 > 16');
       }
       const x = Tensor.fromHostTensor(randomTensor(r, [1, 1, 2, 65]));
       const rotary = (await dev.compile(rotaryRows(f32).build())).run({ x, cos: Tensor.empty(f32, [1, 65]), sin: Tensor.empty(f32, [1, 65]), y: Tensor.empty(f32, [1, 1, 2, 65]) });
-      await expect(rotary).rejects.toThrow(/outside (tensor argument 3 \()?y\b/);
+      await expect(rotary).rejects.toThrow('kernel rotary_f32: its extents must satisfy D2 <= 64, but D2 = 65 (from x): 65 > 64');
     }
   });
 

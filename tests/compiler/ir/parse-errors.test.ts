@@ -117,6 +117,8 @@ const CASES: readonly Case[] = [
   // Header
   { name: 'an unknown grid operation', text: kernel('', ARGS, ' grid(cdv(N, 4))'), at: [1, 'cdv'], says: "unknown grid operation 'cdv' (expected cdiv, add, sub, mul, min or max)" },
   { name: 'a fractional grid extent', text: kernel('', ARGS, ' grid(2.5)'), at: [1, '2.5'], says: 'a grid extent must be an integer' },
+  { name: 'a requirement on no extent', text: kernel('', ARGS, ' grid(N) requires(N <= 4, M == 2)'), at: [1, 'M =='], says: "requirement M == 2 names M, which is no tensor's extent" },
+  { name: 'a requirement that is not == or <=', text: kernel('', ARGS, ' grid(N) requires(N < 4)'), at: [1, '< 4'], says: "expected '==' or '<=' but found '<'" },
   { name: 'a parameter given twice', text: kernel('', ARGS, ' params(A = 1, A = 2)'), at: [1, 'A = 2'], says: 'parameter A is given twice' },
   { name: 'a parameter that is not a number', text: kernel('', ARGS, ' params(A = big)'), at: [1, 'big'], says: "expected a number, found 'big'" },
   { name: 'an argument named by a number', text: kernel('', '%0: i32'), at: [1, '%0'], says: 'argument name "0" must be an identifier', code: 'structure' },

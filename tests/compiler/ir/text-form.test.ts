@@ -65,6 +65,7 @@ function softmaxRow(): Kernel {
   const { one, konst, pid, arange, bcast, dim } = ops(b);
   const x = b.arg('x', tensorType(f32, ['M', 'N'], 'in'));
   const y = b.arg('y', tensorType(f32, ['M', 'N'], 'out'));
+  b.setRequires([{ rel: '<=', left: 'N', right: 256 }, { rel: '==', left: { op: 'mul', args: ['M', 1] }, right: 'M' }]);
   const row = bcast(pid(0), [256]);
   const cols = arange(256);
   const ok = one('lt', [cols, bcast(dim(x, 1), [256])]);
@@ -203,6 +204,7 @@ describe('text form round trip', () => {
   test('the texts show what the kernels are made of', () => {
     expect(printKernel(vectorAdd())).toContain(') grid(cdiv(N, 128)) params(BLOCK = 128) {');
     expect(printKernel(softmaxRow())).toContain('{value = -inf, dtype = f32}');
+    expect(printKernel(softmaxRow())).toContain(') grid(M) requires(N <= 256, mul(M, 1) == M) params(BLOCK_N = 256) {');
     expect(printKernel(matmul())).toMatch(/= for\(.*\) \{\n {2}\^\(%\d+: i32, %\d+: tile<f32>\[64, 64\]\):\n/);
     expect(printKernel(branches())).toContain('} else {');
     const assortedText = printKernel(assorted());

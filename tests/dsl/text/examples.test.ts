@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { kernelDifference } from '../../../compiler/ir/equal.js';
+import { f32 } from '../../../compiler/ir/dtype.js';
+import { hostTensor, interpret } from '../../../compiler/interpret/index.js';
 import type { KernelDef, Params } from '../../../dsl/kernel.js';
 import type { ArgSpec } from '../../../dsl/tensor.js';
 import { compileTk } from '../../../dsl/text/index.js';
@@ -40,4 +42,12 @@ describe.each(cases)('examples/%s.tk', (file, ts, overrides) => {
   test.each(overrides)('builds to the same IR with params %j', (p) => {
     expect(kernelDifference(tk!.build(p), ts.build(p))).toBeUndefined();
   });
+});
+
+test('examples/softmax.tk refuses a row longer than its block, naming the requirement', () => {
+  const [softmaxTk] = compileTk(readFileSync(new URL('../../../examples/softmax.tk', import.meta.url), 'utf8'), 'examples/softmax.tk');
+  const k = softmaxTk!.build({ BLOCK_N: 8 });
+  const args = (n: number) => ({ x: hostTensor(f32, [2, n], new Float64Array(2 * n)), y: hostTensor(f32, [2, n], new Float64Array(2 * n)) });
+  expect(() => interpret(k, args(8))).not.toThrow();
+  expect(() => interpret(k, args(9))).toThrow('kernel softmax: its extents must satisfy N <= 8, but N = 9 (from x): 9 > 8');
 });

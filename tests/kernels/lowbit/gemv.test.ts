@@ -199,6 +199,24 @@ describe('low-bit GEMV', () => {
     });
   });
 
+  it('refuses at launch a K that is not G whole groups, and tiles that do not cover N and K, naming the extents', async () => {
+    const c = gemvCase(freshSeed(), f32, dtype('u4'), 64);
+    const { K, G } = { K: c.k, G: c.k / 64 };
+    const short = { ...c.args, x: hostTensor(f32, [c.m, K - 1], new Float64Array(c.m * (K - 1))), w: hostTensor(dtype('u4'), [c.n, K - 1], new Float64Array(c.n * (K - 1))) };
+    await expect(runBoth(interp, c.kernel, short)).rejects.toThrow(`its extents must satisfy K == mul(G, 64), but K = ${K - 1} (from x) and G = ${G} (from scales): ${K - 1} != ${K}`);
+    const tiled = lowbitGemv(f32, dtype('u4'), false, { tile: [32, 64], accumulate: 'dot' }).build({ BN: 32, BK: 64, GROUP: 64 });
+    const [n, k] = [40, 128];
+    const args = (nb: number, kb: number) => ({
+      x: hostTensor(f32, [1, k], new Float64Array(k)),
+      w: hostTensor(dtype('u4'), [nb, kb, 8, 32, 8], new Float64Array(nb * kb * 64 * 32)),
+      scales: hostTensor(f32, [2, n], new Float64Array(2 * n)),
+      y: hostTensor(f32, [1, n], new Float64Array(n)),
+    });
+    await runBoth(interp, tiled, args(2, 2));
+    await expect(runBoth(interp, tiled, args(1, 2))).rejects.toThrow('must satisfy NB == cdiv(N, 32), but NB = 1 (from w) and N = 40 (from scales): 1 != 2');
+    await expect(runBoth(interp, tiled, args(2, 1))).rejects.toThrow('must satisfy K == mul(KB, 64), but K = 128 (from x) and KB = 1 (from w): 128 != 64');
+  });
+
   it('refuses a step that does not divide the group', () => {
     expect(() => lowbitGemv(f32, dtype('u4'), false).build({ BN: 16, BK: 96, GROUP: 128 })).toThrow('BK = 96 must divide GROUP = 128');
   });
