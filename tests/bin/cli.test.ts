@@ -28,11 +28,13 @@ function tskc(args: string[], env: Record<string, string> = {}): Promise<{ code:
 const withC = testWithCompiler('the CLI tests that compile C');
 
 describe('tskc', () => {
-  test('list names the built-in kernels with their signatures', async () => {
+  test('list names the built-in kernels with their signatures and what their extents must satisfy', async () => {
     const { code, out } = await tskc(['list']);
     expect(code).toBe(0);
-    expect(out).toContain('softmax(x: in f32[M, N], y: out f32[M, N])  BLOCK_N=1024\n');
-    expect(out).toContain('gemv_bf16_u4_zp(x: in bf16[M, K], w: in u4[N, K], scales: in f32[N, G], zeros: in f32[N, G], y: out bf16[M, N])  BN=16 BK=128 GROUP=128\n');
+    expect(out).toContain('softmax(x: in f32[M, N], y: out f32[M, N])  BLOCK_N=1024  requires N <= 1024\n');
+    expect(out).toContain('gemv_bf16_u4_zp(x: in bf16[M, K], w: in u4[N, K], scales: in f32[N, G], zeros: in f32[N, G], y: out bf16[M, N])  BN=16 BK=128 GROUP=128  requires K == mul(G, 128)\n');
+    expect(out).toContain('linear_f32_bias_relu(');
+    expect(out).not.toMatch(/linear_f32_bias_relu\(.*requires/);
     expect(out.trim().split('\n')).toHaveLength(Object.keys(exampleKernels).length + Object.keys(libraryKernels).length);
   });
 
