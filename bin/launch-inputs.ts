@@ -4,20 +4,25 @@
  * of two runs' outputs. Browser-safe (the web example uses it): nothing here touches Node.
  */
 import type { Dtype } from '../compiler/ir/dtype.js';
-import type { Kernel } from '../compiler/ir/ir.js';
+import { type GridExpr, type Kernel, evalGridExpr, gridSymbols } from '../compiler/ir/ir.js';
 import { rng } from '../examples/check.js';
 import { Tensor } from '../runtime/tensor.js';
 import type { KernelDefLike } from './kernel-source.js';
 import { UsageError } from './usage-error.js';
 
-/** The value of every symbol of the kernel's tensors: from --shape, else the kernel's defaults. */
+/**
+ * The value of every symbol of the kernel's tensors: from --shape, else from the kernel's requirements
+ * and the extents given (K == mul(G, 128) with K given sets G = K / 128; NB == cdiv(N, 128) with N
+ * given sets NB), else the kernel's defaults. Extents that break a requirement fail at launch, saying so.
+ */
 export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly<Record<string, number>>): Record<string, number> {
+  const derived = derivedSymbols(kernel, given);
   const symbols: Record<string, number> = {};
   for (const a of kernel.args) {
     if (a.type.kind !== 'tensor') continue;
     for (const d of a.type.shape) {
       if (typeof d !== 'string' || d in symbols) continue;
-      const v = given[d] ?? def.options.shapes?.[d];
+      const v = given[d] ?? derived[d] ?? def.options.shapes?.[d];
       if (v === undefined) throw new UsageError(`kernel ${kernel.name} needs the extent ${d}: pass --shape ${d}=VALUE`);
       if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new UsageError(`--shape ${d}=${v}: extents are integers from 1 to 2^31 - 1`);
       symbols[d] = v;
@@ -25,6 +30,41 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
   }
   for (const name of Object.keys(given)) if (!(name in symbols)) throw new UsageError(`kernel ${kernel.name} has no extent ${name}`);
   return symbols;
+}
+
+/**
+ * Symbols not given that a requirement `A == e` (either way round) fixes from known ones: A itself, or
+ * A times a constant (an A that would not be an integer is left to the defaults, and the launch's check
+ * of the requirement then says what is wrong). Known: given, or fixed so earlier.
+ */
+function derivedSymbols(kernel: Kernel, given: Readonly<Record<string, number>>): Record<string, number> {
+  const known: Record<string, number> = { ...given };
+  const derived: Record<string, number> = {};
+  const unknownIn = (e: GridExpr) => gridSymbols(e).filter((s) => !(s in known));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const r of kernel.requires ?? []) {
+      if (r.rel !== '==') continue;
+      for (const [target, source] of [[r.left, r.right], [r.right, r.left]] as const) {
+        const [unknown] = unknownIn(target);
+        if (unknown === undefined || unknownIn(target).length > 1 || unknownIn(source).length > 0) continue;
+        const value = solve(target, unknown, evalGridExpr(source, known));
+        if (value === undefined) continue;
+        known[unknown] = derived[unknown] = value;
+        changed = true;
+      }
+    }
+  }
+  return derived;
+}
+
+/** The x for which `e` (x itself, or x times a constant) equals `value`, when it is a positive integer. */
+function solve(e: GridExpr, x: string, value: number): number | undefined {
+  if (e === x) return Number.isSafeInteger(value) && value >= 1 ? value : undefined;
+  if (typeof e !== 'object' || e.op !== 'mul') return undefined;
+  const [a, b] = e.args;
+  const factor = a === x ? b : b === x ? a : undefined;
+  return typeof factor === 'number' && factor > 0 ? solve(x, x, value / factor) : undefined;
 }
 
 /** Fresh tensors (and scalars) for every argument: random where the kernel reads, poisoned where it only writes. */

@@ -38,6 +38,16 @@ describe('tskc', () => {
     expect(out.trim().split('\n')).toHaveLength(Object.keys(exampleKernels).length + Object.keys(libraryKernels).length);
   });
 
+  withC("run takes the extents a kernel's requirements fix from the ones given, and refuses ones that break them", async () => {
+    const tiled = await tskc(['run', 'gemv_f32_u4_zp_tiled128x128_dot', '--check', '--shape', 'K=256', '--shape', 'N=300']);
+    expect(tiled.code).toBe(0);
+    expect(tiled.out).toMatch(/^kernel gemv_f32_u4_zp_tiled128x128_dot on cpu: M=1 K=256 NB=3 KB=2 G=2 N=300 \(seed \d+\)\n/);
+    expect(tiled.out).toContain('PASS against the interpreter');
+    const ragged = await tskc(['run', 'gemv_f32_u4_zp', '--shape', 'K=100']);
+    expect(ragged.code).toBe(1);
+    expect(ragged.err).toBe('tskc: kernel gemv_f32_u4_zp: its extents must satisfy K == mul(G, 128), but K = 100 (from x) and G = 64 (from scales): 100 != 8192\n');
+  }, 120_000);
+
   withC('run --check compares the CPU with the interpreter and says PASS', async () => {
     const { code, out } = await tskc(['run', 'softmax', '--check', '--shape', 'M=7', '--shape', 'N=300']);
     expect(code).toBe(0);
