@@ -4,6 +4,7 @@
  * of two runs' outputs. Browser-safe (the web example uses it): nothing here touches Node.
  */
 import type { Dtype } from '../compiler/ir/dtype.js';
+import { checkRequirements } from '../compiler/ir/arguments.js';
 import { type GridExpr, type Kernel, evalGridExpr, gridSymbols } from '../compiler/ir/ir.js';
 import { rng } from '../examples/check.js';
 import { Tensor } from '../runtime/tensor.js';
@@ -13,15 +14,18 @@ import { UsageError } from './usage-error.js';
 /**
  * The value of every symbol of the kernel's tensors: from --shape, else from the kernel's requirements
  * and the extents given (K == mul(G, 128) with K given sets G = K / 128; NB == cdiv(N, 128) with N
- * given sets NB), else the kernel's defaults. Extents that break a requirement fail at launch, saying so.
+ * given sets NB), else the kernel's defaults. Extents that break a requirement fail here, as they would
+ * at launch, before anything is allocated or compiled.
  */
 export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly<Record<string, number>>): Record<string, number> {
   const derived = derivedSymbols(kernel, given);
   const symbols: Record<string, number> = {};
+  const origin: Record<string, string> = {};
   for (const a of kernel.args) {
     if (a.type.kind !== 'tensor') continue;
     for (const d of a.type.shape) {
       if (typeof d !== 'string' || d in symbols) continue;
+      origin[d] = a.name!;
       const v = given[d] ?? derived[d] ?? def.options.shapes?.[d];
       if (v === undefined) throw new UsageError(`kernel ${kernel.name} needs the extent ${d}: pass --shape ${d}=VALUE`);
       if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new UsageError(`--shape ${d}=${v}: extents are integers from 1 to 2^31 - 1`);
@@ -29,6 +33,7 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
     }
   }
   for (const name of Object.keys(given)) if (!(name in symbols)) throw new UsageError(`kernel ${kernel.name} has no extent ${name}`);
+  checkRequirements(kernel, symbols, origin);
   return symbols;
 }
 

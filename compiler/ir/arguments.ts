@@ -51,11 +51,19 @@ export function bindArguments(kernel: Kernel, args: Readonly<Record<string, Argu
       }
     });
   }
+  checkRequirements(kernel, symbols, origin);
+  return symbols;
+}
+
+/**
+ * Fails unless the symbols' values satisfy the kernel's requirements (Kernel.requires), naming the
+ * first one broken, the values and the tensor each came from (`origin`).
+ */
+export function checkRequirements(kernel: Kernel, symbols: Readonly<Record<string, number>>, origin: Readonly<Record<string, string>>): void {
   for (const r of kernel.requires ?? []) {
     if (holds(r, symbols)) continue;
     const values = [...new Set([...gridSymbols(r.left), ...gridSymbols(r.right)])].map((n) => `${n} = ${symbols[n]} (from ${origin[n]})`);
     const [left, right] = [evalGridExpr(r.left, symbols), evalGridExpr(r.right, symbols)];
-    fail(`its extents must satisfy ${formatRequirement(r)}, but ${values.join(' and ')}: ${left} ${r.rel === '==' ? '!=' : '>'} ${right}`);
+    throw new IrError('type', `kernel ${kernel.name}: its extents must satisfy ${formatRequirement(r)}, but ${values.join(' and ')}: ${left} ${r.rel === '==' ? '!=' : '>'} ${right}`);
   }
-  return symbols;
 }

@@ -45,6 +45,7 @@ describe('tskc', () => {
     expect(tiled.out).toContain('PASS against the interpreter');
     const ragged = await tskc(['run', 'gemv_f32_u4_zp', '--shape', 'K=100']);
     expect(ragged.code).toBe(1);
+    expect(ragged.out).toBe(''); // refused before anything was allocated or compiled
     expect(ragged.err).toBe('tskc: kernel gemv_f32_u4_zp: its extents must satisfy K == mul(G, 128), but K = 100 (from x) and G = 64 (from scales): 100 != 8192\n');
   }, 120_000);
 
