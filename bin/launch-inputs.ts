@@ -28,7 +28,10 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
       origin[d] = a.name!;
       const v = given[d] ?? derived[d] ?? def.options.shapes?.[d];
       if (v === undefined) throw new UsageError(`kernel ${kernel.name} needs the extent ${d}: pass --shape ${d}=VALUE`);
-      if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new UsageError(`--shape ${d}=${v}: extents are integers from 1 to 2^31 - 1`);
+      if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) {
+        const from = d in given ? `--shape ${d}=${v}` : d in derived ? `${d} = ${v} (from the kernel's requirements and the extents given)` : `${d} = ${v} (the kernel's default)`;
+        throw new UsageError(`${from}: extents are integers from 1 to 2^31 - 1`);
+      }
       symbols[d] = v;
     }
   }

@@ -86,7 +86,7 @@ export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {
     }
     type Table = { [K in SymbolsOf<A>]: GridExpr };
     if (this.options.grid) b.setGrid(this.options.grid(symbolTable(this.name, 'the grid', symbols) as Table, params));
-    if (this.options.requires) b.setRequires(this.options.requires(symbolTable(this.name, 'a requirement', symbols) as Table, params));
+    for (const r of this.options.requires?.(symbolTable(this.name, 'a requirement', symbols) as Table, params) ?? []) b.require(r);
     tracing(b, () => this.body(handles as ArgsOf<A>, params));
     const hints = typeof this.options.hints === 'function' ? this.options.hints(params) : this.options.hints;
     const k = hints ? { ...b.finish(), hints } : b.finish();

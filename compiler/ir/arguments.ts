@@ -56,6 +56,16 @@ export function bindArguments(kernel: Kernel, args: Readonly<Record<string, Argu
 }
 
 /**
+ * What bindArguments needs of a launch on data already on a device: each tensor argument's dtype (the
+ * kernel's own) and its given shape, each scalar's value.
+ */
+export function deviceArguments(kernel: Kernel, args: Readonly<Record<string, unknown>>, shapes: Readonly<Record<string, readonly number[]>>): Record<string, ArgumentShape | number | undefined> {
+  return Object.fromEntries(
+    kernel.args.map((a) => [a.name!, a.type.kind === 'tensor' ? (shapes[a.name!] ? { dtype: a.type.dtype, shape: shapes[a.name!]! } : undefined) : (args[a.name!] as number | undefined)]),
+  );
+}
+
+/**
  * Fails unless the symbols' values satisfy the kernel's requirements (Kernel.requires), naming the
  * first one broken, the values and the tensor each came from (`origin`).
  */

@@ -5,7 +5,7 @@
  */
 import { IrError } from './errors.js';
 import { forResultTypes, ifResultTypes } from './control-flow.js';
-import { type Attrs, Block, type GridExpr, type Kernel, type Op, REQUIREMENT_RELS, type ShapeRequirement, Value, formatRequirement, gridSymbols } from './ir.js';
+import { type Attrs, Block, type GridExpr, type Kernel, type Op, REQUIREMENT_RELS, type ShapeRequirement, Value, formatRequirement, gridSymbols, holds } from './ir.js';
 import type { Opcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
 import { type TileType, type Type, formatLayoutAttr, formatType, sameShape, scalarType, tileType } from './types.js';
@@ -42,16 +42,17 @@ export class KernelBuilder {
   }
 
   /**
-   * What the launch extents must satisfy (Kernel.requires): relations of grid expressions, each
-   * symbol an extent of a tensor argument (checked when the kernel is finished).
+   * Adds what the launch extents must satisfy (Kernel.requires): a relation of grid expressions, each
+   * symbol an extent of a tensor argument (checked when the kernel is finished). One on numbers alone
+   * (the params already substituted) is decided here: it fails the build, or it is always true and
+   * left out.
    */
-  setRequires(requires: readonly ShapeRequirement[]): void {
-    for (const r of requires) {
-      if (!REQUIREMENT_RELS.includes(r.rel)) throw new IrError('structure', `requirement: unknown relation '${r.rel}' (expected ${REQUIREMENT_RELS.join(' or ')})`);
-      checkGridExpr('requirement', r.left);
-      checkGridExpr('requirement', r.right);
-    }
-    this.requires = requires;
+  require(r: ShapeRequirement): void {
+    if (!REQUIREMENT_RELS.includes(r.rel)) throw new IrError('structure', `requirement: unknown relation '${r.rel}' (expected ${REQUIREMENT_RELS.join(' or ')})`);
+    checkGridExpr('requirement', r.left);
+    checkGridExpr('requirement', r.right);
+    if (gridSymbols(r.left).length + gridSymbols(r.right).length > 0) this.requires = [...this.requires, r];
+    else if (!holds(r, {})) throw new IrError('type', `kernel ${this.name}: requirement ${formatRequirement(r)} never holds`);
   }
 
   /** Adds a kernel argument (a tensor, or a scalar passed at launch). */

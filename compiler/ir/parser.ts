@@ -33,7 +33,7 @@ import { KernelBuilder } from './builder.js';
 import { dtype } from './dtype.js';
 import { IrError, type IrErrorCode } from './errors.js';
 import { SourceText } from './source-text.js';
-import { type AttrValue, type GridExpr, type GridOp, type Kernel, type RequirementRel, type Value, formatRequirement, gridSymbols } from './ir.js';
+import { type AttrValue, type GridExpr, type GridOp, type Kernel, type RequirementRel, type Value, formatRequirement } from './ir.js';
 import { type Opcode, isOpcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
 import { type Access, type Dim, type TileType, type Type, formatType, tensorType, tileType, typeEquals } from './types.js';
@@ -559,8 +559,8 @@ function parseSyntax(text: string, file: SourceText): KernelSyntax {
 // Building: syntax -> Kernel, through KernelBuilder
 
 const GRID_OPS: readonly GridOp[] = ['cdiv', 'add', 'sub', 'mul', 'min', 'max'];
-/** The first token of a grid expression, where a diagnostic about it points. */
-const gridToken = (g: GridSyntax): IToken => ('leaf' in g ? g.leaf : g.op);
+/** The leaves of a grid expression (numbers and symbols), in order: where a diagnostic about one points. */
+const gridLeaves = (g: GridSyntax): IToken[] => ('leaf' in g ? [g.leaf] : [...gridLeaves(g.args[0]), ...gridLeaves(g.args[1])]);
 
 const fail = (token: IToken, message: string): never => {
   throw new SourceError(token, 'parse', message);
@@ -591,15 +591,15 @@ class KernelReader {
       this.define(a.name, this.at(a.name, () => builder.arg(a.name.image.slice(1), type)));
     }
     const extents = new Set(s.args.flatMap((a) => a.type.shape.filter((d) => d.tokenType !== NumberTok).map((d) => d.image)));
-    const requires = s.requires.map((r) => {
-      const requirement = { rel: r.rel.image as RequirementRel, left: this.gridExpr(r.left), right: this.gridExpr(r.right) };
-      for (const [syntax, e] of [[r.left, requirement.left], [r.right, requirement.right]] as const) {
-        const unknown = gridSymbols(e).find((x) => !extents.has(x));
-        if (unknown !== undefined) fail(gridToken(syntax), `requirement ${formatRequirement(requirement)} names ${unknown}, which is no tensor's extent`);
+    for (const r of s.requires) {
+      const what = "a requirement's extent";
+      const requirement = { rel: r.rel.image as RequirementRel, left: this.gridExpr(r.left, what), right: this.gridExpr(r.right, what) };
+      for (const syntax of [r.left, r.right]) {
+        const unknown = gridLeaves(syntax).find((t) => t.tokenType !== NumberTok && !extents.has(t.image));
+        if (unknown !== undefined) fail(unknown, `requirement ${formatRequirement(requirement)} names ${unknown.image}, which is no tensor's extent`);
       }
-      return requirement;
-    });
-    builder.setRequires(requires);
+      this.at(r.rel, () => builder.require(requirement));
+    }
     for (const op of s.body) this.op(op);
     return builder.finish();
   }
@@ -617,11 +617,11 @@ class KernelReader {
     );
   }
 
-  private gridExpr(g: GridSyntax): GridExpr {
-    if ('leaf' in g) return g.leaf.tokenType === NumberTok ? this.integer(g.leaf, 'a grid extent') : g.leaf.image;
+  private gridExpr(g: GridSyntax, what = 'a grid extent'): GridExpr {
+    if ('leaf' in g) return g.leaf.tokenType === NumberTok ? this.integer(g.leaf, what) : g.leaf.image;
     const op = g.op.image as GridOp;
     if (!GRID_OPS.includes(op)) fail(g.op, `unknown grid operation '${g.op.image}' (expected ${either(GRID_OPS)})`);
-    return { op, args: [this.gridExpr(g.args[0]), this.gridExpr(g.args[1])] };
+    return { op, args: [this.gridExpr(g.args[0], what), this.gridExpr(g.args[1], what)] };
   }
 
   private argType(a: ArgSyntax): Type {

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type CudaSource, emitCuda } from '../../backends/cuda/index.js';
-import { bindArguments } from '../../compiler/ir/arguments.js';
+import { bindArguments, deviceArguments } from '../../compiler/ir/arguments.js';
 import { type Kernel, evalGridExpr } from '../../compiler/ir/ir.js';
 import { ArtifactCache } from '../cache.js';
 import { statusMessage } from '../status.js';
@@ -153,13 +153,11 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
       }
     },
     launchOnDevice(args, shapes) {
-      const symbols: Record<string, number> = {};
       for (const a of kernel.args) {
-        if (a.type.kind !== 'tensor') continue;
-        const shape = shapes[a.name!];
-        if (!shape) throw new CudaLaunchError(`launchOnDevice: no shape for tensor ${a.name}`);
-        a.type.shape.forEach((d, i) => typeof d === 'string' && (symbols[d] = shape[i]!));
+        if (a.type.kind === 'tensor' && !shapes[a.name!]) throw new CudaLaunchError(`launchOnDevice: no shape for tensor ${a.name}`);
       }
+      // The shapes checked as any launch's are (ranks, one value per symbol, the kernel's requirements).
+      const symbols = bindArguments(kernel, deviceArguments(kernel, args, shapes));
       const values = kernel.args.map((a) => {
         const v = args[a.name!];
         if (v === undefined) throw new CudaLaunchError(`launchOnDevice: no value for ${a.name}`);

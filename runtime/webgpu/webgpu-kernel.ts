@@ -7,7 +7,7 @@
  * kernel the device refuses fails loudly instead of leaving zeros.
  */
 import { type WgslSource, emitWgsl } from '../../backends/wgsl/index.js';
-import { bindArguments } from '../../compiler/ir/arguments.js';
+import { bindArguments, deviceArguments } from '../../compiler/ir/arguments.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { type Kernel, evalGridExpr } from '../../compiler/ir/ir.js';
 import { statusMessage } from '../status.js';
@@ -294,7 +294,6 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
       }
     },
     async runOnDevice(args, shapes, repeats = 1) {
-      const symbols: Record<string, number> = {};
       const buffers: GPUBuffer[] = [];
       let tensorIndex = 0;
       for (const a of kernel.args) {
@@ -303,7 +302,6 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
         if (a.type.kind !== 'tensor') continue;
         const shape = shapes[a.name!];
         if (!shape) throw new WebgpuError(`runOnDevice: no shape for tensor ${a.name}`);
-        a.type.shape.forEach((d, i) => typeof d === 'string' && (symbols[d] = shape[i]!));
         const buffer = v as GPUBuffer;
         // The shader sees a tensor as an array of words or of 16-byte vec4s: a shorter tail would read
         // as zeros.
@@ -312,6 +310,8 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
         if (buffer.size < bytes) throw new WebgpuError(`runOnDevice: the buffer for ${a.name} has ${buffer.size} bytes; its shape [${shape.join(', ')}] needs ${bytes} (a whole number of ${unit}-byte units)`);
         buffers.push(buffer);
       }
+      // The shapes checked as any launch's are (ranks, one value per symbol, the kernel's requirements).
+      const symbols = bindArguments(kernel, deviceArguments(kernel, args, shapes));
       const { grid, params } = prepare(symbols, args as Record<string, number>);
       if (grid.every((g) => g > 0)) await dispatch(grid, params, () => buffers, repeats);
     },

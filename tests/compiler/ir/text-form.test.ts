@@ -65,7 +65,9 @@ function softmaxRow(): Kernel {
   const { one, konst, pid, arange, bcast, dim } = ops(b);
   const x = b.arg('x', tensorType(f32, ['M', 'N'], 'in'));
   const y = b.arg('y', tensorType(f32, ['M', 'N'], 'out'));
-  b.setRequires([{ rel: '<=', left: 'N', right: 256 }, { rel: '==', left: { op: 'mul', args: ['M', 1] }, right: 'M' }]);
+  b.require({ rel: '<=', left: 'N', right: 256 });
+  b.require({ rel: '==', left: { op: 'mul', args: ['M', 1] }, right: 'M' });
+  b.require({ rel: '<=', left: 16, right: 256 }); // always true: left out
   const row = bcast(pid(0), [256]);
   const cols = arange(256);
   const ok = one('lt', [cols, bcast(dim(x, 1), [256])]);
@@ -211,6 +213,11 @@ describe('text form round trip', () => {
     for (const piece of ['#cute(Sw<3,3,3> o 0 o (16,32):(32,1))', '#reg([16,32], [16,8,4], [0,1], [2])', 'tile<f32>[] #reg([], [], [-32], [])', '{value = nan, dtype = f32}', 'quotedInf = "inf"', 'list = [1, -2, 0.5, inf, -inf, nan]', 'negZero = -0.0', 'huge = 1e+21', 'params(TILE = 16, EPS = 0.00001, NEG = -0.0, BIG = 1.5e+300)', '#cute((8,8):(8,1))']) {
       expect(assortedText).toContain(piece);
     }
+  });
+
+  test('kernels that differ only in their requirements differ', () => {
+    const text = printKernel(softmaxRow());
+    expect(kernelDifference(parseKernel(text), parseKernel(text.replace('N <= 256', 'N <= 128')))).toBe('requirements differ: (N <= 256, mul(M, 1) == M) vs (N <= 128, mul(M, 1) == M)');
   });
 
   test('layouts survive: the parsed result types carry equal layouts', () => {

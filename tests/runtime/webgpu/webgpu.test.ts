@@ -2,7 +2,7 @@
  * The WebGPU runtime's errors: each names its cause, and none leaves silently wrong data. Runs on a
  * real adapter (lavapipe on CI); the null backend's refusal to run is checked where Dawn loads.
  */
-import { arange, cdiv, f32, forRange, i32, input, kernel, load, output, programId, scalar, sharedTile, store, tensor } from '../../../dsl/index.js';
+import { arange, atMost, cdiv, f32, forRange, i32, input, kernel, load, output, programId, scalar, sharedTile, store, tensor } from '../../../dsl/index.js';
 import { DeviceError, device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { compileWebgpu } from '../../../runtime/webgpu/webgpu-kernel.js';
@@ -53,6 +53,24 @@ describe('WebGPU runtime', () => {
     await expect(k.runOnDevice({ y, step: 0 }, { y: [1] })).rejects.toThrow('non-positive step');
     // A buffer short of its shape's bytes (in whole words) is refused.
     await expect(k.runOnDevice({ y, step: 2 }, { y: [5] })).rejects.toThrow('the buffer for y has 16 bytes; its shape [5] needs 20 (a whole number of 4-byte units)');
+  });
+
+  it("checks shapes on the device as any launch does: one value per symbol, and the kernel's requirements", async () => {
+    const rows = kernel(
+      'rows',
+      { x: input(f32, ['M', 'N']), y: output(f32, ['M', 'N']) },
+      ({ x, y }) => {
+        const cols = arange(16);
+        store(y, [programId(0), cols], load(x, [programId(0), cols], { mask: cols.lt(x.dim(1)) }), { mask: cols.lt(x.dim(1)) });
+      },
+      { grid: ({ M }) => [M], requires: ({ N }) => [atMost(N, 16)] },
+    );
+    const k = await compileWebgpu(rows.build());
+    const buffer = () => k.gpu.device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const [x, y] = [buffer(), buffer()];
+    await k.runOnDevice({ x, y }, { x: [2, 16], y: [2, 16] });
+    await expect(k.runOnDevice({ x, y }, { x: [2, 17], y: [2, 17] })).rejects.toThrow('kernel rows: its extents must satisfy N <= 16, but N = 17 (from x): 17 > 16');
+    await expect(k.runOnDevice({ x, y }, { x: [2, 16], y: [3, 16] })).rejects.toThrow('kernel rows: argument y: extent 0 is 3 but M = 2 from x');
   });
 
   it('names the tensor an unmasked access went outside of', async () => {
