@@ -71,7 +71,13 @@ export function deviceArguments(kernel: Kernel, args: Readonly<Record<string, un
  */
 export function checkRequirements(kernel: Kernel, symbols: Readonly<Record<string, number>>, origin: Readonly<Record<string, string>>): void {
   for (const r of kernel.requires ?? []) {
-    if (holds(r, symbols)) continue;
+    let held: boolean;
+    try {
+      held = holds(r, symbols);
+    } catch (e) {
+      throw new IrError('type', `kernel ${kernel.name}: requirement ${formatRequirement(r)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (held) continue;
     const values = [...new Set([...gridSymbols(r.left), ...gridSymbols(r.right)])].map((n) => `${n} = ${symbols[n]} (from ${origin[n]})`);
     const [left, right] = [evalGridExpr(r.left, symbols), evalGridExpr(r.right, symbols)];
     throw new IrError('type', `kernel ${kernel.name}: its extents must satisfy ${formatRequirement(r)}, but ${values.join(' and ')}: ${left} ${r.rel === '==' ? '!=' : '>'} ${right}`);

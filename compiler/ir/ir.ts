@@ -114,6 +114,8 @@ export function evalGridExpr(e: GridExpr, symbols: Readonly<Record<string, numbe
   const [a, b] = e.args.map((x) => evalGridExpr(x, symbols)) as [number, number];
   switch (e.op) {
     case 'cdiv':
+      // An extent of 0 as the divisor: a clear error, not an Infinity or NaN extent.
+      if (b === 0) throw new Error(`${formatGridExpr(e)} divides by ${formatGridExpr(e.args[1])} = 0`);
       return Math.ceil(a / b);
     case 'add':
       return a + b;

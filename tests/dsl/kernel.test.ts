@@ -1,7 +1,7 @@
 import { walkOps } from '../../compiler/ir/ir.js';
 import { printKernel } from '../../compiler/ir/printer.js';
 import { hostTensor, interpret } from '../../compiler/interpret/index.js';
-import { arange, cdiv, exp, f16, f32, input, kernel, load, output, programId, scalar, store, where } from '../../dsl/index.js';
+import { arange, atMost, cdiv, equal, exp, f16, f32, gridMul, input, kernel, load, output, programId, scalar, store, where } from '../../dsl/index.js';
 import { softmax } from '../../examples/softmax.js';
 import { vectorAdd } from '../../examples/vector-add.js';
 
@@ -73,5 +73,16 @@ describe('kernel()', () => {
       const s = row.reduce((a, v) => a + Math.exp(v - mx), 0);
       row.forEach((v, j) => expect(y.data[i * n + j]).toBeCloseTo(Math.exp(v - mx) / s, 6));
     }
+  });
+
+  test('requirements are checked at launch with the extents they name, a zero divisor included', () => {
+    const k = kernel('z', { x: input(f32, ['M', 'N']), y: output(f32, ['M']) }, ({ y }) => store(y, [programId(0)], 0), {
+      grid: ({ M }) => [M],
+      requires: ({ M, N }) => [atMost(1, cdiv(M, N)), equal(M, gridMul(N, 2))],
+    }).build();
+    const args = (m: number, n: number) => ({ x: hostTensor(f32, [m, n], new Float64Array(m * n)), y: hostTensor(f32, [m], new Float64Array(m)) });
+    expect(() => interpret(k, args(2, 1))).not.toThrow();
+    expect(() => interpret(k, args(2, 0))).toThrow('kernel z: requirement 1 <= cdiv(M, N): cdiv(M, N) divides by N = 0');
+    expect(() => interpret(k, args(4, 1))).toThrow('kernel z: its extents must satisfy M == mul(N, 2), but M = 4 (from x) and N = 1 (from x): 4 != 2');
   });
 });
