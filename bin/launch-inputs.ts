@@ -54,8 +54,9 @@ function derivedSymbols(kernel: Kernel, given: Readonly<Record<string, number>>)
     for (const r of kernel.requires ?? []) {
       if (r.rel !== '==') continue;
       for (const [target, source] of [[r.left, r.right], [r.right, r.left]] as const) {
-        const [unknown] = unknownIn(target);
-        if (unknown === undefined || unknownIn(target).length > 1 || unknownIn(source).length > 0) continue;
+        const unknowns = unknownIn(target);
+        if (unknowns.length !== 1 || unknownIn(source).length > 0) continue;
+        const unknown = unknowns[0]!;
         const value = solve(target, unknown, evalGridExpr(source, known));
         if (value === undefined) continue;
         known[unknown] = derived[unknown] = value;
