@@ -10,13 +10,13 @@
 import type { IToken } from 'chevrotain';
 import { type Dtype, dtype } from '../../compiler/ir/dtype.js';
 import { IrError } from '../../compiler/ir/errors.js';
-import type { GridExpr, Kernel, ShapeRequirement } from '../../compiler/ir/ir.js';
+import { type GridExpr, type Kernel, REQUIREMENT_RELS, type RequirementRel, type ShapeRequirement } from '../../compiler/ir/ir.js';
 import type { BinaryOp, CompareOp } from '../../compiler/ir/opcodes.js';
 import type { Dim } from '../../compiler/ir/types.js';
 import {
   ComposedLayout, type IntTuple, Layout, LayoutError, type RegisterLayout, Swizzle, columnLocal, columnSpatial, local, spatial,
 } from '../../compiler/layout/index.js';
-import { KernelDef, type Params, atMost, cdiv, equal, gridAdd, gridMul } from '../kernel.js';
+import { KernelDef, type Params, cdiv, gridAdd, gridMul } from '../kernel.js';
 import {
   SharedTile, abs, arange, barrier, dot, erf, exp, exp2, forRange, full, ifElse, load, log, log2, maximum, minimum, neg,
   numPrograms, programId, rsqrt, sharedTile, sigmoid, sqrt, store, tanh, where, zeros,
@@ -196,7 +196,7 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
   const grid = k.grid;
   if (grid !== undefined) for (const g of grid) checkGrid('grid', g, params, symbols, report);
   for (const r of k.requires) {
-    if (r.kind !== 'binary' || !['==', '<='].includes(r.op.image)) report(exprToken(r), `requires: ${REQUIRES_HELP}`);
+    if (r.kind !== 'binary' || !REQUIREMENT_RELS.includes(r.op.image as RequirementRel)) report(exprToken(r), `requires: ${REQUIRES_HELP}`);
     else [r.left, r.right].forEach((side) => checkGrid('requires', side, params, symbols, report));
   }
   if (problems.length > before) return undefined;
@@ -213,7 +213,7 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
           requires: (syms: Readonly<Record<string, GridExpr>>, ps: Params) =>
             k.requires.map((r) => {
               const { op, left, right } = r as Extract<Expr, { kind: 'binary' }>;
-              return at(exprToken(r), () => (op.image === '==' ? equal : atMost)(lowerGrid(left, syms, ps), lowerGrid(right, syms, ps)));
+              return at(exprToken(r), () => ({ rel: op.image as RequirementRel, left: lowerGrid(left, syms, ps), right: lowerGrid(right, syms, ps) }));
             }),
         }),
   };
