@@ -171,7 +171,7 @@ function cudaCompiles(seed: number, matmuls: number, programs: number): { kernel
     { kernel: tf32Linear(), options: { tf32: true } },
     { kernel: tf32Linear(), options: { tf32: true, registerAccumulators: false } },
     ...Array.from({ length: matmuls }, (_, i) => randomMatmul((seed + i) >>> 0)).map((p) => ({ kernel: p.kernel, options: p.options })),
-    ...Array.from({ length: programs }, (_, i) => ({ kernel: randomProgram((seed + i) >>> 0).kernel, options: {} })),
+    ...Array.from({ length: programs }, (_, i) => ({ kernel: randomProgram((seed + i) >>> 0, 8, false, false).kernel, options: {} })),
   ];
 }
 
@@ -361,7 +361,7 @@ async function main(): Promise<void> {
     // Random programs until TSKC_FUZZ_RUNS or the time budget runs out.
     for (let i = 0; i < programs && !overBudget(); i++) {
       programsRun++;
-      const p = randomProgram((seed + i) >>> 0);
+      const p = randomProgram((seed + i) >>> 0, 8, false, false);
       const args: Record<string, Tensor | number> = {};
       for (const [k, v] of Object.entries(p.makeArgs())) args[k] = Tensor.fromHostTensor(v);
       await runBoth(p.kernel, args, `random program ${p.seed}`, (n) => p.approximate.has(n));

@@ -31,8 +31,15 @@ const TRANSCENDENTAL = new Set(['exp', 'exp2', 'log', 'log2', 'sqrt', 'rsqrt', '
  * `wide` draws extents about ten times larger (rows up to 1100 elements, 2-D tiles up to 40 x 90):
  * tiles that spread over several warps and threads' vectors on the GPU backends, and blocks of the C
  * backend's dot. The draws are otherwise the same.
+ *
+ * `orderedSums` false is for backends that add a float sum's or product's double partials in their
+ * own order (CUDA and WGSL: see their emitters' file comments), which agree with the interpreter's
+ * order only while the double sums are exact. They stop being so when a tile holds floats made by a
+ * bitcast (a random f16 pattern read as bf16 spans 2^-133 to 2^128: seed 3851463335 summed +-2.7e36
+ * with values near 1, 0 in the interpreter's order, -182272 in CUDA's). A sum or product of such a
+ * value is then drawn as a max, without another draw, so every other program stays the same.
  */
-export function randomProgram(seed: number, steps = 8, wide = false): RandomProgram {
+export function randomProgram(seed: number, steps = 8, wide = false, orderedSums = true): RandomProgram {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const b = new KernelBuilder('fuzz', {}, [1 + Math.floor(r() * 2)]);
@@ -41,6 +48,8 @@ export function randomProgram(seed: number, steps = 8, wide = false): RandomProg
   /** The masks of the masked loads (rows past a bound read `other`). */
   const loadMasks: Value[] = [];
   const approx = new Set<Value>();
+  /** Floats made by a bitcast, and values computed from them: any magnitude a float has. */
+  const bitcastFloats = new Set<Value>();
 
   const wholeIndices = (shape: readonly number[]): Value[] =>
     shape.map((n, d) => {
@@ -74,6 +83,7 @@ export function randomProgram(seed: number, steps = 8, wide = false): RandomProg
     try {
       const v = b.emit1(opcode, operands, attrs);
       if (operands.some((o) => approx.has(o)) || TRANSCENDENTAL.has(opcode)) approx.add(v);
+      if (operands.some((o) => bitcastFloats.has(o)) || (opcode === 'bitcast' && type(v).dtype.kind === 'float')) bitcastFloats.add(v);
       return v;
     } catch {
       return undefined; // not well typed: choose again
@@ -117,7 +127,11 @@ export function randomProgram(seed: number, steps = 8, wide = false): RandomProg
         break;
       }
       case 'reduce':
-        if (t.shape.length > 0) made = tryEmit('reduce', [x], { kind: pick(['sum', 'prod', 'max', 'min', 'argmax', 'argmin']), axis: Math.floor(r() * t.shape.length), keepDims: r() < 0.5 });
+        if (t.shape.length > 0) {
+          const drawn = pick(['sum', 'prod', 'max', 'min', 'argmax', 'argmin'] as const);
+          const inOwnOrder = !orderedSums && bitcastFloats.has(x) && (drawn === 'sum' || drawn === 'prod');
+          made = tryEmit('reduce', [x], { kind: inOwnOrder ? 'max' : drawn, axis: Math.floor(r() * t.shape.length), keepDims: r() < 0.5 });
+        }
         break;
       case 'broadcast':
         made = tryEmit('broadcast', [x], { shape: [1 + Math.floor(r() * 3), ...t.shape] });
