@@ -10,7 +10,7 @@
 import type { Kernel } from '../compiler/ir/ir.js';
 import type { ArtifactCache } from './cache.js';
 import { compileCpu } from './cpu/cpu-kernel.js';
-import { alignStorageOnLines } from './cpu/loader.js';
+import { placeStorage } from './cpu/loader.js';
 import { compileCuda } from './cuda/cuda-kernel.js';
 import { openCudaDevice } from './cuda/driver.js';
 import { nvrtc } from './cuda/nvrtc.js';
@@ -64,7 +64,7 @@ export function device(kind: DeviceKind, options: DeviceOptions = {}): Device {
     case 'interp':
       return { kind, compile: async (kernel) => withRun(interpreted(kernel)) };
     case 'cpu':
-      alignStorageOnLines();
+      placeStorage();
       return { kind, compile: async (kernel) => withRun(await compileCpu(kernel, options)) };
     case 'cuda':
       // Fails here, naming what is missing (CudaMissingError), on a machine without a GPU or libraries.

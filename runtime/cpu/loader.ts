@@ -16,7 +16,7 @@
  */
 import * as fs from 'node:fs';
 import koffi, { type LibraryHandle } from 'koffi';
-import { useStorageAddresses } from '../tensor.js';
+import { useHostMemory } from '../tensor.js';
 export { statusMessage } from '../status.js';
 
 export type ArgumentArray =
@@ -115,21 +115,30 @@ function toInt64(x: number, what: string): bigint {
 }
 
 /**
- * Tells allocateStorage where buffers lie (runtime/tensor.ts: useStorageAddresses), so that large
- * tensors made from now on start on a cache line: memset with a length of 0 writes nothing and
- * returns its pointer. Once per process; where libc.so.6 cannot be opened, storage stays where the
- * allocator puts it (kernels take any alignment, a little slower).
+ * Tells allocateStorage where buffers lie and how to ask for huge pages (runtime/tensor.ts:
+ * useHostMemory), so that large tensors made from now on start on a cache line and very large ones
+ * on transparent huge pages: memset with a length of 0 writes nothing and returns its pointer, and
+ * madvise(MADV_HUGEPAGE) marks a range (on Linux; where the kernel has no transparent huge pages it
+ * refuses, and the pages stay small). Once per process; where libc.so.6 cannot be opened, storage
+ * stays where the allocator puts it (kernels take any alignment, a little slower).
  */
-let addressesGiven = false;
-export function alignStorageOnLines(): void {
-  if (addressesGiven) return;
-  addressesGiven = true;
+const MADV_HUGEPAGE = 14;
+let hostMemoryGiven = false;
+export function placeStorage(): void {
+  if (hostMemoryGiven) return;
+  hostMemoryGiven = true;
+  let libc: LibraryHandle;
   try {
-    const memset = koffi.load('libc.so.6').func('void *memset(void *s, int c, size_t n)');
-    useStorageAddresses((bytes) => koffi.address(memset(bytes, 0, 0)) as bigint);
+    libc = koffi.load('libc.so.6');
   } catch {
-    // not glibc: storage stays unaligned
+    return; // not glibc: storage stays where the allocator puts it
   }
+  const memset = libc.func('void *memset(void *s, int c, size_t n)');
+  const madvise = process.platform === 'linux' ? libc.func('int madvise(uintptr_t addr, size_t length, int advice)') : undefined;
+  useHostMemory({
+    addressOf: (bytes) => koffi.address(memset(bytes, 0, 0)) as bigint,
+    ...(madvise && { adviseHugePages: (address, bytes) => void madvise(address, bytes, MADV_HUGEPAGE) }),
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import koffi from 'koffi';
-import { LoaderError, alignStorageOnLines, loadKernelLibrary, statusMessage } from '../../../runtime/cpu/loader.js';
+import { LoaderError, loadKernelLibrary, placeStorage, statusMessage } from '../../../runtime/cpu/loader.js';
 import { compileSharedObject } from '../../../runtime/cpu/toolchain.js';
 import { Tensor, allocateStorage } from '../../../runtime/tensor.js';
 import { scratchDir, testWithCompiler } from './harness.js';
@@ -165,13 +165,13 @@ describe('loadKernelLibrary', () => {
   });
 });
 
-describe('tensor storage on cache lines', () => {
+describe('tensor storage on cache lines and huge pages', () => {
   // Where each byte of a typed array lies, by libc's memset (a length of 0 returns its pointer).
   const memset = koffi.load('libc.so.6').func('void *memset(void *s, int c, size_t n)');
   const address = (a: ArrayBufferView) => koffi.address(memset(new Uint8Array(a.buffer, a.byteOffset, 1), 0, 0)) as bigint;
 
   it('starts large storage on a 64-byte line once the CPU runtime gives addresses, zeroed and of its size', () => {
-    alignStorageOnLines();
+    placeStorage();
     for (const [d, count] of [['f32', 1 << 16], ['u4', 3 << 14], ['bf16', 5000], ['u8', 4096]] as const) {
       const t = Tensor.empty(d, [count]);
       expect([d, address(t.storage) % 64n]).toEqual([d, 0n]);
@@ -183,5 +183,34 @@ describe('tensor storage on cache lines', () => {
     }
     // Small storage is allocated as it is.
     expect(Tensor.empty('f32', [16]).storage.byteOffset).toBe(0);
+  });
+
+  // The flags of the mapping that holds `at`, from /proc/self/smaps ('hg': advised as huge pages).
+  const mappingFlags = (at: bigint): string[] => {
+    let inside = false;
+    for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+      if (range) inside = BigInt(`0x${range[1]}`) <= at && at < BigInt(`0x${range[2]}`);
+      else if (inside && line.startsWith('VmFlags:')) return line.slice('VmFlags:'.length).trim().split(/\s+/);
+    }
+    throw new Error(`no mapping holds 0x${at.toString(16)}`);
+  };
+  const hugePages = fs.existsSync('/sys/kernel/mm/transparent_hugepage/enabled');
+
+  (hugePages ? it : it.skip)('starts storage of 4 MiB and more on a 2 MiB boundary, advised as huge pages, zeroed and of its size', () => {
+    placeStorage();
+    const big = Tensor.empty('f32', [(5 << 20) / 4 + 3]);
+    const start = address(big.storage);
+    expect(start % BigInt(2 << 20)).toBe(0n);
+    expect(big.storage.length).toBe((5 << 20) / 4 + 3);
+    expect(big.storage.every((v) => v === 0)).toBe(true);
+    // Its whole 2 MiB pages are advised; the last, partial one is not asked for.
+    expect(mappingFlags(start)).toContain('hg');
+    expect(mappingFlags(start + BigInt((4 << 20) - 1))).toContain('hg');
+    expect(mappingFlags(start + BigInt(4 << 20))).not.toContain('hg');
+    // Below 4 MiB storage is only on a line.
+    const small = Tensor.empty('u8', [(4 << 20) - 1]);
+    expect(address(small.storage) % 64n).toBe(0n);
+    expect(mappingFlags(address(small.storage))).not.toContain('hg');
   });
 });
