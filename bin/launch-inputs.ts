@@ -14,11 +14,12 @@ import { UsageError } from './usage-error.js';
 /**
  * The value of every symbol of the kernel's tensors: from --shape, else from the kernel's requirements
  * and the extents given (K == mul(G, 128) with K given sets G = K / 128; NB == cdiv(N, 128) with N
- * given sets NB), else the kernel's defaults. Extents that break a requirement fail here, as they would
- * at launch, before anything is allocated or compiled.
+ * given sets NB), else from the requirements and the kernel's default sizes (with --param GROUP=64 and
+ * no extents, G = 8192 / 64 from K's default), else the kernel's defaults. Extents that break a
+ * requirement fail here, as they would at launch, before anything is allocated or compiled.
  */
 export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly<Record<string, number>>): Record<string, number> {
-  const derived = derivedSymbols(kernel, given);
+  const derived = derivedSymbols(kernel, given, def.options.shapes ?? {});
   const symbols: Record<string, number> = {};
   const origin: Record<string, string> = {};
   for (const a of kernel.args) {
@@ -29,7 +30,7 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
       const v = given[d] ?? derived[d] ?? def.options.shapes?.[d];
       if (v === undefined) throw new UsageError(`kernel ${kernel.name} needs the extent ${d}: pass --shape ${d}=VALUE`);
       if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) {
-        const from = d in given ? `--shape ${d}=${v}` : d in derived ? `${d} = ${v} (from the kernel's requirements and the extents given)` : `${d} = ${v} (the kernel's default)`;
+        const from = d in given ? `--shape ${d}=${v}` : d in derived ? `${d} = ${v} (from the kernel's requirements)` : `${d} = ${v} (the kernel's default)`;
         throw new UsageError(`${from}: extents are integers from 1 to 2^31 - 1`);
       }
       symbols[d] = v;
@@ -43,28 +44,51 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
 /**
  * Symbols not given that a requirement `A == e` (either way round) fixes from known ones: A itself, or
  * A times a constant (an A that would not be an integer is left to the defaults, and the launch's check
- * of the requirement then says what is wrong). Known: given, or fixed so earlier.
+ * of the requirement then says what is wrong). Known: given, or fixed so earlier; then, for what that
+ * leaves open, the defaults of the sizes, which fix the counts (`counts`) the same way.
  */
-function derivedSymbols(kernel: Kernel, given: Readonly<Record<string, number>>): Record<string, number> {
+function derivedSymbols(kernel: Kernel, given: Readonly<Record<string, number>>, defaults: Readonly<Record<string, number | undefined>>): Record<string, number> {
   const known: Record<string, number> = { ...given };
   const derived: Record<string, number> = {};
   const unknownIn = (e: GridExpr) => gridSymbols(e).filter((s) => !(s in known));
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const r of kernel.requires ?? []) {
-      if (r.rel !== '==') continue;
-      for (const [target, source] of [[r.left, r.right], [r.right, r.left]] as const) {
-        const unknowns = unknownIn(target);
-        if (unknowns.length !== 1 || unknownIn(source).length > 0) continue;
-        const unknown = unknowns[0]!;
-        const value = solve(target, unknown, evalGridExpr(source, known));
-        if (value === undefined) continue;
-        known[unknown] = derived[unknown] = value;
-        changed = true;
+  const derive = () => {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const r of kernel.requires ?? []) {
+        if (r.rel !== '==') continue;
+        for (const [target, source] of [[r.left, r.right], [r.right, r.left]] as const) {
+          const unknowns = unknownIn(target);
+          if (unknowns.length !== 1 || unknownIn(source).length > 0) continue;
+          const unknown = unknowns[0]!;
+          const value = solve(target, unknown, evalGridExpr(source, known));
+          if (value === undefined) continue;
+          known[unknown] = derived[unknown] = value;
+          changed = true;
+        }
       }
     }
-  }
+  };
+  derive();
+  const countSymbols = counts(kernel);
+  for (const [name, value] of Object.entries(defaults)) if (value !== undefined && !(name in known) && !countSymbols.has(name)) known[name] = value;
+  derive();
   return derived;
+}
+
+/**
+ * The symbols requirements count in units of other extents: x in `A == mul(x, c)` (G groups of 128 in
+ * K) and in `x == cdiv(A, c)` (NB tiles of 128 over N). Derived from the sizes, not the other way round.
+ */
+function counts(kernel: Kernel): Set<string> {
+  const found = new Set<string>();
+  for (const r of kernel.requires ?? []) {
+    if (r.rel !== '==') continue;
+    for (const [side, other] of [[r.left, r.right], [r.right, r.left]] as const) {
+      if (typeof side === 'object' && side.op === 'mul') for (const a of side.args) if (typeof a === 'string') found.add(a);
+      if (typeof side === 'string' && typeof other === 'object' && other.op === 'cdiv') found.add(side);
+    }
+  }
+  return found;
 }
 
 /** The x for which `e` (x itself, or x times a constant) equals `value`, when it is a positive integer. */

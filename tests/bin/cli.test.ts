@@ -42,9 +42,13 @@ describe('tskc', () => {
     const tiled = await tskc(['run', 'gemv_f32_u4_zp_tiled128x128_dot', '--target', 'interp', '--shape', 'K=256', '--shape', 'N=300']);
     expect(tiled.code).toBe(0);
     expect(tiled.out).toMatch(/^kernel gemv_f32_u4_zp_tiled128x128_dot on interp: M=1 K=256 NB=3 KB=2 G=2 N=300 \(seed \d+\)\n/);
+    // With no K given, the default K fixes the group count for the GROUP given.
+    const grouped = await tskc(['run', 'gemv_f32_u4_zp', '--target', 'interp', '--param', 'GROUP=64', '--param', 'BK=64', '--shape', 'N=40']);
+    expect(grouped.code).toBe(0);
+    expect(grouped.out).toMatch(/^kernel gemv_f32_u4_zp on interp: M=1 K=8192 N=40 G=128 \(seed \d+\)\n/);
     const huge = await tskc(['run', 'gemv_f32_u4_zp', '--shape', 'G=20000000']);
     expect(huge.code).toBe(2);
-    expect(huge.err).toContain("K = 2560000000 (from the kernel's requirements and the extents given): extents are integers from 1 to 2^31 - 1");
+    expect(huge.err).toContain("K = 2560000000 (from the kernel's requirements): extents are integers from 1 to 2^31 - 1");
     const ragged = await tskc(['run', 'gemv_f32_u4_zp', '--shape', 'K=100']);
     expect(ragged.code).toBe(1);
     expect(ragged.out).toBe(''); // refused before anything was allocated or compiled
