@@ -25,21 +25,24 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
   for (const a of kernel.args) {
     if (a.type.kind !== 'tensor') continue;
     for (const d of a.type.shape) {
-      if (typeof d !== 'string' || d in symbols) continue;
+      if (typeof d !== 'string' || Object.hasOwn(symbols, d)) continue;
       origin[d] = a.name!;
-      const v = given[d] ?? derived[d] ?? def.options.shapes?.[d];
+      const v = own(given, d) ?? own(derived, d) ?? own(def.options.shapes ?? {}, d);
       if (v === undefined) throw new UsageError(`kernel ${kernel.name} needs the extent ${d}: pass --shape ${d}=VALUE`);
       if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) {
-        const from = d in given ? `--shape ${d}=${v}` : d in derived ? `${d} = ${v} (from the kernel's requirements)` : `${d} = ${v} (the kernel's default)`;
+        const from = Object.hasOwn(given, d) ? `--shape ${d}=${v}` : Object.hasOwn(derived, d) ? `${d} = ${v} (from the kernel's requirements)` : `${d} = ${v} (the kernel's default)`;
         throw new UsageError(`${from}: extents are integers from 1 to 2^31 - 1`);
       }
       symbols[d] = v;
     }
   }
-  for (const name of Object.keys(given)) if (!(name in symbols)) throw new UsageError(`kernel ${kernel.name} has no extent ${name}`);
+  for (const name of Object.keys(given)) if (!Object.hasOwn(symbols, name)) throw new UsageError(`kernel ${kernel.name} has no extent ${name}`);
   checkRequirements(kernel, symbols, origin);
   return symbols;
 }
+
+/** record[key] where the record has it as its own (not a name every object has, such as constructor). */
+const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
 
 /**
  * Symbols not given that a requirement `A == e` (either way round) fixes from known ones: A itself, or
@@ -50,7 +53,7 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
 function derivedSymbols(kernel: Kernel, given: Readonly<Record<string, number>>, defaults: Readonly<Record<string, number | undefined>>): Record<string, number> {
   const known: Record<string, number> = { ...given };
   const derived: Record<string, number> = {};
-  const unknownIn = (e: GridExpr) => gridSymbols(e).filter((s) => !(s in known));
+  const unknownIn = (e: GridExpr) => gridSymbols(e).filter((s) => !Object.hasOwn(known, s));
   const derive = () => {
     for (let changed = true; changed; ) {
       changed = false;
@@ -70,7 +73,7 @@ function derivedSymbols(kernel: Kernel, given: Readonly<Record<string, number>>,
   };
   derive();
   const countSymbols = counts(kernel);
-  for (const [name, value] of Object.entries(defaults)) if (value !== undefined && !(name in known) && !countSymbols.has(name)) known[name] = value;
+  for (const [name, value] of Object.entries(defaults)) if (value !== undefined && !Object.hasOwn(known, name) && !countSymbols.has(name)) known[name] = value;
   derive();
   return derived;
 }

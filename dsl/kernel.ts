@@ -67,7 +67,7 @@ export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {
   build(overrides: Partial<P> = {}): Kernel {
     const params = { ...this.params, ...overrides } as P;
     for (const [k, v] of Object.entries(overrides)) {
-      if (!(k in this.params)) throw new IrError('type', `kernel ${this.name} has no parameter ${k} (it has: ${Object.keys(this.params).join(', ') || 'none'})`);
+      if (!Object.hasOwn(this.params, k)) throw new IrError('type', `kernel ${this.name} has no parameter ${k} (it has: ${Object.keys(this.params).join(', ') || 'none'})`);
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new IrError('type', `kernel ${this.name}: parameter ${k} must be a finite number`);
     }
     const key = JSON.stringify(params);
@@ -100,7 +100,7 @@ export class KernelDef<A extends Record<string, ArgSpec>, P extends Params> {
 function symbolTable(kernelName: string, user: string, symbols: Record<string, GridExpr>): Readonly<Record<string, GridExpr>> {
   return new Proxy(symbols, {
     get(target, key) {
-      if (typeof key === 'string' && !(key in target)) throw new IrError('type', `kernel ${kernelName}: ${user} names ${key}, which is no tensor's extent`);
+      if (typeof key === 'string' && !Object.hasOwn(target, key)) throw new IrError('type', `kernel ${kernelName}: ${user} names ${key}, which is no tensor's extent`);
       return target[key as string];
     },
   });

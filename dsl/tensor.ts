@@ -3,7 +3,7 @@
  * scalars passed at launch. `tensor` may be read and written; `input` only read; `output` only written.
  */
 import { type Dtype, i32 } from '../compiler/ir/dtype.js';
-import { IrError } from '../compiler/ir/errors.js';
+import { IrError, describeValue } from '../compiler/ir/errors.js';
 import type { Value } from '../compiler/ir/ir.js';
 import { type Access, type Dim, type TensorType } from '../compiler/ir/types.js';
 import { Tile, constant, emit } from './tile.js';
@@ -31,10 +31,14 @@ export function checkDtype(what: string, d: unknown): asserts d is Dtype {
   }
 }
 
+/** Whether d can be a tensor's extent: a name, or an integer from 1 to 2^31 - 1 (what a launch allows). */
+export function validExtent(d: unknown): boolean {
+  return typeof d === 'number' ? Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1 : typeof d === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
+}
+
 function checkShape(shape: readonly Dim[]): void {
   for (const d of shape) {
-    const ok = typeof d === 'number' ? Number.isInteger(d) && d >= 1 : /^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
-    if (!ok) throw new IrError('type', `tensor extent ${JSON.stringify(d)} must be a positive integer or a symbol name`);
+    if (!validExtent(d)) throw new IrError('type', `tensor extent ${describeValue(d)} must be an integer from 1 to 2^31 - 1 or a symbol name`);
   }
 }
 

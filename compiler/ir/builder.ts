@@ -3,7 +3,7 @@
  * when it is added, and every operand must be visible where it is used (defined earlier in the current
  * region or in a region around it), so a finished kernel is well-formed by construction.
  */
-import { IrError } from './errors.js';
+import { IrError, MAX_NESTING, reservedName } from './errors.js';
 import { forResultTypes, ifResultTypes } from './control-flow.js';
 import { type Attrs, Block, type GridExpr, type Kernel, type Op, REQUIREMENT_RELS, type ShapeRequirement, Value, formatRequirement, gridSymbols, holds } from './ir.js';
 import type { Opcode } from './opcodes.js';
@@ -28,7 +28,7 @@ export class KernelBuilder {
   ) {
     checkIdentifier('kernel name', name);
     for (const [k, v] of Object.entries(params)) {
-      checkIdentifier('parameter name', k);
+      checkName('parameter name', k);
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new IrError('structure', `parameter ${k} must be a finite number, got ${v}`);
     }
     this.setGrid(grid);
@@ -57,14 +57,14 @@ export class KernelBuilder {
 
   /** Adds a kernel argument (a tensor, or a scalar passed at launch). */
   arg(name: string, type: Type): Value {
-    checkIdentifier('argument name', name);
+    checkName('argument name', name);
     if (this.args.some((a) => a.name === name)) throw new IrError('structure', `argument ${name} is declared twice`);
     if (type.kind === 'tile' && (type.space !== 'register' || type.shape.length > 0)) {
       throw new IrError('type', `argument ${name}: kernel arguments are global tensors or scalars, got ${formatType(type)}`);
     }
     if (type.kind === 'tensor') {
       for (const d of type.shape) {
-        if (typeof d === 'string') checkIdentifier(`extent of argument ${name}`, d);
+        if (typeof d === 'string') checkName(`extent of argument ${name}`, d);
         else if (!Number.isSafeInteger(d) || d < 1) throw new IrError('type', `argument ${name}: extent ${d} must be a positive integer or a symbol`);
       }
     }
@@ -137,6 +137,8 @@ export class KernelBuilder {
   }
 
   private inRegion(region: Block, build: () => void): void {
+    // Deeper nesting than any kernel needs would overflow the stacks of the passes that recurse into regions.
+    if (this.open.length > MAX_NESTING) throw new IrError('structure', `loop and branch bodies nest more than ${MAX_NESTING} deep`);
     this.open.push(region);
     try {
       build();
@@ -197,16 +199,26 @@ function withLayouts(opcode: Opcode, types: readonly Type[], layouts: readonly (
 }
 
 /** A grid expression (of the grid, or of a requirement): non-negative integers, symbols and grid operators. */
-function checkGridExpr(what: string, e: GridExpr): void {
+function checkGridExpr(what: string, e: GridExpr, depth = 0): void {
   if (typeof e === 'number') {
     if (!Number.isSafeInteger(e) || e < 0) throw new IrError('structure', `${what} extent ${e} must be a non-negative integer`);
-  } else if (typeof e === 'string') checkIdentifier(`${what} symbol`, e);
-  else e.args.forEach((a) => checkGridExpr(what, a));
+  } else if (typeof e === 'string') checkName(`${what} symbol`, e);
+  else if (depth >= MAX_NESTING) throw new IrError('structure', `${what} extent nests more than ${MAX_NESTING} operations deep`);
+  else e.args.forEach((a) => checkGridExpr(what, a, depth + 1));
 }
 
 /** Names that reach the text form (and, through it, generated code) must be plain identifiers. */
 function checkIdentifier(what: string, name: string): void {
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new IrError('structure', `${what} "${name}" must be an identifier`);
+}
+
+/**
+ * The name of an argument, a parameter or an extent: an identifier, and none of the names every
+ * JavaScript object has (launches, the CLI and user code look these names up in plain objects).
+ */
+function checkName(what: string, name: string): void {
+  checkIdentifier(what, name);
+  if (reservedName(name)) throw new IrError('structure', `${what} "${name}" is reserved (every JavaScript object has a property of that name)`);
 }
 
 function describe(v: Value): string {

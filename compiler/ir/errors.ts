@@ -11,6 +11,34 @@ export type IrErrorCode =
   | 'parse' //      text that is not Tile IR
   | 'range'; //     a value outside what its dtype can hold (e.g. packing)
 
+/**
+ * A value as an error message shows it: numbers as JavaScript writes them (Infinity, NaN, 1e+308, where
+ * JSON would write null), a missing value as "nothing", anything else as JSON.
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (v === undefined) return 'nothing';
+  return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * The most elements a tile may hold: far more than registers or shared memory take (a 2^24-element
+ * f32 tile is 64 MiB), and small enough that every backend indexes a tile's elements with 32-bit ints
+ * and the interpreter allocates one without running out of memory.
+ */
+export const MAX_TILE_ELEMENTS = 2 ** 24;
+
+/** How deep regions (loop and branch bodies) may nest, and how many operations a grid extent may nest. */
+export const MAX_NESTING = 64;
+
+/**
+ * Names no argument, parameter or extent may take: the properties every JavaScript object has
+ * (constructor, toString, __proto__, ...), which a lookup by name in a plain object would find.
+ */
+export function reservedName(name: string): boolean {
+  return name in Object.prototype;
+}
+
 export class IrError extends Error {
   readonly code: IrErrorCode;
 

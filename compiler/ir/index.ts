@@ -46,7 +46,7 @@ export {
 } from './dtype.js';
 export { convert, convertNumber, floatToInt, wrapInt } from './dtype-convert.js';
 export { kernelDifference, kernelsEqual } from './equal.js';
-export { IrError, type IrErrorCode } from './errors.js';
+export { IrError, type IrErrorCode, MAX_NESTING, MAX_TILE_ELEMENTS } from './errors.js';
 export {
   type FloatFormat,
   type FloatSpecials,

@@ -31,7 +31,7 @@ import { EOF, EmbeddedActionsParser, type IParserErrorMessageProvider, type ITok
 import { type ComposedLayout, type Layout, LayoutError, parseComposedLayout, parseLayout, registerLayout } from '../layout/index.js';
 import { KernelBuilder } from './builder.js';
 import { dtype } from './dtype.js';
-import { IrError, type IrErrorCode } from './errors.js';
+import { IrError, type IrErrorCode, MAX_NESTING } from './errors.js';
 import { SourceText } from './source-text.js';
 import { type AttrValue, type GridExpr, type GridOp, type Kernel, type RequirementRel, type Value, formatRequirement } from './ir.js';
 import { type Opcode, isOpcode } from './opcodes.js';
@@ -537,6 +537,17 @@ function parseSyntax(text: string, file: SourceText): KernelSyntax {
       message: `unexpected character${chars.length > 1 ? 's' : ''} ${JSON.stringify(chars)}`,
     };
   });
+  // Deep nesting would overflow the parser's stack: refuse it up front, at the bracket. What the
+  // printer writes for a kernel the builder accepts (regions and grid extents MAX_NESTING deep, a few
+  // brackets more inside an op) stays well inside twice that.
+  let depth = 0;
+  for (const t of lexed.tokens) {
+    if (t.tokenType === LParen || t.tokenType === LSquare || t.tokenType === LCurly) depth++;
+    else if (t.tokenType === RParen || t.tokenType === RSquare || t.tokenType === RCurly) depth = Math.max(0, depth - 1);
+    if (depth > 2 * MAX_NESTING) {
+      throw parseError(file, 'parse', [{ ...file.tokenPosition(t), message: `brackets nest more than ${2 * MAX_NESTING} deep` }]);
+    }
+  }
   grammar ??= new IrGrammar();
   grammar.input = lexed.tokens;
   const syntax = grammar.kernel();

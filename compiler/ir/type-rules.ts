@@ -7,7 +7,7 @@
  * broadcasts and refuses mixed dtypes); load/store indices, masks and fill values all have the shape
  * of the tile being moved.
  */
-import { IrError } from './errors.js';
+import { IrError, MAX_TILE_ELEMENTS, describeValue } from './errors.js';
 import { type Dtype, dtype as dtypeNamed } from './dtype.js';
 import type { Attrs } from './ir.js';
 import { type Opcode, REDUCE_KINDS, isBinary, isCompare, isUnary } from './opcodes.js';
@@ -29,11 +29,17 @@ export function inferResultTypes(opcode: Opcode, types: readonly Type[], attrs: 
   const count = (n: number) => types.length === n || fail(`takes ${n} operand${n === 1 ? '' : 's'}, got ${types.length}`);
   const intAttr = (name: string): number => {
     const v = attrs[name];
-    return typeof v === 'number' && Number.isInteger(v) ? v : fail(`attribute ${name} must be an integer, got ${JSON.stringify(v)}`);
+    return typeof v === 'number' && Number.isInteger(v) ? v : fail(`attribute ${name} must be an integer, got ${describeValue(v)}`);
+  };
+  const tileSize = (shape: readonly number[]): void => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n > MAX_TILE_ELEMENTS) fail(`a tile holds at most ${MAX_TILE_ELEMENTS} elements (2^24), [${shape.join(', ')}] would hold ${n}`);
   };
   const shapeAttr = (name: string): number[] => {
     const v = attrs[name];
-    return Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 1) ? [...v] : fail(`attribute ${name} must be a list of positive extents`);
+    if (!Array.isArray(v) || !v.every((x) => Number.isSafeInteger(x) && x >= 1)) return fail(`attribute ${name} must be a list of positive integer extents, got ${describeValue(v)}`);
+    tileSize(v as number[]);
+    return [...(v as number[])];
   };
   const dtypeAttr = (): Dtype => {
     const v = attrs['dtype'];
@@ -85,6 +91,7 @@ export function inferResultTypes(opcode: Opcode, types: readonly Type[], attrs: 
       const [start, end] = [intAttr('start'), intAttr('end')];
       if (end <= start) fail(`end ${end} must be greater than start ${start}`);
       if (start < -(2 ** 31) || end > 2 ** 31) fail(`the range [${start}, ${end}) must fit in i32`);
+      tileSize([end - start]);
       return [tileType(dtypeNamed('i32'), [end - start])];
     }
     case 'load':

@@ -166,6 +166,11 @@ describe('tskc', () => {
     const extent = await tskc(['run', 'softmax', '--shape', 'Q=3', '--target', 'interp']);
     expect(extent.code).toBe(2);
     expect(extent.err).toContain('kernel softmax has no extent Q');
+    // Names every JavaScript object has are no extents or parameters either (they were found as inherited properties).
+    const inherited = await tskc(['run', 'softmax', '--shape', 'constructor=3', '--target', 'interp']);
+    expect([inherited.code, inherited.err]).toEqual([2, expect.stringContaining('kernel softmax has no extent constructor')]);
+    const param = await tskc(['ir', 'examples/softmax.tk', '--param', 'toString=5']);
+    expect([param.code, param.err]).toEqual([1, expect.stringContaining('kernel softmax has no parameter toString')]);
   });
 
   test('a file with a kernel that does not build reports the error', async () => {
