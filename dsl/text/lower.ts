@@ -9,7 +9,7 @@
  */
 import type { IToken } from 'chevrotain';
 import { type Dtype, dtype } from '../../compiler/ir/dtype.js';
-import { IrError } from '../../compiler/ir/errors.js';
+import { IrError, MAX_NESTING, reservedName } from '../../compiler/ir/errors.js';
 import { type GridExpr, type Kernel, REQUIREMENT_RELS, type RequirementRel, type ShapeRequirement } from '../../compiler/ir/ir.js';
 import type { BinaryOp, CompareOp } from '../../compiler/ir/opcodes.js';
 import type { Dim } from '../../compiler/ir/types.js';
@@ -21,7 +21,7 @@ import {
   SharedTile, abs, arange, barrier, dot, erf, exp, exp2, forRange, full, ifElse, load, log, log2, maximum, minimum, neg,
   numPrograms, programId, rsqrt, sharedTile, sigmoid, sqrt, store, tanh, where, zeros,
 } from '../ops.js';
-import { type ArgSpec, TensorArg, input, output, scalar, tensor } from '../tensor.js';
+import { type ArgSpec, TensorArg, input, output, scalar, tensor, validExtent } from '../tensor.js';
 import { Tile, type TileLike, binaryOp } from '../tile.js';
 import { LowerError, type SourceText, type TkDiagnostic, TkError } from './errors.js';
 import type { CallArg, Expr, KernelSyntax, Stmt } from './syntax.js';
@@ -139,6 +139,10 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
   const symbols = new Set<string>();
   for (const a of k.args) {
     const name = a.name.image;
+    if (reservedName(name)) {
+      report(a.name, `argument name ${name} is reserved (every JavaScript object has a property of that name)`);
+      continue;
+    }
     if (Object.hasOwn(args, name)) report(a.name, `argument ${name} is declared twice`);
     let d: Dtype;
     try {
@@ -159,15 +163,15 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
     if (a.dims.length === 0) report(a.dtype, `tensor argument ${name} needs at least one extent`);
     const dims: Dim[] = [];
     for (const t of a.dims) {
-      if (/^[A-Za-z_]/.test(t.image)) {
-        dims.push(t.image);
-        symbols.add(t.image);
-      } else {
-        const v = Number(t.image);
-        if (!Number.isInteger(v) || v < 1) report(t, `an extent must be a positive integer or a name, found ${t.image}`);
-        dims.push(v);
+      const d = /^[A-Za-z_]/.test(t.image) ? t.image : Number(t.image);
+      if (typeof d === 'string' && reservedName(d)) report(t, `extent name ${d} is reserved (every JavaScript object has a property of that name)`);
+      else if (!validExtent(d)) report(t, `an extent must be an integer from 1 to 2^31 - 1 or a name, found ${t.image}`);
+      else {
+        dims.push(d);
+        if (typeof d === 'string') symbols.add(d);
       }
     }
+    if (dims.length < a.dims.length) continue; // reported: the argument is left out, the rest still checked
     const access = ACCESS[a.access.image] ?? 'inout';
     args[name] = access === 'in' ? input(d, dims) : access === 'out' ? output(d, dims) : tensor(d, dims, 'inout');
   }
@@ -175,7 +179,8 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
   const params: Params = {};
   for (const p of k.params) {
     const name = p.name.image;
-    if (Object.hasOwn(params, name)) report(p.name, `parameter ${name} is declared twice`);
+    if (reservedName(name)) report(p.name, `parameter name ${name} is reserved (every JavaScript object has a property of that name)`);
+    else if (Object.hasOwn(params, name)) report(p.name, `parameter ${name} is declared twice`);
     else if (symbols.has(name)) report(p.name, `parameter ${name} has the name of a tensor extent`);
     else if (Object.hasOwn(args, name)) report(p.name, `parameter ${name} has the name of an argument`);
     const v = Number(p.value.image) * (p.minus === undefined ? 1 : -1);
@@ -228,8 +233,15 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
 const GRID_HELP = 'a grid extent is built from tensor extents, params, integers, + - * and cdiv(a, b)';
 const REQUIRES_HELP = `a requirement is two extents compared with == or <= (${GRID_HELP.replace('a grid extent', 'an extent')})`;
 
-/** A grid extent (of the grid, or a side of a requirement), as `what` reports it. */
-function checkGrid(what: 'grid' | 'requires', e: Expr, params: Params, symbols: ReadonlySet<string>, report: (t: IToken | undefined, m: string) => void): void {
+/**
+ * A grid extent (of the grid, or a side of a requirement), as `what` reports it. Its operators may nest
+ * MAX_NESTING deep (the IR's limit, compiler/ir/errors.ts): lowering and the passes recurse into it.
+ */
+function checkGrid(what: 'grid' | 'requires', e: Expr, params: Params, symbols: ReadonlySet<string>, report: (t: IToken | undefined, m: string) => void, depth = 0): void {
+  if ((e.kind === 'binary' || e.kind === 'call') && depth >= MAX_NESTING) {
+    report(exprToken(e), `${what}: the extent nests more than ${MAX_NESTING} operations deep`);
+    return;
+  }
   switch (e.kind) {
     case 'number':
       if (!Number.isInteger(Number(e.token.image))) report(e.token, `${what}: ${e.token.image} is not an integer`);
@@ -239,13 +251,13 @@ function checkGrid(what: 'grid' | 'requires', e: Expr, params: Params, symbols: 
       return;
     case 'binary':
       if (!['+', '-', '*'].includes(e.op.image)) report(e.op, `${what}: '${e.op.image}' is not allowed: ${GRID_HELP}`);
-      checkGrid(what, e.left, params, symbols, report);
-      checkGrid(what, e.right, params, symbols, report);
+      checkGrid(what, e.left, params, symbols, report, depth + 1);
+      checkGrid(what, e.right, params, symbols, report, depth + 1);
       return;
     case 'call':
       if (e.name.image !== 'cdiv') report(e.name, `${what}: ${e.name.image}(...) is not allowed: ${GRID_HELP}`);
       else if (e.args.length !== 2 || e.args.some((a) => a.label !== undefined)) report(e.name, `${what}: cdiv takes 2 arguments`);
-      else e.args.forEach((a) => checkGrid(what, a.value, params, symbols, report));
+      else e.args.forEach((a) => checkGrid(what, a.value, params, symbols, report, depth + 1));
       return;
     default:
       report(exprToken(e), `${what}: ${GRID_HELP}`);

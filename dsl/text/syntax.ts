@@ -21,6 +21,7 @@
  * both only have a meaning inside cute(...) and swizzle(...), which lowering checks.
  */
 import { EOF, EmbeddedActionsParser, type IParserErrorMessageProvider, type IToken, Lexer, type TokenType, createToken } from 'chevrotain';
+import { MAX_NESTING } from '../../compiler/ir/errors.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Tokens
@@ -310,15 +311,26 @@ class TkGrammar extends EmbeddedActionsParser {
     ]),
   );
 
+  /**
+   * if c { } else if d { } ... else { }: the else-if branches are read in a loop, not by recursion (a
+   * long chain overflowed the parser's stack), and nested into one another afterwards, as the `if` each
+   * else holds. Lowering then refuses chains that nest deeper than the IR allows, at the `if` too deep.
+   */
   private readonly ifStatement = this.RULE('ifStatement', (): Stmt => {
+    const branches: { keyword: IToken; cond: Expr; then: readonly Stmt[] }[] = [];
     const keyword = this.CONSUME(IfKw);
-    const cond = this.SUBRULE(this.expr);
-    const then = this.SUBRULE(this.block);
-    const otherwise = this.OPTION(() => {
+    branches.push({ keyword, cond: this.SUBRULE(this.expr), then: this.SUBRULE(this.block) });
+    this.MANY(() => {
       this.CONSUME(ElseKw);
-      return this.OR([{ ALT: () => this.SUBRULE2(this.block) }, { ALT: () => [this.SUBRULE(this.ifStatement)] }]);
+      const elseIf = this.CONSUME2(IfKw);
+      branches.push({ keyword: elseIf, cond: this.SUBRULE2(this.expr), then: this.SUBRULE2(this.block) });
     });
-    return { kind: 'if' as const, keyword, cond, then, otherwise };
+    let otherwise = this.OPTION(() => {
+      this.CONSUME2(ElseKw);
+      return this.SUBRULE3(this.block);
+    });
+    for (let i = branches.length - 1; i > 0; i--) otherwise = [{ kind: 'if' as const, ...branches[i]!, otherwise }];
+    return { kind: 'if' as const, ...branches[0]!, otherwise };
   });
 
   readonly expr = this.RULE('expr', (): Expr => this.SUBRULE(this.orExpr));
@@ -450,8 +462,8 @@ class TkGrammar extends EmbeddedActionsParser {
 
 let grammar: TkGrammar | undefined;
 
-/** How deep brackets may nest, and how many unary operators may follow each other. */
-export const MAX_NESTING = 64;
+/** How deep brackets may nest, and how many unary operators may follow each other: the IR's nesting limit. */
+export { MAX_NESTING };
 
 /** Lexes and parses a file: the kernels found and every lexing and syntax problem. */
 export function parseTk(text: string): { kernels: KernelSyntax[]; lexProblems: { offset: number; line: number | undefined; column: number | undefined; message: string }[]; syntaxProblems: { token: IToken; previous: IToken | undefined; message: string; name: string }[] } {

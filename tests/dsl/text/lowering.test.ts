@@ -3,6 +3,7 @@
  * through `for` and `if`. Each .tk kernel is compared op by op with the TypeScript kernel it stands for.
  */
 import { kernelDifference } from '../../../compiler/ir/equal.js';
+import { parseKernel, printKernel } from '../../../compiler/ir/index.js';
 import { type Tile, arange, bool, forRange, i32, ifElse, input, kernel, load, store, tensor } from '../../../dsl/index.js';
 import type { TensorArg } from '../../../dsl/tensor.js';
 import { TkError, compileTk } from '../../../dsl/text/index.js';
@@ -156,6 +157,14 @@ describe('robustness', () => {
     expect(() => tk(`store(y[i], ${'('.repeat(70)}a${')'.repeat(70)});`)).toThrow(/brackets nest more than 64 deep/);
     expect(() => tk(`store(y[i], a${' + 1'.repeat(990)});`)).not.toThrow();
     expect(() => tk(`store(y[i], a${' + 1'.repeat(5000)});`)).toThrow(/nests more than 1000/);
+  });
+
+  test('an else-if chain 64 long lowers, prints and parses back; a longer one is refused at the if too deep', () => {
+    const chain = (n: number) => `let p = a; let s = a.sum(0);\n${'if s > 0 { p = p + 1; } else '.repeat(n)}{ p = p - 1; }\nstore(y[i], p);`;
+    const k = tk(chain(64));
+    expect(kernelDifference(parseKernel(printKernel(k)), k)).toBeUndefined();
+    // Thousands are read without recursion (the parser's stack overflowed at about 700).
+    expect(() => tk(chain(3000))).toThrow(/test\.tk:4:1857: loop and branch bodies nest more than 64 deep/);
   });
 
   test('empty input defines no kernels; build() errors are TkErrors at the kernel', () => {
