@@ -147,6 +147,8 @@ class CEmitter {
   private readonly placed = new Set<Value>();
   /** Values computed where they are used (see inlineable), as expressions of an element index. */
   private readonly inlined = new Map<Value, (e: ElementIndex) => string>();
+  /** Tiles computed inside their one user (see inlineable), with their expressions' depth. */
+  private readonly inlinedDepth = new Map<Value, number>();
   /** Index and mask tiles computed again at each use (see recomputable), with their expressions' depth. */
   private readonly recomputed = new Map<Value, number>();
   private readonly uses = new Map<Value, { count: number; user: Op; block: Block }>();
@@ -317,7 +319,14 @@ class CEmitter {
   private inlineable(v: Value): boolean {
     const use = this.uses.get(v);
     if (size(this.tile(v).shape) <= 1) return false;
-    return this.recomputable(v) || (use?.count === 1 && use.block === this.currentBlock && INLINE_CONSUMERS.has(use.user.opcode));
+    if (this.recomputable(v)) return true;
+    if (use?.count !== 1 || use.block !== this.currentBlock || !INLINE_CONSUMERS.has(use.user.opcode)) return false;
+    // A chain of single-use ops becomes one expression: past MAX_INLINED_DEPTH (thousands of `t = t + 1`
+    // overflowed the stack that builds it) the chain goes through an array.
+    const depth = 1 + Math.max(0, ...(this.defs.get(v)?.operands ?? []).map((o) => this.inlinedDepth.get(o) ?? this.recomputed.get(o) ?? 0));
+    if (depth > MAX_INLINED_DEPTH) return false;
+    this.inlinedDepth.set(v, depth);
+    return true;
   }
 
   /**
@@ -352,6 +361,9 @@ class CEmitter {
     const row = (o: Value) => this.streamed.has(o) || this.cheapRows.has(o);
     const rows = op.operands.filter(row);
     if (rows.length !== 1 || !op.operands.every((o) => row(o) || this.recomputed.has(o) || this.scalarBroadcast(o))) return false;
+    const depth = 1 + Math.max(...op.operands.map((o) => this.inlinedDepth.get(o) ?? this.recomputed.get(o) ?? 0));
+    if (depth > MAX_INLINED_DEPTH) return false;
+    this.inlinedDepth.set(op.results[0]!, depth);
     this.cheapRows.add(op.results[0]!);
     return true;
   }
@@ -1264,6 +1276,9 @@ const RECOMPUTED = new Set<string>([
 
 /** The deepest expression recomputed at a use: past it, the tile is computed once into an array. */
 const MAX_RECOMPUTED_DEPTH = 4;
+
+/** The deepest chain of single-use ops computed as one expression (inlineable). */
+const MAX_INLINED_DEPTH = 64;
 
 /** Ops that read their operands element by element, so a producer can be inlined into them (inlineable). */
 const INLINE_CONSUMERS = new Set<string>([

@@ -77,6 +77,17 @@ describe('C backend regressions', () => {
     expect(c).toEqual(i);
   });
 
+  testC('a chain of 3000 single-use ops compiles (an expression 64 deep at most) and runs as the interpreter does', async () => {
+    // Each op was inlined into the next, and building the 3000-deep expression overflowed the stack.
+    const chain = kernel('long_chain', { x: input(f32, [64]), y: output(f32, [64]) }, ({ x, y }) => {
+      let t = load(x, [arange(64)]);
+      for (let k = 0; k < 3000; k++) t = k % 2 ? t.add(1) : t.mul(0.999);
+      store(y, [arange(64)], t);
+    }, { grid: () => [1] });
+    const [c, i] = await both(chain, () => ({ x: Tensor.fromValues(f32, [64], Array.from({ length: 64 }, (_, k) => k - 30)), y: Tensor.empty(f32, [64]).fill(NaN) }));
+    expect(c).toEqual(i);
+  });
+
   // The 16-bit float fast paths of the prelude (decode by shift or rebias, encode by rounding the
   // double's bits) against the interpreter: every code, and values around every rounding boundary.
   testC.each([['bf16', bf16], ['f16', f16]] as const)('%s: every code decodes, and doubles round once to nearest even', async (_, d) => {
