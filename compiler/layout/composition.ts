@@ -18,8 +18,10 @@ import { type Tiler, byMode, checkTiler, isTilerTuple, tilerLayout } from './til
  * conditions: d must divide, or be divided by, each extent of A it steps over ('stride-divisibility'),
  * and s must be divisible by the part of it each mode of A provides ('shape-divisibility'). The leaves
  * are then composed one by one, which is right only if their offsets add without carrying from one
- * mode of A into the next ('mode-overlap'). When a condition fails no layout represents A ∘ B, and a
- * LayoutError says which.
+ * mode of A into the next ('mode-overlap'). When a condition fails a LayoutError says which. These are
+ * CuTe's conditions, and like CuTe they refuse some compositions a layout could represent: a stride
+ * that divides no extent of A even where the leaf's offsets stay inside one mode ((3,4):(4,1) ∘ 2:2
+ * is refused, though 2:8 gives the same offsets).
  */
 export function composition(a: Layout, b: Tiler): Layout {
   checkLayout(a, 'composition');

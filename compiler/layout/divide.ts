@@ -34,7 +34,12 @@ export function logicalDivide(a: Layout, b: Tiler): Layout {
   return composition(a, makeLayout(tile, complement(tile, a.size)));
 }
 
-/** ((TileM,TileN), (RestM,RestN,L,...)). Post: mode 0 equals composition(A, B), nested tilers included. */
+/**
+ * ((TileM,TileN), (RestM,RestN,L,...)). Post: mode 0 holds the tiles the tiler's modes select (the modes
+ * of composition(A, B) the tiler reaches), and every mode of A the tiler does not reach, at any depth of
+ * a nested tiler, goes to the rest, as in CuTe: with A = ((3,6),2):((4,1),1) and the tiler [[4]], mode 0
+ * is ((4)):((4)) and the 6 of the first mode is rest.
+ */
 export function zippedDivide(a: Layout, b: Tiler): Layout {
   const divided = logicalDivide(a, b);
   if (!isTilerTuple(b)) return divided;

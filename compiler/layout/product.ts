@@ -17,7 +17,8 @@ import { type Tiler, byMode, checkTiler, isTilerTuple, tilerLayout, unzip } from
 /**
  * logicalProduct(A, B) = (A, complement(A, size(A)·cosize(B)) ∘ B): mode 0 is A, mode 1 places a
  * copy of A at each position B names, in units of whole copies. Post: mode 0 of the result equals A,
- * mode 1 has B's shape, and P(i, j) = A(i) + P(0, j), the shifts P(0, j) growing with B(j), so the
+ * mode 1 has B's shape with its modes possibly refined (logicalProduct(2:2, 4:1) = (2,(2,2)):(2,(1,4)), as
+ * in CuTe), and P(i, j) = A(i) + P(0, j), the shifts P(0, j) growing with B(j), so the
  * copies are disjoint when A and B are injective.
  */
 export function logicalProduct(a: Layout, b: Tiler): Layout {

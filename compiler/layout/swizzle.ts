@@ -87,7 +87,9 @@ export class ComposedLayout {
   }
 
   at(coord: IntTuple): number {
-    return this.swizzle.apply(this.offset + this.layout.at(coord));
+    const offset = this.offset + this.layout.at(coord);
+    if (!Number.isSafeInteger(offset)) throw new LayoutError('too-large', `offset ${this.offset} + ${this.layout.at(coord)} is past 2^53 - 1`);
+    return this.swizzle.apply(offset);
   }
 
   equals(other: ComposedLayout): boolean {

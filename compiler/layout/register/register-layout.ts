@@ -85,7 +85,8 @@ export class RegisterLayout {
     const used = [...spatialModes.filter((m) => m >= 0), ...localModes];
     if (!used.every((m) => Number.isInteger(m) && m >= 0 && m < modeShape.length)) bad('a mode index is out of range');
     if (new Set(used).size !== used.length || used.length !== modeShape.length) bad('every mode must be used exactly once');
-    if (!spatialModes.every((m) => Number.isSafeInteger(m))) bad('replication entries must be integers');
+    if (!spatialModes.every((m) => Number.isInteger(m))) bad('replication entries must be integers');
+    if (!spatialModes.every((m) => Number.isSafeInteger(m))) throw new LayoutError('too-large', `replication entries [${spatialModes}] reach past 2^53 - 1`);
     // Rounding is monotonic, so a count past MAX_SAFE_INTEGER is seen as one even when inexact.
     const counts = [prod(shape), prod(spatialModes.map((m) => (m >= 0 ? modeShape[m]! : -m))), prod(localModes.map((m) => modeShape[m]!))];
     if (counts.some((n) => n > Number.MAX_SAFE_INTEGER)) {

@@ -55,6 +55,9 @@ describe('Swizzle', () => {
     expect(String(c)).toBe('Sw<3,3,3> o 0 o (8,64):(64,1)');
     const shifted = new ComposedLayout(new Swizzle(1, 0, 1), parseLayout('4:1'), 2);
     expect([0, 1, 2, 3].map((i) => shifted.at(i))).toEqual([3, 2, 4, 5]);
+    // An offset past 2^53 - 1 is too large, not out of range.
+    const far = new ComposedLayout(new Swizzle(1, 1, 1), parseLayout(`2:${2 ** 52}`), 2 ** 52);
+    expect(() => far.at(1)).toThrow(expect.objectContaining({ condition: 'too-large' }));
   });
 
   test('a composed layout needs a swizzle and a layout', () => {

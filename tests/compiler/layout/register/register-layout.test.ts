@@ -121,6 +121,8 @@ describe('register layout primitives', () => {
     expect(() => spatial(2 ** 40, 2 ** 40)).toThrow(expect.objectContaining({ condition: 'too-large' }));
     expect(() => local(2 ** 27, 2 ** 27)).toThrow(expect.objectContaining({ condition: 'too-large' }));
     expect(() => new RegisterLayout([2], [2], [0, -(2 ** 52)], [])).toThrow(expect.objectContaining({ condition: 'too-large' }));
+    expect(() => new RegisterLayout([2], [2], [0, -(2 ** 53)], [])).toThrow(expect.objectContaining({ condition: 'too-large' }));
+    expect(() => new RegisterLayout([2], [2], [0, -1.5], [])).toThrow(expect.objectContaining({ condition: 'invalid-register-layout' }));
     expect(() => spatial(2 ** 30).local(2 ** 30)).toThrow(expect.objectContaining({ condition: 'too-large' }));
     expect(spatial(2 ** 26, 2 ** 26).numThreads).toBe(2 ** 52);
   });
