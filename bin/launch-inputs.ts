@@ -19,6 +19,8 @@ import { UsageError } from './usage-error.js';
  * requirement fail here, as they would at launch, before anything is allocated or compiled.
  */
 export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly<Record<string, number>>): Record<string, number> {
+  // Code may pass a grid at launch; the command line has only the kernel's own.
+  if (kernel.grid.length === 0) throw new UsageError(`kernel ${kernel.name} defines no grid (grid(...) in .tk, options.grid in TypeScript), so the command line cannot launch it`);
   const derived = derivedSymbols(kernel, given, def.options.shapes ?? {});
   const symbols: Record<string, number> = {};
   const origin: Record<string, string> = {};

@@ -8,7 +8,7 @@
  */
 import { KernelBuilder } from '../compiler/ir/builder.js';
 import { IrError } from '../compiler/ir/errors.js';
-import { type GridExpr, type GridOp, type Kernel, type KernelHints, type ShapeRequirement, evalGridExpr } from '../compiler/ir/ir.js';
+import { type GridExpr, type GridOp, type Kernel, type KernelHints, type ShapeRequirement, evalGridExpr, formatGridExpr } from '../compiler/ir/ir.js';
 import { scalarType, tensorType } from '../compiler/ir/types.js';
 import { verify } from '../compiler/ir/verifier.js';
 import { type ArgSpec, type ScalarSpec, TensorArg, type TensorSpec } from './tensor.js';
@@ -118,6 +118,7 @@ export function kernel<A extends Record<string, ArgSpec>, P extends Params = Par
 function gridOp(op: GridOp) {
   return (a: GridExpr, b: GridExpr): GridExpr => {
     const e: GridExpr = { op, args: [a, b] };
+    if (op === 'cdiv' && b === 0) throw new IrError('type', `${formatGridExpr(e)} divides by 0`);
     return typeof a === 'number' && typeof b === 'number' ? evalGridExpr(e, {}) : e;
   };
 }

@@ -154,6 +154,8 @@ export function dot(a: Tile, b: Tile, acc: Tile): Tile {
  * Tiles made inside the body cannot be used after the loop; carry them instead.
  */
 export function forRange(start: TileLike, end: TileLike, step: TileLike, init: readonly Tile[], body: (i: Tile, carried: Tile[]) => readonly Tile[]): Tile[] {
+  // A step known now to be no positive number would only fail the launch (status: loop step not positive).
+  if (typeof step === 'number' && !(step > 0)) throw new IrError('type', `forRange: the step must be positive, got ${step}`);
   const bound = (x: TileLike) => (x instanceof Tile ? x : constant(x, i32));
   const results = builder().forLoop(bound(start).value, bound(end).value, bound(step).value, init.map((t) => t.value), (i, carried) =>
     tilesReturned('forRange', body(new Tile(i), carried.map((c) => new Tile(c)))),

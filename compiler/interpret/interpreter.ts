@@ -54,7 +54,7 @@ export function interpret(kernel: Kernel, args: Readonly<Record<string, HostTens
     }
   }
   const grid = options.grid ?? kernel.grid.map((g) => evalGridExpr(g, symbols));
-  if (grid.length === 0) throw new InterpretError(`kernel ${kernel.name} defines no grid: pass options.grid`);
+  if (grid.length === 0) throw new InterpretError(`kernel ${kernel.name} defines no grid: pass one to launch`);
   if (grid.length > 3 || grid.some((g) => !Number.isInteger(g) || g < 0)) throw new InterpretError(`grid [${grid}] must be 1 to 3 non-negative integers`);
   const total = sizeOf(grid);
   const gridStrides = stridesOf(grid);

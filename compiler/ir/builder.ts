@@ -5,7 +5,7 @@
  */
 import { IrError, MAX_NESTING, reservedName } from './errors.js';
 import { forResultTypes, ifResultTypes } from './control-flow.js';
-import { type Attrs, Block, type GridExpr, type Kernel, type Op, REQUIREMENT_RELS, type ShapeRequirement, Value, formatRequirement, gridSymbols, holds } from './ir.js';
+import { type Attrs, Block, type GridExpr, type Kernel, type Op, REQUIREMENT_RELS, type ShapeRequirement, Value, formatGridExpr, formatRequirement, gridSymbols, holds } from './ir.js';
 import type { Opcode } from './opcodes.js';
 import { inferResultTypes } from './type-rules.js';
 import { type TileType, type Type, formatLayoutAttr, formatType, sameShape, scalarType, tileType } from './types.js';
@@ -123,6 +123,9 @@ export class KernelBuilder {
   finish(): Kernel {
     if (this.open.length !== 1) throw new IrError('structure', 'a region is still open');
     const extents = new Set(this.args.flatMap((a) => (a.type.kind === 'tensor' ? a.type.shape.filter((d) => typeof d === 'string') : [])));
+    // The DSL refuses such names as it builds the grid; the text form is checked here.
+    const unknownInGrid = this.grid.flatMap((e) => gridSymbols(e)).find((s) => !extents.has(s));
+    if (unknownInGrid !== undefined) throw new IrError('structure', `kernel ${this.name}: the grid names ${unknownInGrid}, which is no tensor's extent`);
     for (const r of this.requires) {
       const unknown = [...gridSymbols(r.left), ...gridSymbols(r.right)].find((s) => !extents.has(s));
       if (unknown !== undefined) throw new IrError('structure', `kernel ${this.name}: requirement ${formatRequirement(r)} names ${unknown}, which is no tensor's extent`);
@@ -204,6 +207,7 @@ function checkGridExpr(what: string, e: GridExpr, depth = 0): void {
     if (!Number.isSafeInteger(e) || e < 0) throw new IrError('structure', `${what} extent ${e} must be a non-negative integer`);
   } else if (typeof e === 'string') checkName(`${what} symbol`, e);
   else if (depth >= MAX_NESTING) throw new IrError('structure', `${what} extent nests more than ${MAX_NESTING} operations deep`);
+  else if (e.op === 'cdiv' && e.args[1] === 0) throw new IrError('structure', `${what} extent ${formatGridExpr(e)} divides by 0`);
   else e.args.forEach((a) => checkGridExpr(what, a, depth + 1));
 }
 

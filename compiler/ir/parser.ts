@@ -602,6 +602,10 @@ class KernelReader {
       this.define(a.name, this.at(a.name, () => builder.arg(a.name.image.slice(1), type)));
     }
     const extents = new Set(s.args.flatMap((a) => a.type.shape.filter((d) => d.tokenType !== NumberTok).map((d) => d.image)));
+    for (const g of s.grid) {
+      const unknown = gridLeaves(g).find((t) => t.tokenType !== NumberTok && !extents.has(t.image));
+      if (unknown !== undefined) fail(unknown, `the grid names ${unknown.image}, which is no tensor's extent`);
+    }
     for (const r of s.requires) {
       const what = "a requirement's extent";
       const requirement = { rel: r.rel.image as RequirementRel, left: this.gridExpr(r.left, what), right: this.gridExpr(r.right, what) };

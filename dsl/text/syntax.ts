@@ -161,7 +161,7 @@ const RULE_NAMES: Readonly<Record<string, string>> = {
 };
 
 const found = (t: IToken | undefined): string => (t === undefined || t.tokenType === EOF ? 'the end of the file' : `'${t.image}'`);
-const labelOf = (t: TokenType): string => t.LABEL ?? t.name;
+const labelOf = (t: TokenType): string => (t === EOF ? 'the end of the file' : (t.LABEL ?? t.name));
 const either = (labels: readonly string[]): string =>
   labels.length <= 1 ? (labels[0] ?? 'something else') : `${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`;
 

@@ -117,6 +117,8 @@ const CASES: readonly Case[] = [
   // Header
   { name: 'an unknown grid operation', text: kernel('', ARGS, ' grid(cdv(N, 4))'), at: [1, 'cdv'], says: "unknown grid operation 'cdv' (expected cdiv, add, sub, mul, min or max)" },
   { name: 'a fractional grid extent', text: kernel('', ARGS, ' grid(2.5)'), at: [1, '2.5'], says: 'a grid extent must be an integer' },
+  { name: 'a grid on no extent', text: kernel('', ARGS, ' grid(cdiv(Q, 4))'), at: [1, 'Q, 4'], says: "the grid names Q, which is no tensor's extent" },
+  { name: 'a grid dividing by 0', text: kernel('', ARGS, ' grid(cdiv(N, 0))'), at: [1, '@k'], says: 'grid extent cdiv(N, 0) divides by 0', code: 'structure' },
   { name: 'a requirement on no extent', text: kernel('', ARGS, ' grid(N) requires(N <= 4, M == 2)'), at: [1, 'M =='], says: "requirement M == 2 names M, which is no tensor's extent" },
   { name: 'a requirement on an extent nested in an operation', text: kernel('', ARGS, ' grid(N) requires(N <= mul(2, Q))'), at: [1, 'Q))'], says: "requirement N <= mul(2, Q) names Q, which is no tensor's extent" },
   { name: 'a fractional extent in a requirement', text: kernel('', ARGS, ' grid(N) requires(N <= 2.5)'), at: [1, '2.5'], says: "a requirement's extent must be an integer" },
