@@ -5,9 +5,11 @@
  */
 import { type HostTensor, interpret } from '../compiler/interpret/index.js';
 import type { Kernel } from '../compiler/ir/ir.js';
+import { bindLaunchArguments } from './launch-arguments.js';
 import { Tensor } from './tensor.js';
 
 export function interpretTensors(kernel: Kernel, args: Readonly<Record<string, Tensor | number>>, grid?: readonly number[]): void {
+  bindLaunchArguments(kernel, args); // every argument checked before any is decoded
   const hosts: Record<string, HostTensor | number> = {};
   for (const [name, v] of Object.entries(args)) hosts[name] = typeof v === 'number' ? v : v.toHostTensor();
   interpret(kernel, hosts, grid ? { grid } : {});

@@ -18,6 +18,7 @@ import { type Dtype, dtype as dtypeNamed, isFloat } from '../compiler/ir/dtype.j
 import { encodeFloats } from '../compiler/ir/float-format.js';
 import { convertNumber } from '../compiler/ir/dtype-convert.js';
 import { fromBits, pack, packedWords, toBits, unpack } from '../compiler/ir/pack.js';
+import { describeValue } from '../compiler/ir/errors.js';
 
 export type StorageArray = Float32Array | Uint16Array | Int32Array | Uint32Array | Int8Array | Uint8Array;
 
@@ -104,8 +105,37 @@ export function allocateStorage(d: Dtype, count: number): StorageArray {
   const n = storageLength(d, count);
   const kind = storageKind(d);
   const type = { f32: Float32Array, i32: Int32Array, u32: Uint32Array, packed: Uint32Array, i8: Int8Array, u8: Uint8Array, bits8: Uint8Array, bits16: Uint16Array }[kind];
-  const { buffer, offset } = zeroedBytes(n * type.BYTES_PER_ELEMENT);
-  return new type(buffer, offset, n);
+  let placed: { buffer: ArrayBuffer; offset: number };
+  try {
+    placed = zeroedBytes(n * type.BYTES_PER_ELEMENT);
+  } catch (e) {
+    // A RangeError, from whichever realm made the buffer (jest's is not this module's).
+    throw new TensorError(`cannot allocate ${n * type.BYTES_PER_ELEMENT} bytes for ${count} ${d.name} elements: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return new type(placed.buffer, placed.offset, n);
+}
+
+/**
+ * What is wrong with `v` as a tensor, or undefined: a dtype, a shape of non-negative integers, and
+ * storage of its dtype's storage format and exactly the length the shape needs (as fromStorage makes).
+ * Checked by structure, not by class, so a Tensor from another copy of this module passes.
+ */
+export function storageProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return `got ${describeValue(v)}`;
+  const { dtype: d, shape, storage } = v as Partial<Tensor>;
+  if (typeof d !== 'object' || d === null || typeof d.name !== 'string') return 'it has no dtype';
+  if (!Array.isArray(shape) || !shape.every((x) => Number.isSafeInteger(x) && x >= 0)) return 'its shape is no list of non-negative integers';
+  let expected: StorageArray;
+  try {
+    expected = allocateStorage(resolve(d.name), 0);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  // By tag, not instanceof: a typed array made in another realm (a test's vm context) is still one.
+  if (Object.prototype.toString.call(storage) !== `[object ${expected.constructor.name}]`) return `${d.name} storage must be a ${expected.constructor.name}`;
+  const n = storageLength(resolve(d.name), sizeOfShape(shape));
+  if ((storage as StorageArray).length !== n) return `${d.name}[${shape.join(', ')}] needs ${n} storage elements, got ${(storage as StorageArray).length}`;
+  return undefined;
 }
 
 export class Tensor {
@@ -142,8 +172,8 @@ export class Tensor {
     const d = resolve(dtype);
     const size = sizeOfShape(shape);
     const expected = allocateStorage(d, 0).constructor;
-    if (storage.constructor !== expected) {
-      throw new TensorError(`${d.name} storage must be a ${expected.name}, got a ${storage.constructor.name}`);
+    if (typeof storage !== 'object' || storage === null || storage.constructor !== expected) {
+      throw new TensorError(`${d.name} storage must be a ${expected.name}, got ${typeof storage === 'object' && storage !== null ? `a ${storage.constructor.name}` : describeValue(storage)}`);
     }
     const n = storageLength(d, size);
     if (storage.length !== n) {
@@ -163,6 +193,7 @@ export class Tensor {
 
   /** Overwrites every element with `values` (row-major, length = size), cast to the dtype. */
   setValues(values: ArrayLike<number>): this {
+    if (typeof values !== 'object' || values === null || typeof values.length !== 'number') throw new TensorError(`expected an array of values, got ${describeValue(values)}`);
     if (values.length !== this.size) {
       throw new TensorError(`${values.length} values for ${this.dtype.name}[${this.shape.join(', ')}] (${this.size} elements)`);
     }
@@ -202,10 +233,13 @@ export class Tensor {
 }
 
 function resolve(d: Dtype | string): Dtype {
-  return typeof d === 'string' ? dtypeNamed(d) : d;
+  if (typeof d === 'string') return dtypeNamed(d);
+  if (typeof d !== 'object' || d === null || typeof d.name !== 'string') throw new TensorError(`expected a dtype (f32, u4, ... or its name), got ${describeValue(d)}`);
+  return d;
 }
 
 function sizeOfShape(shape: readonly number[]): number {
+  if (!Array.isArray(shape)) throw new TensorError(`a shape is a list of extents, got ${describeValue(shape)}`);
   let n = 1;
   for (const e of shape) {
     if (!Number.isSafeInteger(e) || e < 0) throw new TensorError(`bad shape [${shape.join(', ')}]: extents must be non-negative integers`);

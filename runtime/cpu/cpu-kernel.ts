@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { emitC } from '../../backends/c/index.js';
-import { bindArguments } from '../../compiler/ir/arguments.js';
+import { bindLaunchArguments } from '../launch-arguments.js';
 import { type Kernel, evalGridExpr } from '../../compiler/ir/ir.js';
 import { ArtifactCache } from '../cache.js';
 import type { Tensor } from '../tensor.js';
@@ -70,7 +70,7 @@ export async function compileCpu(kernel: Kernel, options: CpuCompileOptions = {}
 }
 
 function launch(kernel: Kernel, symbolOrder: readonly string[], library: KernelLibrary, args: Readonly<Record<string, Tensor | number>>, gridOverride?: readonly number[]): void {
-  const symbols = bindArguments(kernel, args);
+  const symbols = bindLaunchArguments(kernel, args);
   const grid = gridOverride ?? kernel.grid.map((g) => evalGridExpr(g, symbols));
   if (grid.length === 0) throw new CpuLaunchError(`kernel ${kernel.name} defines no grid: pass one to launch`);
   if (grid.length > 3 || grid.some((g) => !Number.isSafeInteger(g) || g < 0)) throw new CpuLaunchError(`grid [${grid}] must be 1 to 3 non-negative integers`);

@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type CudaSource, emitCuda } from '../../backends/cuda/index.js';
 import { bindArguments, deviceArguments } from '../../compiler/ir/arguments.js';
+import { bindLaunchArguments } from '../launch-arguments.js';
 import { type Kernel, evalGridExpr } from '../../compiler/ir/ir.js';
 import { ArtifactCache } from '../cache.js';
 import { statusMessage } from '../status.js';
@@ -125,7 +126,7 @@ export async function compileCuda(kernel: Kernel, options: CudaCompileOptions = 
     loadMs,
     device,
     launch(args, launchOptions = {}) {
-      const symbols = bindArguments(kernel, args);
+      const symbols = bindLaunchArguments(kernel, args);
       const grid = gridOf(symbols, launchOptions.grid);
       if (grid.some((g) => g === 0)) return;
       const buffers: bigint[] = [];

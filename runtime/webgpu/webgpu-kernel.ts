@@ -8,6 +8,7 @@
  */
 import { type WgslSource, emitWgsl } from '../../backends/wgsl/index.js';
 import { bindArguments, deviceArguments } from '../../compiler/ir/arguments.js';
+import { bindLaunchArguments } from '../launch-arguments.js';
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { type Kernel, evalGridExpr } from '../../compiler/ir/ir.js';
 import { statusMessage } from '../status.js';
@@ -255,7 +256,7 @@ export async function compileWebgpu(kernel: Kernel, options: WebgpuCompileOption
     source,
     gpu,
     async run(args, runOptions = {}) {
-      const symbols = bindArguments(kernel, args);
+      const symbols = bindLaunchArguments(kernel, args);
       const { grid, params } = prepare(symbols, args as Record<string, number>, runOptions.grid);
       if (grid.some((g) => g === 0)) return;
       for (const a of tensors) {

@@ -3,6 +3,9 @@ import { type Dtype, dtype, isFloat, namedDtypes } from '../../compiler/ir/dtype
 import { convertNumber } from '../../compiler/ir/dtype-convert.js';
 import { pack, toBits } from '../../compiler/ir/pack.js';
 import { Tensor, TensorError, storageKind } from '../../runtime/tensor.js';
+import { device } from '../../runtime/device.js';
+import { detectToolchain } from '../../runtime/cpu/toolchain.js';
+import { arange, f32, input, kernel, load, output, store } from '../../dsl/index.js';
 import { rng } from '../../examples/check.js';
 
 /** Values that exercise d: in range and beyond it, fractions, exact codes, and the specials. */
@@ -116,6 +119,29 @@ describe('Tensor', () => {
     expect(() => Tensor.empty('f32', [2, -1])).toThrow(TensorError);
     expect(() => Tensor.empty('f32', [1.5])).toThrow(/non-negative integers/);
     expect(() => Tensor.fromValues('f32', [2, 2], [1, 2, 3])).toThrow(/3 values for f32\[2, 2\] \(4 elements\)/);
+    // More than the memory holds, and what only JavaScript callers can pass.
+    expect(() => Tensor.empty('f32', [2 ** 40])).toThrow(/^cannot allocate 4398046511104 bytes for 1099511627776 f32 elements/);
+    expect(() => Tensor.empty('f32', 4 as never)).toThrow(new TensorError('a shape is a list of extents, got 4'));
+    expect(() => Tensor.empty(undefined as never, [2])).toThrow(new TensorError('expected a dtype (f32, u4, ... or its name), got nothing'));
+    expect(() => Tensor.fromValues('f32', [2], undefined as never)).toThrow(new TensorError('expected an array of values, got nothing'));
+    expect(() => Tensor.fromStorage('f32', [2], null as never)).toThrow(new TensorError('f32 storage must be a Float32Array, got null'));
+  });
+
+  test('launches check every tensor argument before anything reads it, on every device', async () => {
+    const copy = kernel('copy', { x: input(f32, ['N']), y: output(f32, ['N']) }, ({ x, y }) => {
+      const i = arange(16);
+      const ok = i.lt(x.dim(0));
+      store(y, [i], load(x, [i], { mask: ok }), { mask: ok });
+    }, { grid: () => [1] }).build();
+    // A stand-in with the right dtype and shape but 2 floats for 5 was read past its end by the C kernel.
+    const short = { dtype: f32, shape: [5], storage: new Float32Array(2) };
+    for (const d of [device('interp'), ...(await detectToolchain().then(() => [device('cpu')], () => []))]) {
+      const k = await d.compile(copy);
+      const y = Tensor.empty(f32, [5]);
+      expect(() => k.launch!({ x: short as never, y })).toThrow(new TensorError('kernel copy: argument x is no tensor: f32[5] needs 5 storage elements, got 2'));
+      expect(() => k.launch!({ x: null as never, y })).toThrow(new TensorError('kernel copy: argument x is no tensor: got null'));
+      expect(() => k.launch!(undefined as never)).toThrow(new TensorError('kernel copy: the arguments must be an object of tensors and numbers by name, got nothing'));
+    }
   });
 
   test('empty tensors', () => {
