@@ -4,7 +4,7 @@
  * definitions). TypeScript files are loaded through tsx, so no build step is needed; JavaScript files
  * are imported as they are.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Kernel } from '../compiler/ir/ir.js';
@@ -48,6 +48,7 @@ export async function loadKernels(target: string): Promise<ReadonlyMap<string, K
   if (!existsSync(path)) {
     throw new UsageError(`${target} is neither a file nor a built-in kernel (built-in: ${[...builtinKernels().keys()].join(', ')})`);
   }
+  if (!statSync(path).isFile()) throw new UsageError(`${target} is a directory, not a kernel file`);
   const ext = extname(path);
   if (ext === '.tk') {
     const defs = compileTk(readFileSync(path, 'utf8'), target);
@@ -68,6 +69,7 @@ const SCRIPT_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs'];
 export function scriptPath(target: string, what: string): string {
   const path = resolve(target);
   if (!existsSync(path)) throw new UsageError(`${target}: no such file`);
+  if (!statSync(path).isFile()) throw new UsageError(`${target} is a directory, not a file`);
   if (!SCRIPT_EXTENSIONS.includes(extname(path))) throw new UsageError(`${target}: expected a .ts or .js file ${what}`);
   return path;
 }
@@ -98,9 +100,10 @@ export function parseAssignments(what: string, items: readonly string[]): Record
   const out: Record<string, number> = {};
   for (const item of items) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(item);
-    const value = m ? Number(m[2]) : NaN;
+    const value = m && m[2]!.trim() !== '' ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(value)) throw new UsageError(`${what} ${item}: expected NAME=NUMBER`);
-    out[m[1]!] = value;
+    // Own properties: `__proto__` assigned to a plain object would set its prototype and vanish.
+    Object.defineProperty(out, m[1]!, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -40,8 +40,17 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
   }
   for (const name of Object.keys(given)) if (!Object.hasOwn(symbols, name)) throw new UsageError(`kernel ${kernel.name} has no extent ${name}`);
   checkRequirements(kernel, symbols, origin);
+  // Each extent fits; their product must too, before makeArguments allocates (and fills) the tensors.
+  for (const a of kernel.args) {
+    if (a.type.kind !== 'tensor') continue;
+    const shape = a.type.shape.map((x) => (typeof x === 'number' ? x : symbols[x]!));
+    const count = shape.reduce((p, x) => p * x, 1);
+    if (count > MAX_ELEMENTS) throw new UsageError(`argument ${a.name} would be [${shape.join(', ')}], ${count} elements: the command line makes tensors of at most 2^31 - 1`);
+  }
   return symbols;
 }
+
+const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** record[key] where the record has it as its own (not a name every object has, such as constructor). */
 const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);

@@ -96,8 +96,9 @@ export class ArtifactCache {
     } catch {
       return undefined; // missing or unreadable: a miss; put() reports a directory it cannot write
     }
+    // A sidecar of valid JSON that is no object (null, 3, "x") is as corrupt as one of garbage.
     const valid =
-      meta.format === FORMAT && meta.key === key && meta.ext === ext && meta.length === payload.length && meta.sha256 === sha256(payload);
+      typeof meta === 'object' && meta !== null && meta.format === FORMAT && meta.key === key && meta.ext === ext && meta.length === payload.length && meta.sha256 === sha256(payload);
     return valid ? file : undefined;
   }
 

@@ -10,7 +10,7 @@ import { Tensor } from '../../runtime/tensor.js';
 import type { Io } from '../cli.js';
 import { makeArguments, symbolValues } from '../launch-inputs.js';
 import { UsageError, parseAssignments } from '../kernel-source.js';
-import { buildChosen, kernelOption, paramOption, shapeOption } from './options.js';
+import { buildChosen, kernelOption, optionNumber, paramOption, shapeOption } from './options.js';
 
 export function benchCommand(io: Io): Command {
   return new Command('bench')
@@ -24,7 +24,7 @@ export function benchCommand(io: Io): Command {
     .option('--warmup <n>', 'untimed launches first', '3')
     .option('--json', 'print one JSON object instead of text')
     .action(async (target: string, o: { target: 'cpu' | 'interp'; kernel?: string; shape: string[]; param: string[]; runs: string; warmup: string; json?: boolean }) => {
-      const [runs, warmup] = [Number(o.runs), Number(o.warmup)];
+      const [runs, warmup] = [optionNumber(o.runs), optionNumber(o.warmup)];
       if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(warmup) || warmup < 0) throw new UsageError('--runs must be >= 1 and --warmup >= 0');
       const { def, kernel } = await buildChosen(target, o);
       const symbols = symbolValues(kernel, def, parseAssignments('--shape', o.shape));

@@ -5,6 +5,9 @@ import { type KernelDefLike, loadKernels, parseAssignments, pickKernel } from '.
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** An option's number; NaN for a blank one (Number('') is 0), so that the caller's range check refuses it. */
+export const optionNumber = (text: string): number => (text.trim() === '' ? NaN : Number(text));
+
 export const kernelOption = () => new Option('-k, --kernel <name>', 'which kernel, when the file has several');
 export const paramOption = () => new Option('-p, --param <NAME=VALUE>', 'a compile-time parameter (repeatable)').argParser(collect).default([]);
 export const shapeOption = () => new Option('-s, --shape <NAME=VALUE>', 'the value of a symbolic extent (repeatable)').argParser(collect).default([]);

@@ -8,7 +8,7 @@ import { device } from '../../runtime/device.js';
 import type { Io } from '../cli.js';
 import { compareOutputs, copyArguments, makeArguments, symbolValues } from '../launch-inputs.js';
 import { UsageError, parseAssignments } from '../kernel-source.js';
-import { buildChosen, kernelOption, paramOption, shapeOption } from './options.js';
+import { buildChosen, kernelOption, optionNumber, paramOption, shapeOption } from './options.js';
 
 export function runCommand(io: Io, setExitCode: (code: number) => void): Command {
   return new Command('run')
@@ -23,7 +23,7 @@ export function runCommand(io: Io, setExitCode: (code: number) => void): Command
     .action(async (target: string, o: { target: 'cpu' | 'interp' | 'cuda' | 'webgpu'; kernel?: string; shape: string[]; param: string[]; seed?: string; check?: boolean }) => {
       const { def, kernel } = await buildChosen(target, o);
       const symbols = symbolValues(kernel, def, parseAssignments('--shape', o.shape));
-      const seed = o.seed !== undefined ? Number(o.seed) : freshSeed();
+      const seed = o.seed !== undefined ? optionNumber(o.seed) : freshSeed();
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${o.seed}: expected a non-negative integer`);
       const args = makeArguments(kernel, symbols, seed);
       const reference = o.check ? copyArguments(args) : undefined;

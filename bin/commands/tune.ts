@@ -11,6 +11,7 @@ import { TuningStore, tuneProgram } from '../../runtime/tune.js';
 import type { Io } from '../cli.js';
 import { loadGraph, randomFeeds } from '../graph-source.js';
 import { UsageError } from '../kernel-source.js';
+import { optionNumber } from './options.js';
 
 const formatParams = (p: Readonly<Record<string, number>>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ');
 
@@ -22,9 +23,9 @@ export function tuneCommand(io: Io): Command {
     .option('--seed <n>', 'seed of the random inputs (default: fresh)')
     .option('--min-ms <ms>', 'time each choice for at least this long', '100')
     .action(async (file: string, o: { target: 'cpu' | 'cuda' | 'webgpu'; seed?: string; minMs: string }) => {
-      const minMs = Number(o.minMs);
+      const minMs = optionNumber(o.minMs);
       if (!Number.isFinite(minMs) || minMs < 0) throw new UsageError(`--min-ms ${o.minMs}: expected a non-negative number`);
-      const seed = o.seed !== undefined ? Number(o.seed) : freshSeed();
+      const seed = o.seed !== undefined ? optionNumber(o.seed) : freshSeed();
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${o.seed}: expected a non-negative integer`);
       const program = compileGraph(await loadGraph(file));
       const store = await TuningStore.of(o.target);

@@ -121,7 +121,7 @@ export function lowerGroup(group: FusionGroup, params: StepParams = {}): Lowered
   const specs: Record<string, TensorSpec> = {};
   for (const n of group.inputs) {
     const s = storageOf(n);
-    if (specs[argName(s)]) continue;
+    if (Object.hasOwn(specs, argName(s))) continue;
     specs[argName(s)] = input(s.dtype, [numel(s.shape)]);
     args.push({ arg: argName(s), node: s, role: 'in' });
   }

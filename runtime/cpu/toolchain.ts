@@ -247,6 +247,10 @@ export async function compileSharedObject(
       { sourcePath, stderr: res.stderr },
     );
   }
+  // A "compiler" that exits 0 without writing (CC=/bin/true) must not leave an empty file to be cached.
+  if (!fs.existsSync(outPath) || fs.statSync(outPath).size === 0) {
+    throw new ToolchainError('compile', `${toolchain.compiler.name} exited 0 but wrote no shared object for ${sourcePath}\ncommand: ${command.join(' ')}`, { sourcePath, stderr: res.stderr });
+  }
   return { command, stderr: res.stderr };
 }
 

@@ -3,8 +3,7 @@
  * memory, copies, modules, launches, synchronization). Every call's result is checked; a failure is a
  * CudaError carrying the driver's error name (CUDA_ERROR_...), never a silent wrong result.
  */
-import koffi from 'koffi';
-import { CudaMissingError, findCudaLibrary } from './libraries.js';
+import { CudaMissingError, openCudaLibrary } from './libraries.js';
 
 export class CudaError extends Error {
   constructor(
@@ -57,7 +56,7 @@ let opened: CudaDevice | undefined;
 /** The first GPU, with a context current on this thread. Throws CudaMissingError or CudaError. */
 export function openCudaDevice(): CudaDevice {
   if (opened) return opened;
-  const lib = koffi.load(findCudaLibrary('libcuda.so'));
+  const lib = openCudaLibrary('libcuda.so');
   const f = (decl: string): Fn => lib.func(decl) as Fn;
   const cuGetErrorName = f('int cuGetErrorName(int error, _Out_ const char **name)');
   const check = (call: string, code: number) => {

@@ -5,6 +5,7 @@
  * library directories and PyTorch's bundled CUDA; nothing is hard-coded to one install.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import koffi from 'koffi';
 import { delimiter, join } from 'node:path';
 
 export class CudaMissingError extends Error {
@@ -55,6 +56,31 @@ export function findCudaLibrary(base: string, env: NodeJS.ProcessEnv = process.e
   throw new CudaMissingError(
     `${base} not found: searched ${dirs.length > 0 ? dirs.join(', ') : 'no CUDA directory exists'}; set TSKC_CUDA_PATH to the CUDA installation`,
   );
+}
+
+/**
+ * The library `base` (findCudaLibrary) loaded, and a way to bind its functions: a file that is found
+ * but does not load (a dangling link, not ELF, another architecture) or lacks a function is a
+ * CudaMissingError naming the file, not koffi's bare message.
+ */
+export function openCudaLibrary(base: string, env: NodeJS.ProcessEnv = process.env): { readonly path: string; func(decl: string): unknown } {
+  const path = findCudaLibrary(base, env);
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load(path);
+  } catch (e) {
+    throw new CudaMissingError(`${base}: ${path} does not load: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return {
+    path,
+    func(decl) {
+      try {
+        return lib.func(decl);
+      } catch (e) {
+        throw new CudaMissingError(`${base}: ${path} lacks what tskc needs (${e instanceof Error ? e.message : String(e)}); is it a CUDA ${base.includes('nvrtc') ? 'toolkit' : 'driver'} library?`);
+      }
+    },
+  };
 }
 
 /** The include directory holding cuda_fp16.h, for NVRTC's -I. */

@@ -2,8 +2,7 @@
  * NVRTC through koffi: CUDA C source to a cubin for the device's own sm_XY, with the CUDA headers on
  * the include path. A compilation error is an NvrtcError carrying NVRTC's log.
  */
-import koffi from 'koffi';
-import { findCudaInclude, findCudaLibrary } from './libraries.js';
+import { findCudaInclude, openCudaLibrary } from './libraries.js';
 
 export class NvrtcError extends Error {
   constructor(
@@ -20,7 +19,7 @@ let api: { compile(source: string, name: string, capability: readonly [number, n
 
 export function nvrtc(): NonNullable<typeof api> {
   if (api) return api;
-  const lib = koffi.load(findCudaLibrary('libnvrtc.so'));
+  const lib = openCudaLibrary('libnvrtc.so');
   const f = (decl: string): Fn => lib.func(decl) as Fn;
   const nvrtcGetErrorString = lib.func('const char *nvrtcGetErrorString(int result)') as (r: number) => string;
   const nvrtcVersion = f('int nvrtcVersion(_Out_ int *major, _Out_ int *minor)');

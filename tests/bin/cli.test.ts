@@ -171,6 +171,16 @@ describe('tskc', () => {
     expect([inherited.code, inherited.err]).toEqual([2, expect.stringContaining('kernel softmax has no extent constructor')]);
     const param = await tskc(['ir', 'examples/softmax.tk', '--param', 'toString=5']);
     expect([param.code, param.err]).toEqual([1, expect.stringContaining('kernel softmax has no parameter toString')]);
+    // __proto__ assigned to a plain object vanished, and the run went on with the default extents.
+    const proto = await tskc(['run', 'softmax', '--shape', '__proto__=3', '--target', 'interp']);
+    expect([proto.code, proto.err]).toEqual([2, expect.stringContaining('kernel softmax has no extent __proto__')]);
+    // A blank number is no 0; a directory is no kernel file; extents whose product no tensor can hold.
+    expect((await tskc(['run', 'vector_add', '--target', 'interp', '--shape', 'N=4', '--seed', ' '])).err).toContain('--seed  : expected a non-negative integer');
+    expect((await tskc(['run', 'vector_add', '--target', 'interp', '--shape', 'N='])).err).toContain('--shape N=: expected NAME=NUMBER');
+    const directory = await tskc(['run', 'examples', '--target', 'interp']);
+    expect([directory.code, directory.err]).toEqual([2, expect.stringContaining('examples is a directory, not a kernel file')]);
+    const huge = await tskc(['run', 'softmax', '--target', 'interp', '--shape', 'M=2147483647', '--shape', 'N=10']);
+    expect([huge.code, huge.err]).toEqual([2, expect.stringContaining('argument x would be [2147483647, 10], 21474836470 elements: the command line makes tensors of at most 2^31 - 1')]);
   });
 
   test('a file with a kernel that does not build reports the error', async () => {

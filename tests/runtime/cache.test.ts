@@ -107,6 +107,11 @@ describe('ArtifactCache', () => {
     const meta = fs.readFileSync(`${stored}.meta`, 'utf8');
     fs.writeFileSync(`${stored}.meta`, '{"format":1,');
     expect(c.get('k', 'so')).toBeUndefined();
+    // Valid JSON that is no object: it broke every later run (reading .format of null).
+    for (const json of ['null', '3', '"x"', '[]']) {
+      fs.writeFileSync(`${stored}.meta`, json);
+      expect(c.get('k', 'so')).toBeUndefined();
+    }
     fs.rmSync(`${stored}.meta`);
     expect(c.get('k', 'so')).toBeUndefined();
     // Another key's valid sidecar copied over this one must not validate it.

@@ -168,6 +168,8 @@ describe('limits', () => {
     expect(() => x.matmul(x)).toThrow(/inner extents 10 and 4 differ/);
     expect(() => graphInput('x', bf16, [2]).matmul(x)).toThrow(/rank-2/);
     expect(() => graphInput('bad name', f32, [2])).toThrow(/input name/);
+    // Kernel arguments take the inputs' names: toString was found as an inherited property (a TypeError in explain and tune).
+    expect(() => graphInput('toString', f32, [2])).toThrow(new GraphError('input name toString is reserved (every JavaScript object has a property of that name)'));
     expect(() => graphInput('i', i32, [2])).toThrow(/f32, f16 or bf16, not i32/);
   });
 

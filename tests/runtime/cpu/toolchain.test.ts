@@ -100,6 +100,15 @@ describe('the C toolchain', () => {
     expect(e.stderr).toContain('tskc_undeclared_thing');
   });
 
+  test('a compiler that exits 0 but writes nothing is an error, not an empty shared object to cache', async () => {
+    const src = path.join(scratch(), 'ok.c');
+    fs.writeFileSync(src, 'int f(void) { return 1; }\n');
+    const fake = { compiler: { name: 'true', path: '/bin/true', args: [], fromEnv: true }, version: 'true', openmp: false, workarounds: [] };
+    const err = await compileSharedObject(src, path.join(scratch(), 'ok.so'), ['-O2'], { toolchain: fake }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ToolchainError);
+    expect((err as Error).message).toMatch(/^true exited 0 but wrote no shared object for .*ok\.c\ncommand: \/bin\/true /);
+  });
+
   withCompiler('a compiler without OpenMP: one warning, kernels built without -fopenmp', async () => {
     // A wrapper that refuses -fopenmp and otherwise runs the real compiler.
     const real = findCompiler();

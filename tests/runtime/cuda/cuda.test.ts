@@ -2,7 +2,13 @@
  * The CUDA runtime layer. Without a GPU (CI, this machine) only the library search runs, and the GPU
  * test is skipped with the reason printed; bench/gpu/run.sh runs the same checks on the GPU machine.
  */
-import { CudaMissingError, findCudaLibrary } from '../../../runtime/cuda/libraries.js';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CudaMissingError, findCudaLibrary, openCudaLibrary } from '../../../runtime/cuda/libraries.js';
+
+/** libm, which every Linux has: a shared library that is not CUDA's. */
+const findLibm = () => ['/lib/x86_64-linux-gnu/libm.so.6', '/usr/lib/x86_64-linux-gnu/libm.so.6', '/lib64/libm.so.6', '/usr/lib64/libm.so.6'].find((p) => existsSync(p))!;
 import { openCudaDevice } from '../../../runtime/cuda/driver.js';
 import { nvrtc } from '../../../runtime/cuda/nvrtc.js';
 import { device } from '../../../runtime/device.js';
@@ -24,6 +30,19 @@ describe('CUDA runtime', () => {
   test('a missing library is named, with the directories searched and TSKC_CUDA_PATH', () => {
     expect(() => findCudaLibrary('libtskc_no_such_library.so', { TSKC_CUDA_PATH: '/nonexistent' })).toThrow(CudaMissingError);
     expect(() => findCudaLibrary('libtskc_no_such_library.so', {})).toThrow(/^libtskc_no_such_library\.so not found: .*set TSKC_CUDA_PATH/);
+  });
+
+  test('a library found that does not load, or lacks the functions, is named with its path', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tskc-cuda-'));
+    mkdirSync(join(root, 'lib64'));
+    const env = { TSKC_CUDA_PATH: root };
+    symlinkSync(join(root, 'nowhere'), join(root, 'lib64', 'libtskc_dangling.so.1'));
+    expect(() => openCudaLibrary('libtskc_dangling.so', env)).toThrow(new RegExp(`^libtskc_dangling\\.so: ${root}/lib64/libtskc_dangling\\.so\\.1 does not load: `));
+    // A real library, but not CUDA's: the first function bound fails.
+    symlinkSync(findLibm(), join(root, 'lib64', 'libtskc_other.so.1'));
+    const other = openCudaLibrary('libtskc_other.so', env);
+    expect(() => other.func('int cuInit(unsigned int flags)')).toThrow(CudaMissingError);
+    expect(() => other.func('int cuInit(unsigned int flags)')).toThrow(/lacks what tskc needs .*is it a CUDA driver library\?/);
   });
 
   (missing === undefined ? test.skip : test)("without a GPU, device('cuda') fails naming what is missing", () => {
