@@ -21,6 +21,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const FORMAT = 1;
+/** Age past which a temporary file in the cache directory is taken for abandoned (removeStaleTemps). */
+const STALE_TEMP_MS = 60 * 60 * 1000;
 
 export class CacheError extends Error {
   /** The cache directory the failure is about. */
@@ -139,7 +141,31 @@ export class ArtifactCache {
       throw e;
     }
     syncDir(this.dir);
+    this.removeStaleTemps();
     return file;
+  }
+
+  /**
+   * Removes temporary files that no writer will finish: those of a process killed mid-build (a compile
+   * times out after 5 minutes, so one an hour old is abandoned). Best effort: another process may
+   * remove the same file first.
+   */
+  private removeStaleTemps(): void {
+    const before = Date.now() - STALE_TEMP_MS;
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => n.startsWith('.tmp-'));
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = path.join(this.dir, n);
+      try {
+        if (fs.statSync(p).mtimeMs < before) fs.rmSync(p, { force: true });
+      } catch {
+        // gone already, or not ours to remove
+      }
+    }
   }
 
   /** The verified entry if there is one, else put(key, ext, build). */

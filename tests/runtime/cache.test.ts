@@ -126,6 +126,17 @@ describe('ArtifactCache', () => {
     expect(c.get('k', 'so')).toBeUndefined();
   });
 
+  test('a put removes temporary files a killed writer left an hour ago, not younger ones', async () => {
+    const c = freshCache();
+    await c.put('k', 'so', writer('payload'));
+    const [old, young] = ['.tmp-killed-1.so', '.tmp-building-2.so'].map((n) => path.join(c.dir, n));
+    for (const f of [old!, young!]) fs.writeFileSync(f, 'half a compile');
+    const twoHoursAgo = (Date.now() - 2 * 3600_000) / 1000;
+    fs.utimesSync(old!, twoHoursAgo, twoHoursAgo);
+    await c.put('k2', 'so', writer('payload'));
+    expect(leftovers(c)).toEqual(['.tmp-building-2.so']);
+  });
+
   test('a failing build leaves no entry and no temporary file', async () => {
     const c = freshCache();
     await expect(
