@@ -135,7 +135,7 @@ function branches(): Kernel {
  * attribute values of every kind (a barrier keeps attributes its type rule does not read).
  */
 function assorted(): Kernel {
-  const grid: GridExpr[] = [{ op: 'max', args: [{ op: 'sub', args: ['M', 1] }, { op: 'min', args: [{ op: 'add', args: ['N', 2] }, { op: 'mul', args: [3, 'M'] }] }] }];
+  const grid: GridExpr[] = [{ op: 'max', args: [{ op: 'sub', args: ['M', 1] }, { op: 'min', args: [{ op: 'add', args: ['M', 2] }, { op: 'mul', args: [3, 'M'] }] }] }];
   const b = new KernelBuilder('assorted', { TILE: 16, EPS: 1e-5, NEG: -0, BIG: 1.5e300 }, grid);
   const { one, konst, arange, bcast, view } = ops(b);
   const x = b.arg('x', tensorType(f16, ['M', 32], 'in'));
