@@ -402,7 +402,7 @@ async function main(): Promise<void> {
     '',
     `Compile latency: DSL trace + C emission ${emitMs.toFixed(2)} ms (median, warm process); compile() of a cached kernel ${cachedMs.toFixed(2)} ms.`,
     '',
-    'Graph rows (dsl/graph): the kernels the fusion pass chose, the tiles tuneProgram chose, and the time with the default tiles and outputs allocated per run (a fresh tensor pays a page fault per 4 KiB on first touch):',
+    'Graph rows (dsl/graph): the kernels the fusion pass chose, the tiles tuneProgram chose, and the time with the default tiles and outputs allocated per run (a fresh tensor pays its page faults on first touch, one per 2 MiB where it is on huge pages):',
     '',
     ...graphNotes,
     '',
