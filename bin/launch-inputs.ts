@@ -43,7 +43,7 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
   // Each extent fits; their product must too, before makeArguments allocates (and fills) the tensors.
   for (const a of kernel.args) {
     if (a.type.kind !== 'tensor') continue;
-    const shape = a.type.shape.map((x) => (typeof x === 'number' ? x : symbols[x]!));
+    const shape = argumentShape(a.type.shape, symbols);
     const count = shape.reduce((p, x) => p * x, 1);
     if (count > MAX_ELEMENTS) throw new UsageError(`argument ${a.name} would be [${shape.join(', ')}], ${count} elements: the command line makes tensors of at most 2^31 - 1`);
   }
@@ -51,6 +51,10 @@ export function symbolValues(kernel: Kernel, def: KernelDefLike, given: Readonly
 }
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** A tensor argument's extents at the symbols' values. */
+const argumentShape = (dims: readonly (number | string)[], symbols: Readonly<Record<string, number>>): number[] =>
+  dims.map((x) => (typeof x === 'number' ? x : symbols[x]!));
 
 /** record[key] where the record has it as its own (not a name every object has, such as constructor). */
 const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
@@ -124,7 +128,7 @@ export function makeArguments(kernel: Kernel, symbols: Readonly<Record<string, n
       args[a.name!] = randomValue(r, d);
       continue;
     }
-    const shape = a.type.shape.map((x) => (typeof x === 'number' ? x : symbols[x]!));
+    const shape = argumentShape(a.type.shape, symbols);
     const count = shape.reduce((p, x) => p * x, 1);
     args[a.name!] =
       a.type.access === 'out'

@@ -323,10 +323,15 @@ class CEmitter {
     if (use?.count !== 1 || use.block !== this.currentBlock || !INLINE_CONSUMERS.has(use.user.opcode)) return false;
     // A chain of single-use ops becomes one expression: past MAX_INLINED_DEPTH (thousands of `t = t + 1`
     // overflowed the stack that builds it) the chain goes through an array.
-    const depth = 1 + Math.max(0, ...(this.defs.get(v)?.operands ?? []).map((o) => this.inlinedDepth.get(o) ?? this.recomputed.get(o) ?? 0));
+    const depth = 1 + Math.max(0, ...(this.defs.get(v)?.operands ?? []).map((o) => this.expressionDepth(o)));
     if (depth > MAX_INLINED_DEPTH) return false;
     this.inlinedDepth.set(v, depth);
     return true;
+  }
+
+  /** How deep v's expression is where it is computed at its uses (0 where it is read from an array). */
+  private expressionDepth(v: Value): number {
+    return this.inlinedDepth.get(v) ?? this.recomputed.get(v) ?? 0;
   }
 
   /**
@@ -361,7 +366,7 @@ class CEmitter {
     const row = (o: Value) => this.streamed.has(o) || this.cheapRows.has(o);
     const rows = op.operands.filter(row);
     if (rows.length !== 1 || !op.operands.every((o) => row(o) || this.recomputed.has(o) || this.scalarBroadcast(o))) return false;
-    const depth = 1 + Math.max(...op.operands.map((o) => this.inlinedDepth.get(o) ?? this.recomputed.get(o) ?? 0));
+    const depth = 1 + Math.max(...op.operands.map((o) => this.expressionDepth(o)));
     if (depth > MAX_INLINED_DEPTH) return false;
     this.inlinedDepth.set(op.results[0]!, depth);
     this.cheapRows.add(op.results[0]!);

@@ -12,7 +12,7 @@
  * - matmul takes a [M, K] and b [K, N] and accumulates in f32 (`dot`); a transposed input is a view.
  */
 import { type Dtype, bf16, dtype, f16, f32 } from '../ir/dtype.js';
-import { reservedName } from '../ir/errors.js';
+import { reservedName, reservedNameMessage } from '../ir/errors.js';
 
 export class GraphError extends Error {
   constructor(message: string) {
@@ -69,7 +69,7 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function inputNode(name: string, dtype: Dtype, shape: readonly number[]): GraphNode {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new GraphError(`input name ${JSON.stringify(name)}: expected a letter or _ then letters, digits or _`);
   // It becomes a kernel argument's name, where these are reserved (compiler/ir/errors.ts).
-  if (reservedName(name)) throw new GraphError(`input name ${name} is reserved (every JavaScript object has a property of that name)`);
+  if (reservedName(name)) throw new GraphError(reservedNameMessage('input name', name));
   checkDtype(`input ${name}`, dtype);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 1) throw new GraphError(`input ${name}: extent ${d} must be a positive integer`);

@@ -3,7 +3,7 @@
  * when it is added, and every operand must be visible where it is used (defined earlier in the current
  * region or in a region around it), so a finished kernel is well-formed by construction.
  */
-import { IrError, MAX_NESTING, reservedName } from './errors.js';
+import { IrError, MAX_NESTING, reservedName, reservedNameMessage } from './errors.js';
 import { forResultTypes, ifResultTypes } from './control-flow.js';
 import { type Attrs, Block, type GridExpr, type Kernel, type Op, REQUIREMENT_RELS, type ShapeRequirement, Value, formatGridExpr, formatRequirement, gridSymbols, holds } from './ir.js';
 import type { Opcode } from './opcodes.js';
@@ -222,7 +222,7 @@ function checkIdentifier(what: string, name: string): void {
  */
 function checkName(what: string, name: string): void {
   checkIdentifier(what, name);
-  if (reservedName(name)) throw new IrError('structure', `${what} "${name}" is reserved (every JavaScript object has a property of that name)`);
+  if (reservedName(name)) throw new IrError('structure', reservedNameMessage(what, `"${name}"`));
 }
 
 function describe(v: Value): string {

@@ -39,6 +39,11 @@ export function reservedName(name: string): boolean {
   return name in Object.prototype;
 }
 
+/** The message for a reserved name: `${what} ${name} is reserved (...)`. */
+export function reservedNameMessage(what: string, name: string): string {
+  return `${what} ${name} is reserved (every JavaScript object has a property of that name)`;
+}
+
 export class IrError extends Error {
   readonly code: IrErrorCode;
 

@@ -9,7 +9,7 @@
  */
 import type { IToken } from 'chevrotain';
 import { type Dtype, dtype } from '../../compiler/ir/dtype.js';
-import { IrError, MAX_NESTING, reservedName } from '../../compiler/ir/errors.js';
+import { IrError, MAX_NESTING, reservedName, reservedNameMessage } from '../../compiler/ir/errors.js';
 import { type GridExpr, type Kernel, REQUIREMENT_RELS, type RequirementRel, type ShapeRequirement } from '../../compiler/ir/ir.js';
 import type { BinaryOp, CompareOp } from '../../compiler/ir/opcodes.js';
 import type { Dim } from '../../compiler/ir/types.js';
@@ -140,7 +140,7 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
   for (const a of k.args) {
     const name = a.name.image;
     if (reservedName(name)) {
-      report(a.name, `argument name ${name} is reserved (every JavaScript object has a property of that name)`);
+      report(a.name, reservedNameMessage('argument name', name));
       continue;
     }
     if (Object.hasOwn(args, name)) report(a.name, `argument ${name} is declared twice`);
@@ -164,7 +164,7 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
     const dims: Dim[] = [];
     for (const t of a.dims) {
       const d = /^[A-Za-z_]/.test(t.image) ? t.image : Number(t.image);
-      if (typeof d === 'string' && reservedName(d)) report(t, `extent name ${d} is reserved (every JavaScript object has a property of that name)`);
+      if (typeof d === 'string' && reservedName(d)) report(t, reservedNameMessage('extent name', d));
       else if (!validExtent(d)) report(t, `an extent must be an integer from 1 to 2^31 - 1 or a name, found ${t.image}`);
       else {
         dims.push(d);
@@ -179,7 +179,7 @@ export function defineKernel(k: KernelSyntax, source: SourceText, problems: TkDi
   const params: Params = {};
   for (const p of k.params) {
     const name = p.name.image;
-    if (reservedName(name)) report(p.name, `parameter name ${name} is reserved (every JavaScript object has a property of that name)`);
+    if (reservedName(name)) report(p.name, reservedNameMessage('parameter name', name));
     else if (Object.hasOwn(params, name)) report(p.name, `parameter ${name} is declared twice`);
     else if (symbols.has(name)) report(p.name, `parameter ${name} has the name of a tensor extent`);
     else if (Object.hasOwn(args, name)) report(p.name, `parameter ${name} has the name of an argument`);
