@@ -7,6 +7,7 @@
  *   const { y } = await runGraph(device('cpu'), program, { x: Tensor.fromValues(f32, [m, n], data) });
  */
 import type { GraphProgram, GraphStep } from '../compiler/graph/program.js';
+import { describeValue } from '../compiler/ir/errors.js';
 import { printKernel } from '../compiler/ir/printer.js';
 import type { Kernel } from '../compiler/ir/ir.js';
 import { type CompiledKernel, type Device, DeviceError } from './device.js';
@@ -32,6 +33,7 @@ export function compileOnce(dev: Device, kernel: Kernel): Promise<CompiledKernel
 
 /** Checks that the feeds are exactly the graph's inputs, with their dtypes and shapes. */
 export function checkFeeds(program: GraphProgram, feeds: Readonly<Record<string, Tensor>>): void {
+  if (feeds === null || typeof feeds !== 'object') throw new DeviceError(`graph inputs: expected a record of tensors by input name, got ${describeValue(feeds)}`);
   for (const [name, node] of program.inputs) {
     const t = feeds[name];
     if (t === undefined) throw new DeviceError(`graph input ${name} (${node.dtype.name}[${node.shape.join(', ')}]) is not given`);
@@ -83,21 +85,28 @@ export async function runStep(dev: Device, step: GraphStep, buffers: Map<number,
 
 /** The output tensors the caller gives, checked, by node id. */
 function givenOutputs(program: GraphProgram, feeds: Readonly<Record<string, Tensor>>, given: Readonly<Record<string, Tensor>>): Map<number, Tensor> {
+  if (given === null || typeof given !== 'object') throw new DeviceError(`graph outputs: expected a record of tensors by output name, got ${describeValue(given)}`);
   const byNode = new Map<number, Tensor>();
-  const feedTensors = new Set(Object.values(feeds));
+  const feedTensors = Object.values(feeds);
   for (const [name, t] of Object.entries(given)) {
     const node = program.outputs.get(name);
     if (node === undefined) throw new DeviceError(`${name} is not an output of the graph (its outputs: ${[...program.outputs.keys()].join(', ')})`);
     if (!(t instanceof Tensor) || t.dtype !== node.dtype || t.shape.length !== node.shape.length || t.shape.some((e, i) => e !== node.shape[i])) {
       throw new DeviceError(`output ${name}: expected a Tensor ${node.dtype.name}[${node.shape.join(', ')}]`);
     }
-    if (feedTensors.has(t)) throw new DeviceError(`output ${name}: the tensor is also an input of the run (kernels would read what they overwrite)`);
+    if (feedTensors.some((f) => sharesMemory(f, t))) throw new DeviceError(`output ${name}: the tensor's memory is also an input's (kernels would read what they overwrite)`);
     const other = byNode.get(node.id);
     if (other !== undefined && other !== t) throw new DeviceError(`output ${name} is the same value as another output: give it one tensor`);
     if (other === undefined && [...byNode.values()].includes(t)) throw new DeviceError(`output ${name}: the tensor is given for another output too`);
     byNode.set(node.id, t);
   }
   return byNode;
+}
+
+/** Whether two tensors' storage overlaps (one tensor, or views of one buffer). */
+function sharesMemory(a: Tensor, b: Tensor): boolean {
+  const [x, y] = [a.storage, b.storage];
+  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
 /** Runs every step from the feeds (and `initial` tensors to write into); the tensors by node id. */

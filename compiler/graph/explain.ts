@@ -25,10 +25,18 @@ export function planBytes(plan: FusionPlan): number {
 export function explainProgram(program: GraphProgram): string {
   const outputNames = new Map<number, string>();
   for (const [name, n] of program.outputs) if (!outputNames.has(n.id)) outputNames.set(n.id, name);
-  const nameOf = (n: GraphNode): string => (n.op.kind === 'input' ? n.op.name : outputNames.get(n.id) ?? `t${n.id}`);
+  // An intermediate is t<id>, made distinct from the names of inputs and outputs as lowering makes it.
+  const taken = new Set([...program.inputs.keys(), ...program.outputs.keys()]);
+  const nameOf = (n: GraphNode): string => {
+    if (n.op.kind === 'input') return n.op.name;
+    let name = outputNames.get(n.id);
+    if (name === undefined) for (name = `t${n.id}`; taken.has(name); ) name = `${name}_`;
+    return name;
+  };
   const tensor = (n: GraphNode) => `${nameOf(n)} ${n.dtype.name}[${n.shape.join(', ')}]`;
 
-  const unfused = planFusion(program.plan.outputs, { ...program.fusion, fuse: false });
+  // The row limits decide only what may fuse; one kernel per op must plan whatever the fused plan holds.
+  const unfused = planFusion(program.plan.outputs, { fuse: false, maxRow: Number.MAX_SAFE_INTEGER, maxMatmulRow: Number.MAX_SAFE_INTEGER });
   const lines = [
     `${program.outputs.size} output${program.outputs.size === 1 ? '' : 's'} (${[...program.outputs.keys()].join(', ')}) from ${program.inputs.size} input${program.inputs.size === 1 ? '' : 's'}: ` +
       `${program.steps.length} kernel${program.steps.length === 1 ? '' : 's'} (one per op: ${unfused.groups.length})`,
@@ -42,7 +50,11 @@ export function explainProgram(program: GraphProgram): string {
     lines.push(`  ${g.kind} over [${g.shape.join(', ')}]${g.k === undefined ? '' : `, K = ${g.k}`}${g.wholeRows ? ', whole rows per program' : ''}; tile ${params}`);
     lines.push(`  fuses ${g.nodes.length} op${g.nodes.length === 1 ? '' : 's'}: ${g.nodes.map((n) => `${describeNode(n)}${g.outputs.includes(n) ? ` -> ${nameOf(n)}` : ''}`).join(', ')}`);
     const reads = [...new Map(g.inputs.map((n) => [storageOf(n).id, storageOf(n)])).values()];
-    lines.push(`  reads  ${reads.map((n) => `${tensor(n)}${g.inputs.some((x) => x.op.kind === 'transpose' && x.inputs[0] === n) ? ' (transposed)' : ''}`).join(', ') || 'nothing'} = ${formatBytes(read)}`);
+    const readAs = (n: GraphNode) => {
+      const [direct, transposed] = [g.inputs.includes(n), g.inputs.some((x) => x.op.kind === 'transpose' && x.inputs[0] === n)];
+      return transposed ? (direct ? ' (and transposed)' : ' (transposed)') : '';
+    };
+    lines.push(`  reads  ${reads.map((n) => `${tensor(n)}${readAs(n)}`).join(', ') || 'nothing'} = ${formatBytes(read)}`);
     lines.push(`  writes ${g.outputs.map(tensor).join(', ')} = ${formatBytes(written)}`);
     lines.push(`  moves  ${formatBytes(read + written)}`);
   }

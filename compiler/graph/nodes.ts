@@ -12,7 +12,7 @@
  * - matmul takes a [M, K] and b [K, N] and accumulates in f32 (`dot`); a transposed input is a view.
  */
 import { type Dtype, bf16, dtype, f16, f32 } from '../ir/dtype.js';
-import { reservedName, reservedNameMessage } from '../ir/errors.js';
+import { describeValue, reservedName, reservedNameMessage } from '../ir/errors.js';
 
 export class GraphError extends Error {
   constructor(message: string) {
@@ -45,16 +45,23 @@ export interface GraphNode {
   readonly dtype: Dtype;
 }
 
-let nextId = 0;
+/**
+ * The id counter, one for every copy of this module in the process: a graph file the command line loads
+ * from source has its own copy, and a graph may mix its nodes with the installed copy's. With a counter
+ * per copy two nodes could share an id, and `reachable` would drop one of them.
+ */
+const ids = ((globalThis as Record<symbol, unknown>)[Symbol.for('tskc.graph.nodeIds')] ??= { next: 0 }) as { next: number };
 
 function node(op: GraphOp, inputs: readonly GraphNode[], shape: readonly number[], dtype: Dtype): GraphNode {
-  return Object.freeze({ id: nextId++, op, inputs: Object.freeze([...inputs]), shape: Object.freeze([...shape]), dtype });
+  // Kernels index tensors with 32-bit integers (an input's size is checked in inputNode).
+  if (numel(shape) >= 2 ** 31) throw new GraphError(`${describeOp(op)}: its result [${shape.join(', ')}] has ${numel(shape)} elements, more than 32-bit indices reach`);
+  return Object.freeze({ id: ids.next++, op, inputs: Object.freeze([...inputs]), shape: Object.freeze([...shape]), dtype });
 }
 
 const GRAPH_DTYPES: readonly Dtype[] = [f32, f16, bf16];
 
 function checkDtype(what: string, d: Dtype): void {
-  if (!GRAPH_DTYPES.includes(d)) throw new GraphError(`${what}: graph tensors are f32, f16 or bf16, not ${d.name}`);
+  if (!GRAPH_DTYPES.includes(d)) throw new GraphError(`${what}: graph tensors are f32, f16 or bf16, not ${(d as Dtype | undefined)?.name ?? describeValue(d)}`);
 }
 
 export function numel(shape: readonly number[]): number {
@@ -67,10 +74,11 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** A graph input, fed by name when the graph runs. */
 export function inputNode(name: string, dtype: Dtype, shape: readonly number[]): GraphNode {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new GraphError(`input name ${JSON.stringify(name)}: expected a letter or _ then letters, digits or _`);
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new GraphError(`input name ${JSON.stringify(name)}: expected a letter or _ then letters, digits or _`);
   // It becomes a kernel argument's name, where these are reserved (compiler/ir/errors.ts).
   if (reservedName(name)) throw new GraphError(reservedNameMessage('input name', name));
   checkDtype(`input ${name}`, dtype);
+  if (!Array.isArray(shape)) throw new GraphError(`input ${name}: the shape must be an array of extents, got ${describeValue(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 1) throw new GraphError(`input ${name}: extent ${d} must be a positive integer`);
   }
@@ -80,7 +88,7 @@ export function inputNode(name: string, dtype: Dtype, shape: readonly number[]):
 
 /** A scalar constant; it takes the dtype of whatever it meets. */
 export function constNode(value: number): GraphNode {
-  if (typeof value !== 'number') throw new GraphError(`constant ${String(value)} is not a number`);
+  if (typeof value !== 'number') throw new GraphError(`constant ${describeValue(value)} is not a number`);
   return node({ kind: 'const', value }, [], [], f32);
 }
 
@@ -124,6 +132,7 @@ export function castNode(x: GraphNode, d: Dtype): GraphNode {
 /** A reduction over `axis`, which must be the last one (-1 or rank - 1). */
 export function reduceNode(fn: ReduceFn, x: GraphNode, axis: number, keepDim: boolean): GraphNode {
   const rank = x.shape.length;
+  if (!Number.isInteger(axis)) throw new GraphError(`${fn}: the axis must be an integer (-1 or ${rank - 1}, the last), got ${describeValue(axis)}`);
   if (rank === 0) throw new GraphError(`${fn}: nothing to reduce in a scalar`);
   if (axis !== -1 && axis !== rank - 1) {
     throw new GraphError(`${fn} over axis ${axis} of a rank-${rank} tensor: graph reductions run over the last axis (-1); transpose the data first`);
@@ -178,21 +187,25 @@ export function graphInputs(outputs: readonly GraphNode[]): Map<string, GraphNod
 
 /** A short description of a node for plans and errors: `exp`, `sum(-1)`, `input x`. */
 export function describeNode(n: GraphNode): string {
-  switch (n.op.kind) {
+  return n.op.kind === 'cast' ? `to ${n.dtype.name}` : describeOp(n.op);
+}
+
+function describeOp(op: GraphOp): string {
+  switch (op.kind) {
     case 'input':
-      return `input ${n.op.name}`;
+      return `input ${op.name}`;
     case 'const':
-      return String(n.op.value);
+      return String(op.value);
     case 'unary':
     case 'binary':
-      return n.op.fn;
+      return op.fn;
     case 'cast':
-      return `to ${n.dtype.name}`;
+      return 'cast';
     case 'reduce':
-      return `${n.op.fn}(-1)`;
+      return `${op.fn}(-1)`;
     case 'matmul':
     case 'transpose':
-      return n.op.kind;
+      return op.kind;
   }
 }
 

@@ -81,9 +81,10 @@ function evaluateNode(n: GraphNode, values: Map<number, Float64Array>, feeds: Re
       const x = operand(0);
       const c = n.inputs[0]!.shape[n.inputs[0]!.shape.length - 1]!;
       for (let r = 0; r < out.length; r++) {
-        const row = Array.from(x.subarray(r * c, (r + 1) * c));
+        const row = x.subarray(r * c, (r + 1) * c);
         const fn = n.op.fn;
-        const s = fn === 'max' ? Math.max(...row) : fn === 'min' ? Math.min(...row) : row.reduce((p, v) => p + v, 0);
+        // A loop, not Math.max(...row): spreading a long row overflows the stack.
+        const s = row.reduce((p, v) => (fn === 'max' ? Math.max(p, v) : fn === 'min' ? Math.min(p, v) : p + v), fn === 'max' ? -Infinity : fn === 'min' ? Infinity : 0);
         out[r] = fn === 'mean' ? round(Math.fround(s) / c) : round(s);
       }
       return out;

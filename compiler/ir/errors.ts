@@ -13,12 +13,18 @@ export type IrErrorCode =
 
 /**
  * A value as an error message shows it: numbers as JavaScript writes them (Infinity, NaN, 1e+308, where
- * JSON would write null), a missing value as "nothing", anything else as JSON.
+ * JSON would write null), a missing value as "nothing", anything else as JSON (or its type's tag, where
+ * JSON cannot write it).
  */
 export function describeValue(v: unknown): string {
   if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
   if (v === undefined) return 'nothing';
-  return JSON.stringify(v) ?? String(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v); // circular
+  }
 }
 
 /**

@@ -6,7 +6,8 @@ import { type FusionOptions, planFusion } from '../../compiler/graph/fusion.js';
 import { GraphError, type GraphNode, adoptNodes, graphInputs } from '../../compiler/graph/nodes.js';
 import { type GraphProgram, type GraphStep, type StepParams, groupSignature } from '../../compiler/graph/program.js';
 import type { FusionGroup } from '../../compiler/graph/fusion.js';
-import { Expr } from './expr.js';
+import { describeValue } from '../../compiler/ir/errors.js';
+import { type Expr, graphNodeOf } from './expr.js';
 import { candidateParams, lowerGroup } from './lower.js';
 
 export interface CompileGraphOptions extends FusionOptions {
@@ -18,7 +19,9 @@ export interface CompileGraphOptions extends FusionOptions {
 export type GraphOutputs = Expr | Readonly<Record<string, Expr>>;
 
 export function compileGraph(outputs: GraphOutputs, options: CompileGraphOptions = {}): GraphProgram {
-  const given = outputs instanceof Expr ? [['y', outputs.node] as const] : Object.entries(outputs).map(([k, e]) => [k, nodeOf(k, e)] as const);
+  if (outputs === null || typeof outputs !== 'object') throw new GraphError(`compileGraph: the outputs must be an expression or a record of them by name, got ${describeValue(outputs)}`);
+  const single = graphNodeOf(outputs);
+  const given = single ? [['y', single] as const] : Object.entries(outputs).map(([k, e]) => [k, nodeOf(k, e)] as const);
   if (given.length === 0) throw new GraphError('compileGraph: no outputs');
   for (const [name, n] of given) {
     if (n.op.kind === 'input' || n.op.kind === 'transpose') throw new GraphError(`output ${name} is the graph input ${n.op.kind === 'input' ? n.op.name : `${(n.inputs[0]!.op as { name: string }).name}.T`} itself: nothing computes it`);
@@ -42,9 +45,8 @@ export function compileGraph(outputs: GraphOutputs, options: CompileGraphOptions
 }
 
 function nodeOf(name: string, e: unknown): GraphNode {
-  // Checked by shape, not instanceof: a graph file loaded from source has its own copy of the classes.
-  const node = (e as { node?: GraphNode } | null)?.node;
-  if (node === undefined || typeof node.id !== 'number' || !Array.isArray(node.shape)) throw new GraphError(`output ${name} is not a graph expression`);
+  const node = graphNodeOf(e);
+  if (node === undefined) throw new GraphError(`output ${name} is not a graph expression`);
   return node;
 }
 

@@ -9,8 +9,10 @@
  */
 import type { Dtype } from '../../compiler/ir/dtype.js';
 import { f32 } from '../../compiler/ir/dtype.js';
+import { describeValue } from '../../compiler/ir/errors.js';
 import {
   type BinaryFn,
+  GraphError,
   type GraphNode,
   type ReduceFn,
   type UnaryFn,
@@ -31,7 +33,22 @@ export interface ReduceOptions {
   readonly keepDim?: boolean;
 }
 
-const nodeOf = (x: ExprLike): GraphNode => (typeof x === 'number' ? constNode(x) : x.node);
+/**
+ * The node of an expression, or undefined where `x` is none. Checked by shape, not instanceof: a graph
+ * file loaded from source has its own copy of the classes.
+ */
+export function graphNodeOf(x: unknown): GraphNode | undefined {
+  const node = (x as { node?: Partial<GraphNode> } | null | undefined)?.node;
+  return node !== null && typeof node === 'object' && typeof node.id === 'number' && Array.isArray(node.shape) && Array.isArray(node.inputs) ? (node as GraphNode) : undefined;
+}
+
+/** An operand of `op`: an expression's node, or a number's constant. */
+function operandOf(op: string, x: unknown): GraphNode {
+  if (typeof x === 'number') return constNode(x);
+  const node = graphNodeOf(x);
+  if (node === undefined) throw new GraphError(`${op}: the operand must be a graph expression or a number, got ${describeValue(x)}`);
+  return node;
+}
 
 export class Expr {
   constructor(readonly node: GraphNode) {}
@@ -45,7 +62,7 @@ export class Expr {
   }
 
   private binary(fn: BinaryFn, o: ExprLike): Expr {
-    return new Expr(binaryNode(fn, this.node, nodeOf(o)));
+    return new Expr(binaryNode(fn, this.node, operandOf(fn, o)));
   }
 
   private unary(fn: UnaryFn): Expr {
@@ -90,7 +107,9 @@ export class Expr {
 
   /** this [M, K] times o [K, N], accumulated in f32. */
   matmul(o: Expr): Expr {
-    return new Expr(matmulNode(this.node, o.node));
+    const other = graphNodeOf(o);
+    if (other === undefined) throw new GraphError(`matmul: the operand must be a graph expression, got ${describeValue(o)}`);
+    return new Expr(matmulNode(this.node, other));
   }
 
   /** The transpose of a rank-2 graph input (a view: no data moves). */

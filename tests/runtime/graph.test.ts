@@ -39,7 +39,10 @@ test('outputs go into the tensors given, and mistakes are named', async () => {
   await expect(runGraph(interp, program, { x: values(0) }, { outputs: { w: z } })).rejects.toThrow('w is not an output of the graph (its outputs: y, z)');
   await expect(runGraph(interp, program, { x: values(0) }, { outputs: { y: z } })).rejects.toThrow('output y: expected a Tensor f32[3]');
   const feed = values(0);
-  await expect(runGraph(interp, program, { x: feed }, { outputs: { z: feed } })).rejects.toThrow('output z: the tensor is also an input of the run');
+  await expect(runGraph(interp, program, { x: feed }, { outputs: { z: feed } })).rejects.toThrow("output z: the tensor's memory is also an input's");
+  // Another tensor over the same memory is refused as well (review: only the same object was).
+  const view = Tensor.fromStorage(f32, [3, 5], feed.storage);
+  await expect(runGraph(interp, program, { x: feed }, { outputs: { z: view } })).rejects.toThrow("output z: the tensor's memory is also an input's");
   const twice = compileGraph({ a: x.exp(), b: x.neg() });
   const t = Tensor.empty(f32, [3, 5]);
   await expect(runGraph(interp, twice, { x: feed }, { outputs: { a: t, b: t } })).rejects.toThrow('output b: the tensor is given for another output too');
@@ -54,4 +57,9 @@ test('outputs go into the tensors given, and mistakes are named', async () => {
 test('an input, or a transposed input, is not an output', () => {
   expect(() => compileGraph({ y: x })).toThrow('output y is the graph input x itself: nothing computes it');
   expect(() => compileGraph({ y: x.T })).toThrow('output y is the graph input x.T itself');
+});
+
+test('feeds and outputs that are not records of tensors are named, not TypeErrors', async () => {
+  await expect(runGraph(interp, program, undefined as never)).rejects.toThrow('graph inputs: expected a record of tensors by input name, got nothing');
+  await expect(runGraph(interp, program, { x: values(0) }, { outputs: 3 as never })).rejects.toThrow('graph outputs: expected a record of tensors by output name, got 3');
 });

@@ -7,7 +7,12 @@
  */
 import { planFusion, type FusionPlan } from '../../../compiler/graph/fusion.js';
 import { GraphError, type GraphNode } from '../../../compiler/graph/nodes.js';
-import { graphInput, type Expr } from '../../../dsl/graph/index.js';
+import { explainProgram } from '../../../compiler/graph/explain.js';
+import { evaluateReference } from '../../../compiler/graph/reference.js';
+import { compileGraph, graphInput, type Expr } from '../../../dsl/graph/index.js';
+import { device } from '../../../runtime/device.js';
+import { runGraph } from '../../../runtime/graph.js';
+import { Tensor } from '../../../runtime/tensor.js';
 import { bf16, f32, i32 } from '../../../compiler/ir/dtype.js';
 
 const plan = (outputs: Expr[], options = {}): FusionPlan => planFusion(outputs.map((e) => e.node), options);
@@ -173,6 +178,45 @@ describe('limits', () => {
     expect(() => graphInput('i', i32, [2])).toThrow(/f32, f16 or bf16, not i32/);
   });
 
+  test('a computed tensor past 32-bit indices is refused when built, naming the op', () => {
+    const [col, row] = [graphInput('c', f32, [65536, 1]), graphInput('r', f32, [1, 65536])];
+    expect(() => col.add(row)).toThrow(new GraphError('add: its result [65536, 65536] has 4294967296 elements, more than 32-bit indices reach'));
+    expect(() => graphInput('a', f32, [50000, 2]).matmul(graphInput('b', f32, [2, 50000]))).toThrow(/^matmul: its result \[50000, 50000\]/);
+  });
+
+  test('misuse from JavaScript is a GraphError, not a TypeError', () => {
+    const x = graphInput('x', f32, [4, 10]);
+    const cases: [() => unknown, RegExp][] = [
+      [() => x.add('1' as never), /^add: the operand must be a graph expression or a number, got "1"$/],
+      [() => x.mul(undefined as never), /^mul: .* got nothing$/],
+      [() => x.sub(1n as never), /^sub: .* got 1n$/],
+      [() => x.matmul(3 as never), /^matmul: the operand must be a graph expression, got 3$/],
+      [() => x.to(undefined as never), /^cast: graph tensors are f32, f16 or bf16, not nothing$/],
+      [() => x.sum('1' as never), /^sum: the axis must be an integer \(-1 or 1, the last\), got "1"$/],
+      [() => graphInput('a', f32, 5 as never), /^input a: the shape must be an array of extents, got 5$/],
+      [() => graphInput('a', undefined as never, [3]), /^input a: graph tensors are f32, f16 or bf16, not nothing$/],
+      [() => graphInput(7 as never, f32, [3]), /^input name 7: expected a letter/],
+      [() => compileGraph(null as never), /^compileGraph: the outputs must be an expression or a record of them by name, got null$/],
+      [() => compileGraph({ y: x.exp() }, { maxRow: NaN }), /^fusion option maxRow: expected a positive integer, got NaN$/],
+      [() => compileGraph({ y: x.exp() }, { maxMatmulRow: -1 }), /^fusion option maxMatmulRow: expected a positive integer, got -1$/],
+    ];
+    for (const [f, message] of cases) {
+      expect(f).toThrow(GraphError);
+      expect(f).toThrow(message);
+    }
+  });
+
+  test('a long chain of dependent groups plans in one pass over the pairs (review: time grew as the cube)', () => {
+    const first = graphInput('h', f32, [8, 8]);
+    const w = graphInput('w', f32, [8, 8]);
+    let h = first;
+    for (let i = 0; i < 1000; i++) h = h.matmul(w);
+    const p = plan([h]);
+    expect(p.groups).toHaveLength(1000);
+    // Each matmul reads the one before it: dependencies first, and nothing merged.
+    p.groups.forEach((g, i) => expect(g.nodes[0]!.inputs[0]).toBe(i === 0 ? first.node : p.groups[i - 1]!.nodes[0]));
+  });
+
   test('every node of a plan is computed by exactly one group, after the groups it reads', () => {
     const [a, b, w] = [graphInput('a', f32, [20, 30]), graphInput('b', f32, [20, 30]), graphInput('w', f32, [30, 30])];
     const s = a.add(b).softmax();
@@ -185,5 +229,49 @@ describe('limits', () => {
       for (const o of n.inputs) if (home.has(o) && home.get(o) !== g.id) expect(p.groups[home.get(o)!]!.outputs).toContain(o);
     }
     for (const g of p.groups) for (const i of g.inputs) if (home.has(i)) expect(home.get(i)!).toBeLessThan(g.id);
+  });
+});
+
+describe('what the second review found', () => {
+  test('explain prints a plan that compiled, though one kernel per op would break the row limit', () => {
+    // One matmul kernel holds whole rows of 16 (maxMatmulRow); a softmax alone would need maxRow >= 16.
+    const [x, w] = [graphInput('x', f32, [8, 32]), graphInput('w', f32, [32, 16])];
+    const program = compileGraph({ y: x.matmul(w).softmax() }, { maxRow: 8 });
+    expect(program.steps).toHaveLength(1);
+    expect(explainProgram(program)).toMatch(/1 kernel \(one per op: \d+\)/);
+  });
+
+  test('explain says when an input is read both directly and transposed, and keeps intermediates apart from inputs', () => {
+    const x = graphInput('x', f32, [6, 6]);
+    expect(explainProgram(compileGraph({ y: x.add(x.T) }))).toContain('reads  x f32[6, 6] (and transposed)');
+    expect(explainProgram(compileGraph({ y: x.T.exp() }))).toContain('reads  x f32[6, 6] (transposed)');
+    // An input named like the intermediate t<id> it meets.
+    const e = x.exp();
+    const named = graphInput(`t${e.node.id}`, f32, [6, 6]);
+    const text = explainProgram(compileGraph({ y: e.add(named).exp(), s: e.sum() }, { fuse: false }));
+    expect(text).toContain(`writes t${e.node.id}_ f32[6, 6]`);
+    expect(text).toContain(`reads  t${e.node.id}_ f32[6, 6], t${e.node.id} f32[6, 6]`);
+  });
+
+  test('a graph mixing expressions of two copies of tskc keeps every input (node ids were per copy)', async () => {
+    // dist/ is another copy of the modules (npm test builds it first), as a graph file loaded from source is.
+    const other = (await import(new URL('../../../dist/dsl/graph/index.js', import.meta.url).href)) as typeof import('../../../dsl/graph/index.js');
+    const otherF32 = ((await import(new URL('../../../dist/compiler/ir/dtype.js', import.meta.url).href)) as typeof import('../../../compiler/ir/dtype.js')).f32;
+    const a = other.graphInput('a', otherF32, [4]);
+    const b = graphInput('b', f32, [4]);
+    expect(a.node.id).not.toBe(b.node.id);
+    const program = compileGraph({ y: b.add(a as unknown as Expr) });
+    expect([...program.inputs.keys()].sort()).toEqual(['a', 'b']);
+    const { y } = await runGraph(device('interp'), program, { a: Tensor.fromValues(f32, [4], [1, 2, 3, 4]), b: Tensor.fromValues(f32, [4], [10, 20, 30, 40]) });
+    expect(y!.toValues()).toEqual(Float64Array.from([11, 22, 33, 44]));
+  });
+
+  test('the float64 reference reduces rows of any length (Math.max(...row) overflowed the stack)', () => {
+    const x = graphInput('x', f32, [1, 300_000]);
+    const data = Float64Array.from({ length: 300_000 }, (_, i) => Math.sin(i));
+    data[123_456] = 2;
+    data[234_567] = -2;
+    const [max, min] = evaluateReference([x.max().node, x.min().node], { x: data });
+    expect([max![0], min![0]]).toEqual([2, -2]);
   });
 });
