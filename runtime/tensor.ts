@@ -197,6 +197,12 @@ export class Tensor {
     if (values.length !== this.size) {
       throw new TensorError(`${values.length} values for ${this.dtype.name}[${this.shape.join(', ')}] (${this.size} elements)`);
     }
+    // A typed array of numbers holds nothing else; an array may (a missing element, a string, a BigInt).
+    if (!ArrayBuffer.isView(values) || values instanceof BigInt64Array || values instanceof BigUint64Array) {
+      for (let i = 0; i < values.length; i++) {
+        if (typeof values[i] !== 'number') throw new TensorError(`value ${i} is ${describeValue(values[i])}, not a number`);
+      }
+    }
     encode(this.dtype, this.storage, values);
     return this;
   }

@@ -22,7 +22,7 @@
  * the default 32x32x32 tiles and nothing measurable at 128x128x128 (bench/RESULTS.md, session 24).
  */
 import { type Dtype, arange, cdiv, dot, equal, f32, forRange, gridMul, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
-import { IrError } from '../../compiler/ir/errors.js';
+import { IrError, describeValue } from '../../compiler/ir/errors.js';
 
 export interface LowbitGemmParams extends Record<string, number> {
   /** Rows of x (and of y) per program. */
@@ -48,6 +48,7 @@ export function lowbitGemm(act: Dtype, weight: Dtype, withZeros: boolean) {
     `gemm_${act.name}_${weight.name}${withZeros ? '_zp' : ''}`,
     withZeros ? args : { x: args.x, w: args.w, scales: args.scales, y: args.y },
     (a, { BM, BN, BK, GROUP }) => {
+      if (!Number.isInteger(GROUP) || GROUP < 1) throw new IrError('type', `lowbit gemm: GROUP (K elements per scale) must be a positive integer, got ${describeValue(GROUP)}`);
       if (GROUP % BK !== 0) throw new IrError('type', `lowbit gemm: BK = ${BK} must divide GROUP = ${GROUP}`);
       const { x, w, scales, y } = a;
       const [m, k, n] = [x.dim(0), x.dim(1), w.dim(0)];

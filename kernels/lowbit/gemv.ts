@@ -19,7 +19,7 @@
  * tiles, with the scales and zero points group-major.
  */
 import { type Dtype, type Tile, arange, cdiv, dot, equal, f32, forRange, gridMul, input, kernel, load, output, programId, store, zeros } from '../../dsl/index.js';
-import { IrError } from '../../compiler/ir/errors.js';
+import { IrError, describeValue } from '../../compiler/ir/errors.js';
 import { codesPerWord, dotTileOrder, tileDims } from './layout.js';
 
 export interface LowbitGemvParams extends Record<string, number> {
@@ -64,6 +64,7 @@ export interface LowbitGemvOptions {
 /** The kernel for activations of dtype `act` and codes of dtype `weight`, with zero points or without. */
 export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, options: LowbitGemvOptions = {}) {
   const { tile, accumulate = 'step' } = options;
+  if (!['step', 'tile', 'dot'].includes(accumulate)) throw new IrError('type', `lowbit gemv: accumulate must be 'step', 'tile' or 'dot', got ${describeValue(accumulate)}`);
   if (accumulate === 'dot' && !tile) throw new IrError('type', "lowbit gemv: accumulate 'dot' reads W in tiles (dotTileOrder); give the tile option");
   // The 'dot' form's tiles: interleaved words of P codes where the width is under 8 bits and divides 32 (kernels/lowbit/layout.ts), else column-major.
   const p = accumulate === 'dot' ? codesPerWord(weight) : undefined;
@@ -82,6 +83,7 @@ export function lowbitGemv(act: Dtype, weight: Dtype, withZeros: boolean, option
     (a, { BN, BK, GROUP }) => {
       // A step within one group has one scale a row; the tile accumulator reads a scale a lane, so its
       // steps may also span whole groups (on a GPU, more bytes in flight a step: see `accumulate`).
+      if (!Number.isInteger(GROUP) || GROUP < 1) throw new IrError('type', `lowbit gemv: GROUP (K elements per scale) must be a positive integer, got ${describeValue(GROUP)}`);
       const spansGroups = accumulate === 'tile' && BK % GROUP === 0 && BK > GROUP;
       if (GROUP % BK !== 0 && !spansGroups) throw new IrError('type', `lowbit gemv: BK = ${BK} must divide GROUP = ${GROUP}${accumulate === 'tile' ? ' or be a multiple of it' : ''}`);
       if (tile && (tile[0] !== BN || tile[1] !== BK)) throw new IrError('type', `lowbit gemv: the weights are stored in ${tile[0]} x ${tile[1]} tiles, but BN x BK = ${BN} x ${BK}`);

@@ -27,6 +27,7 @@
  */
 import { Layout, blockedProduct } from '../../compiler/layout/index.js';
 import type { Dtype } from '../../compiler/ir/dtype.js';
+import { describeValue } from '../../compiler/ir/errors.js';
 import { QuantizeError, type QuantizedWeight, codeValues } from './quantize.js';
 
 /**
@@ -35,6 +36,10 @@ import { QuantizeError, type QuantizedWeight, codeValues } from './quantize.js';
  * the outputs (: (P, (1, P·BN))).
  */
 export type TileOrder = 'rows' | 'columns' | 'interleaved';
+
+function checkOrder(order: TileOrder): void {
+  if (order !== 'rows' && order !== 'columns' && order !== 'interleaved') throw new QuantizeError(`tile order ${describeValue(order)}: choose 'rows', 'columns' or 'interleaved'`);
+}
 
 /** Codes to a word in interleaved tiles of dtype d: 32 / bits, for widths under 8 bits that divide 32. */
 export function codesPerWord(d: Dtype): number | undefined {
@@ -51,6 +56,7 @@ export function dotTileOrder(d: Dtype): TileOrder {
  * [BK, BN] column by column, [BK / P, BN, P] interleaved (codes of dtype d).
  */
 export function tileDims([bn, bk]: readonly [number, number], order: TileOrder, d: Dtype): number[] {
+  checkOrder(order);
   if (order === 'rows') return [bn, bk];
   if (order === 'columns') return [bk, bn];
   const p = codesPerWord(d)!;
@@ -59,6 +65,7 @@ export function tileDims([bn, bk]: readonly [number, number], order: TileOrder, 
 
 /** The tile itself, bn x bk, in `order`. */
 function tileLayout(bn: number, bk: number, order: TileOrder, d: Dtype | undefined): Layout {
+  checkOrder(order);
   if (order === 'rows') return new Layout([bn, bk], [bk, 1]);
   if (order === 'columns') return new Layout([bn, bk], [1, bn]);
   const p = d && codesPerWord(d);

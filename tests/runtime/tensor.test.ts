@@ -125,6 +125,10 @@ describe('Tensor', () => {
     expect(() => Tensor.empty(undefined as never, [2])).toThrow(new TensorError('expected a dtype (f32, u4, ... or its name), got nothing'));
     expect(() => Tensor.fromValues('f32', [2], undefined as never)).toThrow(new TensorError('expected an array of values, got nothing'));
     expect(() => Tensor.fromStorage('f32', [2], null as never)).toThrow(new TensorError('f32 storage must be a Float32Array, got null'));
+    // An element that is no number (review: a raw TypeError for a BigInt, "NaN is not a 4-bit pattern" for a hole).
+    expect(() => Tensor.fromValues('u4', [2], [undefined, 1] as never)).toThrow(new TensorError('value 0 is nothing, not a number'));
+    expect(() => Tensor.fromValues('f8e4m3', [2], [1, 2n] as never)).toThrow(new TensorError('value 1 is 2n, not a number'));
+    expect(() => Tensor.fromValues('f32', [1], new BigInt64Array(1) as never)).toThrow(new TensorError('value 0 is 0n, not a number'));
   });
 
   test('launches check every tensor argument before anything reads it, on every device', async () => {

@@ -8,6 +8,7 @@ import { type Dtype, bf16, dtype, f32 } from '../../../compiler/ir/dtype.js';
 import { hostTensor } from '../../../compiler/interpret/index.js';
 import { device } from '../../../runtime/device.js';
 import { freshSeed } from '../../../examples/check.js';
+import { lowbitGemm } from '../../../kernels/lowbit/gemm.js';
 import { lowbitGemv } from '../../../kernels/lowbit/gemv.js';
 import { QuantizeError } from '../../../kernels/lowbit/quantize.js';
 import { dotTileOrder, groupMajorScales, tileCodes, tiledWeightLayout } from '../../../kernels/lowbit/layout.js';
@@ -93,6 +94,14 @@ describe('tile-by-tile weight layout', () => {
   it('refuses tiles that do not divide K', () => {
     expect(() => tiledWeightLayout(8, 100, [4, 32])).toThrow(QuantizeError);
     expect(() => tiledWeightLayout(8, 96, [0, 32])).toThrow('two positive integers');
+    // An unknown order was taken for 'interleaved' (review).
+    expect(() => tiledWeightLayout(8, 96, [4, 32], 'diagonal' as never, dtype('u4'))).toThrow(new QuantizeError(`tile order "diagonal": choose 'rows', 'columns' or 'interleaved'`));
+  });
+
+  it('refuses a GEMV or GEMM with a group that is no positive integer, or an unknown accumulation (review)', () => {
+    expect(() => lowbitGemv(f32, dtype('u4'), false).build({ BN: 16, BK: 32, GROUP: 0 })).toThrow('lowbit gemv: GROUP (K elements per scale) must be a positive integer, got 0');
+    expect(() => lowbitGemm(f32, dtype('u4'), false).build({ BM: 16, BN: 16, BK: 32, GROUP: 0 })).toThrow('lowbit gemm: GROUP (K elements per scale) must be a positive integer, got 0');
+    expect(() => lowbitGemv(f32, dtype('u4'), false, { accumulate: 'bogus' as never })).toThrow(`lowbit gemv: accumulate must be 'step', 'tile' or 'dot', got "bogus"`);
   });
 
   it('refuses a GEMV whose BN x BK is not the tile', () => {

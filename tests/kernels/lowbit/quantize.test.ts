@@ -94,5 +94,31 @@ describe('quantize', () => {
     expect(() => quantize(x, [2, 64], { dtype: dtype('u4'), group: 32 })).toThrow('64 weights for shape [2, 64]');
     expect(() => quantize(Float64Array.from(x, (v, i) => (i === 3 ? NaN : v)), [1, 64], { dtype: dtype('u4'), group: 32 })).toThrow('weight 3 is NaN');
     expect(() => quantize(Float64Array.from(x, () => 1e30), [1, 64], { dtype: dtype('u4'), group: 32, scaleDtype: f16 })).toThrow('overflows f16');
+    // Formats that saturate instead of reaching infinity overflow too (review: the scale stuck at 448 and -1e6 came back as -57344).
+    for (const scaleDtype of [dtype('f8e4m3'), dtype('f4e2m1')]) {
+      expect(() => quantize(Float64Array.from(x, () => -1e6), [1, 64], { dtype: dtype('i8'), group: 32, scaleDtype })).toThrow(`overflows ${scaleDtype.name}`);
+    }
+    // Misuse from JavaScript (review: TypeErrors, or "the scale NaN overflows f32" for a dtype's name).
+    expect(() => quantize(null as never, [1, 64], { dtype: dtype('u4'), group: 32 })).toThrow('quantize: expected an array of weights, got null');
+    expect(() => quantize(x, [1, 64], { group: 32 } as never)).toThrow('quantize: dtype must be a dtype (such as u4 or f16 from tskc), got nothing');
+    expect(() => quantize(x, [1, 64], { dtype: 'u4' as never, group: 32 })).toThrow('quantize: dtype must be a dtype (such as u4 or f16 from tskc), got "u4"');
+    expect(() => quantize(x, 64 as never, { dtype: dtype('u4'), group: 32 })).toThrow('quantize: the shape must be [N, K], got 64');
+  });
+
+  it('rounds the scale up in its dtype, so that no code clamps (review: 24% off with f16 scales on weights of 1e-5)', () => {
+    const rand = rng(freshSeed());
+    for (const [d, scaleDtype, size] of [['i8', f16, 1e-5], ['u4', f16, 1e-6], ['i8', dtype('f8e4m3'), 75], ['u8', bf16, 1e-3], ['f4e2m1', dtype('f8e4m3'), 3]] as const) {
+      const code = dtype(d);
+      const x = Float64Array.from({ length: 4 * 32 }, () => (rand() * 2 - 1) * size);
+      const q = quantize(x, [4, 32], { dtype: code, group: 32, scaleDtype });
+      const deq = dequantize(q);
+      for (let i = 0; i < x.length; i++) {
+        const scale = q.scales[Math.floor(i / 32)]!;
+        expect(convertNumber(scaleDtype, scale)).toBe(scale);
+        // Half a step for symmetric codes, a step with a zero point (its own rounding), a float code's own rounding.
+        const bound = isFloat(code) ? Math.max(Math.abs(x[i]!) / 4, 2 ** -2 * scale) : code.kind === 'unsigned' ? scale : scale / 2;
+        expect(Math.abs(deq[i]! - x[i]!)).toBeLessThanOrEqual(bound * (1 + 1e-9));
+      }
+    }
   });
 });
