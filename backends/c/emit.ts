@@ -139,8 +139,12 @@ class CEmitter {
   private readonly defs = new Map<Value, Op>();
   /** Values computed again at each use because they are one operation on a row read in place (cheapOfRow). */
   private readonly cheapRows = new Set<Value>();
-  /** Rows read in place from their tensors (streamedRow): each pointer's name, and the row's bytes. */
-  private readonly rowSources = new Map<string, number>();
+  /**
+   * Rows read in place from their tensors (streamedRow), by the name of the pointer the uses read
+   * through: the row's bytes, and the name of the row's address in its tensor, which the prefetches
+   * of the next row count from whether the row was read in place or copied into its tile.
+   */
+  private readonly rowSources = new Map<string, { readonly bytes: number; readonly address: string }>();
   /** Views and reshapes emitted as pointers to another value's array: the value owning the array. */
   private readonly aliases = new Map<Value, Value>();
   /** Values whose array is another's, named before their op is emitted (accumulatesInPlace). */
@@ -947,8 +951,16 @@ class CEmitter {
     this.line(`const int ${flag} = (${box.guard}) && (${allOn})${disjoint.map((c) => ` && ${c}`).join('')};`);
     const tile = this.declare(res);
     this.line(`const ${type} *const ${source} = ${flag} ? (const ${type} *)${pointer} + ${box.rowBase('0')} : ${tile};`);
-    // Only rows that move with the block (a weight row that every block reads has no next row).
-    if (op.operands.slice(1, 1 + tensor.shape.length).some((v) => this.dependsOnProgramId(v))) this.rowSources.set(source, size(shape) * C_TYPE_BYTES[type]!);
+    // Only rows that move with the block (a weight row that every block reads has no next row). The
+    // address is an integer (never dereferenced, so no row outside the tensor is a pointer): a row
+    // copied into its tile (a chunk past the end of a row, masked) still prefetches from the tensor,
+    // not past the tile (cross-entropy 1024x32000 in chunks of 4096: the next row's first chunk then
+    // came from memory unprefetched).
+    if (op.operands.slice(1, 1 + tensor.shape.length).some((v) => this.dependsOnProgramId(v))) {
+      const address = `row${id}_address`;
+      this.line(`const uintptr_t ${address} = (uintptr_t)${pointer} + (uintptr_t)(${box.rowBase('0')}) * sizeof(${type});`);
+      this.rowSources.set(source, { bytes: size(shape) * C_TYPE_BYTES[type]!, address });
+    }
     return { flag, source };
   }
 
@@ -1194,7 +1206,8 @@ class CEmitter {
     return lines.map((l, i) =>
       l.replace(mark, (_, kind: string, source: string, index: string) => {
         const kept = lastMarks.some(({ lastPlain, last }) => (kind === 'plain' ? lastPlain.get(source) === i : last.get(source) === i));
-        return kept ? `TSKC_PREFETCH_L2(${source}, ${this.rowSources.get(source)!} + (${index}) * sizeof *${source}); ` : '';
+        const row = this.rowSources.get(source)!;
+        return kept ? `TSKC_PREFETCH_L2(${row.address}, ${row.bytes} + (${index}) * sizeof *${source}); ` : '';
       }),
     );
   }
