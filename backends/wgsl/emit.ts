@@ -26,8 +26,8 @@
  *     the interpreter rounds (tests/backends/wgsl/math.test.ts).
  *   - Division and sqrt are as precise as the device makes them (WGSL allows 2.5 units for division;
  *     lavapipe's are correctly rounded).
- *   - dot's emulated fma (for devices whose fma is not fused) rounds twice when a factor is beyond
- *     1e30 or the product below 1e-30.
+ *   - dot's emulated fma (for devices whose fma is not fused) is exact where the device keeps
+ *     subnormals (WGSL lets it flush them).
  *
  * Memory order: a store to an inout tensor has a storageBarrier before it (every thread's earlier loads
  * of what it overwrites are done) and after it (the workgroup's later loads see it); workgroups are not

@@ -251,17 +251,38 @@ fn tskc_acc_f32(a: TskcAcc) -> f32 {
 }
 fn tskc_acc_odd(a: TskcAcc) -> f32 { return tskc_ldexp(tskc_ff_odd(vec2<f32>(a.hi, a.lo)), a.e); }
 
-// a * b + c rounded once, without a fused multiply-add: the exact product as hi + lo, c + hi exactly
-// as (th, tl), then RN(th + RO(tl + lo)) (Boldo and Melquiond's emulation through rounding to odd).
-// Where the split of a or b could overflow, or the product's low part underflow, it falls back to the
-// plain expression (rounded twice).
+// a * b + c rounded once, without a fused multiply-add (for devices whose fma is not fused). With
+// a = ma 2^ea and b = mb 2^eb (|ma|, |mb| in [0.5, 1)), x = a b + c = (ma mb + c 2^-e) 2^e, e = ea + eb:
+// the exact product ma mb as hi + lo, c 2^-e + hi exactly as (th, tl), then th + RO(tl + lo) rounded
+// once (Boldo and Melquiond's emulation through rounding to odd): to nearest where x is a normal
+// number, then scaled back (overflowing to infinity where x rounds to it); below f32's normal range,
+// at the subnormal's precision. Scaled so, no step overflows or underflows:
+// c far beyond the product is the result (the product is below half of c's last place), and c far
+// below it only decides ties (kept as the least float of its sign where its scaling underflows).
+// Factors that are not finite, a NaN c or a zero factor make the plain expression's exact result; a
+// finite product and an infinite c make c (the plain product may overflow to the other infinity).
 fn tskc_fma(a: f32, b: f32, c: f32) -> f32 {
-  let u = tskc_two_prod(a, b);
-  let plain = u.x + tskc_opaque_r(c); // c may be a literal 0, and x + 0 is not x for x = -0
-  if (!(abs(a) < 1e30 && abs(b) < 1e30 && abs(u.x) > 1e-30) || tskc_isinf(c) || tskc_isnan(c) || tskc_isinf(plain)) { return plain; }
-  let t = tskc_two_sum(c, u.x);
-  let r = tskc_two_sum(t.y, u.y);
-  return t.x + tskc_ff_odd(r);
+  if (tskc_special(a) || tskc_special(b) || tskc_isnan(c) || a == 0.0 || b == 0.0) { return tskc_opaque(a * b) + tskc_opaque_r(c); }
+  if (tskc_isinf(c)) { return c; }
+  let fa = tskc_frexp(a);
+  let fb = tskc_frexp(b);
+  let e = fa.exp + fb.exp;
+  if (e > 130) { return select(tskc_bits_inf(), -tskc_bits_inf(), (a < 0.0) != (b < 0.0)); } // |a b| >= 2^129 > |c| + 2^128
+  if (c != 0.0 && tskc_frexp(c).exp > e + 26) { return c; }
+  var cs = tskc_ldexp(c, -e);
+  if (cs == 0.0 && c != 0.0) { cs = select(0x1p-149f, -0x1p-149f, c < 0.0); }
+  let u = tskc_two_prod(fa.fract, fb.fract);
+  let t = tskc_two_sum(cs, u.x);
+  let s = tskc_two_sum(t.x, tskc_ff_odd(tskc_two_sum(t.y, u.y)));
+  if (s.x == 0.0 || tskc_frexp(s.x).exp + e >= -125) { return tskc_ldexp(s.x, e); }
+  // Below the normal range: the count of 2^-149 units, s.x + s.y rounded to an integer (s.x scaled is
+  // exact; s.y, which carries the sticky bit, decides a tie), as the float's bits: a value rounded to
+  // odd at 24 bits has too few bits beyond the 23 of [2^-127, 2^-126), and lavapipe's ldexp rounds
+  // subnormal results wrongly.
+  let scaled = abs(tskc_ldexp(s.x, e + 149));
+  var units = round(scaled);
+  if (scaled - floor(scaled) == 0.5 && s.y != 0.0) { units = floor(scaled) + select(0.0, 1.0, (s.y > 0.0) == (s.x > 0.0)); }
+  return bitcast<f32>(u32(units) | select(0u, 0x80000000u, s.x < 0.0));
 }
 
 fn tskc_expf(x: f32) -> f32 {

@@ -4,7 +4,8 @@
  * edges of overflow. Each within 4 units in the last place (of the smallest normal, for results below
  * it); NaN, infinities and zeros exactly.
  */
-import { arange, erf, exp, exp2, f32, input, kernel, load, log, log2, output, rsqrt, sigmoid, sqrt, store, tanh } from '../../../dsl/index.js';
+import { arange, dot, erf, exp, exp2, f32, input, kernel, load, log, log2, output, rsqrt, sigmoid, sqrt, store, tanh } from '../../../dsl/index.js';
+import { freshSeed, rng } from '../../../examples/check.js';
 import type { Tile } from '../../../dsl/index.js';
 import { device } from '../../../runtime/device.js';
 import { Tensor } from '../../../runtime/tensor.js';
@@ -65,5 +66,45 @@ describe('WGSL products and remainders at the edges of f32', () => {
       outs.push([Array.from(p.toValues()), Array.from(r.toValues())]);
     }
     expect(outs[0]).toEqual(outs[1]);
+  });
+});
+
+describe("WGSL dot's multiply-add, rounded once (emulated where the device's fma is not fused)", () => {
+  it('matches the interpreter bit for bit on factors and addends across the whole range of f32', async () => {
+    // a [64, 1] · b [1, 64] + c [64, 64]: 4096 multiply-adds, one per element. Factors from subnormal to
+    // near overflow; addends that cancel the rounded product (the residual shows a second rounding),
+    // that tie it, that are far beyond or below it, infinite or zero (review: an infinite c with a
+    // product that overflowed gave NaN, a cancelling one infinity, and factors past 1e30 rounded twice).
+    const n = 64;
+    const r = rng(freshSeed());
+    const f = Math.fround;
+    const factor = () => f((r() < 0.5 ? -1 : 1) * (1 + r()) * 2 ** Math.floor(r() * 250 - 140));
+    const [a, b] = [Float64Array.from({ length: n }, factor), Float64Array.from({ length: n }, factor)];
+    const c = Float64Array.from({ length: n * n }, (_, i) => {
+      const p = a[Math.floor(i / n)]! * b[i % n]!;
+      const pick = Math.floor(r() * 8);
+      if (pick === 0) return f(-f(p));
+      if (pick === 1) return f(-f(p) * (1 + (r() - 0.5) * 2 ** -20));
+      if (pick === 2) return f(-p * 2 ** (Math.floor(r() * 60) - 30));
+      if (pick === 3) return [Infinity, -Infinity, 0, -0][Math.floor(r() * 4)]!;
+      if (pick === 4) return f((r() - 0.5) * 3e38);
+      return factor();
+    });
+    const k = kernel('fma_edges', { a: input(f32, [n, 1]), b: input(f32, [1, n]), c: input(f32, [n, n]), y: output(f32, [n, n]) }, (t) => {
+      const [rows, cols] = [arange(n).reshape([n, 1]).broadcastTo([n, n]), arange(n).reshape([1, n]).broadcastTo([n, n])];
+      const zero = arange(n).mul(0);
+      const x = load(t.a, [arange(n).reshape([n, 1]), zero.reshape([n, 1])]);
+      const w = load(t.b, [zero.reshape([1, n]), arange(n).reshape([1, n])]);
+      store(t.y, [rows, cols], dot(x, w, load(t.c, [rows, cols])));
+    }, { grid: () => [1] }).build();
+    const outs: Float64Array[] = [];
+    for (const d of [webgpu, interp]) {
+      const y = Tensor.empty(f32, [n, n]).fill(NaN);
+      await (await d.compile(k)).run({ a: Tensor.fromValues(f32, [n, 1], a), b: Tensor.fromValues(f32, [1, n], b), c: Tensor.fromValues(f32, [n, n], c), y });
+      outs.push(y.toValues());
+    }
+    const [g, w] = outs as [Float64Array, Float64Array];
+    const wrong = Array.from(w, (v, i) => (Object.is(g[i], v) || (Number.isNaN(g[i]) && Number.isNaN(v)) ? '' : `${a[Math.floor(i / n)]} * ${b[i % n]} + ${c[i]} = ${g[i]}, want ${v}`)).filter((s) => s);
+    expect(wrong).toEqual([]);
   });
 });
