@@ -73,7 +73,7 @@ describe("WGSL dot's multiply-add, rounded once (emulated where the device's fma
   it('matches the interpreter bit for bit on factors and addends across the whole range of f32', async () => {
     // a [64, 1] · b [1, 64] + c [64, 64]: 4096 multiply-adds, one per element. Factors from subnormal to
     // near overflow; addends that cancel the rounded product (the residual shows a second rounding),
-    // that tie it, that are far beyond or below it, infinite or zero (review: an infinite c with a
+    // that nearly cancel it, that are far beyond or below it, infinite or zero (review: an infinite c with a
     // product that overflowed gave NaN, a cancelling one infinity, and factors past 1e30 rounded twice).
     const n = 64;
     const r = rng(freshSeed());
